@@ -1,0 +1,7 @@
+import { ExitCode } from '../exit-codes.js';
+
+/** `ha-wizard sessions`: not implemented yet. */
+export async function run(_argv: string[]): Promise<number> {
+  process.stderr.write('ha-wizard sessions: not implemented yet\n');
+  return ExitCode.Failure;
+}
