@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+
+function run(args: string[], cwd?: string) {
+  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd });
+}
+
+test('--help lists every subcommand and exits 0', () => {
+  const r = run(['--help']);
+  assert.equal(r.status, 0);
+  for (const c of ['plan', 'apply', 'resume', 'rollback', 'status', 'sessions', 'schema', 'validate', 'lab', 'demo']) {
+    assert.match(r.stdout, new RegExp(`^  ${c} `, 'm'), `missing ${c}`);
+  }
+});
+
+test('--version prints the package version', () => {
+  const r = run(['--version']);
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /^\d+\.\d+\.\d+\n$/);
+});
+
+test('an unknown command is bad input (exit 2) and says how to get help', () => {
+  const r = run(['frobnicate']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /unknown command "frobnicate".*--help/);
+});
+
+test('--help and --version load no dependency at all (no ink, react, ssh2, zod)', () => {
+  // Copy only the CLI entry and what it imports statically into a directory without node_modules:
+  // any import of a package would fail with ERR_MODULE_NOT_FOUND.
+  const dir = mkdtempSync(join(tmpdir(), 'haw-cli-'));
+  try {
+    cpSync(join(repo, 'dist/src/cli.js'), join(dir, 'dist/src/cli.js'));
+    cpSync(join(repo, 'dist/src/exit-codes.js'), join(dir, 'dist/src/exit-codes.js'));
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', version: '9.9.9' }));
+    for (const flag of ['--help', '--version']) {
+      const r = spawnSync(process.execPath, [join(dir, 'dist/src/cli.js'), flag], { encoding: 'utf8' });
+      assert.equal(r.status, 0, `${flag}: ${r.stderr}`);
+    }
+    const v = spawnSync(process.execPath, [join(dir, 'dist/src/cli.js'), '--version'], { encoding: 'utf8' });
+    assert.equal(v.stdout, '9.9.9\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
