@@ -1,0 +1,16 @@
+/**
+ * The parts of the validated cluster config that discovery and steps read. The schema itself lives in
+ * src/config/schema.ts (zod); this structural type keeps steps independent of zod.
+ */
+export interface ConfigNode {
+  name: string;
+  address: string;
+}
+
+export interface ClusterConfigLike {
+  name: string;
+  controlPlane: { existing: ConfigNode; promote: ConfigNode[] };
+  endpoint: { host: string; port: number };
+  proxy: { kind: 'nginx' | 'haproxy'; placement: 'dedicated' | 'per-node'; host?: ConfigNode };
+  workers?: ConfigNode[];
+}

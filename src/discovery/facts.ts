@@ -1,0 +1,78 @@
+/**
+ * ClusterFacts: everything discovery learned about the cluster as it is, and the only input (with the
+ * operator's config) of the steps in steps/. Plain data, no secrets: private keys and kubeconfig
+ * credentials are never copied here (steps refer to them by host and path; the engine reads them at
+ * apply time). A plan carries the sha256 of this object (its fingerprint); apply rediscovers and
+ * refuses a plan whose fingerprint no longer matches.
+ *
+ * Nothing is assumed: service IP, DNS domain, ports, key algorithm, versions all come from the cluster.
+ */
+import type { ClusterConfigLike } from './config-like.js';
+
+export type KeyAlgorithm = 'rsa-2048' | 'rsa-3072' | 'rsa-4096' | 'ecdsa-p256' | 'ecdsa-p384';
+
+export interface NodeAddress {
+  name: string;
+  address: string;
+}
+
+export interface EtcdMember {
+  /** Hex id as etcdctl prints it. */
+  id: string;
+  name: string;
+  peerURLs: string[];
+  clientURLs: string[];
+  isLearner: boolean;
+}
+
+export interface KubeNode {
+  name: string;
+  internalIP: string | null;
+  ready: boolean;
+  labels: Record<string, string>;
+  taints: Array<{ key: string; value?: string; effect: string }>;
+}
+
+export interface ClusterFacts {
+  /** The operator's config, as validated (endpoint, proxy, nodes, ssh). */
+  config: ClusterConfigLike;
+  /** e.g. "1.31.4", from the kube-apiserver image tag in the master's manifest. */
+  kubernetesVersion: string;
+  /** e.g. "3.5.15", from the etcd image tag (without the "-0" suffix). */
+  etcdVersion: string;
+  master: NodeAddress & {
+    /** --secure-port of the master's apiserver (6443 unless changed). */
+    apiserverPort: number;
+    /** --advertise-address of the master's apiserver. */
+    advertiseAddress: string;
+  };
+  /** From kube-system/kubeadm-config (ClusterConfiguration). */
+  clusterConfiguration: {
+    apiVersion: string;
+    /** The ClusterConfiguration YAML text as stored (steps edit it with yamlPath edits). */
+    raw: string;
+    clusterName: string;
+    serviceSubnet: string;
+    podSubnet?: string;
+    dnsDomain: string;
+    controlPlaneEndpoint?: string;
+    certSANs: string[];
+    encryptionAlgorithm?: string;
+    imageRepository: string;
+  };
+  /** Algorithm of each CA's key, so new keys match (kubeadm: same algorithm and PEM format). */
+  keyAlgorithms: { ca: KeyAlgorithm; etcdCa: KeyAlgorithm; frontProxyCa: KeyAlgorithm };
+  /** The master's static pod manifests, as text, by component (etcd, kube-apiserver, kube-controller-manager, kube-scheduler). */
+  manifests: Record<string, string>;
+  /** SANs of the master's current apiserver.crt. */
+  masterApiserverSANs: { dnsNames: string[]; ipAddresses: string[] };
+  etcd: { members: EtcdMember[] };
+  nodes: KubeNode[];
+  /** The `server:` of each kubeconfig that must end up on the endpoint, by `host:path`. */
+  kubeconfigServers: Record<string, string>;
+  /** `server` in the kube-proxy ConfigMap's kubeconfig.conf and in kube-public/cluster-info. */
+  kubeProxyServer: string | null;
+  clusterInfoServer: string | null;
+  /** sha256 (or null when absent) of every file the plan may read or replace, by `host:path`. */
+  files: Record<string, string | null>;
+}

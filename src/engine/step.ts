@@ -1,0 +1,26 @@
+/**
+ * A step: one phase of the conversion, one file in steps/ (kubeadm-phase style). It reads the
+ * discovered facts and returns data; it never talks to a host. The engine assembles the steps'
+ * actions into a plan, in order.
+ */
+import type { Action, Risk } from './actions.js';
+import type { ClusterFacts } from '../discovery/facts.js';
+
+export interface Step {
+  /** Stable id, e.g. "etcd-cp2"; used by `rollback --to`, the journal and action ids. */
+  id: string;
+  title: string;
+  /** Why this step exists, for the preview. */
+  description: string;
+  /** The highest risk among its actions (the preview's badge). */
+  risk: Risk;
+  actions: Action[];
+}
+
+/** A step builder: pure function of facts (and the session id, for backup paths and names). */
+export type StepBuilder = (facts: ClusterFacts, ctx: StepContext) => Step[];
+
+export interface StepContext {
+  /** The session id: names on-host backups and snapshots. */
+  session: string;
+}
