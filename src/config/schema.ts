@@ -1,0 +1,203 @@
+/**
+ * The cluster config file (`cluster.yaml`): its shape, defaults and help text, as one zod schema.
+ *
+ * Everything the operator can write is here and nowhere else. `.describe()` texts become the JSON Schema
+ * descriptions (editor hover) and the wizard's help, so they are written for the operator.
+ * Rules that relate several fields (duplicates, counts, placement vs host) live in semantic.ts, because
+ * they need the whole file and produce better messages than a schema refinement.
+ */
+import * as z from 'zod';
+
+/** RFC 1123 DNS label: the cluster name (also the confirmation word, so short and plain). */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/**
+ * RFC 1123 subdomain, as Kubernetes requires of node names. The name goes into remote file paths and
+ * command lines, so this pattern also guarantees no shell metacharacter, no `/` and no `..`.
+ */
+const NODE_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
+/**
+ * A DNS host name. zod's own z.hostname() accepts `10.0.0.300` and `010.0.0.1` (all-numeric labels), which
+ * are always a mistyped IPv4 address here, so names made only of digits and dots are refused.
+ */
+const HOST_NAME = /^(?![0-9.]+$)(?=.{1,253}\.?$)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[-0-9a-zA-Z]{0,61}[0-9a-zA-Z])?)*\.?$/;
+/** A POSIX-portable login name (useradd's default rule); no shell metacharacters. */
+const USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
+/** OpenSSH -J syntax for one jump host: [user@]host[:port]; an IPv6 host goes in brackets. */
+const PROXY_JUMP = /^(?:([a-z_][a-z0-9_-]{0,31})@)?(\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9][a-zA-Z0-9.-]*)(?::([0-9]{1,5}))?$/;
+
+export const ADDRESS_EXPECTED = 'an IPv4 or IPv6 address or a DNS name, such as 10.0.0.12 or cp2.example.com';
+
+/** IPv4, IPv6 or DNS name. One union so the JSON Schema shows all three as `anyOf` with formats. */
+const address = () =>
+  z.union([z.ipv4(), z.ipv6(), z.string().regex(HOST_NAME).meta({ format: 'hostname' })], {
+    error: `expected ${ADDRESS_EXPECTED}`,
+  });
+
+const port = () =>
+  z
+    .number({ error: 'expected a port number (an integer from 1 to 65535)' })
+    .int({ error: 'expected a whole port number from 1 to 65535' })
+    .min(1, { error: 'a port number is at least 1' })
+    .max(65535, { error: 'a port number is at most 65535' });
+
+const nodeName = () =>
+  z.string().regex(NODE_NAME, {
+    error:
+      'expected a Kubernetes node name: lowercase letters, digits, `-` and `.` (RFC 1123), starting and ending with a letter or digit, such as cp2 or cp2.example.com',
+  });
+
+const userName = () =>
+  z.string().regex(USER_NAME, { error: 'expected a login name: lowercase letters, digits, `_` and `-`, such as root or ops' });
+
+/** Per-node overrides of how to reach it over SSH, for nodes behind NAT or with a different sshd. */
+export const NodeSshSchema = z
+  .object({
+    host: address().optional().describe('Address to dial for SSH when it differs from the node address (NAT, a management network).'),
+    port: port().optional().describe('SSH port of this node when it differs from ssh.port.'),
+    user: userName().optional().describe('Login user on this node when it differs from ssh.user.'),
+  })
+  .strict()
+  .describe('How to reach this node over SSH when it differs from the top-level `ssh` settings.');
+
+export const NodeSchema = z
+  .object({
+    name: nodeName().describe('Kubernetes node name, exactly as `kubectl get nodes` shows it.'),
+    address: address().describe("The node's address in the cluster network (its InternalIP): IPv4, IPv6 or a DNS name."),
+    ssh: NodeSshSchema.optional(),
+  })
+  .strict();
+
+export const ProxyKinds = ['nginx', 'haproxy'] as const;
+export const ProxyPlacements = ['dedicated', 'per-node'] as const;
+export const SudoModes = ['auto', 'none', 'nopasswd', 'password'] as const;
+
+export const ProxySchema = z
+  .object({
+    kind: z
+      .enum(ProxyKinds)
+      .default('nginx')
+      .describe('The load balancer in front of the apiservers: nginx (stream module) or haproxy (mode tcp). Always TLS passthrough (L4), never TLS termination.'),
+    placement: z
+      .enum(ProxyPlacements)
+      .describe('dedicated: one proxy on `host`, the endpoint points at it. per-node: a local proxy on every node (kubespray style), no extra host.'),
+    host: NodeSchema.optional().describe('The proxy machine for placement dedicated (required there, not allowed for per-node). It must not be a cluster node.'),
+  })
+  .strict()
+  .describe('The TCP proxy that spreads API traffic over every control-plane node.')
+  // Only in the JSON Schema (editors): semantic.ts checks the same rule with a better message.
+  .meta({
+    allOf: [
+      {
+        if: { properties: { placement: { const: 'dedicated' } }, required: ['placement'] },
+        then: { required: ['host'] },
+        else: { not: { required: ['host'] } },
+      },
+    ],
+  });
+
+export const EndpointSchema = z
+  .object({
+    host: address().describe('The stable API endpoint: a DNS name (best) or an IP address that is not a node address, e.g. the dedicated proxy.'),
+    port: port().default(6443).describe('TCP port of the endpoint.'),
+  })
+  .strict()
+  .describe('The stable address every client uses for the API server once the cluster is highly available.');
+
+export const SshSchema = z
+  .object({
+    user: userName().default('root').describe('Login user on every node; a user other than root runs commands through sudo.'),
+    port: port().default(22).describe('SSH port on every node.'),
+    identityFiles: z
+      .array(z.string({ error: 'expected a file path such as ~/.ssh/id_ed25519' }).min(1, { error: 'expected a file path, found an empty string' }), {
+        error: 'expected a list of private key paths, such as [~/.ssh/id_ed25519]',
+      })
+      .default([])
+      .describe('Private key files to try, in order (`~` is your home; relative paths are relative to this file). The ssh-agent (SSH_AUTH_SOCK) is used as well.'),
+    knownHosts: z
+      .string({ error: 'expected a file path such as ~/.ssh/known_hosts' })
+      .min(1)
+      .default('~/.ssh/known_hosts')
+      .describe('known_hosts file used to verify host keys (hashed entries are understood).'),
+    configFile: z
+      .union([z.string().min(1), z.literal(false)], { error: 'expected a file path such as ~/.ssh/config, or false to ignore it' })
+      .default('~/.ssh/config')
+      .describe('OpenSSH client config whose Host entries are honoured (HostName, Port, User, IdentityFile, ProxyJump); false to ignore it.'),
+    proxyJump: z
+      .string({ error: 'expected a jump host as user@host[:port], such as ops@bastion.example.com:22' })
+      .regex(PROXY_JUMP, { error: 'expected a jump host as user@host[:port], such as ops@bastion.example.com:22' })
+      .refine((s) => validPort(parseProxyJump(s).port), { error: 'the jump host port must be from 1 to 65535' })
+      .optional()
+      .describe('A bastion to go through, like `ssh -J user@host[:port]`.'),
+    sudo: z
+      .enum(SudoModes)
+      .default('auto')
+      .describe('How to become root: auto (probe `sudo -n true`, else ask for the password once), none (the login user is root), nopasswd, password (asked once, kept in memory only).'),
+    acceptNewHostKeys: z
+      .boolean({ error: 'expected true or false' })
+      .default(false)
+      .describe('true: accept and record unknown host keys (like StrictHostKeyChecking=accept-new). A changed host key is always refused.'),
+    connectTimeoutSeconds: z
+      .number({ error: 'expected a number of seconds such as 10' })
+      .int({ error: 'expected a whole number of seconds such as 10' })
+      .min(1, { error: 'expected at least 1 second' })
+      .max(600, { error: 'expected at most 600 seconds' })
+      .default(10)
+      .describe('How long to wait for an SSH connection before giving up on a host.'),
+  })
+  .strict()
+  .describe('How the wizard reaches the nodes over SSH (defaults follow OpenSSH).');
+
+export const ClusterConfigSchema = z
+  .object({
+    name: z
+      .string({ error: 'expected a cluster name such as prod-eu1' })
+      .regex(DNS_LABEL, { error: 'expected a cluster name of lowercase letters, digits and `-`, starting and ending with a letter or digit, such as prod-eu1' })
+      .max(63, { error: 'a cluster name has at most 63 characters' })
+      .describe('Cluster name: names the session and is the word you type to confirm changes.'),
+    controlPlane: z
+      .object({
+        existing: NodeSchema.describe('The current single control-plane node (the one `kubeadm init` ran on).'),
+        promote: z
+          .array(NodeSchema, { error: 'expected a list of nodes, such as [{ name: cp2, address: 10.0.0.12 }]' })
+          .describe('Nodes to make control-plane nodes: 2 or 4, for 3 or 5 in total (etcd needs an odd count).'),
+      })
+      .strict()
+      .describe('The control-plane nodes: the one there now and the ones to add.'),
+    endpoint: EndpointSchema,
+    proxy: ProxySchema,
+    workers: z
+      .array(NodeSchema, { error: 'expected a list of nodes, such as [{ name: w1, address: 10.0.0.101 }]' })
+      .optional()
+      .describe('Worker nodes whose kubelet is repointed at the endpoint. When absent they are discovered from the API.'),
+    ssh: SshSchema.prefault({}),
+  })
+  .strict()
+  .meta({ title: 'ha-wizard cluster config' })
+  .describe('What ha-wizard needs to make a single-control-plane kubeadm cluster highly available.');
+
+/** A validated config, defaults filled in and paths expanded (what the rest of the program reads). */
+export type ClusterConfig = z.infer<typeof ClusterConfigSchema>;
+/** What may be written in the file (defaulted fields optional). */
+export type ClusterConfigInput = z.input<typeof ClusterConfigSchema>;
+export type NodeConfig = z.infer<typeof NodeSchema>;
+export type ProxyKind = (typeof ProxyKinds)[number];
+export type ProxyPlacement = (typeof ProxyPlacements)[number];
+export type SudoMode = (typeof SudoModes)[number];
+
+export interface ProxyJump {
+  user?: string;
+  host: string;
+  port: number;
+}
+
+function validPort(n: number): boolean {
+  return Number.isInteger(n) && n >= 1 && n <= 65535;
+}
+
+/** Splits a validated `ssh.proxyJump` into its parts (port 22 when omitted; IPv6 brackets removed). */
+export function parseProxyJump(spec: string): ProxyJump {
+  const m = PROXY_JUMP.exec(spec);
+  if (!m || m[2] === undefined) throw new Error(`not a jump host: ${spec}`);
+  const host = m[2].startsWith('[') ? m[2].slice(1, -1) : m[2];
+  return { ...(m[1] !== undefined ? { user: m[1] } : {}), host, port: m[3] !== undefined ? Number(m[3]) : 22 };
+}
