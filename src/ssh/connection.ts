@@ -1,0 +1,476 @@
+/**
+ * One authenticated ssh2 connection to one host: TCP with TCP_NODELAY from the first byte, host key checked
+ * against known_hosts (bastions too), agent and key-file auth, at most `maxChannels` exec/sftp channels open
+ * at once (OpenSSH's MaxSessions is 10), one SFTP session reused. Knows nothing of sudo: see remote-host.ts.
+ */
+import { connect as netConnect, type Socket } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import type { Duplex } from 'node:stream';
+import ssh2 from 'ssh2';
+import type { AnyAuthMethod, AuthenticationType, ClientChannel, SFTPWrapper } from 'ssh2';
+import { appendKnownHost, checkHostKey, keyTypeOfBlob, knownKeyTypes, readKnownHosts } from './known-hosts.js';
+import { Semaphore } from './semaphore.js';
+import type { SshTarget } from './ssh-config.js';
+import { RemoteError } from './types.js';
+
+const { Client, utils } = ssh2;
+
+export interface HostKeyPolicy {
+  /** Record unknown host keys without asking (OpenSSH's StrictHostKeyChecking=accept-new). */
+  acceptNewHostKeys?: boolean;
+  /** Asked for an unknown host key (the interactive UI shows the fingerprint); true = trust and record it. */
+  onUnknownHost?: (host: string, fingerprint: string, detail: { keyType: string; note?: string }) => Promise<boolean>;
+}
+
+export interface ConnectOptions extends HostKeyPolicy {
+  /** The node name, used in every message. */
+  name: string;
+  target: SshTarget;
+  /** TCP connect plus SSH handshake and auth (not the time an operator spends on a host key prompt). Default: ConnectTimeout or 10 s. */
+  connectTimeoutMs?: number;
+  keepaliveIntervalMs?: number;
+  keepaliveCountMax?: number;
+  /** ssh-agent socket; defaults to SSH_AUTH_SOCK, null disables the agent. */
+  agentSocket?: string | null;
+  /** exec + sftp channels open at once on this connection. */
+  maxChannels?: number;
+  /** Supplies the connection to `target.jump` (the pool shares one per bastion). Default: a private one, closed with this. */
+  jumpVia?: (jump: SshTarget) => Promise<SshConnection>;
+}
+
+export interface RawExecOptions {
+  stdin?: Buffer;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Per stream; the rest is read and dropped. */
+  maxOutputBytes?: number;
+}
+
+export interface RawExecResult {
+  code: number | null;
+  signal: string | null;
+  stdout: Buffer;
+  stderr: Buffer;
+  truncated: boolean;
+}
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_OUTPUT = 64 * 1024 * 1024;
+/** ssh2's default host key algorithms, in its order; reordered so types on file come first. */
+const HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+
+/** `cp2 (10.0.0.12:22)` or `cp2 (10.0.0.12:22 via bastion)`: how every message names the host. */
+export function describeTarget(name: string, t: SshTarget): string {
+  const addr = t.hostName.includes(':') ? `[${t.hostName}]:${t.port}` : `${t.hostName}:${t.port}`;
+  return `${name} (${addr}${t.jump ? ` via ${t.jump.alias}` : ''})`;
+}
+
+function hostKeyAlgorithms(knownTypes: readonly string[]): string[] {
+  const preferred = knownTypes.flatMap((t) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t])).filter((a) => HOST_KEY_ALGORITHMS.includes(a));
+  return [...new Set([...preferred, ...HOST_KEY_ALGORITHMS])];
+}
+
+function errno(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function dial(label: string, host: string, port: number, timeoutMs: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = netConnect({ host, port });
+    // Without it every handshake round trip waits ~40 ms on Nagle + delayed ACK (research/lab.md §1).
+    sock.setNoDelay(true);
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new RemoteError(`${label}: connection timed out after ${timeoutMs / 1000} s; check the address and that sshd runs`, label, 'ETIMEDOUT'));
+    }, timeoutMs);
+    sock.once('connect', () => {
+      clearTimeout(timer);
+      sock.setNoDelay(true);
+      resolve(sock);
+    });
+    sock.once('error', (err) => {
+      clearTimeout(timer);
+      sock.destroy();
+      reject(socketError(label, err));
+    });
+  });
+}
+
+function socketError(label: string, err: Error): RemoteError {
+  const code = errno(err);
+  switch (code) {
+    case 'ECONNREFUSED':
+      return new RemoteError(`${label}: connection refused; check the port and that sshd runs`, label, code);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new RemoteError(`${label}: cannot resolve the host name (${code}); check the address and DNS`, label, 'ENOTFOUND');
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return new RemoteError(`${label}: no route to host (${code}); check the address and the network`, label, code);
+    case 'ECONNRESET':
+      return new RemoteError(`${label}: connection reset by the server during the SSH handshake (sshd MaxStartups, a firewall, or not an SSH port)`, label, code);
+    default:
+      return new RemoteError(`${label}: ${err.message}`, label, code);
+  }
+}
+
+interface AuthPlan {
+  attempts: Array<{ label: string; method: AnyAuthMethod }>;
+  missing: string[];
+  encrypted: string[];
+  unreadable: string[];
+}
+
+async function planAuth(target: SshTarget, agentSocket: string | null): Promise<AuthPlan> {
+  const plan: AuthPlan = { attempts: [], missing: [], encrypted: [], unreadable: [] };
+  const username = target.user;
+  if (agentSocket) plan.attempts.push({ label: 'ssh-agent keys', method: { type: 'agent', username, agent: agentSocket } });
+  for (const file of target.identityFiles) {
+    let pem: Buffer;
+    try {
+      pem = await readFile(file);
+    } catch (err) {
+      (errno(err) === 'ENOENT' ? plan.missing : plan.unreadable).push(file);
+      continue;
+    }
+    const parsed = utils.parseKey(pem);
+    if (parsed instanceof Error) {
+      // ssh2 says "Encrypted private OpenSSH key detected, but no passphrase given" (or similar for PEM).
+      (/encrypt|passphrase/i.test(parsed.message) ? plan.encrypted : plan.unreadable).push(file);
+      continue;
+    }
+    plan.attempts.push({ label: file, method: { type: 'publickey', username, key: pem } });
+  }
+  return plan;
+}
+
+function authError(label: string, target: SshTarget, plan: AuthPlan, tried: readonly string[]): RemoteError {
+  const hints: string[] = [];
+  if (plan.encrypted.length) hints.push(`${plan.encrypted.join(', ')} ${plan.encrypted.length > 1 ? 'are' : 'is'} encrypted: load it into ssh-agent (ssh-add ${plan.encrypted[0]}) and make sure SSH_AUTH_SOCK is set`);
+  if (plan.unreadable.length) hints.push(`could not use ${plan.unreadable.join(', ')}`);
+  const msg = tried.length
+    ? `${label}: user ${target.user} was rejected with the key(s) [${tried.join(', ')}]; check ssh.user and identityFiles`
+    : `${label}: no usable SSH key for user ${target.user}: no ssh-agent (SSH_AUTH_SOCK) and none of [${target.identityFiles.join(', ')}] could be used; check identityFiles`;
+  return new RemoteError([msg, ...hints].join('; '), label, 'EAUTH');
+}
+
+export class SshConnection {
+  private closed = false;
+  private sftpSession: Promise<SFTPWrapper> | null = null;
+  private readonly channels: Semaphore;
+  private readonly closeListeners: Array<() => void> = [];
+
+  constructor(
+    readonly label: string,
+    private readonly client: InstanceType<typeof Client>,
+    maxChannels: number,
+    private readonly ownedJump: SshConnection | null,
+  ) {
+    this.channels = new Semaphore(maxChannels);
+    client.on('close', () => this.markClosed());
+    client.on('end', () => this.markClosed());
+    // Late errors (keepalive timeout, socket reset) surface through failing operations and `isOpen`.
+    client.on('error', () => this.markClosed());
+  }
+
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
+  onClose(fn: () => void): void {
+    if (this.closed) fn();
+    else this.closeListeners.push(fn);
+  }
+
+  private markClosed(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const fn of this.closeListeners.splice(0)) fn();
+    void this.ownedJump?.close();
+  }
+
+  private lost(what: string): RemoteError {
+    return new RemoteError(`${this.label}: ${what}: the SSH connection is closed`, this.label, 'ECONNLOST');
+  }
+
+  /** Opens an exec channel, retrying briefly if the server refuses the channel (another client's sessions, MaxSessions below ours). */
+  private async openExec(command: string): Promise<ClientChannel> {
+    for (let attempt = 0; ; attempt++) {
+      if (this.closed) throw this.lost(`running ${command.slice(0, 80)}`);
+      try {
+        return await new Promise<ClientChannel>((resolve, reject) => this.client.exec(command, (err, ch) => (err ? reject(err) : resolve(ch))));
+      } catch (err) {
+        if (attempt < 4 && /open failed|Channel open failure/i.test((err as Error).message)) {
+          await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
+          continue;
+        }
+        throw new RemoteError(`${this.label}: cannot open a channel: ${(err as Error).message}`, this.label, 'ECHANNEL');
+      }
+    }
+  }
+
+  /** Runs one command string (already quoted). Resolves with the exit status; rejects only on transport failure, timeout or abort. */
+  exec(command: string, opts: RawExecOptions = {}, describe = command): Promise<RawExecResult> {
+    return this.channels.use(async () => {
+      opts.signal?.throwIfAborted();
+      const ch = await this.openExec(command);
+      const max = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
+      return new Promise<RawExecResult>((resolve, reject) => {
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        const size = { out: 0, err: 0 };
+        let truncated = false;
+        const collect = (bufs: Buffer[], key: 'out' | 'err') => (chunk: Buffer) => {
+          if (size[key] + chunk.length > max) {
+            truncated = true;
+            const room = max - size[key];
+            if (room > 0) bufs.push(chunk.subarray(0, room));
+            size[key] = max;
+            return;
+          }
+          size[key] += chunk.length;
+          bufs.push(chunk);
+        };
+        // Both streams must be drained or 'close' may never come (mscdex/ssh2#498).
+        ch.on('data', collect(out, 'out'));
+        ch.stderr.on('data', collect(err, 'err'));
+        let exit: { code: number | null; signal: string | null } | null = null;
+        ch.on('exit', (code: number | null, signal?: string) => {
+          exit = { code: typeof code === 'number' ? code : null, signal: signal ?? null };
+        });
+        let failure: RemoteError | null = null;
+        const kill = (e: RemoteError) => {
+          if (failure) return;
+          failure = e;
+          try {
+            ch.signal('KILL');
+          } catch {
+            /* the channel may already be closing */
+          }
+          ch.close();
+        };
+        const timer = opts.timeoutMs ? setTimeout(() => kill(new RemoteError(`${this.label}: timed out after ${opts.timeoutMs} ms: ${describe}`, this.label, 'ETIMEDOUT')), opts.timeoutMs) : null;
+        const onAbort = () => kill(new RemoteError(`${this.label}: aborted: ${describe}`, this.label, 'ABORT_ERR'));
+        opts.signal?.addEventListener('abort', onAbort, { once: true });
+        ch.on('close', () => {
+          if (timer) clearTimeout(timer);
+          opts.signal?.removeEventListener('abort', onAbort);
+          if (failure) return reject(failure);
+          if (!exit) return reject(this.closed ? this.lost(describe) : new RemoteError(`${this.label}: no exit status for: ${describe}`, this.label, 'ENOEXIT'));
+          resolve({ ...exit, stdout: Buffer.concat(out), stderr: Buffer.concat(err), truncated });
+        });
+        ch.end(opts.stdin ?? undefined);
+      });
+    });
+  }
+
+  /** The connection's one SFTP session; it holds one channel slot for as long as it lives. */
+  sftp(): Promise<SFTPWrapper> {
+    if (this.sftpSession) return this.sftpSession;
+    const forget = () => {
+      if (this.sftpSession === session) this.sftpSession = null;
+    };
+    const session: Promise<SFTPWrapper> = (async () => {
+      const release = await this.channels.acquire();
+      try {
+        if (this.closed) throw this.lost('opening SFTP');
+        const sftp = await new Promise<SFTPWrapper>((resolve, reject) => this.client.sftp((err, s) => (err ? reject(err) : resolve(s))));
+        sftp.once('close', () => {
+          release();
+          forget();
+        });
+        return sftp;
+      } catch (err) {
+        release();
+        forget();
+        throw err instanceof RemoteError ? err : new RemoteError(`${this.label}: cannot start SFTP: ${(err as Error).message}`, this.label, 'ESFTP');
+      }
+    })();
+    this.sftpSession = session;
+    return session;
+  }
+
+  /** A direct-tcpip stream to host:port as seen from this host. Not counted against the channel cap: sshd's MaxSessions counts sessions only. */
+  forwardOut(host: string, port: number): Promise<Duplex> {
+    if (this.closed) return Promise.reject(this.lost(`forwarding to ${host}:${port}`));
+    return new Promise((resolve, reject) =>
+      this.client.forwardOut('127.0.0.1', 0, host, port, (err, stream) =>
+        err ? reject(new RemoteError(`${this.label}: forwarding to ${host}:${port} failed: ${err.message}`, this.label, 'EFORWARD')) : resolve(stream),
+      ),
+    );
+  }
+
+  async close(): Promise<void> {
+    if (!this.closed) {
+      await new Promise<void>((resolve) => {
+        this.client.once('close', () => resolve());
+        this.client.end();
+        // A dead peer never answers the disconnect.
+        setTimeout(() => {
+          this.client.destroy();
+          resolve();
+        }, 2000).unref();
+      });
+    }
+    this.markClosed();
+    await this.ownedJump?.close();
+  }
+}
+
+/** Connects and authenticates; every failure is a RemoteError whose message says what to check. */
+export async function connectSsh(opts: ConnectOptions): Promise<SshConnection> {
+  const { target, name } = opts;
+  const label = describeTarget(name, target);
+  const timeoutMs = opts.connectTimeoutMs ?? target.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+
+  let jump: SshConnection | null = null;
+  let ownedJump: SshConnection | null = null;
+  if (target.jump) {
+    if (opts.jumpVia) jump = await opts.jumpVia(target.jump);
+    else jump = ownedJump = await connectSsh({ ...opts, name: target.jump.alias, target: target.jump });
+  }
+
+  try {
+    let sock: Socket | Duplex;
+    if (jump) {
+      try {
+        sock = await jump.forwardOut(target.hostName, target.port);
+      } catch (err) {
+        throw new RemoteError(`${label}: the bastion could not open a connection: ${(err as Error).message.replace(/^.*?failed: /, '')}; check the address and that sshd runs`, label, 'EFORWARD');
+      }
+    } else {
+      sock = await dial(label, target.hostName, target.port, timeoutMs);
+    }
+    const conn = await handshake(opts, label, sock, timeoutMs, ownedJump);
+    return conn;
+  } catch (err) {
+    await ownedJump?.close();
+    throw err;
+  }
+}
+
+async function handshake(opts: ConnectOptions, label: string, sock: Socket | Duplex, timeoutMs: number, ownedJump: SshConnection | null): Promise<SshConnection> {
+  const { target } = opts;
+  const entries = await readKnownHosts(target.knownHostsFiles);
+  const knownTypes = knownKeyTypes(entries, target.hostName, target.port);
+  const agentSocket = opts.agentSocket === undefined ? (process.env.SSH_AUTH_SOCK ?? null) : opts.agentSocket;
+  const plan = await planAuth(target, agentSocket);
+  if (plan.attempts.length === 0) {
+    sock.destroy();
+    throw authError(label, target, plan, []);
+  }
+
+  const client = new Client();
+  return new Promise<SshConnection>((resolve, reject) => {
+    let settled = false;
+    let hostKeyFailure: RemoteError | null = null;
+    const tried: string[] = [];
+    let timer: NodeJS.Timeout | null = null;
+    const fail = (e: RemoteError) => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      client.destroy();
+      sock.destroy();
+      reject(e);
+    };
+    // Our own handshake timer (ssh2's readyTimeout would also run while the operator reads a host key prompt).
+    const arm = () => {
+      timer = setTimeout(() => fail(new RemoteError(`${label}: SSH handshake timed out after ${timeoutMs / 1000} s; sshd is overloaded, or this port is not an SSH server`, label, 'ETIMEDOUT')), timeoutMs);
+    };
+    const disarm = () => {
+      if (timer) clearTimeout(timer);
+      timer = null;
+    };
+    arm();
+
+    const verify = async (key: Buffer): Promise<boolean> => {
+      const keyType = keyTypeOfBlob(key) ?? 'unknown';
+      const status = checkHostKey(entries, target.hostName, target.port, keyType, key);
+      switch (status.status) {
+        case 'known':
+          return true;
+        case 'revoked':
+          hostKeyFailure = new RemoteError(`${label}: the host key ${status.fingerprint} is marked @revoked in ${status.path}:${status.line}; refusing to connect`, label, 'EHOSTKEY_REVOKED');
+          return false;
+        case 'changed':
+          hostKeyFailure = new RemoteError(
+            `${label}: HOST KEY CHANGED: ${status.path}:${status.line} expects ${status.expected} but the host offered ${keyType} ${status.got}. ` +
+              `This is either a reinstalled host or a man-in-the-middle. Inspect ${status.path}:${status.line}; if the host was really reinstalled, ` +
+              `remove the old entry (ssh-keygen -R ${target.port === 22 ? target.hostName : `'[${target.hostName}]:${target.port}'`} -f ${status.path}) and verify the new fingerprint out of band`,
+            label,
+            'EHOSTKEY_CHANGED',
+          );
+          return false;
+        case 'unknown': {
+          const fp = `${keyType} ${status.fingerprint}`;
+          let accept = false;
+          if (opts.acceptNewHostKeys) accept = true;
+          else if (opts.onUnknownHost) {
+            disarm();
+            try {
+              accept = await opts.onUnknownHost(target.hostName, status.fingerprint, { keyType, ...(status.note ? { note: status.note } : {}) });
+            } finally {
+              if (!settled) arm();
+            }
+          }
+          if (!accept) {
+            hostKeyFailure = new RemoteError(
+              `${label}: unknown host key ${fp}${status.note ? ` (${status.note})` : ''}; not in ${target.knownHostsFiles.join(', ') || 'any known_hosts file'}. ` +
+                `Verify the fingerprint out of band, then accept it interactively, add it to known_hosts, or set ssh.acceptNewHostKeys: true (--accept-new-host-keys)`,
+              label,
+              'EHOSTKEY_UNKNOWN',
+            );
+            return false;
+          }
+          const file = target.knownHostsFiles[0];
+          if (!file) {
+            hostKeyFailure = new RemoteError(`${label}: cannot record host key ${fp}: no UserKnownHostsFile`, label, 'EHOSTKEY_UNKNOWN');
+            return false;
+          }
+          await appendKnownHost(file, target.hostName, target.port, key, target.hashKnownHosts ? { hash: true } : {});
+          return true;
+        }
+      }
+    };
+
+    let nextAttempt = 0;
+    client.on('ready', () => {
+      if (settled) return;
+      settled = true;
+      disarm();
+      resolve(new SshConnection(label, client, opts.maxChannels ?? 8, ownedJump));
+    });
+    client.on('error', (err: Error & { level?: string }) => {
+      if (hostKeyFailure) return fail(hostKeyFailure);
+      if (err.level === 'client-authentication') return fail(authError(label, target, plan, tried));
+      if (errno(err)) return fail(socketError(label, err));
+      fail(new RemoteError(`${label}: SSH handshake failed: ${err.message}`, label, 'EHANDSHAKE'));
+    });
+    client.on('close', () => fail(hostKeyFailure ?? new RemoteError(`${label}: the server closed the connection during the SSH handshake`, label, 'ECONNRESET')));
+
+    client.connect({
+      sock: sock as Socket,
+      username: target.user,
+      readyTimeout: 0,
+      keepaliveInterval: opts.keepaliveIntervalMs ?? 5000,
+      keepaliveCountMax: opts.keepaliveCountMax ?? 3,
+      algorithms: { serverHostKey: hostKeyAlgorithms(knownTypes) as never },
+      hostVerifier: (key: Buffer, callback: (ok: boolean) => void) => {
+        verify(key).then(callback, (err: Error) => {
+          hostKeyFailure = new RemoteError(`${label}: checking the host key failed: ${err.message}`, label, 'EHOSTKEY');
+          callback(false);
+        });
+      },
+      authHandler: (methodsLeft: AuthenticationType[] | null, _partial: boolean, next: (m: AnyAuthMethod | false) => void) => {
+        while (nextAttempt < plan.attempts.length) {
+          const a = plan.attempts[nextAttempt++]!;
+          if (methodsLeft && !methodsLeft.includes('publickey')) continue;
+          tried.push(a.label);
+          return next(a.method);
+        }
+        next(false);
+      },
+    } as never);
+  });
+}
