@@ -1,7 +1,208 @@
-import { ExitCode } from '../exit-codes.js';
+/**
+ * `ha-wizard lab`: start, stop, inspect and use the built-in test lab (test/lab/lab.ts does the work).
+ */
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { BadInputError, ExitCode } from '../exit-codes.js';
 
-/** `ha-wizard lab`: not implemented yet. */
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write('ha-wizard lab: not implemented yet\n');
-  return ExitCode.Failure;
+const DEFAULT_DIR = './.lab';
+
+const USAGE = `Usage:
+  ha-wizard lab up [options] [--out DIR]     start a lab (nodes are network namespaces, each with its own sshd)
+  ha-wizard lab down [--dir DIR]             stop it: no process, namespace or mount of it remains (files stay)
+  ha-wizard lab status [--dir DIR] [--json]  nodes and whether they run
+  ha-wizard lab exec [--dir DIR] -- CMD...   run CMD where the lab's client end is (its namespace)
+  ha-wizard lab ssh [--dir DIR] NODE [-- CMD...]   OpenSSH to a node with DIR/ssh_config
+
+Options for up:
+  --out DIR               lab directory (default ${DEFAULT_DIR}); also --dir
+  --name NAME             namespace prefix, [a-z0-9-] (default: the directory's name)
+  --promote N             nodes to promote, cp2.. (default 2)
+  --workers N             worker nodes w1.. (default 0)
+  --proxy-host            a dedicated proxy host lb (default: per-node local proxy in cluster.yaml)
+  --service-cidr CIDR     default 10.96.0.0/12
+  --dns-domain D          default cluster.local
+  --key-algorithm A       rsa or ecdsa (default ecdsa)
+  --ssh-user USER         root (default) or a sudo user created on every node
+  --sudo-password PW      sudo asks for this password (default: NOPASSWD)
+  --bastion               nodes reachable only through a bastion host (ProxyJump)
+  --k8s-version V         default 1.31.4
+  --no-cluster            nodes and sshd only, no kubeadm fixture
+The lab needs root and Debian packages: sudo bash test/lab/install-deps.sh`;
+
+const OPTIONS = {
+  out: { type: 'string' },
+  dir: { type: 'string' },
+  name: { type: 'string' },
+  promote: { type: 'string' },
+  workers: { type: 'string' },
+  'proxy-host': { type: 'boolean' },
+  'service-cidr': { type: 'string' },
+  'dns-domain': { type: 'string' },
+  'key-algorithm': { type: 'string' },
+  'ssh-user': { type: 'string' },
+  'sudo-password': { type: 'string' },
+  bastion: { type: 'boolean' },
+  'k8s-version': { type: 'string' },
+  'no-cluster': { type: 'boolean' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
+
+const ALLOWED: Record<string, readonly (keyof typeof OPTIONS)[]> = {
+  up: ['out', 'dir', 'name', 'promote', 'workers', 'proxy-host', 'service-cidr', 'dns-domain', 'key-algorithm', 'ssh-user', 'sudo-password', 'bastion', 'k8s-version', 'no-cluster', 'json'],
+  down: ['out', 'dir'],
+  status: ['out', 'dir', 'json'],
+  exec: ['out', 'dir'],
+  ssh: ['out', 'dir'],
+};
+
+function count(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v)) throw new BadInputError(`--${flag} wants a whole number, got "${v}"`);
+  return Number(v);
+}
+
+function labDir(values: Values): string {
+  if (values.out !== undefined && values.dir !== undefined && resolve(values.out) !== resolve(values.dir)) {
+    throw new BadInputError('give the lab directory once (--out or --dir)');
+  }
+  return resolve(values.out ?? values.dir ?? DEFAULT_DIR);
+}
+
+function parse(sub: string, argv: string[]): { values: Values; positionals: string[] } {
+  let parsed: { values: Values; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new BadInputError((e as Error).message.split('\n')[0] ?? 'bad arguments');
+  }
+  const extra = Object.keys(parsed.values).filter((k) => k !== 'help' && !(ALLOWED[sub] ?? []).includes(k as keyof typeof OPTIONS));
+  if (extra.length) throw new BadInputError(`lab ${sub} does not take ${extra.map((k) => `--${k}`).join(', ')}`);
+  return parsed;
+}
+
+function exitOf(child: ReturnType<typeof spawn>): Promise<number> {
+  return new Promise((res) => {
+    child.on('error', (e) => {
+      process.stderr.write(`ha-wizard lab: ${e.message}\n`);
+      res(ExitCode.Failure);
+    });
+    child.on('close', (code, signal) => res(code ?? (signal ? 128 : 1)));
+  });
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '-h' || sub === '--help' || sub === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return sub === undefined ? ExitCode.BadInput : ExitCode.Ok;
+  }
+  if (!(sub in ALLOWED)) {
+    process.stderr.write(`ha-wizard lab: unknown subcommand "${sub}"\n\n${USAGE}\n`);
+    return ExitCode.BadInput;
+  }
+  // Loaded only now: the lab code lives with the tests and pulls in zod and yaml.
+  const lab = await import('../../test/lab/lab.js');
+  try {
+    const { values, positionals } = parse(sub, rest);
+    if (values.help) {
+      process.stdout.write(`${USAGE}\n`);
+      return ExitCode.Ok;
+    }
+    const dir = labDir(values);
+    switch (sub) {
+      case 'up': {
+        if (positionals.length) throw new BadInputError(`lab up takes no arguments (got ${positionals.join(' ')})`);
+        const keyAlgorithm = values['key-algorithm'];
+        if (keyAlgorithm !== undefined && keyAlgorithm !== 'rsa' && keyAlgorithm !== 'ecdsa') {
+          throw new BadInputError(`--key-algorithm is rsa or ecdsa, got "${keyAlgorithm}"`);
+        }
+        const started = Date.now();
+        const state = await lab.labUp({
+          dir,
+          name: values.name,
+          promote: count('promote', values.promote),
+          workers: count('workers', values.workers),
+          proxyHost: values['proxy-host'],
+          serviceCidr: values['service-cidr'],
+          dnsDomain: values['dns-domain'],
+          keyAlgorithm,
+          sshUser: values['ssh-user'],
+          sudoPassword: values['sudo-password'],
+          bastion: values.bastion,
+          k8sVersion: values['k8s-version'],
+          cluster: values['no-cluster'] ? false : undefined,
+        });
+        const seconds = ((Date.now() - started) / 1000).toFixed(2);
+        if (values.json) {
+          process.stdout.write(`${JSON.stringify(lab.labStatus(dir))}\n`);
+        } else if (state.alreadyRunning) {
+          process.stdout.write(`lab ${state.name} in ${dir} is already running (${state.nodes.length} nodes on ${state.subnet}); nothing changed\n`);
+        } else {
+          const where = state.clientNetns
+            ? `Commands reach the nodes from the lab's client namespace:\n  ha-wizard lab ssh --dir ${dir} cp1 -- hostname\n  ha-wizard lab exec --dir ${dir} -- ssh -F ${dir}/ssh_config cp1`
+            : `This namespace holds the lab's client end:\n  ssh -F ${dir}/ssh_config cp1`;
+          process.stdout.write(
+            [
+              `lab ${state.name} up in ${seconds} s: ${state.nodes.length} nodes on ${state.subnet}${state.bastionAddress ? ` behind bastion ${state.bastionAddress}` : ''}`,
+              ...state.nodes.map((n) => `  ${n.name.padEnd(8)} ${n.role.padEnd(8)} ${n.address}`),
+              where,
+              `Wizard config: ${dir}/cluster.yaml. Stop with: ha-wizard lab down --dir ${dir}`,
+            ].join('\n') + '\n',
+          );
+        }
+        return ExitCode.Ok;
+      }
+      case 'down': {
+        if (positionals.length) throw new BadInputError(`lab down takes no arguments (got ${positionals.join(' ')})`);
+        const started = Date.now();
+        await lab.labDown(dir);
+        process.stdout.write(`lab in ${dir} stopped in ${((Date.now() - started) / 1000).toFixed(2)} s\n`);
+        return ExitCode.Ok;
+      }
+      case 'status': {
+        const st = lab.labStatus(dir);
+        if (values.json) {
+          process.stdout.write(`${JSON.stringify({ nodes: st.nodes })}\n`);
+        } else {
+          const up = st.nodes.filter((n) => n.running).length;
+          process.stdout.write(
+            [`lab ${st.name} in ${st.dir}: ${up}/${st.nodes.length} nodes running on ${st.subnet}`, ...st.nodes.map((n) => `  ${n.name.padEnd(8)} ${n.role.padEnd(8)} ${n.address.padEnd(15)} ${n.running ? 'running' : 'stopped'}`)].join('\n') + '\n',
+          );
+        }
+        return st.nodes.every((n) => n.running) ? ExitCode.Ok : ExitCode.Failure;
+      }
+      case 'exec':
+      case 'ssh': {
+        const state = lab.readLab(dir);
+        let cmd: string[];
+        if (sub === 'exec') {
+          if (!positionals.length) throw new BadInputError('lab exec needs a command: ha-wizard lab exec -- CMD...');
+          cmd = positionals;
+        } else {
+          const [node, ...remote] = positionals;
+          if (!node) throw new BadInputError('lab ssh needs a node name: ha-wizard lab ssh NODE -- CMD...');
+          lab.nodeOf(state, node);
+          cmd = lab.sshArgv(dir, node, remote);
+        }
+        const [bin, ...args] = lab.clientArgv(state, cmd);
+        return await exitOf(spawn(bin as string, args, { stdio: 'inherit' }));
+      }
+    }
+    return ExitCode.BadInput;
+  } catch (e) {
+    if (e instanceof BadInputError || e instanceof lab.LabInputError) {
+      process.stderr.write(`ha-wizard lab ${sub}: ${e.message}\nRun \`ha-wizard lab --help\` for usage.\n`);
+      return ExitCode.BadInput;
+    }
+    if (e instanceof lab.LabError) {
+      process.stderr.write(`ha-wizard lab ${sub}: ${e.message}${e.hint ? `\n  ${e.hint}` : ''}\n`);
+      return ExitCode.Failure;
+    }
+    throw e;
+  }
 }

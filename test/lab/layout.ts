@@ -1,0 +1,258 @@
+/**
+ * The lab's shape as pure data: option defaults and limits, node names and addresses, namespace and
+ * interface names, and where each node's files live on the host. Nothing here touches the system.
+ */
+import { z } from 'zod';
+import { basename, join, resolve } from 'node:path';
+
+export type NodeRole = 'master' | 'promote' | 'worker' | 'proxy' | 'bastion';
+export type SudoMode = 'none' | 'nopasswd' | 'password';
+
+export interface LabOptions {
+  dir: string;
+  /** [a-z0-9-], at most 16 characters; default from the directory's name. Prefixes every namespace. */
+  name?: string;
+  /** Nodes to promote (cp2..), besides the master cp1. */
+  promote?: number;
+  workers?: number;
+  /** A dedicated proxy host `lb` at .5 (otherwise the config asks for a per-node local proxy). */
+  proxyHost?: boolean;
+  serviceCidr?: string;
+  dnsDomain?: string;
+  keyAlgorithm?: 'rsa' | 'ecdsa';
+  /** `root`, or a user created on every node that reaches root through sudo. */
+  sshUser?: string;
+  /** Makes sudo ask for this password (never stored anywhere by the lab). */
+  sudoPassword?: string;
+  /** Nodes reachable only through a bastion host (ProxyJump). */
+  bastion?: boolean;
+  k8sVersion?: string;
+  /** Write the kubeadm fixture and run the node agents (needs test/lab/fixture). */
+  cluster?: boolean;
+}
+
+/** The options as recorded in lab.json: all set, the sudo password replaced by the mode it implies. */
+export interface LabSettings {
+  promote: number;
+  workers: number;
+  proxyHost: boolean;
+  serviceCidr: string;
+  dnsDomain: string;
+  keyAlgorithm: 'rsa' | 'ecdsa';
+  sshUser: string;
+  sudo: SudoMode;
+  bastion: boolean;
+  k8sVersion: string;
+  cluster: boolean;
+}
+
+export interface LabNode {
+  name: string;
+  role: NodeRole;
+  /** Address on the lab subnet 10.200.k.0/24 (the bastion also has 10.201.k.4, see `LabState.bastionAddress`). */
+  address: string;
+  netns: string;
+  /** Host directory holding this node's files (see `NODE_MOUNTS`). */
+  hostDir: string;
+  /** Host PID of the node's PID 1 (its sshd); 0 before the node runs. */
+  pid: number;
+  /** Host PID of the `unshare` launcher that owns the node's namespaces; 0 before the node runs. */
+  launcherPid: number;
+}
+
+export interface LabState {
+  name: string;
+  dir: string;
+  slot: number;
+  /** `10.200.k.0/24`. */
+  subnet: string;
+  /** Client end of the lab: 10.200.k.2, or 10.201.k.2 with a bastion. */
+  clientAddress: string;
+  /** 10.201.k.4 with a bastion, else null. */
+  bastionAddress: string | null;
+  /** Namespace made for the client end, or null when the client end lives in the creator's own namespace. */
+  clientNetns: string | null;
+  /** Interface name of the client end when it lives in the creator's namespace, else null. */
+  clientLink: string | null;
+  /** `net:[inode]` of the namespace holding the client end. */
+  clientNetnsId: string;
+  /** The switch namespace (bridges). */
+  switchNetns: string;
+  /** `net:[inode]` of every namespace the lab made, by name: lets teardown find processes without /run/netns. */
+  netnsIds: Record<string, string>;
+  options: LabSettings;
+  nodes: LabNode[];
+  createdAt: string;
+}
+
+export const LIMITS = { promote: 89, workers: 140, slots: 250, nameLength: 16 } as const;
+
+export const DEFAULTS = {
+  promote: 2,
+  workers: 0,
+  proxyHost: false,
+  serviceCidr: '10.96.0.0/12',
+  dnsDomain: 'cluster.local',
+  keyAlgorithm: 'ecdsa',
+  sshUser: 'root',
+  bastion: false,
+  k8sVersion: '1.31.4',
+  cluster: true,
+} as const;
+
+const userName = z.string().regex(/^[a-z_][a-z0-9_-]{0,30}$/, 'a Unix user name ([a-z_][a-z0-9_-]*)');
+
+export const optionsSchema = z.object({
+  dir: z.string().min(1),
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes').max(LIMITS.nameLength).optional(),
+  promote: z.number().int().min(0).max(LIMITS.promote).optional(),
+  workers: z.number().int().min(0).max(LIMITS.workers).optional(),
+  proxyHost: z.boolean().optional(),
+  serviceCidr: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'an IPv4 CIDR such as 10.96.0.0/12').optional(),
+  dnsDomain: z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'a DNS domain such as cluster.local').optional(),
+  keyAlgorithm: z.enum(['rsa', 'ecdsa']).optional(),
+  sshUser: userName.optional(),
+  sudoPassword: z.string().min(1).regex(/^[^\n:]*$/, 'no newline or colon').optional(),
+  bastion: z.boolean().optional(),
+  k8sVersion: z.string().regex(/^\d+\.\d+\.\d+$/, 'MAJOR.MINOR.PATCH such as 1.31.4').optional(),
+  cluster: z.boolean().optional(),
+});
+
+/** Validates options; throws with every problem listed, in `--flag: problem` form. */
+export function settingsFrom(opts: LabOptions): { name: string; dir: string; settings: LabSettings } {
+  const parsed = optionsSchema.safeParse(opts);
+  if (!parsed.success) {
+    throw new LabInputError(parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`).join('; '));
+  }
+  const o = parsed.data;
+  const sshUser = o.sshUser ?? DEFAULTS.sshUser;
+  if (o.sudoPassword !== undefined && sshUser === 'root') {
+    throw new LabInputError('sudoPassword needs a non-root sshUser (root does not use sudo)');
+  }
+  const dir = resolve(o.dir);
+  return {
+    dir,
+    name: o.name ?? nameFromDir(dir),
+    settings: {
+      promote: o.promote ?? DEFAULTS.promote,
+      workers: o.workers ?? DEFAULTS.workers,
+      proxyHost: o.proxyHost ?? DEFAULTS.proxyHost,
+      serviceCidr: o.serviceCidr ?? DEFAULTS.serviceCidr,
+      dnsDomain: o.dnsDomain ?? DEFAULTS.dnsDomain,
+      keyAlgorithm: o.keyAlgorithm ?? DEFAULTS.keyAlgorithm,
+      sshUser,
+      sudo: sshUser === 'root' ? 'none' : o.sudoPassword !== undefined ? 'password' : 'nopasswd',
+      bastion: o.bastion ?? DEFAULTS.bastion,
+      k8sVersion: o.k8sVersion ?? DEFAULTS.k8sVersion,
+      cluster: o.cluster ?? DEFAULTS.cluster,
+    },
+  };
+}
+
+export class LabInputError extends Error {
+  override readonly name = 'LabInputError';
+}
+
+/** `/work/x/.lab` → `lab`; anything outside [a-z0-9-] becomes a dash; at most 16 characters. */
+export function nameFromDir(dir: string): string {
+  const cleaned = basename(dir)
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, LIMITS.nameLength)
+    .replace(/-+$/, '');
+  return cleaned || 'lab';
+}
+
+export function subnetOf(slot: number): string {
+  return `10.200.${slot}.0/24`;
+}
+
+/** Node names, roles and host numbers on 10.200.k.0/24. */
+export function nodePlan(settings: LabSettings): { name: string; role: NodeRole; host: number }[] {
+  const out: { name: string; role: NodeRole; host: number }[] = [];
+  if (settings.bastion) out.push({ name: 'bastion', role: 'bastion', host: 4 });
+  if (settings.proxyHost) out.push({ name: 'lb', role: 'proxy', host: 5 });
+  out.push({ name: 'cp1', role: 'master', host: 11 });
+  for (let i = 1; i <= settings.promote; i++) out.push({ name: `cp${i + 1}`, role: 'promote', host: 11 + i });
+  for (let i = 1; i <= settings.workers; i++) out.push({ name: `w${i}`, role: 'worker', host: 100 + i });
+  return out;
+}
+
+export function buildNodes(name: string, dir: string, slot: number, settings: LabSettings): LabNode[] {
+  return nodePlan(settings).map((n) => ({
+    name: n.name,
+    role: n.role,
+    address: `10.200.${slot}.${n.host}`,
+    netns: `${name}-${n.name}`,
+    hostDir: join(dir, 'nodes', n.name),
+    pid: 0,
+    launcherPid: 0,
+  }));
+}
+
+/** Interface names (at most 15 bytes, unique within their namespace). */
+export const LINKS = {
+  /** In a node: the leg on the lab bridge; the bastion's second leg is `eth1`. */
+  node: 'eth0',
+  bastionOuter: 'eth1',
+  /** In the switch namespace: the peer of node X's eth0, and of the bastion's eth1. */
+  switchPort: (node: string) => `v-${node}`,
+  switchOuterPort: (node: string) => `o-${node}`,
+  switchClientPort: 'v-cl',
+  /** The client end when it lives in the creator's namespace (unique per slot). */
+  clientInCaller: (slot: number) => `hawlab${slot}`,
+  /** The client end inside `<name>-cl`. */
+  clientInNetns: 'eth0',
+  bridge: 'br0',
+  outerBridge: 'br1',
+} as const;
+
+/**
+ * Where a node's paths live on the host, relative to its hostDir. Writing to the host path before
+ * the node starts is how the fixture seeds a node. `/etc` is an overlay (host /etc below, `etc.upper`
+ * above) and so is `/var/lib`; the listed directories are bind mounts over them.
+ */
+export const NODE_MOUNTS: readonly { path: string; hostSubdir: string }[] = [
+  { path: '/etc/kubernetes', hostSubdir: 'etc-kubernetes' },
+  { path: '/etc/nginx', hostSubdir: 'etc-nginx' },
+  { path: '/etc/haproxy', hostSubdir: 'etc-haproxy' },
+  { path: '/var/lib/etcd', hostSubdir: 'var-lib-etcd' },
+  { path: '/var/lib/kubelet', hostSubdir: 'var-lib-kubelet' },
+  { path: '/root', hostSubdir: 'root' },
+  { path: '/home', hostSubdir: 'home' },
+  { path: '/var/log', hostSubdir: 'var-log' },
+];
+
+/** Copied into the node's tmpfs /usr/local/bin at start (shims such as `systemctl`). */
+export const USR_LOCAL_BIN_SUBDIR = 'usr-local-bin';
+export const OVERLAYS: readonly { path: string; upper: string; work: string }[] = [
+  { path: '/etc', upper: 'etc.upper', work: 'etc.work' },
+  { path: '/var/lib', upper: 'var-lib.upper', work: 'var-lib.work' },
+];
+
+/**
+ * The host path that a node sees at `inNodePath` (for writing seeds before start, or reading
+ * results). For paths only under an overlay it is the overlay's upper layer, which holds what the
+ * node wrote (a read of an untouched file must fall back to the host's own file).
+ */
+export function hostPath(node: Pick<LabNode, 'hostDir'>, inNodePath: string): string {
+  if (!inNodePath.startsWith('/')) throw new Error(`hostPath: ${inNodePath} is not absolute`);
+  if (inNodePath === '/usr/local/bin' || inNodePath.startsWith('/usr/local/bin/')) {
+    return join(node.hostDir, USR_LOCAL_BIN_SUBDIR, inNodePath.slice('/usr/local/bin'.length));
+  }
+  for (const m of NODE_MOUNTS) {
+    if (inNodePath === m.path || inNodePath.startsWith(`${m.path}/`)) return join(node.hostDir, m.hostSubdir, inNodePath.slice(m.path.length));
+  }
+  for (const o of OVERLAYS) {
+    if (inNodePath.startsWith(`${o.path}/`)) return join(node.hostDir, o.upper, inNodePath.slice(o.path.length));
+  }
+  throw new Error(`hostPath: ${inNodePath} is the host's own path inside a node (not private to the node)`);
+}
+
+/** Host paths that a node hides under its own mounts: a lab dir there would be invisible inside the nodes. */
+export const SHADOWED_PATHS = ['/etc', '/var/lib', '/root', '/home', '/var/log', '/run', '/usr/local/bin'] as const;
+
+export function shadowedBy(dir: string): string | null {
+  return SHADOWED_PATHS.find((p) => dir === p || dir.startsWith(`${p}/`)) ?? null;
+}
