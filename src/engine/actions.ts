@@ -55,11 +55,19 @@ export type Content =
    * A kubeconfig with an embedded client certificate and key issued at apply time (controller-manager.conf,
    * scheduler.conf, admin.conf on a new node). `template` is the kubeconfig without the user's credentials.
    */
-  | { type: 'kubeconfig'; server: string; clusterName: string; userName: string; caHost: string; caCertPath: string; client: CertSpec };
+  | { type: 'kubeconfig'; server: string; clusterName: string; userName: string; caHost: string; caCertPath: string; client: CertSpec }
+  /**
+   * The kubeconfig at `fromPath` on the target host with only its current cluster's `server` replaced
+   * (admin.conf, super-admin.conf, a worker's kubelet.conf). Read and rewritten in memory at apply time,
+   * so the embedded client key never enters the plan.
+   */
+  | { type: 'kubeconfig-server'; fromPath: string; server: string };
 
 /** Whether a content kind is secret (never shown, logged or journaled). */
 export function isSensitive(content: Content): boolean {
-  return content.type === 'private-key' || content.type === 'kubeconfig' || (content.type === 'copy' && content.sensitive);
+  return (
+    content.type === 'private-key' || content.type === 'kubeconfig' || content.type === 'kubeconfig-server' || (content.type === 'copy' && content.sensitive)
+  );
 }
 
 /** A check that answers yes or no by looking, never by changing anything. */

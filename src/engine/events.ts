@@ -1,0 +1,25 @@
+/**
+ * What the engine tells the outside world while it works. The ink UI, the plain reporter and the JSON
+ * reporter render only these; none of them looks at the engine's internals.
+ */
+import type { ActionType, Risk } from './actions.js';
+
+/** `apply` executes the plan's actions; `rollback` undoes them in reverse. */
+export type Phase = 'apply' | 'rollback';
+
+export type EngineEvent =
+  | { type: 'step-start'; phase: Phase; step: string; title: string; risk: Risk; index: number; total: number }
+  | { type: 'action-start'; phase: Phase; step: string; action: string; actionType: ActionType; host: string; description: string }
+  /** Progress from a long action (command output lines, wait attempts); already redacted. */
+  | { type: 'action-output'; phase: Phase; action: string; text: string }
+  | { type: 'action-done'; phase: Phase; action: string; detail: string }
+  /** Nothing needed doing: done in an earlier run, already in the desired state, or nothing to undo. */
+  | { type: 'action-skipped'; phase: Phase; action: string; reason: string }
+  | { type: 'action-failed'; phase: Phase; action: string; host: string; error: string }
+  | { type: 'step-done'; phase: Phase; step: string }
+  | { type: 'notice'; text: string }
+  /** Interrupted on request; `resume` continues. `hard`: the action in flight was abandoned and will be checked. */
+  | { type: 'stopped'; phase: Phase; hard: boolean; resumeCommand: string }
+  | { type: 'finished'; phase: Phase; changed: number; unchanged: number };
+
+export type EventSink = (event: EngineEvent) => void;

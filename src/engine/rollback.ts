@@ -1,0 +1,173 @@
+/**
+ * rollback: undoes what a session changed, newest first, journaling every undo exactly like an apply
+ * (so an interrupted rollback resumes too).
+ *
+ *   write/remove  the original is put back byte for byte with its mode and owner from the on-host backup,
+ *                 or the file is removed when it did not exist before
+ *   run           its `undo` argv (skipped when its probe shows the effect never happened)
+ *   patch         the edited fields are set back to their before-values on the current object
+ *                 (current resourceVersion; fields nobody planned to touch are left alone)
+ *
+ * Actions that changed nothing (already in the desired state) are not undone: they were not ours.
+ * `to`: keep the actions of that step and every step before it.
+ * Rolling back past a point-of-no-easy-return action is refused unless explicitly allowed.
+ */
+import { BadInputError } from '../exit-codes.js';
+import { actionHost, type Action } from './actions.js';
+import { ActionError, CommandFailed, HardStop, RunContext, describeError, isConflict, type EngineDeps, type Outcome, type RunOptions } from './context.js';
+import { fieldsMatch, restoreFields } from './edits.js';
+import { execWithRetry, stop } from './executor.js';
+import { stepOf } from './plan.js';
+import { redactArgv, showArgv } from './secrets.js';
+import type { Session } from './session.js';
+import { undoOrder, type ActionState } from './state.js';
+import { resolveUnknown } from './verify.js';
+
+export interface RollbackOptions extends RunOptions {
+  /** Keep this step and the ones before it. */
+  to?: string;
+  /** Undo point-of-no-easy-return actions too (their undo argv), instead of refusing. */
+  pastPointOfNoReturn?: boolean;
+}
+
+export async function rollback(session: Session, deps: EngineDeps, opts: RollbackOptions = {}): Promise<Outcome> {
+  if (opts.to !== undefined) stepOf(session.plan, opts.to);
+  const ctx = RunContext.open(session, deps, opts, opts.to ? `rollback --to ${opts.to}` : 'rollback');
+  try {
+    return await continueRollback(ctx, opts.to, opts.pastPointOfNoReturn === true);
+  } finally {
+    ctx.close();
+  }
+}
+
+/** Refuses to cross a point of no easy return without the flag, and says what to do instead. */
+export function checkPointOfNoReturn(session: Session, list: readonly Action[], allowed: boolean): void {
+  const ponr = list.filter((a) => a.risk === 'point-of-no-easy-return');
+  const newest = ponr[0];
+  if (!newest || allowed) return;
+  throw new BadInputError(
+    `rolling back would cross the point of no easy return: ${ponr.map((a) => `${a.id} (${a.description})`).join('; ')}. ` +
+      'Its undo is not an exact reverse (for etcd: removing a voting member while quorum holds).',
+    `roll back only the steps after it: \`ha-wizard rollback ${session.id} --to ${newest.step}\`; ` +
+      `or, knowing the risk, \`ha-wizard rollback ${session.id} --past-point-of-no-return\`; the last resort is restoring the etcd snapshot taken before the first change`,
+  );
+}
+
+export async function continueRollback(ctx: RunContext, to: string | undefined, pastPointOfNoReturn: boolean): Promise<Outcome> {
+  const list = undoOrder(ctx.plan, ctx.state(), to);
+  checkPointOfNoReturn(ctx.session, list, pastPointOfNoReturn);
+  ctx.record({ type: 'begin', operation: 'rollback', planId: ctx.plan.id, pid: process.pid, ...(to ? { to } : {}), ...(pastPointOfNoReturn ? { pastPointOfNoReturn } : {}) });
+  let current: Action | null = null;
+  try {
+    // Group consecutive actions of a step (they are already newest first) for step events.
+    let stepNow: string | null = null;
+    const steps = [...new Set(list.map((a) => a.step))];
+    for (const action of list) {
+      if (action.step !== stepNow) {
+        if (stepNow) ctx.emit({ type: 'step-done', phase: 'rollback', step: stepNow });
+        stepNow = action.step;
+        const info = stepOf(ctx.plan, action.step);
+        ctx.emit({ type: 'step-start', phase: 'rollback', step: info.id, title: info.title, risk: info.risk, index: steps.indexOf(info.id), total: steps.length });
+      }
+      if (ctx.gracefulRequested()) return stop(ctx, false);
+      current = action;
+      await undoOne(ctx, action, ctx.state().actions.get(action.id)!);
+      current = null;
+    }
+    if (stepNow) ctx.emit({ type: 'step-done', phase: 'rollback', step: stepNow });
+    ctx.record({ type: 'end', operation: 'rollback', status: 'finished' });
+    ctx.emit({ type: 'finished', phase: 'rollback', changed: ctx.changed, unchanged: ctx.unchanged });
+    return { status: 'finished', changed: ctx.changed, unchanged: ctx.unchanged };
+  } catch (err) {
+    if (err instanceof HardStop) return stop(ctx, true);
+    const error = describeError(err);
+    if (current && !(err instanceof BadInputError)) {
+      ctx.record({ type: 'failed', phase: 'rollback', action: current.id, error, ...(err instanceof CommandFailed ? { exitCode: err.exitCode } : {}) });
+      ctx.emit({ type: 'action-failed', phase: 'rollback', action: current.id, host: actionHost(current), error });
+    }
+    ctx.record({ type: 'end', operation: 'rollback', status: 'failed' });
+    if (err instanceof BadInputError) throw err;
+    return { status: 'failed', action: current?.id ?? null, error };
+  }
+}
+
+function nothing(ctx: RunContext, action: Action, reason: string): void {
+  ctx.record({ type: 'done', phase: 'rollback', action: action.id, outcome: 'unchanged', detail: reason });
+  ctx.unchanged++;
+  ctx.emit({ type: 'action-skipped', phase: 'rollback', action: action.id, reason });
+}
+
+function undone(ctx: RunContext, action: Action, detail: string, exitCode?: number): void {
+  ctx.record({ type: 'done', phase: 'rollback', action: action.id, outcome: 'changed', detail, ...(exitCode !== undefined ? { exitCode } : {}) });
+  ctx.changed++;
+  ctx.emit({ type: 'action-done', phase: 'rollback', action: action.id, detail });
+}
+
+async function undoOne(ctx: RunContext, action: Action, state: ActionState): Promise<void> {
+  ctx.emit({ type: 'action-start', phase: 'rollback', step: action.step, action: action.id, actionType: action.type, host: actionHost(action), description: `undo: ${action.description}` });
+  switch (action.type) {
+    case 'write-file':
+    case 'remove-file': {
+      if (state.before === undefined) throw new ActionError(`the journal holds no before-state for ${action.id}; restore ${action.host}:${action.path} by hand from ${state.backup ?? 'the backup directory'}`);
+      const before = state.before;
+      const current = await ctx.fileState(action.host, action.path);
+      if (before === null) {
+        if (!current) return nothing(ctx, action, 'the file did not exist before and does not now');
+        ctx.record({ type: 'started', phase: 'rollback', action: action.id });
+        await ctx.removeFile(action.host, action.path);
+        return undone(ctx, action, `removed ${action.path} (it did not exist before)`);
+      }
+      if (current && current.sha256 === before.sha256 && current.mode === before.mode && current.uid === before.uid && current.gid === before.gid) {
+        return nothing(ctx, action, 'the file is already the original');
+      }
+      if (!state.backup) throw new ActionError(`the journal holds no backup path for ${action.id}`);
+      ctx.record({ type: 'started', phase: 'rollback', action: action.id });
+      await ctx.restoreFromBackup(action.host, action.path, state.backup, before);
+      return undone(ctx, action, `restored ${action.path} from ${state.backup}`);
+    }
+    case 'run': {
+      if (!action.undo) {
+        ctx.record({ type: 'done', phase: 'rollback', action: action.id, outcome: 'unchanged', detail: 'no undo command' });
+        ctx.emit({ type: 'notice', text: `${action.id} has no undo command; its effect stays: ${action.description}` });
+        return;
+      }
+      const uncertain = state.status !== 'applied';
+      if (action.probe && uncertain) {
+        // Started but never recorded done (or undo interrupted): only undo what the probe shows is there.
+        const p = await ctx.probe(action.probe);
+        if (!p.ok) return nothing(ctx, action, `its effect is not present (${p.detail})`);
+      } else if (!action.probe && state.status === 'undoing') {
+        const decision = await resolveUnknown(ctx, 'rollback', action, `the undo \`${showArgv(redactArgv(action.undo))}\` on ${action.host} was interrupted and there is no probe to tell whether it took effect`);
+        if (decision === 'done') {
+          ctx.record({ type: 'done', phase: 'rollback', action: action.id, outcome: 'operator' });
+          return;
+        }
+      }
+      ctx.record({ type: 'started', phase: 'rollback', action: action.id });
+      const code = await execWithRetry(ctx, action.host, action.undo, action.id, 'rollback', action.retry, action.timeoutMs);
+      return undone(ctx, action, `ran \`${showArgv(redactArgv(action.undo))}\``, code);
+    }
+    case 'patch-object': {
+      if (!state.fieldsBefore) throw new ActionError(`the journal holds no before-state for ${action.id}`);
+      const api = await ctx.kube(action.host);
+      let obj = await ctx.guard(api.get(action.object));
+      if (!obj) throw new ActionError(`${action.object.kind} ${action.object.name} no longer exists; nothing to restore`);
+      if (fieldsMatch(obj, state.fieldsBefore)) return nothing(ctx, action, 'the fields are already as before');
+      ctx.record({ type: 'started', phase: 'rollback', action: action.id });
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await ctx.guard(api.replace(action.object, restoreFields(obj, state.fieldsBefore)));
+          break;
+        } catch (err) {
+          if (!isConflict(err) || attempt >= 5) throw err;
+          obj = await ctx.guard(api.get(action.object));
+          if (!obj) throw new ActionError(`${action.object.kind} ${action.object.name} disappeared during rollback`);
+          if (fieldsMatch(obj, state.fieldsBefore)) break;
+        }
+      }
+      return undone(ctx, action, `restored ${state.fieldsBefore.map((f) => f.path.join('.')).join(', ')} of ${action.object.kind} ${action.object.name}`);
+    }
+    case 'wait':
+      return nothing(ctx, action, 'waits change nothing');
+  }
+}
