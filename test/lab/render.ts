@@ -87,7 +87,8 @@ export function initScript(i: InitScriptInput): string {
   if (i.sshUser !== 'root') {
     const u = i.sshUser;
     lines.push(
-      `id -u ${u} >/dev/null 2>&1 || useradd -m -s /bin/bash ${u}`,
+      // useradd leaves the account locked ('!'), which sshd refuses without PAM; '*' means "no password".
+      `id -u ${u} >/dev/null 2>&1 || { useradd -m -s /bin/bash ${u} && usermod -p '*' ${u}; }`,
       `install -d -m 700 -o ${u} -g ${u} /home/${u}/.ssh`,
       `install -m 600 -o ${u} -g ${u} ${shq(join(d, 'ssh', 'authorized_keys'))} /home/${u}/.ssh/authorized_keys`,
       `printf '%s\\n' ${shq(`${u} ALL=(ALL:ALL) ${i.sudo === 'nopasswd' ? 'NOPASSWD: ' : ''}ALL`)} > /etc/sudoers.d/ha-wizard-lab`,
