@@ -75,8 +75,20 @@ function placesOfKey(root: AnySchema, key: string): string[] {
   return [...new Set(out.filter((p) => depth(p) === shallowest))];
 }
 
-function descriptionOf(schema: AnySchema | undefined): string | undefined {
-  return schema ? (schema as unknown as { description?: string }).description : undefined;
+/** The field's help text: on the field itself, or on a wrapper (`.default()`, `.optional()`) around it. */
+function descriptionAt(root: AnySchema, path: FieldPath): string | undefined {
+  const parent = path.length ? schemaAt(root, path.slice(0, -1)) : undefined;
+  const last = path[path.length - 1];
+  const d = parent ? defOf(parent) : undefined;
+  let s: AnySchema | undefined =
+    d?.type === 'object' && typeof last === 'string' ? d.shape?.[last] : d?.type === 'array' && typeof last === 'number' ? d.element : undefined;
+  while (s) {
+    const description = (s as unknown as { description?: string }).description;
+    if (description) return description;
+    const inner: Def = defOf(s);
+    s = WRAPPERS.has(inner.type) ? inner.innerType : inner.type === 'pipe' ? inner.in : undefined;
+  }
+  return undefined;
 }
 
 function valueAt(input: unknown, path: FieldPath): unknown {
@@ -118,6 +130,7 @@ function addressHint(value: unknown, field: string): string | undefined {
     if (parts.some((p) => p.length > 1 && p.startsWith('0'))) return `write the numbers without leading zeros: ${parts.map((p) => String(Number(p))).join('.')}`;
     if (parts.some((p) => p === '' || Number(p) > 255)) return 'each of the four numbers of an IPv4 address is between 0 and 255';
   }
+  if (value.includes(':')) return 'an IPv6 address is up to eight groups of hex digits separated by `:`, with `::` at most once, such as fd00::12';
   if (value.includes('_')) return 'DNS names may not contain `_`; use `-`';
   if (/\s/.test(value)) return 'an address has no spaces';
   return undefined;
@@ -145,10 +158,21 @@ function clusterNameHint(value: unknown): string | undefined {
 function fieldHint(path: FieldPath, value: unknown): string | undefined {
   const last = path[path.length - 1];
   const field = pathText(path);
+  if (value === null) return `the value after \`${String(last)}:\` is empty: write one, or remove the key if it is optional`;
   if (path.length === 1 && last === 'name') return clusterNameHint(value);
   if (last === 'name') return nodeNameHint(value);
   if (last === 'address' || last === 'host') return addressHint(value, field);
+  if (last === 'port') return 'write a port number from 1 to 65535, such as 22 or 6443';
+  if (last === 'user') return 'write the account name only, such as ops; how it becomes root is set by ssh.sudo';
+  if (last === 'proxyJump') return 'write it as for `ssh -J`: ops@bastion.example.com, or ops@bastion.example.com:2222 for another port';
   return undefined;
+}
+
+/** Every error says what to write: when nothing more specific applies, the field's own description. */
+function withHint(issue: RawIssue, root: AnySchema): RawIssue {
+  if (issue.hint) return issue;
+  const description = descriptionAt(root, issue.path);
+  return description ? { ...issue, hint: `${pathText(issue.path)}: ${description}` } : issue;
 }
 
 function typeHint(expected: string, value: unknown, field: string): string | undefined {
@@ -190,7 +214,7 @@ export function schemaIssues(root: AnySchema, issues: readonly z.core.$ZodIssue[
       const key = path[path.length - 1];
       // `endpiont:` is reported as unknown with "did you mean `endpoint`?"; saying endpoint is missing too is noise.
       if (typeof key === 'string' && misspelt.has(pathText(path))) continue;
-      const description = descriptionOf(schemaAt(root, path));
+      const description = descriptionAt(root, path);
       out.push({
         severity: 'error',
         path,
@@ -244,5 +268,5 @@ export function schemaIssues(root: AnySchema, issues: readonly z.core.$ZodIssue[
       }
     }
   }
-  return out;
+  return out.map((i) => withHint(i, root));
 }

@@ -22,8 +22,10 @@ const NODE_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([
 const HOST_NAME = /^(?![0-9.]+$)(?=.{1,253}\.?$)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[-0-9a-zA-Z]{0,61}[0-9a-zA-Z])?)*\.?$/;
 /** A POSIX-portable login name (useradd's default rule); no shell metacharacters. */
 const USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
-/** OpenSSH -J syntax for one jump host: [user@]host[:port]; an IPv6 host goes in brackets. */
-const PROXY_JUMP = /^(?:([a-z_][a-z0-9_-]{0,31})@)?(\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9][a-zA-Z0-9.-]*)(?::([0-9]{1,5}))?$/;
+/** One OpenSSH -J hop: [user@]host[:port]; an IPv6 host goes in brackets. */
+const JUMP_HOP = /^(?:[a-z_][a-z0-9_-]{0,31}@)?(?:\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9][a-zA-Z0-9.-]*)(?::([0-9]{1,5}))?$/;
+/** OpenSSH -J syntax: hops separated by commas, or `none` (ignore a ProxyJump from ~/.ssh/config). */
+const PROXY_JUMP = new RegExp(`^(?:none|${JUMP_HOP.source.slice(1, -1)}(?:,${JUMP_HOP.source.slice(1, -1)})*)$`);
 
 export const ADDRESS_EXPECTED = 'an IPv4 or IPv6 address or a DNS name, such as 10.0.0.12 or cp2.example.com';
 
@@ -125,9 +127,9 @@ export const SshSchema = z
     proxyJump: z
       .string({ error: 'expected a jump host as user@host[:port], such as ops@bastion.example.com:22' })
       .regex(PROXY_JUMP, { error: 'expected a jump host as user@host[:port], such as ops@bastion.example.com:22' })
-      .refine((s) => validPort(parseProxyJump(s).port), { error: 'the jump host port must be from 1 to 65535' })
+      .refine((s) => s.split(',').every(validHopPort), { error: 'the jump host port must be from 1 to 65535' })
       .optional()
-      .describe('A bastion to go through, like `ssh -J user@host[:port]`.'),
+      .describe('A bastion to go through, like `ssh -J user@host[:port]` (several hops separated by commas; `none` ignores a ProxyJump in the ssh config file).'),
     sudo: z
       .enum(SudoModes)
       .default('auto')
@@ -184,20 +186,8 @@ export type ProxyKind = (typeof ProxyKinds)[number];
 export type ProxyPlacement = (typeof ProxyPlacements)[number];
 export type SudoMode = (typeof SudoModes)[number];
 
-export interface ProxyJump {
-  user?: string;
-  host: string;
-  port: number;
-}
-
-function validPort(n: number): boolean {
-  return Number.isInteger(n) && n >= 1 && n <= 65535;
-}
-
-/** Splits a validated `ssh.proxyJump` into its parts (port 22 when omitted; IPv6 brackets removed). */
-export function parseProxyJump(spec: string): ProxyJump {
-  const m = PROXY_JUMP.exec(spec);
-  if (!m || m[2] === undefined) throw new Error(`not a jump host: ${spec}`);
-  const host = m[2].startsWith('[') ? m[2].slice(1, -1) : m[2];
-  return { ...(m[1] !== undefined ? { user: m[1] } : {}), host, port: m[3] !== undefined ? Number(m[3]) : 22 };
+/** A hop's port, when written, is a valid port. */
+function validHopPort(hop: string): boolean {
+  const port = JUMP_HOP.exec(hop)?.[1];
+  return port === undefined || (Number(port) >= 1 && Number(port) <= 65535);
 }

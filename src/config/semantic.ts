@@ -181,8 +181,10 @@ function checkProxy(config: ClusterConfig, refs: readonly NodeRef[]): RawIssue[]
 }
 
 function checkControlPlaneCount(config: ClusterConfig): RawIssue[] {
+  const total = 1 + config.controlPlane.promote.length;
   const names = new Set([config.controlPlane.existing.name, ...config.controlPlane.promote.map((n) => n.name)]);
-  const total = names.size;
+  // With a node listed twice the count is wrong anyway; the duplicate is reported and fixing it changes the count.
+  if (names.size !== total) return [];
   const path = ['controlPlane', 'promote'];
   const shape = `${total} control-plane node${total === 1 ? '' : 's'} in total (1 existing + ${total - 1} to promote)`;
   if (total < 3) {
@@ -190,6 +192,7 @@ function checkControlPlaneCount(config: ClusterConfig): RawIssue[] {
       {
         severity: 'error',
         path,
+        atKey: true,
         message: `${shape}: high availability needs at least 3, so that etcd keeps quorum when one fails`,
         hint: `list ${3 - total} more node${3 - total === 1 ? '' : 's'} under controlPlane.promote (2 to promote gives 3 in total, 4 gives 5)`,
       },
@@ -200,13 +203,14 @@ function checkControlPlaneCount(config: ClusterConfig): RawIssue[] {
       {
         severity: 'warning',
         path,
+        atKey: true,
         message: `${shape}: an even count gains nothing, since etcd with ${total} members survives as many failures as with ${total - 1}`,
         hint: `promote ${total - 2} or ${total} nodes instead (1+${total - 2} or 1+${total})`,
       },
     ];
   }
   if (total > 7) {
-    return [{ severity: 'warning', path, message: `${shape}: etcd recommends at most 7 members; writes get slower with each one`, hint: 'promote 2 or 4 nodes (3 or 5 in total)' }];
+    return [{ severity: 'warning', path, atKey: true, message: `${shape}: etcd recommends at most 7 members; writes get slower with each one`, hint: 'promote 2 or 4 nodes (3 or 5 in total)' }];
   }
   return [];
 }

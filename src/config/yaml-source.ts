@@ -48,14 +48,22 @@ function at(lc: LineCounter, offset: number): { line: number; column: number } {
 export function parseYaml(text: string): ParsedYaml {
   const { lines, lineCounter, doc } = sourceOf(text);
   const source: YamlSource = { text, lines, doc, lineCounter };
-  const errors: Array<RawIssue & Placement> = doc.errors.map((e) => ({
-    severity: 'error',
-    path: [],
-    message: `YAML syntax error: ${e.message.replace(/\.?$/, '')}`,
-    hint: SYNTAX_HINTS[e.code] ?? GENERIC_SYNTAX_HINT,
-    ...at(lineCounter, e.pos[0]),
-    length: Math.max(1, e.pos[1] - e.pos[0]),
-  }));
+  const errors: Array<RawIssue & Placement> = [];
+  const seenLines = new Set<number>();
+  for (const e of doc.errors) {
+    const place = { ...at(lineCounter, e.pos[0]), length: Math.max(1, e.pos[1] - e.pos[0]) };
+    // One mistake often trips two or three parser rules on the same line; the first says it best.
+    if (seenLines.has(place.line)) continue;
+    seenLines.add(place.line);
+    const opened = e.code === 'MISSING_CHAR' ? unclosedQuote(lines, e.message, place.line) : undefined;
+    errors.push({
+      severity: 'error',
+      path: [],
+      message: opened ? `YAML syntax error: the ${opened.quote} quote opened here is never closed` : `YAML syntax error: ${e.message.replace(/\.?$/, '')}`,
+      hint: SYNTAX_HINTS[e.code] ?? GENERIC_SYNTAX_HINT,
+      ...(opened ?? place),
+    });
+  }
   if (errors.length) return { ok: false, source, errors };
   let value: unknown;
   try {
@@ -75,6 +83,24 @@ export function parseYaml(text: string): ParsedYaml {
     ...at(lineCounter, w.pos[0]),
   }));
   return { ok: true, source, value, warnings };
+}
+
+/**
+ * The parser reports a missing closing quote where the file ends; the operator needs where it opened:
+ * the nearest line above with an odd number of that quote character.
+ */
+function unclosedQuote(lines: readonly string[], message: string, errorLine: number): (Placement & { quote: string; line: number }) | undefined {
+  const quote = /"/.test(message) ? '"' : /'/.test(message) ? "'" : undefined;
+  if (!quote) return undefined;
+  for (let n = Math.min(errorLine, lines.length); n >= 1; n--) {
+    const text = (lines[n - 1] ?? '').replace(/\\./g, '');
+    const count = text.split(quote).length - 1;
+    if (count % 2 === 1) {
+      const column = text.indexOf(quote) + 1;
+      return { quote: quote === '"' ? 'double' : 'single', line: n, column, length: 1 };
+    }
+  }
+  return undefined;
 }
 
 function keyOf(node: unknown): string | undefined {
