@@ -88,11 +88,15 @@ export function setServerInText(text: string, server: string, label = 'kubeconfi
   const kc = parseKubeconfig(text, label);
   const { clusterName } = currentContext(kc, label);
   const doc = parseDocument(text);
-  const clusters = doc.get('clusters') as { items: Array<{ get(k: string): unknown; setIn(p: string[], v: unknown): void }> } | undefined;
+  const clusters = doc.get('clusters') as { items: Array<{ get(k: string): unknown; getIn(p: string[], keepNode: true): unknown }> } | undefined;
   const item = clusters?.items.find((c) => c.get('name') === clusterName);
-  if (!item) throw new Error(`${label}: cluster "${clusterName}" not found`);
-  item.setIn(['cluster', 'server'], server);
-  return doc.toString();
+  const node = item?.getIn(['cluster', 'server'], true) as { range?: [number, number, number] } | undefined;
+  if (!node?.range) throw new Error(`${label}: cluster "${clusterName}" has no server`);
+  // Splice the scalar's own bytes so nothing else moves (indentation style, comments, key order).
+  const [start, end] = node.range;
+  const quote = text[start] === '"' || text[start] === "'" ? text[start] : '';
+  if (!/^[A-Za-z0-9:/.\[\]_-]+$/.test(server)) throw new Error(`${label}: refusing unusual server URL "${server}"`);
+  return text.slice(0, start) + quote + server + quote + text.slice(end);
 }
 
 export interface KubeCredentials {
@@ -148,7 +152,7 @@ export function buildKubeconfig(p: KubeconfigParts): string {
       preferences: {},
       users: [{ name: p.userName, user: { 'client-certificate-data': enc(p.certPem), 'client-key-data': enc(p.keyPem) } }],
     },
-    { lineWidth: 0 },
+    { lineWidth: 0, indentSeq: false },
   );
 }
 

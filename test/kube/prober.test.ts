@@ -1,0 +1,82 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { HttpsProber } from '../../src/kube/prober.js';
+import { FakeHost, fakeHosts } from '../pki/helpers.js';
+import { tlsFixture, type Fixture } from './tls-fixture.js';
+
+let fx: Fixture;
+let server: Server;
+let port = 0;
+const node1 = new FakeHost('node1');
+const hosts = fakeHosts(node1);
+
+before(async () => {
+  fx = await tlsFixture();
+  const serving = await fx.issue({ subject: { commonName: 'kube-apiserver' }, dnsNames: ['kubernetes', 'node1'], ipAddresses: ['10.96.0.1', '127.0.0.1'], usages: ['serverAuth'], validityDays: 365 });
+  const client = await fx.issue({ subject: { commonName: 'kube-apiserver-kubelet-client' }, dnsNames: [], ipAddresses: [], usages: ['clientAuth'], validityDays: 365 });
+  node1.put('/pki/ca.crt', fx.caPem).put('/pki/other-ca.crt', fx.otherCaPem).put('/pki/client.crt', client.certPem).put('/pki/client.key', client.keyPem);
+  server = createServer({ cert: serving.certPem, key: serving.keyPem, ca: fx.caPem, requestCert: true, rejectUnauthorized: false }, (req, res) => {
+    const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
+    if (req.url === '/whoami') {
+      res.writeHead(peer?.subject ? 200 : 401).end(peer?.subject ? String(peer.subject.CN) : 'no client certificate');
+      return;
+    }
+    res.writeHead(req.url === '/readyz' ? 200 : 404).end(req.url === '/readyz' ? 'ok' : 'not found');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  port = (server.address() as AddressInfo).port;
+});
+
+after(() => new Promise<void>((r) => server.close(() => r())));
+
+const probe = (over: Record<string, unknown> = {}) => ({
+  type: 'https' as const, host: 'node1', address: '127.0.0.1', port, path: '/readyz', caPath: '/pki/ca.crt', serverName: 'node1', ...over,
+});
+
+test('a name or IP in the SANs passes', async () => {
+  const r = await new HttpsProber().https(probe(), hosts);
+  assert.equal(r.ok, true, r.detail);
+  assert.match(r.detail, /: 200 ok$/);
+  assert.equal((await new HttpsProber().https(probe({ serverName: '127.0.0.1' }), hosts)).ok, true);
+  assert.equal((await new HttpsProber().https(probe({ serverName: '10.96.0.1' }), hosts)).ok, true);
+  assert.deepEqual(node1.dialled.at(-1), { host: '127.0.0.1', port });
+});
+
+test('a missing SAN fails with Go\'s x509 message', async () => {
+  const ip = await new HttpsProber().https(probe({ serverName: '10.200.0.12' }), hosts);
+  assert.equal(ip.ok, false);
+  assert.match(ip.detail, /tls: failed to verify certificate: x509: certificate is valid for 10\.96\.0\.1, 127\.0\.0\.1, not 10\.200\.0\.12$/);
+  const dns = await new HttpsProber().https(probe({ serverName: 'lb.example' }), hosts);
+  assert.match(dns.detail, /x509: certificate is valid for kubernetes, node1, not lb\.example$/);
+});
+
+test('another CA fails as unknown authority', async () => {
+  const r = await new HttpsProber().https(probe({ caPath: '/pki/other-ca.crt' }), hosts);
+  assert.equal(r.ok, false);
+  assert.match(r.detail, /x509: certificate signed by unknown authority$/);
+});
+
+test('client certificate from the host, expected status, missing CA file', async () => {
+  const withCert = await new HttpsProber().https(probe({ path: '/whoami', clientCertPath: '/pki/client.crt', clientKeyPath: '/pki/client.key' }), hosts);
+  assert.equal(withCert.ok, true, withCert.detail);
+  assert.match(withCert.detail, /kube-apiserver-kubelet-client/);
+  const without = await new HttpsProber().https(probe({ path: '/whoami' }), hosts);
+  assert.equal(without.ok, false);
+  assert.match(without.detail, /HTTP 401 Unauthorized, want 200/);
+  assert.equal((await new HttpsProber().https(probe({ path: '/nope', expectStatus: 404 }), hosts)).ok, true);
+  const noCa = await new HttpsProber().https(probe({ caPath: '/pki/missing.crt' }), hosts);
+  assert.equal(noCa.ok, false);
+  assert.match(noCa.detail, /missing\.crt/);
+});
+
+test('nothing listening: a plain failure, not a hang', async () => {
+  const closed = createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const deadPort = (closed.address() as AddressInfo).port;
+  await new Promise<void>((r) => closed.close(() => r()));
+  const r = await new HttpsProber({ timeoutMs: 3000 }).https(probe({ port: deadPort }), hosts);
+  assert.equal(r.ok, false);
+  assert.match(r.detail, /ECONNREFUSED/);
+});
