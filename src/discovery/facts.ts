@@ -73,6 +73,12 @@ export interface ClusterFacts {
   /** `server` in the kube-proxy ConfigMap's kubeconfig.conf and in kube-public/cluster-info. */
   kubeProxyServer: string | null;
   clusterInfoServer: string | null;
+  /**
+   * Text of kubeconfigs that embed no private key (kubelet.conf after TLS bootstrap refers to
+   * /var/lib/kubelet/pki/kubelet-client-current.pem), by `host:path`, so steps can rewrite `server:` as a
+   * literal. Kubeconfigs with `client-key-data` are never copied here.
+   */
+  kubeconfigTexts: Record<string, string>;
   /** sha256 (or null when absent) of every file the plan may read or replace, by `host:path`. */
   files: Record<string, string | null>;
 }

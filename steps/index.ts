@@ -1,0 +1,43 @@
+/**
+ * The conversion, in order. Each phase is gated by the health checks at the end of the one before:
+ *
+ *   backup                                     etcd snapshot, /etc/kubernetes tarballs
+ *   [endpoint] proxy on the master, master apiserver cert with the endpoint SAN
+ *   etcd-peer-url                              only when the master's peer URL is on localhost
+ *   for each node to promote, one at a time:
+ *     shared-pki-<node> → etcd-<node> → control-plane-<node> → kubelet-<node>
+ *   mark-control-plane
+ *   [endpoint] proxy backends, repoint clients, verify
+ *
+ * Nodes go strictly one after another: etcd allows one learner, and each new member must be voting and
+ * healthy before the next joins, so the cluster is never left with a member that could cost it quorum.
+ */
+import type { ClusterFacts } from '../src/discovery/facts.js';
+import type { Step, StepBuilder, StepContext } from '../src/engine/step.js';
+import { buildBackupSteps } from './backup.js';
+import { buildSharedPkiStep } from './shared-pki.js';
+import { buildEtcdMemberStep, buildEtcdPeerUrlSteps } from './etcd-member.js';
+import { buildControlPlaneStep } from './control-plane.js';
+import { buildKubeletStep } from './kubelet.js';
+import { buildMarkControlPlaneSteps } from './mark-control-plane.js';
+import { promotedNodes } from '../src/discovery/nodes.js';
+
+/** The per-node phases of promoting the node at `index` of config.controlPlane.promote. */
+export function buildPromoteSteps(facts: ClusterFacts, index: number): Step[] {
+  const node = promotedNodes(facts)[index]!;
+  return [buildSharedPkiStep(facts, node), buildEtcdMemberStep(facts, index), buildControlPlaneStep(facts, index), buildKubeletStep(facts, index)];
+}
+
+/** The control-plane part: everything from the peer-URL fix to the node marks. */
+export const buildControlPlaneConversion: StepBuilder = (facts) => [
+  ...buildEtcdPeerUrlSteps(facts),
+  ...promotedNodes(facts).flatMap((_, i) => buildPromoteSteps(facts, i)),
+  ...buildMarkControlPlaneSteps(facts),
+];
+
+export const buildSteps: StepBuilder = (facts: ClusterFacts, ctx: StepContext): Step[] => [
+  ...buildBackupSteps(facts, ctx),
+  // endpoint: proxy on the master and the master's apiserver certificate go here (steps/proxy*.ts, endpoint*.ts).
+  ...buildControlPlaneConversion(facts, ctx),
+  // endpoint: proxy backends, repoint, verify go here (steps/proxy*.ts, repoint*.ts, verify*.ts).
+];

@@ -1,0 +1,106 @@
+/**
+ * proxy-backends: a new control-plane node joins the proxy once its apiserver is ready, with a certificate
+ * valid for the endpoint (checked first: a backend without the endpoint SAN would fail one client in N).
+ *
+ *   dedicated  one step per promoted node (`proxy-backends-<node>`), right after its control-plane step:
+ *              the endpoint gains capacity as soon as possible. Config validated, then a graceful reload.
+ *   per-node   one step after all promoted nodes (`proxy-backends`): each config change restarts every
+ *              worker's proxy pod, so it happens once.
+ *
+ * Rollback runs undos newest first, so a reload that must follow the restored config hangs on the check
+ * that precedes the write: "the running config is valid; on rollback, reload it".
+ */
+import type { Action } from '../src/engine/actions.js';
+import type { ClusterFacts } from '../src/discovery/facts.js';
+import type { Step, StepContext } from '../src/engine/step.js';
+import { masterNode, promotedNodes, type CpNode } from '../src/discovery/nodes.js';
+import { LOCAL_PROXY_ADDRESS, controlPlaneProbeClient, endpointOf, hostPort } from '../src/proxy/endpoint.js';
+import { makeStep, waitAction } from '../src/proxy/probes.js';
+import { backendsUpTo, configPath, dedicatedProxyHost, perNodeActions, proxyConfigText, reloadArgv, throughProxyWait, validateArgv, type ProxyOptions } from './proxy.js';
+
+const APISERVER_READY_TIMEOUT_MS = 300_000;
+
+/** The node's apiserver answers /readyz with a certificate valid for the endpoint host. */
+function readyForEndpoint(step: string, facts: ClusterFacts, node: CpNode): Action {
+  const { host } = endpointOf(facts);
+  const port = facts.master.apiserverPort;
+  return waitAction(
+    step,
+    `${node.host}/readyz-as-endpoint`,
+    { type: 'https', host: node.host, address: node.address, port, path: '/readyz', serverName: host, ...controlPlaneProbeClient(facts) },
+    `wait until ${node.host}'s apiserver answers /readyz with a certificate valid for the endpoint ${host}`,
+    APISERVER_READY_TIMEOUT_MS,
+  );
+}
+
+function dedicatedUpdate(step: string, facts: ClusterFacts, promotedCount: number, opts: ProxyOptions): Action[] {
+  const { kind } = facts.config.proxy;
+  const proxy = dedicatedProxyHost(facts);
+  const master = masterNode(facts);
+  const { host: endpointHost, port } = endpointOf(facts);
+  const backends = backendsUpTo(facts, promotedCount);
+  return [
+    {
+      id: `${step}/${proxy.host}/check-running-config`,
+      step,
+      type: 'run',
+      host: proxy.host,
+      argv: validateArgv(kind),
+      undo: reloadArgv(kind),
+      description: `check the running ${kind} config (on rollback, after it is restored: reload it)`,
+      risk: 'read-only',
+    },
+    {
+      id: `${step}/${proxy.host}/config`,
+      step,
+      type: 'write-file',
+      host: proxy.host,
+      path: configPath(kind),
+      content: { type: 'literal', text: proxyConfigText(facts, backends, opts) },
+      mode: 0o644,
+      owner: 'root:root',
+      description: `${kind} backends: ${backends.map((b) => b.name).join(', ')}`,
+      risk: 'reversible',
+    },
+    { id: `${step}/${proxy.host}/validate`, step, type: 'run', host: proxy.host, argv: validateArgv(kind), description: `check the new ${kind} config with ${kind} itself`, risk: 'read-only' },
+    {
+      id: `${step}/${proxy.host}/reload`,
+      step,
+      type: 'run',
+      host: proxy.host,
+      argv: reloadArgv(kind),
+      undo: reloadArgv(kind),
+      description: `reload ${kind} gracefully (open connections stay on the old workers until they close)`,
+      risk: 'reversible',
+    },
+    throughProxyWait(step, facts, { host: master.host, worker: false }, endpointHost, port, endpointHost, 'via-endpoint'),
+  ];
+}
+
+/** One step per promoted node (dedicated) or one for all (per-node); index.ts places each after the node's control-plane step. */
+export function buildProxyBackendSteps(facts: ClusterFacts, _ctx?: StepContext, opts: ProxyOptions = {}): Step[] {
+  const { kind, placement } = facts.config.proxy;
+  const promoted = promotedNodes(facts);
+  if (promoted.length === 0) return [];
+  if (placement === 'dedicated') {
+    return promoted.map((node, i) => {
+      const step = `proxy-backends-${node.host}`;
+      return makeStep(
+        step,
+        `Add ${node.host} to the ${kind} proxy`,
+        `Once ${node.host}'s apiserver is ready with a certificate for the endpoint, the proxy on ${dedicatedProxyHost(facts).host} sends it connections too.`,
+        [readyForEndpoint(step, facts, node), ...dedicatedUpdate(step, facts, i + 1, opts)],
+      );
+    });
+  }
+  const step = 'proxy-backends';
+  const { port } = endpointOf(facts);
+  return [
+    makeStep(
+      step,
+      `Add ${promoted.map((n) => n.host).join(', ')} to every node's ${kind} proxy`,
+      `Every new apiserver must be ready with a certificate for 127.0.0.1 and the endpoint; then each worker's proxy on ${hostPort('127.0.0.1', port)} is rewritten and its pod restarted by the kubelet (local clients reconnect).`,
+      [...promoted.map((n) => readyForEndpoint(step, facts, n)), ...perNodeActions(step, facts, backendsUpTo(facts, promoted.length), opts, LOCAL_PROXY_ADDRESS)],
+    ),
+  ];
+}

@@ -1,0 +1,59 @@
+/**
+ * shared-pki-<node>: the files that must be byte-identical on every control-plane node, copied from the
+ * master (kubeadm's certsToTransfer list for stacked etcd). Everything that signs or verifies is shared:
+ * two apiservers with different sa.key reject each other's tokens, two CAs split the cluster's trust.
+ * The copies carry the master's sha256 from discovery; apply refuses if a source changed since the plan.
+ */
+import type { Action } from '../src/engine/actions.js';
+import type { ClusterFacts } from '../src/discovery/facts.js';
+import type { Step } from '../src/engine/step.js';
+import { worstRisk } from '../src/engine/plan.js';
+import { BadInputError } from '../src/exit-codes.js';
+import { masterNode, type CpNode } from '../src/discovery/nodes.js';
+
+const PKI = '/etc/kubernetes/pki';
+
+/** [path, is it secret]. Keys 0600, certificates and sa.pub as kubeadm writes them. */
+export const SHARED_PKI_FILES: ReadonlyArray<{ path: string; sensitive: boolean; mode: number }> = [
+  { path: `${PKI}/ca.crt`, sensitive: false, mode: 0o644 },
+  { path: `${PKI}/ca.key`, sensitive: true, mode: 0o600 },
+  { path: `${PKI}/sa.key`, sensitive: true, mode: 0o600 },
+  { path: `${PKI}/sa.pub`, sensitive: false, mode: 0o600 },
+  { path: `${PKI}/front-proxy-ca.crt`, sensitive: false, mode: 0o644 },
+  { path: `${PKI}/front-proxy-ca.key`, sensitive: true, mode: 0o600 },
+  { path: `${PKI}/etcd/ca.crt`, sensitive: false, mode: 0o644 },
+  { path: `${PKI}/etcd/ca.key`, sensitive: true, mode: 0o600 },
+];
+
+export function buildSharedPkiStep(facts: ClusterFacts, node: CpNode): Step {
+  const step = `shared-pki-${node.host}`;
+  const master = masterNode(facts);
+  const actions: Action[] = SHARED_PKI_FILES.map((f) => {
+    const sha256 = facts.files[`${master.host}:${f.path}`];
+    if (!sha256) {
+      throw new BadInputError(
+        `${f.path} is missing on ${master.host}, so it cannot be shared with ${node.host}`,
+        'the cluster uses an external CA or external etcd, which ha-wizard does not convert; see the preflight check SharedKeysPresent',
+      );
+    }
+    return {
+      id: `${step}/${node.host}/${f.path.slice(PKI.length + 1)}`,
+      step,
+      type: 'write-file',
+      host: node.host,
+      path: f.path,
+      content: { type: 'copy', fromHost: master.host, fromPath: f.path, sha256, sensitive: f.sensitive },
+      mode: f.mode,
+      owner: 'root:root',
+      description: `copy ${f.path} from ${master.host} byte for byte${f.sensitive ? ' (sensitive)' : ''}`,
+      risk: 'reversible',
+    };
+  });
+  return {
+    id: step,
+    title: `Shared PKI on ${node.host}`,
+    description: `The cluster CA, service-account keys, front-proxy CA and etcd CA, byte-identical to ${master.host}'s: anything that signs or verifies must be the same on every control-plane node.`,
+    risk: worstRisk(actions.map((a) => a.risk)),
+    actions,
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * ClusterFacts for step tests: a kubeadm cluster with master cp1 (10.200.0.11) and `promote` workers
+ * cp2, cp3, … (10.200.0.12, …), built from the kubeadm reference manifests in test/fixtures.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { ClusterFacts, KeyAlgorithm } from '../../src/discovery/facts.js';
+
+const fixtures = fileURLToPath(new URL('../../../test/fixtures/manifests/', import.meta.url));
+
+export interface FixtureOptions {
+  promote?: number;
+  workers?: number;
+  version?: '1.28' | '1.31' | '1.34';
+  keyAlgorithm?: KeyAlgorithm;
+  serviceSubnet?: string;
+  dnsDomain?: string;
+  certSANs?: string[];
+  endpointHost?: string;
+}
+
+export const sha = (s: string) => s.repeat(64).slice(0, 64);
+
+export function makeFacts(o: FixtureOptions = {}): ClusterFacts {
+  const version = o.version ?? '1.31';
+  const promote = o.promote ?? 2;
+  const alg = o.keyAlgorithm ?? 'rsa-2048';
+  const manifest = (c: string) => readFileSync(`${fixtures}kubeadm-v${version}/cp1/${c}.yaml`, 'utf8');
+  const serviceSubnet = o.serviceSubnet ?? '10.96.0.0/12';
+  const dnsDomain = o.dnsDomain ?? 'cluster.local';
+  const nodes = Array.from({ length: promote }, (_, i) => ({ name: `cp${i + 2}`, address: `10.200.0.${12 + i}` }));
+  const workers = Array.from({ length: o.workers ?? 1 }, (_, i) => ({ name: `w${i + 1}`, address: `10.200.0.${50 + i}` }));
+  const kubeletConf = (server: string) =>
+    [
+      'apiVersion: v1',
+      'clusters:',
+      '- cluster:',
+      '    certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==',
+      `    server: ${server}`,
+      '  name: default-cluster',
+      'contexts:',
+      '- context:',
+      '    cluster: default-cluster',
+      '    namespace: default',
+      '    user: default-auth',
+      '  name: default-context',
+      'current-context: default-context',
+      'kind: Config',
+      'preferences: {}',
+      'users:',
+      '- name: default-auth',
+      '  user:',
+      '    client-certificate: /var/lib/kubelet/pki/kubelet-client-current.pem',
+      '    client-key: /var/lib/kubelet/pki/kubelet-client-current.pem',
+      '',
+    ].join('\n');
+  const pkiFiles = ['ca.crt', 'ca.key', 'sa.key', 'sa.pub', 'front-proxy-ca.crt', 'front-proxy-ca.key', 'etcd/ca.crt', 'etcd/ca.key'];
+  const k8s = { '1.28': '1.28.15', '1.31': '1.31.4', '1.34': '1.34.1' }[version];
+  const etcd = version === '1.34' ? '3.6.4' : '3.5.15';
+  const cfgApi = version === '1.28' ? 'kubeadm.k8s.io/v1beta3' : 'kubeadm.k8s.io/v1beta4';
+  return {
+    config: {
+      name: 'lab',
+      controlPlane: { existing: { name: 'cp1', address: '10.200.0.11' }, promote: nodes },
+      endpoint: { host: o.endpointHost ?? 'k8s-api.lab.example', port: 6443 },
+      proxy: { kind: 'nginx', placement: 'dedicated', host: { name: 'lb', address: '10.200.0.5' } },
+      workers,
+    },
+    kubernetesVersion: k8s,
+    etcdVersion: etcd,
+    master: { name: 'cp1', address: '10.200.0.11', apiserverPort: 6443, advertiseAddress: '10.200.0.11' },
+    clusterConfiguration: {
+      apiVersion: cfgApi,
+      raw: `apiVersion: ${cfgApi}\nkind: ClusterConfiguration\nclusterName: kubernetes\nnetworking:\n  serviceSubnet: ${serviceSubnet}\n  dnsDomain: ${dnsDomain}\netcd:\n  local:\n    dataDir: /var/lib/etcd\n`,
+      clusterName: 'kubernetes',
+      serviceSubnet,
+      dnsDomain,
+      certSANs: o.certSANs ?? [],
+      imageRepository: 'registry.k8s.io',
+    },
+    keyAlgorithms: { ca: alg, etcdCa: alg, frontProxyCa: alg },
+    manifests: Object.fromEntries(['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].map((c) => [c, manifest(c)])),
+    masterApiserverSANs: { dnsNames: ['cp1', 'kubernetes'], ipAddresses: ['10.96.0.1', '10.200.0.11'] },
+    etcd: {
+      members: [{ id: '8e9e05c52164694d', name: 'cp1', peerURLs: ['https://10.200.0.11:2380'], clientURLs: ['https://10.200.0.11:2379'], isLearner: false }],
+    },
+    nodes: [
+      { name: 'cp1', internalIP: '10.200.0.11', ready: true, labels: { 'node-role.kubernetes.io/control-plane': '' }, taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] },
+      ...[...nodes, ...workers].map((n) => ({ name: n.name, internalIP: n.address, ready: true, labels: {}, taints: [] })),
+    ],
+    kubeconfigServers: {},
+    kubeconfigTexts: Object.fromEntries([...nodes, ...workers].map((n) => [`${n.name}:/etc/kubernetes/kubelet.conf`, kubeletConf('https://10.200.0.11:6443')])),
+    kubeProxyServer: 'https://10.200.0.11:6443',
+    clusterInfoServer: 'https://10.200.0.11:6443',
+    files: Object.fromEntries(pkiFiles.map((f, i) => [`cp1:/etc/kubernetes/pki/${f}`, sha(String.fromCharCode(97 + i))])),
+  };
+}
