@@ -13,6 +13,8 @@ export interface PoolNode {
   name: string;
   /** Looked up in ~/.ssh/config like `ssh <address>`; HostName there may redirect it. */
   address: string;
+  /** This node's own settings (port, user, ...); they override the pool's `ssh`. */
+  ssh?: SshOverrides;
 }
 
 export interface HostPoolOptions extends HostKeyPolicy {
@@ -58,7 +60,7 @@ export class HostPool implements Hosts {
   private async open(name: string): Promise<SshRemoteHost> {
     const node = this.nodes.get(name);
     if (!node) throw new Error(`unknown node ${name} (known: ${[...this.nodes.keys()].join(', ')})`);
-    const target = await resolveSshTarget(node.address, this.opts.ssh ?? {}, this.opts.sshConfig ?? {});
+    const target = await resolveSshTarget(node.address, { ...this.opts.ssh, ...node.ssh }, this.opts.sshConfig ?? {});
     const host = new SshRemoteHost(node.name, target, {
       ...this.hostKeyPolicy(),
       ...(this.opts.connectTimeoutMs ? { connectTimeoutMs: this.opts.connectTimeoutMs } : {}),

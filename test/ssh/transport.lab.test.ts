@@ -1,0 +1,239 @@
+/** The SSH transport against real OpenSSH sshd in a lab whose login user is root. */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { labDown, labUp, type LabState } from '../lab/lab.js';
+import { fingerprintSha256 } from '../../src/ssh/known-hosts.js';
+import { HostPool, mapLimit } from '../../src/ssh/pool.js';
+import type { ExecAuditRecord } from '../../src/ssh/remote-host.js';
+import { RemoteError } from '../../src/ssh/types.js';
+import { assertAtomicUnderConcurrentReads, labName, labPool } from './lab-helpers.js';
+
+const work = mkdtempSync(join(tmpdir(), 'haw-ssh-root-'));
+const dir = join(work, 'lab');
+let lab: LabState;
+
+before(async () => {
+  lab = await labUp({ dir, name: labName('hawsshr'), promote: 2, workers: 0, cluster: false });
+});
+after(async () => {
+  if (lab) await labDown(dir);
+  rmSync(work, { recursive: true, force: true });
+});
+
+const node = (name: string) => lab.nodes.find((n) => n.name === name)!;
+/** The lab's known_hosts line for a node (`address ssh-ed25519 BASE64`). */
+const hostKeyLine = (name: string) => readFileSync(join(dir, 'known_hosts'), 'utf8').split('\n').find((l) => l.startsWith(`${node(name).address} `))!;
+const hostKeyBlob = (name: string) => Buffer.from(hostKeyLine(name).split(' ')[2]!, 'base64');
+
+test('a known host connects; commands run as root and argv is passed literally', async () => {
+  const audit: ExecAuditRecord[] = [];
+  const pool = labPool(lab, { onExec: (r) => audit.push(r) });
+  try {
+    const cp1 = await pool.get('cp1');
+    const id = await cp1.exec(['id', '-u']);
+    assert.deepEqual(id, { code: 0, signal: null, stdout: '0\n', stderr: '' });
+    const hostile = ["$(touch /tmp/pwned)", '`touch /tmp/pwned`', "it's; touch /tmp/pwned", 'a\nb', '-rf', '*', '~'];
+    const echo = await cp1.exec(['printf', '%s\\0', ...hostile]);
+    assert.deepEqual(echo.stdout.split('\0').slice(0, -1), hostile);
+    assert.equal((await cp1.exec(['test', '-e', '/tmp/pwned'])).code, 1);
+    const failed = await cp1.exec(['sh', '-c', 'echo out; echo err >&2; exit 3']);
+    assert.deepEqual(failed, { code: 3, signal: null, stdout: 'out\n', stderr: 'err\n' });
+    assert.equal((await cp1.exec(['no-such-command-x'])).code, 127);
+    assert.ok(audit.some((r) => r.host === 'cp1' && r.argv[0] === 'id' && r.code === 0 && r.durationMs >= 0));
+  } finally {
+    await pool.closeAll();
+  }
+});
+
+test('files: atomic write with mode and owner, read back, sha256, stat, ENOENT, hostile path', async () => {
+  const pool = labPool(lab);
+  try {
+    const cp2 = await pool.get('cp2');
+    const path = "/etc/kubernetes/pki/new dir/it's $(touch x) `y`\n.key";
+    const data = Buffer.from('-----BEGIN PRIVATE KEY-----\nnot really\n');
+    await cp2.writeFileAtomic(path, data, { mode: 0o600 });
+    assert.deepEqual(await cp2.readFile(path), data);
+    assert.deepEqual(await cp2.stat(path), { exists: true, mode: 0o600, uid: 0, gid: 0, size: data.length });
+    assert.equal(await cp2.sha256(path), execFileSync('sha256sum', { input: data }).toString().slice(0, 64));
+    await cp2.writeFileAtomic('/etc/kubernetes/owned.conf', 'x', { mode: 0o640, owner: 'nobody:nogroup' });
+    assert.deepEqual(await cp2.stat('/etc/kubernetes/owned.conf'), { exists: true, mode: 0o640, uid: 65534, gid: 65534, size: 1 });
+    assert.equal(await cp2.sha256('/etc/kubernetes/missing'), null);
+    assert.deepEqual(await cp2.stat('/etc/kubernetes/missing'), { exists: false });
+    await assert.rejects(cp2.readFile('/etc/kubernetes/missing'), (e: RemoteError) => e.code === 'ENOENT' && /cp2: reading \/etc\/kubernetes\/missing: No such file/.test(e.message));
+    const ls = await cp2.exec(['ls', '-1', '/etc/kubernetes/pki/new dir']);
+    assert.equal(ls.code, 0);
+    assert.equal((await cp2.exec(['test', '-e', 'x'])).code, 1, 'a path was interpreted by a shell');
+  } finally {
+    await pool.closeAll();
+  }
+});
+
+test('an atomic write is never seen half-written by a concurrent reader (root, SFTP + posix-rename)', async () => {
+  const pool = labPool(lab);
+  try {
+    await assertAtomicUnderConcurrentReads(await pool.get('cp1'), '/etc/kubernetes/manifests/big.yaml');
+  } finally {
+    await pool.closeAll();
+  }
+});
+
+test('30 concurrent commands and file reads on one connection, no channel failures', async () => {
+  const pool = labPool(lab);
+  try {
+    const cp1 = await pool.get('cp1');
+    await cp1.writeFileAtomic('/root/c.txt', 'hello', { mode: 0o600 });
+    const runs = Array.from({ length: 30 }, (_, i) => cp1.exec(['sh', '-c', 'sleep 0.2; echo "$1"', 'sh', String(i)]));
+    const reads = Array.from({ length: 10 }, () => cp1.readFile('/root/c.txt'));
+    const results = await Promise.all(runs);
+    results.forEach((r, i) => assert.deepEqual(r, { code: 0, signal: null, stdout: `${i}\n`, stderr: '' }));
+    for (const b of await Promise.all(reads)) assert.equal(b.toString(), 'hello');
+  } finally {
+    await pool.closeAll();
+  }
+});
+
+test('timeouts and aborts kill the remote command and reject', async () => {
+  const pool = labPool(lab);
+  try {
+    const cp1 = await pool.get('cp1');
+    await assert.rejects(cp1.exec(['sleep', '30'], { timeoutMs: 300 }), (e: RemoteError) => e.code === 'ETIMEDOUT' && /cp1/.test(e.message));
+    const ac = new AbortController();
+    const p = cp1.exec(['sleep', '30'], { signal: ac.signal });
+    setTimeout(() => ac.abort(), 200);
+    await assert.rejects(p, (e: RemoteError) => e.code === 'ABORT_ERR');
+    // the connection is still usable afterwards
+    assert.equal((await cp1.exec(['true'])).code, 0);
+  } finally {
+    await pool.closeAll();
+  }
+});
+
+test('an unknown host is refused non-interactively, naming the fingerprint and the flag', async () => {
+  const kh = join(work, 'kh-empty');
+  writeFileSync(kh, '');
+  const pool = labPool(lab, { ssh: { knownHostsFiles: [kh] } });
+  const fp = fingerprintSha256(hostKeyBlob('cp1'));
+  try {
+    await assert.rejects(pool.get('cp1'), (e: RemoteError) => {
+      assert.equal(e.code, 'EHOSTKEY_UNKNOWN');
+      assert.ok(e.message.includes(`ssh-ed25519 ${fp}`), e.message);
+      assert.match(e.message, /acceptNewHostKeys: true \(--accept-new-host-keys\)/);
+      return true;
+    });
+    assert.equal(readFileSync(kh, 'utf8'), '', 'nothing recorded');
+  } finally {
+    await pool.closeAll();
+  }
+});
+
+test('an unknown host accepted by the operator is recorded and then known', async () => {
+  const kh = join(work, 'kh-accept');
+  writeFileSync(kh, '');
+  const asked: Array<[string, string]> = [];
+  const pool = labPool(lab, { ssh: { knownHostsFiles: [kh] }, onUnknownHost: async (host, fp) => (asked.push([host, fp]), true) });
+  try {
+    assert.equal((await (await pool.get('cp2')).exec(['true'])).code, 0);
+  } finally {
+    await pool.closeAll();
+  }
+  assert.deepEqual(asked, [[node('cp2').address, fingerprintSha256(hostKeyBlob('cp2'))]]);
+  assert.match(execFileSync('ssh-keygen', ['-F', node('cp2').address, '-f', kh], { encoding: 'utf8' }), /ssh-ed25519/);
+  const strict = labPool(lab, { ssh: { knownHostsFiles: [kh] } });
+  try {
+    assert.equal((await (await strict.get('cp2')).exec(['true'])).code, 0);
+  } finally {
+    await strict.closeAll();
+  }
+});
+
+test('a changed host key is refused with the known_hosts file:line and both fingerprints', async () => {
+  const kh = join(work, 'kh-changed');
+  const [, type, b64] = hostKeyLine('cp2').split(' ');
+  writeFileSync(kh, `# first line\n${node('cp1').address} ${type} ${b64}\n`);
+  let asked = false;
+  const pool = labPool(lab, { ssh: { knownHostsFiles: [kh] }, acceptNewHostKeys: true, onUnknownHost: async () => (asked = true) });
+  try {
+    await assert.rejects(pool.get('cp1'), (e: RemoteError) => {
+      assert.equal(e.code, 'EHOSTKEY_CHANGED');
+      assert.ok(e.message.includes(`${kh}:2`), e.message);
+      assert.ok(e.message.includes(fingerprintSha256(hostKeyBlob('cp2'))), 'expected fingerprint');
+      assert.ok(e.message.includes(fingerprintSha256(hostKeyBlob('cp1'))), 'offered fingerprint');
+      return true;
+    });
+    assert.equal(asked, false, 'a changed key is never offered for acceptance');
+  } finally {
+    await pool.closeAll();
+  }
+});
+
+test('hashed known_hosts (ssh-keygen -H) is understood, and new keys are appended hashed', async () => {
+  const kh = join(work, 'kh-hashed');
+  writeFileSync(kh, `${hostKeyLine('cp1')}\n`);
+  execFileSync('ssh-keygen', ['-q', '-H', '-f', kh]);
+  const pool = labPool(lab, { ssh: { knownHostsFiles: [kh] }, acceptNewHostKeys: true });
+  try {
+    await pool.get('cp1');
+    await pool.get('cp2');
+  } finally {
+    await pool.closeAll();
+  }
+  const text = readFileSync(kh, 'utf8');
+  assert.ok(!text.includes(node('cp2').address), 'the new entry is hashed');
+  assert.match(execFileSync('ssh-keygen', ['-F', node('cp2').address, '-f', kh], { encoding: 'utf8' }), /ssh-ed25519/);
+});
+
+test('clear errors: unreachable host, refused port, rejected key, encrypted key', async () => {
+  const cp2 = node('cp2');
+  execFileSync('ip', ['netns', 'exec', cp2.netns, 'iptables', '-I', 'INPUT', '-p', 'tcp', '--dport', '22', '-j', 'DROP']);
+  try {
+    const pool = labPool(lab, { connectTimeoutMs: 1000 });
+    await assert.rejects(pool.get('cp2'), (e: RemoteError) => e.code === 'ETIMEDOUT' && e.message === `cp2 (${cp2.address}:22): connection timed out after 1 s; check the address and that sshd runs`);
+    await pool.closeAll();
+  } finally {
+    execFileSync('ip', ['netns', 'exec', cp2.netns, 'iptables', '-D', 'INPUT', '-p', 'tcp', '--dport', '22', '-j', 'DROP']);
+  }
+  const refused = labPool(lab, { ssh: { port: 2222 } });
+  await assert.rejects(refused.get('cp1'), (e: RemoteError) => e.code === 'ECONNREFUSED' && /cp1 \(.*:2222\): connection refused/.test(e.message));
+
+  const wrong = join(work, 'wrong_key');
+  const locked = join(work, 'locked_key');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', wrong]);
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'secret-passphrase', '-f', locked]);
+  // Nodes looked up by address without any ssh config, as `ssh -F none -i KEY root@ADDRESS` would.
+  const withKey = (key: string) =>
+    new HostPool([{ name: 'cp1', address: node('cp1').address }], {
+      sshConfig: { configPath: null },
+      agentSocket: null,
+      ssh: { user: 'root', identityFiles: [key], knownHostsFiles: [join(dir, 'known_hosts')] },
+    });
+  await assert.rejects(withKey(wrong).get('cp1'), (e: RemoteError) => e.code === 'EAUTH' && e.message.includes(`rejected with the key(s) [${wrong}]; check ssh.user and identityFiles`));
+  await assert.rejects(
+    withKey(locked).get('cp1'),
+    (e: RemoteError) => e.code === 'EAUTH' && e.message.includes(`${locked} is encrypted: load it into ssh-agent`) && !e.message.includes('secret-passphrase'),
+  );
+});
+
+test('the pool fans out with bounded parallelism and reports each host separately', async () => {
+  const pool = labPool(lab);
+  try {
+    let inFlight = 0;
+    let peak = 0;
+    const results = await mapLimit(['cp1', 'cp2', 'cp3', 'nope'], 2, async (name) => {
+      peak = Math.max(peak, ++inFlight);
+      try {
+        return (await (await pool.get(name)).exec(['hostname'])).stdout.trim();
+      } finally {
+        inFlight--;
+      }
+    });
+    assert.equal(peak, 2);
+    assert.deepEqual(results.slice(0, 3), [{ ok: true, value: 'cp1' }, { ok: true, value: 'cp2' }, { ok: true, value: 'cp3' }]);
+    assert.equal(results[3]?.ok, false);
+  } finally {
+    await pool.closeAll();
+  }
+});
