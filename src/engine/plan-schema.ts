@@ -37,6 +37,7 @@ export const contentSchema = z.discriminatedUnion('type', [
     caCertPath: absPath,
     client: certSpec,
   }),
+  z.strictObject({ type: z.literal('kubeconfig-server'), fromPath: absPath, server: name }),
 ]) satisfies z.ZodType<Content>;
 
 export const probeSchema = z.discriminatedUnion('type', [

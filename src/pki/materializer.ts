@@ -10,7 +10,7 @@ import type { Hosts, Materializer } from '../engine/ports.js';
 import { generatePrivateKeyPem, loadPrivateKey, parseKeyAlgorithm, publicKeyDer } from './keys.js';
 import { issueCertificate, loadCA, type LoadedCA } from './issue.js';
 import { certMatchesKey, parseCertificate, specMismatches, validityError, verifyAgainstCA } from './inspect.js';
-import { buildKubeconfig, credentials, parseKubeconfig } from '../kube/kubeconfig.js';
+import { buildKubeconfig, credentials, getServer, parseKubeconfig, setServerInText } from '../kube/kubeconfig.js';
 
 type Recipe = Exclude<Content, { type: 'literal' }>;
 
@@ -45,6 +45,10 @@ export class PkiMaterializer implements Materializer {
         return Buffer.from(
           buildKubeconfig({ clusterName: content.clusterName, server: content.server, caPem: clusterCa, userName: content.userName, certPem, keyPem }),
         );
+      }
+      case 'kubeconfig-server': {
+        const label = `${targetHost}:${content.fromPath}`;
+        return Buffer.from(setServerInText(await readText(hosts, targetHost, content.fromPath), content.server, label));
       }
       case 'copy': {
         const host = await hosts.get(content.fromHost);
@@ -81,6 +85,8 @@ export class PkiMaterializer implements Materializer {
           if (!(await this.certificateSatisfies(creds.certPem, content.client, hosts))) return false;
           return certMatchesKey(parseCertificate(creds.certPem), creds.keyPem);
         }
+        case 'kubeconfig-server':
+          return getServer(parseKubeconfig(current)) === content.server;
         case 'copy':
           return sha256(current) === content.sha256;
       }

@@ -1,0 +1,72 @@
+/**
+ * Probes and small action shapes the endpoint steps share. Object conditions (rollout done, nodes Ready,
+ * lease held) are read with kubectl on a control-plane host through its admin.conf: read-only commands,
+ * values passed as positional arguments to fixed scripts so no name is ever parsed as code.
+ */
+import type { Action, Probe, Risk, WaitAction } from '../engine/actions.js';
+import type { Step } from '../engine/step.js';
+import { worstRisk } from '../engine/plan.js';
+import { shQuote } from '../ssh/quote.js';
+import { ADMIN_CONF, checkNodeName } from './endpoint.js';
+
+export function makeStep(id: string, title: string, description: string, actions: Action[]): Step {
+  return { id, title, description, risk: worstRisk(actions.map((a): Risk => a.risk)), actions };
+}
+
+const KUBECTL = ['kubectl', `--kubeconfig=${ADMIN_CONF}`, '--request-timeout=10s'];
+
+function script(body: string, args: readonly string[]): string[] {
+  return ['sh', '-c', `set -eu\nk() { ${KUBECTL.map(shQuote).join(' ')} "$@"; }\n${body}`, 'ha-wizard-probe', ...args];
+}
+
+/** A DaemonSet (or Deployment) whose latest spec is rolled out: observed, every pod updated and available. */
+export function rolledOutProbe(host: string, namespace: string, kind: 'daemonset' | 'deployment', name: string): Probe {
+  const fields =
+    kind === 'daemonset'
+      ? '{.metadata.generation} {.status.observedGeneration} {.status.desiredNumberScheduled} {.status.updatedNumberScheduled} {.status.numberAvailable}'
+      : '{.metadata.generation} {.status.observedGeneration} {.spec.replicas} {.status.updatedReplicas} {.status.availableReplicas}';
+  // Missing status fields (0 available) shorten the list, which fails the count check.
+  return {
+    type: 'command',
+    host,
+    argv: script(`set -- $(k -n "$1" get "$2" "$3" -o "jsonpath=$4")\n[ "$#" -eq 5 ] && [ "$1" = "$2" ] && [ "$3" = "$4" ] && [ "$3" = "$5" ]`, [
+      namespace,
+      kind,
+      name,
+      fields,
+    ]),
+  };
+}
+
+/** Every named Node has condition Ready=True. */
+export function nodesReadyProbe(host: string, nodeNames: readonly string[]): Probe {
+  nodeNames.forEach(checkNodeName);
+  return {
+    type: 'command',
+    host,
+    argv: script(
+      `n=$#\nout=$(k get nodes "$@" -o 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}')\n` +
+        `[ "$(printf '%s\\n' "$out" | grep -c '=True$')" -eq "$n" ]`,
+      nodeNames,
+    ),
+  };
+}
+
+/** The Lease has a holder (leader election picked exactly one instance: a Lease names one holder). */
+export function leaseHeldProbe(host: string, namespace: string, name: string): Probe {
+  return { type: 'command', host, argv: script('h=$(k -n "$1" get lease "$2" -o "jsonpath={.spec.holderIdentity}")\n[ -n "$h" ]', [namespace, name]) };
+}
+
+/** Nothing listens on the TCP port (a stopped apiserver released it). */
+export function portClosedProbe(host: string, port: number): Probe {
+  return { type: 'command', host, argv: ['sh', '-c', '! ss -Htln "sport = :$1" | grep -q .', 'ha-wizard-probe', String(port)] };
+}
+
+/** A process runs with the pid in the file. */
+export function pidAliveProbe(host: string, pidFile: string): Probe {
+  return { type: 'command', host, argv: ['pgrep', '-F', pidFile] };
+}
+
+export function waitAction(step: string, id: string, probe: Probe, description: string, timeoutMs: number, intervalMs = 2_000): WaitAction {
+  return { id: `${step}/${id}`, step, type: 'wait', probe, timeoutMs, intervalMs, description, risk: 'read-only' };
+}
