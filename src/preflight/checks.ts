@@ -1,0 +1,220 @@
+/**
+ * Preflight, kubeadm style: every check has a stable name, a status, a message and a fix. Evaluation is
+ * pure over data gathered by discovery (gather.ts does the I/O), so every refusal is unit-tested.
+ * `--ignore-preflight-errors=NAME[,NAME]` (or `all`) turns a failure into a warning, but only for checks
+ * where going on cannot break the cluster by itself; the others cannot be ignored.
+ */
+import { atLeast } from '../manifests/versions.js';
+
+export type CheckStatus = 'pass' | 'warn' | 'fail';
+
+export interface CheckResult {
+  /** Stable, for --ignore-preflight-errors (e.g. "Port-2379", "ClockSkew"). */
+  name: string;
+  status: CheckStatus;
+  message: string;
+  /** What to do about it; empty when passing. */
+  fix: string;
+  /** Whether --ignore-preflight-errors may downgrade a failure. */
+  ignorable: boolean;
+  /** The node it concerns, when it is per node. */
+  host?: string;
+}
+
+export interface NodeProbe {
+  host: string;
+  /** SSH connected. When false, nothing else about the node is known. */
+  reachable: boolean;
+  reachError?: string;
+  /** Root, or `sudo -n true` succeeded. */
+  sudo: boolean;
+  /** TCP ports listening (ss -Hltn). */
+  listening: number[];
+  /** Node clock minus workstation clock, RTT-corrected; null when not measured. */
+  clockOffsetMs: number | null;
+  /** Free bytes where etcd and /etc/kubernetes live. */
+  diskFree: Array<{ path: string; bytes: number }>;
+  /** Whether the etcd data dir already holds a member (to promote nodes only). */
+  etcdDataPresent?: boolean;
+  /** Whether discovery could read kubelet.conf without embedded credentials (to promote nodes only). */
+  kubeletConfReadable?: boolean;
+}
+
+export interface PreflightData {
+  now: Date;
+  kubernetesVersion: string | null;
+  /** Kubernetes node name of each node to promote, by host, and its Ready condition (null: no such Node). */
+  promote: Array<{ host: string; nodeName: string; ready: boolean | null }>;
+  master: string;
+  nodes: NodeProbe[];
+  etcd: {
+    /** ClusterConfiguration.etcd.external is set, or the master has no etcd manifest. */
+    external: boolean;
+    healthy: boolean | null;
+    healthError?: string;
+    members: Array<{ name: string; peerURLs: string[]; isLearner: boolean }>;
+    etcdctlAvailable: boolean;
+  };
+  /** Shared key files on the master: path → present. */
+  sharedKeys: Record<string, boolean>;
+  /** Certificate expiry, by file name on the master. */
+  certificates: Array<{ path: string; notAfter: Date }>;
+  /** kube-apiserver pods (or Nodes carrying the control-plane label) already in the cluster. */
+  apiserverCount: number;
+  /** Manifests on the master that could not be parsed: component → error. */
+  manifestErrors: Record<string, string>;
+}
+
+export const SUPPORTED_MIN = '1.28';
+export const SUPPORTED_MAX = '1.34';
+export const CONTROL_PLANE_PORTS = [2379, 2380, 6443, 10257, 10259] as const;
+export const MAX_CLOCK_SKEW_MS = 1_000;
+export const MIN_DISK_BYTES = 2 * 1024 ** 3;
+const DAY = 86_400_000;
+
+const ok = (name: string, message: string, ignorable: boolean, host?: string): CheckResult => ({ name, status: 'pass', message, fix: '', ignorable, ...(host ? { host } : {}) });
+const bad = (status: 'warn' | 'fail', name: string, message: string, fix: string, ignorable: boolean, host?: string): CheckResult => ({ name, status, message, fix, ignorable, ...(host ? { host } : {}) });
+
+function isLoopback(url: string): boolean {
+  return /^https?:\/\/(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:|\/|$)/.test(url);
+}
+
+export function evaluatePreflight(d: PreflightData): CheckResult[] {
+  const out: CheckResult[] = [];
+  const promoteHosts = new Set(d.promote.map((p) => p.host));
+
+  for (const n of d.nodes) {
+    if (!n.reachable) {
+      out.push(bad('fail', 'SSH', `${n.host}: cannot connect over SSH (${n.reachError ?? 'unknown error'})`, 'check the address, user and key in the config (ssh -v to the same target)', false, n.host));
+      continue;
+    }
+    out.push(
+      n.sudo
+        ? ok('Sudo', `${n.host}: root access`, false, n.host)
+        : bad('fail', 'Sudo', `${n.host}: the SSH user is not root and "sudo -n true" fails`, 'allow passwordless sudo for the SSH user, or log in as root', false, n.host),
+    );
+    if (promoteHosts.has(n.host)) {
+      for (const port of CONTROL_PLANE_PORTS) {
+        out.push(
+          n.listening.includes(port)
+            ? bad('fail', `Port-${port}`, `${n.host}: port ${port} is in use`, `stop what listens on ${port} (ss -ltnp 'sport = :${port}') or pick another node`, false, n.host)
+            : ok(`Port-${port}`, `${n.host}: port ${port} is free`, false, n.host),
+        );
+      }
+      if (n.etcdDataPresent) out.push(bad('fail', 'EtcdDataDir', `${n.host}: /var/lib/etcd/member already exists (an old etcd member's data)`, 'move it away (it belongs to no current member) and run again', true, n.host));
+      if (n.kubeletConfReadable === false)
+        out.push(bad('fail', 'KubeletConf', `${n.host}: /etc/kubernetes/kubelet.conf is missing or embeds credentials`, `join ${n.host} as a worker first (kubeadm join) so kubelet.conf refers to /var/lib/kubelet/pki/kubelet-client-current.pem`, false, n.host));
+    }
+    if (n.clockOffsetMs !== null) {
+      const skew = Math.abs(n.clockOffsetMs);
+      out.push(
+        skew < MAX_CLOCK_SKEW_MS
+          ? ok('ClockSkew', `${n.host}: clock within ${Math.round(skew)} ms`, true, n.host)
+          : bad('fail', 'ClockSkew', `${n.host}: clock is off by ${(n.clockOffsetMs / 1000).toFixed(1)} s`, 'run NTP (chrony, systemd-timesyncd) on every node: etcd and certificates depend on agreeing clocks', true, n.host),
+      );
+    }
+    for (const disk of n.diskFree) {
+      out.push(
+        disk.bytes >= MIN_DISK_BYTES
+          ? ok('DiskSpace', `${n.host}: ${(disk.bytes / 1024 ** 3).toFixed(1)} GiB free on ${disk.path}`, true, n.host)
+          : bad('fail', 'DiskSpace', `${n.host}: only ${(disk.bytes / 1024 ** 2).toFixed(0)} MiB free on ${disk.path}`, 'free at least 2 GiB (etcd snapshot, backups, a growing etcd)', true, n.host),
+      );
+    }
+  }
+
+  for (const p of d.promote) {
+    out.push(
+      p.ready === true
+        ? ok('NodeReady', `${p.host}: Node ${p.nodeName} is Ready`, false, p.host)
+        : bad('fail', 'NodeReady', `${p.host}: Node ${p.nodeName} ${p.ready === null ? 'is not in the cluster' : 'is not Ready'}`, `join it as a worker (kubeadm join) and wait until kubectl get node ${p.nodeName} says Ready`, false, p.host),
+    );
+  }
+
+  const v = d.kubernetesVersion;
+  out.push(
+    v && atLeast(v, `${SUPPORTED_MIN}.0`) && !atLeast(v, nextMinor(SUPPORTED_MAX))
+      ? ok('KubernetesVersion', `Kubernetes ${v}`, true)
+      : bad('fail', 'KubernetesVersion', `Kubernetes ${v ?? '(unknown)'} is outside the tested range ${SUPPORTED_MIN}–${SUPPORTED_MAX}`, `upgrade with kubeadm first, or --ignore-preflight-errors=KubernetesVersion at your own risk`, true),
+  );
+
+  const manifestErrors = Object.entries(d.manifestErrors);
+  out.push(
+    manifestErrors.length === 0
+      ? ok('Manifests', 'static pod manifests on the master parse', false)
+      : bad('fail', 'Manifests', manifestErrors.map(([c, e]) => `${c}: ${e}`).join('; '), 'restore the manifests kubeadm wrote (kubeadm init phase control-plane all / etcd local) or fix them by hand', false),
+  );
+
+  if (d.etcd.external) {
+    out.push(bad('fail', 'ExternalEtcd', 'the cluster uses external etcd (no etcd static pod on the master)', 'ha-wizard converts stacked etcd only; for external etcd, grow the etcd cluster yourself and use kubeadm join --control-plane', false));
+  } else {
+    out.push(ok('ExternalEtcd', 'stacked etcd on the master', false));
+    out.push(
+      d.etcd.etcdctlAvailable
+        ? ok('Etcdctl', `etcdctl found on ${d.master}`, false)
+        : bad('fail', 'Etcdctl', `etcdctl is not installed on ${d.master}`, `install it on ${d.master} (Debian/Ubuntu: apt-get install etcd-client; or copy the etcdctl binary of the etcd release matching the etcd image)`, false),
+    );
+    out.push(
+      d.etcd.healthy === true
+        ? ok('EtcdHealthy', 'etcd endpoint health: healthy', false)
+        : bad('fail', 'EtcdHealthy', `etcd is not healthy${d.etcd.healthError ? `: ${d.etcd.healthError}` : ''}`, 'fix etcd before changing its membership (etcdctl endpoint health, the etcd pod logs)', false),
+    );
+    const members = d.etcd.members;
+    out.push(
+      members.length === 1
+        ? ok('EtcdMembers', 'etcd has exactly one member', false)
+        : bad('fail', 'EtcdMembers', `etcd has ${members.length} members (${members.map((m) => m.name || '(unstarted)').join(', ')})`, members.some((m) => m.isLearner) ? 'a learner is left over: remove it (etcdctl member remove <id>) and run again' : 'the cluster is already HA or half-converted: ha-wizard starts from one member only', false),
+    );
+    const loop = members.flatMap((m) => m.peerURLs).find(isLoopback);
+    if (loop) out.push(bad('warn', 'EtcdPeerURL', `the etcd member advertises ${loop} (kubeadm <= 1.12); the plan moves it to the node address first`, 'nothing to do: the etcd-peer-url step fixes it (etcd restarts once)', false));
+  }
+
+  if (d.apiserverCount > 1) out.push(bad('fail', 'AlreadyHA', `${d.apiserverCount} kube-apiservers already run`, 'the cluster is already HA: ha-wizard converts a single control-plane only', false));
+  else out.push(ok('AlreadyHA', 'one control-plane node', false));
+
+  const missing = Object.entries(d.sharedKeys).filter(([, present]) => !present).map(([p]) => p);
+  out.push(
+    missing.length === 0
+      ? ok('SharedKeys', 'ca.key, sa.key, sa.pub, front-proxy-ca.key and etcd/ca.key present on the master', false)
+      : bad('fail', 'SharedKeys', `missing on ${d.master}: ${missing.join(', ')} (an external CA or external etcd)`, 'ha-wizard needs the CA keys on the master to issue per-node certificates; with an external CA, issue them yourself and use kubeadm join --control-plane', false),
+  );
+
+  for (const c of d.certificates) {
+    const days = Math.floor((c.notAfter.getTime() - d.now.getTime()) / DAY);
+    if (days < 0) out.push(bad('fail', 'CertificateExpiry', `${c.path} expired ${-days} days ago`, 'renew it first (kubeadm certs renew)', false));
+    else if (days < 30) out.push(bad('warn', 'CertificateExpiry', `${c.path} expires in ${days} days`, c.path.endsWith('ca.crt') ? 'plan a CA rotation: the new nodes trust the same CA' : 'renew it soon (kubeadm certs renew)', true));
+    else out.push(ok('CertificateExpiry', `${c.path} valid for ${days} days`, true));
+  }
+
+  const total = 1 + d.promote.length;
+  out.push(
+    total % 2 === 1
+      ? ok('ControlPlaneCount', `${total} control-plane nodes (etcd tolerates ${(total - 1) / 2} failures)`, true)
+      : bad('warn', 'ControlPlaneCount', `${total} control-plane nodes: an even count tolerates no more failures than ${total - 1}`, `promote ${total + 1 <= 7 ? 'one more or one fewer node' : 'an odd number of nodes'}`, true),
+  );
+  return out;
+}
+
+function nextMinor(minor: string): string {
+  const [maj, min] = minor.split('.').map(Number);
+  return `${maj}.${(min ?? 0) + 1}.0`;
+}
+
+/** Applies --ignore-preflight-errors: ignorable failures become warnings; the names of unknown or non-ignorable entries are returned. */
+export function applyIgnores(results: CheckResult[], ignore: readonly string[]): { results: CheckResult[]; notIgnorable: string[] } {
+  const all = ignore.some((i) => i.toLowerCase() === 'all');
+  const wanted = new Set(ignore.map((i) => i.toLowerCase()));
+  const notIgnorable = new Set<string>();
+  const next = results.map((r) => {
+    if (r.status !== 'fail' || !(all || wanted.has(r.name.toLowerCase()))) return r;
+    if (!r.ignorable) {
+      notIgnorable.add(r.name);
+      return r;
+    }
+    return { ...r, status: 'warn' as const, message: `${r.message} (ignored)` };
+  });
+  return { results: next, notIgnorable: [...notIgnorable] };
+}
+
+export function preflightFailed(results: readonly CheckResult[]): boolean {
+  return results.some((r) => r.status === 'fail');
+}
