@@ -1,7 +1,39 @@
-import { ExitCode } from '../exit-codes.js';
+/** `ha-wizard sessions [--json]`: the sessions on this workstation, newest last, with their state. */
+import { parseArgs } from 'node:util';
+import { BadInputError, ExitCode } from '../exit-codes.js';
+import { currentLock } from '../engine/lock.js';
+import { listSessionIds, openSession, sessionJournal, sessionsDir } from '../engine/session.js';
+import { sessionStatus } from '../engine/state.js';
 
-/** `ha-wizard sessions`: not implemented yet. */
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write('ha-wizard sessions: not implemented yet\n');
-  return ExitCode.Failure;
+export async function run(argv: string[]): Promise<number> {
+  let values: { json?: boolean };
+  try {
+    ({ values } = parseArgs({ args: argv, options: { json: { type: 'boolean' } }, allowPositionals: false }));
+  } catch (err) {
+    process.stderr.write(`ha-wizard sessions: ${(err as Error).message}\nUsage: ha-wizard sessions [--json]\n`);
+    return ExitCode.BadInput;
+  }
+  const rows = listSessionIds().map((id) => {
+    try {
+      const s = openSession(id);
+      const lock = currentLock(s.plan.cluster);
+      const st = sessionStatus(s.plan, sessionJournal(s), lock?.session === id);
+      return { id, cluster: s.meta.cluster, createdAt: s.meta.createdAt, createdBy: s.meta.createdBy, planId: s.plan.id, state: st.state, done: st.done, total: st.total };
+    } catch (err) {
+      return { id, error: err instanceof BadInputError ? err.message : String(err) };
+    }
+  });
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return ExitCode.Ok;
+  }
+  if (rows.length === 0) {
+    process.stdout.write(`No sessions in ${sessionsDir()}.\n`);
+    return ExitCode.Ok;
+  }
+  for (const r of rows) {
+    if ('error' in r) process.stdout.write(`${r.id}  (unreadable: ${r.error})\n`);
+    else process.stdout.write(`${r.id}  ${r.state.padEnd(12)} ${String(r.done).padStart(3)}/${r.total} actions  ${r.createdAt}  ${r.createdBy}\n`);
+  }
+  return ExitCode.Ok;
 }

@@ -1,7 +1,35 @@
-import { ExitCode } from '../exit-codes.js';
+/** `ha-wizard status [SESSION] [--json]`: progress per step, the action in flight, failures. */
+import { parseArgs } from 'node:util';
+import { BadInputError, ExitCode } from '../exit-codes.js';
+import { currentLock } from '../engine/lock.js';
+import { latestSession, openSession, sessionJournal } from '../engine/session.js';
+import { sessionStatus } from '../engine/state.js';
 
-/** `ha-wizard status`: not implemented yet. */
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write('ha-wizard status: not implemented yet\n');
-  return ExitCode.Failure;
+export async function run(argv: string[]): Promise<number> {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean' } }, allowPositionals: true });
+    if (positionals.length > 1) throw new BadInputError('status takes at most one session id', 'Usage: ha-wizard status [SESSION] [--json]');
+    const session = positionals[0] ? openSession(positionals[0]) : latestSession();
+    const lock = currentLock(session.plan.cluster);
+    const st = sessionStatus(session.plan, sessionJournal(session), lock?.session === session.id);
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify({ session: session.id, cluster: session.meta.cluster, planId: session.plan.id, lock, ...st }, null, 2)}\n`);
+      return ExitCode.Ok;
+    }
+    const out = [`Session ${session.id} (cluster ${session.meta.cluster}, plan ${session.plan.id}): ${st.state}, ${st.done}/${st.total} actions done`];
+    if (lock) out.push(`Locked by ${lock.who} pid ${lock.pid} (${lock.operation}) since ${lock.createdAt}`);
+    for (const s of st.steps) {
+      out.push(`  ${s.done === s.total ? '✓' : s.current ? '▸' : ' '} ${s.id.padEnd(24)} ${s.done}/${s.total}${s.undone ? `  (${s.undone} undone)` : ''}${s.current ? `  in flight: ${s.current}` : ''}`);
+      for (const f of s.failures) out.push(`      failed ${f.action}: ${f.error}`);
+    }
+    if (['stopped', 'failed', 'interrupted'].includes(st.state)) out.push(`Continue with: ha-wizard resume ${session.id}   (or undo: ha-wizard rollback ${session.id})`);
+    process.stdout.write(`${out.join('\n')}\n`);
+    return ExitCode.Ok;
+  } catch (err) {
+    if (err instanceof BadInputError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      process.stderr.write(`ha-wizard status: ${(err as Error).message}\n${(err as BadInputError).hint ? `${(err as BadInputError).hint}\n` : ''}`);
+      return ExitCode.BadInput;
+    }
+    throw err;
+  }
 }

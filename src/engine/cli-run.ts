@@ -1,0 +1,60 @@
+/** Shared by `resume` and `rollback`: open the session, build its deps, run with interrupts and plain output. */
+import { BadInputError, ExitCode } from '../exit-codes.js';
+import { exitCodeOf, type EngineDeps, type Outcome, type RunOptions } from './context.js';
+import { interrupts } from './interrupt.js';
+import { eventLine } from './plain-report.js';
+import { createDeps, RuntimeUnavailableError } from './runtime.js';
+import { latestSession, openSession, type Session } from './session.js';
+
+export async function runSession(
+  command: string,
+  sessionId: string | undefined,
+  opts: RunOptions,
+  body: (session: Session, deps: EngineDeps, opts: RunOptions) => Promise<Outcome>,
+): Promise<number> {
+  const ints = interrupts((kind) =>
+    process.stderr.write(
+      kind === 'graceful'
+        ? '\nInterrupt received: finishing the current action, then stopping safely (Ctrl-C again to stop immediately).\n'
+        : '\nTwo interrupts received: stopping immediately; the action in flight will be checked on resume.\n',
+    ),
+  );
+  try {
+    const session = sessionId ? openSession(sessionId) : latestSession();
+    const deps = await createDeps(session);
+    const outcome = await body(session, deps, {
+      ...opts,
+      signal: ints.signal,
+      hardSignal: ints.hardSignal,
+      onEvent: (e) => {
+        const line = eventLine(e);
+        if (line !== null) process.stdout.write(`${line}\n`);
+      },
+    });
+    if (outcome.status === 'failed') process.stderr.write(`ha-wizard ${command}: ${outcome.error}\nSee ${session.auditPath}; fix the cause, then: ha-wizard resume ${session.id}\n`);
+    return exitCodeOf(outcome);
+  } catch (err) {
+    if (err instanceof BadInputError) {
+      process.stderr.write(`ha-wizard ${command}: ${err.message}\n${err.hint ? `${err.hint}\n` : ''}`);
+      return ExitCode.BadInput;
+    }
+    if (err instanceof RuntimeUnavailableError) {
+      process.stderr.write(`ha-wizard ${command}: ${err.message}\n`);
+      return ExitCode.Failure;
+    }
+    throw err;
+  } finally {
+    ints.dispose();
+  }
+}
+
+/** `--assume-done ID` / `--redo ID` (repeatable) into resolutions. */
+export function resolutionsFrom(assumeDone: string[] = [], redo: string[] = []): Record<string, 'done' | 'redo'> {
+  const out: Record<string, 'done' | 'redo'> = {};
+  for (const id of assumeDone) out[id] = 'done';
+  for (const id of redo) {
+    if (out[id]) throw new BadInputError(`action ${id} is given both --assume-done and --redo`);
+    out[id] = 'redo';
+  }
+  return out;
+}
