@@ -5,7 +5,7 @@
  */
 import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { ExitCode } from './exit-codes.js';
+import { BadInputError, ExitCode } from './exit-codes.js';
 
 interface CommandInfo {
   summary: string;
@@ -86,7 +86,8 @@ if (process.argv[1] && pathToFileURL(realpathSync(process.argv[1])).href === imp
     },
     (err: unknown) => {
       process.stderr.write(`ha-wizard: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = ExitCode.Failure;
+      // Bad input is raised before any host is changed, so it gets its own exit code.
+      process.exitCode = err instanceof BadInputError ? ExitCode.BadInput : ExitCode.Failure;
     },
   );
 }
