@@ -36,7 +36,7 @@ export interface LoadedCA {
 export const CERTIFICATE_BACKDATE_MS = 5 * 60_000;
 const DAY_MS = 86_400_000;
 
-export async function loadCA(ca: { certPem: string; keyPem: string | Buffer }, label = 'CA'): Promise<LoadedCA> {
+export async function loadCA(ca: { certPem: string; keyPem: string | Buffer }, label = 'CA', keyLabel = `${label} key`): Promise<LoadedCA> {
   let cert: x509.X509Certificate;
   try {
     cert = new x509.X509Certificate(firstPemBlock(ca.certPem, 'CERTIFICATE'));
@@ -45,11 +45,11 @@ export async function loadCA(ca: { certPem: string; keyPem: string | Buffer }, l
   }
   const bc = cert.getExtension(x509.BasicConstraintsExtension);
   if (!bc?.ca) throw new Error(`${label}: the certificate is not a CA (basicConstraints CA:TRUE missing)`);
-  const { key } = loadPrivateKey(ca.keyPem, `${label} key`);
+  const { key } = loadPrivateKey(ca.keyPem, keyLabel);
   if (!new NodeX509(Buffer.from(cert.rawData)).checkPrivateKey(key)) {
-    throw new Error(`${label}: the CA key does not belong to the CA certificate`);
+    throw new Error(`${keyLabel}: the CA key does not belong to the CA certificate ${label}`);
   }
-  const signer = await importSigningKey(ca.keyPem, `${label} key`);
+  const signer = await importSigningKey(ca.keyPem, keyLabel);
   return { cert, certPem: cert.toString('pem'), signer };
 }
 

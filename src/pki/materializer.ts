@@ -123,7 +123,7 @@ export class PkiMaterializer implements Materializer {
         const certPem = (await host.readFile(ref.certPath)).toString('utf8');
         const keyPem = await host.readFile(ref.keyPath);
         try {
-          return await loadCA({ certPem, keyPem }, `${ref.host}:${ref.certPath}`);
+          return await loadCA({ certPem, keyPem }, `${ref.host}:${ref.certPath}`, `${ref.host}:${ref.keyPath}`);
         } finally {
           keyPem.fill(0);
         }

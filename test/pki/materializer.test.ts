@@ -85,13 +85,13 @@ test('private keys never appear in error messages', async () => {
     node.put('/k/a.key', ca.keyPem);
     const spec = withCA(apiserverSpec(facts).spec, 'node1', 'ca');
     await assert.rejects(m.materialize({ type: 'certificate', keyPath: '/k/a.key', spec }, 'node2', hosts), (e: Error) => {
-      assert.match(e.message, /the CA key does not belong to the CA certificate/);
+      assert.match(e.message, /^node1:\/etc\/kubernetes\/pki\/ca\.key: the CA key does not belong to the CA certificate node1:\/etc\/kubernetes\/pki\/ca\.crt$/);
       return noSecrets(e);
     });
     // A truncated key file.
     master.put('/etc/kubernetes/pki/ca.key', ca.keyPem.slice(0, 200));
     await assert.rejects(m.materialize({ type: 'certificate', keyPath: '/k/a.key', spec }, 'node2', hosts), (e: Error) => {
-      assert.match(e.message, /node1:\/etc\/kubernetes\/pki\/ca\.crt key: not a readable private key/);
+      assert.match(e.message, /^node1:\/etc\/kubernetes\/pki\/ca\.key: not a readable private key/);
       return noSecrets(e);
     });
     // A key file on the node that is not a key at all (holds another secret's PEM body mangled).
