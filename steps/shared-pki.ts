@@ -9,21 +9,11 @@ import type { ClusterFacts } from '../src/discovery/facts.js';
 import type { Step } from '../src/engine/step.js';
 import { worstRisk } from '../src/engine/plan.js';
 import { BadInputError } from '../src/exit-codes.js';
-import { masterNode, type CpNode } from '../src/discovery/nodes.js';
+import { masterNode, SHARED_PKI_FILES, type CpNode } from '../src/discovery/nodes.js';
+
+export { SHARED_PKI_FILES };
 
 const PKI = '/etc/kubernetes/pki';
-
-/** [path, is it secret]. Keys 0600, certificates and sa.pub as kubeadm writes them. */
-export const SHARED_PKI_FILES: ReadonlyArray<{ path: string; sensitive: boolean; mode: number }> = [
-  { path: `${PKI}/ca.crt`, sensitive: false, mode: 0o644 },
-  { path: `${PKI}/ca.key`, sensitive: true, mode: 0o600 },
-  { path: `${PKI}/sa.key`, sensitive: true, mode: 0o600 },
-  { path: `${PKI}/sa.pub`, sensitive: false, mode: 0o600 },
-  { path: `${PKI}/front-proxy-ca.crt`, sensitive: false, mode: 0o644 },
-  { path: `${PKI}/front-proxy-ca.key`, sensitive: true, mode: 0o600 },
-  { path: `${PKI}/etcd/ca.crt`, sensitive: false, mode: 0o644 },
-  { path: `${PKI}/etcd/ca.key`, sensitive: true, mode: 0o600 },
-];
 
 export function buildSharedPkiStep(facts: ClusterFacts, node: CpNode): Step {
   const step = `shared-pki-${node.host}`;

@@ -56,3 +56,16 @@ export function apiserverURL(address: string, port: number): string {
 export function endpointURL(facts: ClusterFacts): string {
   return apiserverURL(facts.config.endpoint.host, facts.config.endpoint.port);
 }
+
+/** kubeadm's certsToTransfer for stacked etcd: identical on every control-plane node (keys 0600, certificates 0644, sa.pub as kubeadm writes it). */
+
+export const SHARED_PKI_FILES: ReadonlyArray<{ path: string; sensitive: boolean; mode: number }> = [
+  { path: `/etc/kubernetes/pki/ca.crt`, sensitive: false, mode: 0o644 },
+  { path: `/etc/kubernetes/pki/ca.key`, sensitive: true, mode: 0o600 },
+  { path: `/etc/kubernetes/pki/sa.key`, sensitive: true, mode: 0o600 },
+  { path: `/etc/kubernetes/pki/sa.pub`, sensitive: false, mode: 0o600 },
+  { path: `/etc/kubernetes/pki/front-proxy-ca.crt`, sensitive: false, mode: 0o644 },
+  { path: `/etc/kubernetes/pki/front-proxy-ca.key`, sensitive: true, mode: 0o600 },
+  { path: `/etc/kubernetes/pki/etcd/ca.crt`, sensitive: false, mode: 0o644 },
+  { path: `/etc/kubernetes/pki/etcd/ca.key`, sensitive: true, mode: 0o600 },
+];

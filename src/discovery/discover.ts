@@ -1,0 +1,232 @@
+/**
+ * Discovery: reads the cluster as it is, over SSH (the only transport) and the Kubernetes API (tunnelled
+ * through the master). I/O only; every output goes through a parser in parse.ts. Secrets read here
+ * (admin.conf, kubelet.conf with embedded keys) stay in memory long enough to read `server:`; facts
+ * never hold them. Returns the facts the steps are built from and the data preflight evaluates.
+ */
+import type { ClusterConfigLike, ConfigNode } from './config-like.js';
+import type { ClusterFacts, KubeNode } from './facts.js';
+import type { Hosts, KubeApi, KubeApiFactory } from '../engine/ports.js';
+import type { RemoteHost } from '../ssh/types.js';
+import type { NodeProbe, PreflightData } from '../preflight/checks.js';
+import { BadInputError } from '../exit-codes.js';
+import { StaticPod } from '../manifests/static-pod.js';
+import { versionFromImage } from '../manifests/versions.js';
+import { apiserverPort } from '../manifests/apiserver.js';
+import { getServer, parseKubeconfig } from '../kube/kubeconfig.js';
+import { etcdctl } from './etcdctl.js';
+import { SHARED_PKI_FILES } from './nodes.js';
+import {
+  certificateInfo,
+  clockOffsetMs,
+  keyAlgorithmOfCert,
+  parseClusterConfiguration,
+  parseDfFree,
+  parseEndpointHealth,
+  parseListeningPorts,
+  parseMemberList,
+  parseNodes,
+} from './parse.js';
+
+const PKI = '/etc/kubernetes/pki';
+const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
+const KUBELET_CONF = '/etc/kubernetes/kubelet.conf';
+/** Files the plan may replace on a promoted node (their before-state is part of the facts). */
+const NODE_FILES = [
+  KUBELET_CONF,
+  '/etc/kubernetes/admin.conf',
+  '/etc/kubernetes/controller-manager.conf',
+  '/etc/kubernetes/scheduler.conf',
+  ...COMPONENTS.map((c) => `/etc/kubernetes/manifests/${c}.yaml`),
+  ...SHARED_PKI_FILES.map((f) => f.path),
+  ...['apiserver', 'apiserver-kubelet-client', 'front-proxy-client', 'apiserver-etcd-client', 'etcd/server', 'etcd/peer', 'etcd/healthcheck-client'].flatMap((b) => [`${PKI}/${b}.crt`, `${PKI}/${b}.key`]),
+];
+const MASTER_FILES = [...SHARED_PKI_FILES.map((f) => f.path), `${PKI}/apiserver.crt`, `${PKI}/apiserver.key`, '/etc/kubernetes/admin.conf', '/etc/kubernetes/super-admin.conf', ...COMPONENTS.map((c) => `/etc/kubernetes/manifests/${c}.yaml`)];
+
+async function readText(host: RemoteHost, path: string): Promise<string | null> {
+  try {
+    return (await host.readFile(path)).toString('utf8');
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+async function sh(host: RemoteHost, argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const r = await host.exec(argv, { timeoutMs: 30_000 });
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+}
+
+async function probeNode(host: RemoteHost, promote: boolean): Promise<NodeProbe> {
+  const ss = await sh(host, ['ss', '-Hltn']);
+  const sent = Date.now();
+  const date = await sh(host, ['date', '+%s.%N']);
+  const received = Date.now();
+  const df = await sh(host, ['df', '-PB1', '/var/lib']);
+  const probe: NodeProbe = {
+    host: host.name,
+    reachable: true,
+    // Every RemoteHost runs as root (directly or through sudo probed at connect time).
+    sudo: true,
+    listening: parseListeningPorts(ss.stdout),
+    clockOffsetMs: clockOffsetMs(date.stdout, sent, received, host.name),
+    diskFree: [{ path: '/var/lib', bytes: parseDfFree(df.stdout, '/var/lib', host.name) }],
+  };
+  if (promote) probe.etcdDataPresent = (await host.stat('/var/lib/etcd/member')).exists;
+  return probe;
+}
+
+/** A kubeconfig's server, read in memory; its credentials are dropped here. */
+function serverOf(text: string, label: string): string {
+  return getServer(parseKubeconfig(text, label), label);
+}
+
+function hasEmbeddedSecret(text: string, label: string): boolean {
+  return parseKubeconfig(text, label).users.some((u) => u.user['client-key-data'] !== undefined || u.user.token !== undefined);
+}
+
+export interface DiscoveryResult {
+  facts: ClusterFacts;
+  preflight: PreflightData;
+}
+
+export async function discover(config: ClusterConfigLike, hosts: Hosts, kube: KubeApiFactory, now = new Date()): Promise<DiscoveryResult> {
+  const masterName = config.controlPlane.existing.name;
+  const master = await hosts.get(masterName);
+  const files: Record<string, string | null> = {};
+  const hash = async (h: RemoteHost, path: string) => (files[`${h.name}:${path}`] = await h.sha256(path));
+
+  // Static pod manifests: versions, ports, addresses; unparsable ones are a preflight failure.
+  const manifests: Record<string, string> = {};
+  const manifestErrors: Record<string, string> = {};
+  const pods: Partial<Record<(typeof COMPONENTS)[number], StaticPod>> = {};
+  for (const c of COMPONENTS) {
+    const text = await readText(master, `/etc/kubernetes/manifests/${c}.yaml`);
+    if (text === null) {
+      if (c !== 'etcd') manifestErrors[c] = 'missing';
+      continue;
+    }
+    manifests[c] = text;
+    try {
+      pods[c] = StaticPod.parse(text, c);
+    } catch (e) {
+      manifestErrors[c] = e instanceof BadInputError ? e.message : String(e);
+    }
+  }
+  const api = pods['kube-apiserver'];
+  const kubernetesVersion = api ? versionFromImage(api.image) : null;
+  const etcdVersion = pods.etcd ? versionFromImage(pods.etcd.image) : null;
+  const advertiseAddress = api?.flag('advertise-address') ?? config.controlPlane.existing.address;
+
+  // CAs: algorithms from the public certificates only.
+  const caPem = async (path: string) => {
+    const text = await readText(master, path);
+    if (text === null) throw new BadInputError(`${path} is missing on ${masterName}`, 'is this the kubeadm control-plane node? ha-wizard reads the cluster CA from it');
+    return text;
+  };
+  const keyAlgorithms = {
+    ca: keyAlgorithmOfCert(await caPem(`${PKI}/ca.crt`), `${PKI}/ca.crt`),
+    etcdCa: pods.etcd ? keyAlgorithmOfCert(await caPem(`${PKI}/etcd/ca.crt`), `${PKI}/etcd/ca.crt`) : keyAlgorithmOfCert(await caPem(`${PKI}/ca.crt`), `${PKI}/ca.crt`),
+    frontProxyCa: keyAlgorithmOfCert(await caPem(`${PKI}/front-proxy-ca.crt`), `${PKI}/front-proxy-ca.crt`),
+  };
+  const apiserverCert = certificateInfo(await caPem(`${PKI}/apiserver.crt`), `${PKI}/apiserver.crt`);
+  const caCert = certificateInfo(await caPem(`${PKI}/ca.crt`), `${PKI}/ca.crt`);
+
+  // The Kubernetes API through the master.
+  const k: KubeApi = await kube.forHost(master);
+  const kubeadmConfig = await k.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'kube-system', name: 'kubeadm-config' });
+  const ccText = (kubeadmConfig?.['data'] as Record<string, string> | undefined)?.['ClusterConfiguration'];
+  if (!ccText) throw new BadInputError('kube-system/kubeadm-config has no ClusterConfiguration', 'this cluster was not made by kubeadm, or the ConfigMap was edited; restore it with kubeadm init phase upload-config kubeadm');
+  const { externalEtcd, ...clusterConfiguration } = parseClusterConfiguration(ccText);
+  const nodes: KubeNode[] = parseNodes(await k.list('v1', 'Node'));
+  const apiserverPods = await k.list('v1', 'Pod', 'kube-system', 'component=kube-apiserver');
+  const kubeProxy = await k.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'kube-system', name: 'kube-proxy' });
+  const clusterInfo = await k.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'kube-public', name: 'cluster-info' });
+  const cmServer = (cm: typeof kubeProxy, key: string, label: string) => {
+    const text = (cm?.['data'] as Record<string, string> | undefined)?.[key];
+    return text ? serverOf(text, label) : null;
+  };
+
+  // etcd, from the master's local member.
+  const etcdctlAvailable = (await sh(master, ['sh', '-c', 'command -v etcdctl'])).code === 0;
+  let members: ClusterFacts['etcd']['members'] = [];
+  let healthy: boolean | null = null;
+  let healthError: string | undefined;
+  if (pods.etcd && etcdctlAvailable) {
+    const list = await sh(master, etcdctl(['member', 'list', '-w', 'json']));
+    if (list.code !== 0) throw new BadInputError(`etcdctl member list failed on ${masterName}: ${list.stderr.trim().split('\n')[0] ?? ''}`, 'check that etcd runs and /etc/kubernetes/pki/etcd/healthcheck-client.{crt,key} exist');
+    members = parseMemberList(list.stdout, masterName);
+    const health = await sh(master, etcdctl(['endpoint', 'health', '-w', 'json']));
+    const parsed = health.stdout.trim() ? parseEndpointHealth(health.stdout, masterName) : [];
+    healthy = parsed.length > 0 && parsed.every((h) => h.health);
+    healthError = parsed.find((h) => h.error)?.error ?? (health.code !== 0 ? health.stderr.trim().split('\n')[0] : undefined);
+  }
+
+  // Files the plan reads or replaces, and the servers of kubeconfigs that will be repointed.
+  for (const p of MASTER_FILES) await hash(master, p);
+  const kubeconfigServers: Record<string, string> = {};
+  for (const p of ['/etc/kubernetes/admin.conf', '/etc/kubernetes/super-admin.conf']) {
+    const text = await readText(master, p);
+    if (text !== null) kubeconfigServers[`${masterName}:${p}`] = serverOf(text, `${masterName}:${p}`);
+  }
+  const kubeconfigTexts: Record<string, string> = {};
+  const probes: NodeProbe[] = [await probeNode(master, false)];
+  const others: Array<[ConfigNode, boolean]> = [...config.controlPlane.promote.map((n) => [n, true] as [ConfigNode, boolean]), ...(config.workers ?? []).map((n) => [n, false] as [ConfigNode, boolean])];
+  for (const [node, promote] of others) {
+    let h: RemoteHost;
+    try {
+      h = await hosts.get(node.name);
+    } catch (e) {
+      probes.push({ host: node.name, reachable: false, reachError: (e as Error).message, sudo: false, listening: [], clockOffsetMs: null, diskFree: [] });
+      continue;
+    }
+    const probe = await probeNode(h, promote);
+    for (const p of promote ? NODE_FILES : [KUBELET_CONF]) await hash(h, p);
+    const label = `${node.name}:${KUBELET_CONF}`;
+    const text = await readText(h, KUBELET_CONF);
+    if (text !== null) {
+      kubeconfigServers[label] = serverOf(text, label);
+      if (!hasEmbeddedSecret(text, label)) kubeconfigTexts[label] = text;
+    }
+    if (promote) probe.kubeletConfReadable = kubeconfigTexts[label] !== undefined;
+    probes.push(probe);
+  }
+
+  const masterNodeName = nodes.find((n) => n.internalIP === advertiseAddress)?.name ?? masterName;
+  const facts: ClusterFacts = {
+    config,
+    kubernetesVersion: kubernetesVersion ?? 'unknown',
+    etcdVersion: etcdVersion ?? 'unknown',
+    master: { name: masterNodeName, address: advertiseAddress, apiserverPort: api ? apiserverPort(api) : 6443, advertiseAddress },
+    clusterConfiguration,
+    keyAlgorithms,
+    manifests,
+    masterApiserverSANs: { dnsNames: apiserverCert.dnsNames, ipAddresses: apiserverCert.ipAddresses },
+    etcd: { members },
+    nodes,
+    kubeconfigServers,
+    kubeconfigTexts,
+    kubeProxyServer: cmServer(kubeProxy, 'kubeconfig.conf', 'kube-system/kube-proxy kubeconfig.conf'),
+    clusterInfoServer: cmServer(clusterInfo, 'kubeconfig', 'kube-public/cluster-info kubeconfig'),
+    files,
+  };
+  const preflight: PreflightData = {
+    now,
+    kubernetesVersion,
+    master: masterName,
+    promote: config.controlPlane.promote.map((n) => {
+      const kn = nodes.find((x) => x.internalIP === n.address) ?? nodes.find((x) => x.name === n.name);
+      return { host: n.name, nodeName: kn?.name ?? n.name, ready: kn ? kn.ready : null };
+    }),
+    nodes: probes,
+    etcd: { external: externalEtcd || !pods.etcd, healthy, ...(healthError ? { healthError } : {}), members, etcdctlAvailable },
+    sharedKeys: Object.fromEntries(SHARED_PKI_FILES.filter((f) => f.path.endsWith('.key') || f.path.endsWith('sa.pub')).map((f) => [f.path, files[`${masterName}:${f.path}`] != null])),
+    certificates: [
+      { path: `${PKI}/ca.crt`, notAfter: caCert.notAfter },
+      { path: `${PKI}/apiserver.crt`, notAfter: apiserverCert.notAfter },
+    ],
+    apiserverCount: Math.max(apiserverPods.length, 1),
+    manifestErrors,
+  };
+  return { facts, preflight };
+}
