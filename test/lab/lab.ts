@@ -7,7 +7,6 @@ import { spawn } from 'node:child_process';
 import {
   chmodSync,
   closeSync,
-  cpSync,
   existsSync,
   mkdirSync,
   openSync,
@@ -28,6 +27,7 @@ import {
   USR_LOCAL_BIN_SUBDIR,
   LabInputError,
   buildNodes,
+  mountPointsInUppers,
   settingsFrom,
   shadowedBy,
   subnetOf,
@@ -35,7 +35,7 @@ import {
   type LabOptions,
   type LabState,
 } from './layout.js';
-import { clientKeyPath, clusterYaml, hostsFile, initScript, knownHosts, sshConfig, sshdConfig } from './render.js';
+import { clientKeyPath, clusterYaml, fstab, hostsFile, initScript, knownHosts, sshConfig, sshdConfig } from './render.js';
 import { allocateSlot, releaseSlot } from './slots.js';
 import {
   firstChildren,
@@ -181,6 +181,7 @@ function preflight(settings: LabState['options'], dir: string): void {
   if (settings.cluster) tools.push('etcd', 'etcdctl', 'openssl', 'nginx', 'haproxy');
   const missing = tools.filter((t) => !onPath(t));
   if (missing.length) throw new LabError(`the lab needs Debian packages (missing: ${missing.join(', ')})`, `run \`${INSTALL_HINT}\``);
+  if (/[,:\n]/.test(dir)) throw new LabInputError(`lab directory ${dir} contains a comma, colon or newline, which mount options cannot carry`);
   const shadow = shadowedBy(dir);
   if (shadow) throw new LabInputError(`lab directory ${dir} is under ${shadow}, which every node replaces with its own: choose another --out`);
 }
@@ -235,20 +236,37 @@ export async function labUp(opts: LabOptions): Promise<LabUpResult> {
 
   try {
     mkdirSync(join(dir, 'client'), { recursive: true });
+    const phase = phaseTimer();
     writeState(state); // first, so that `lab down` can clean up after a failed start
     await prepareFiles(state);
+    phase('files and keys');
     const fixture = settings.cluster ? await loadFixture() : null;
     if (fixture) await fixture.writeFixture(state);
+    if (fixture) phase('writeFixture');
     await makeNetwork(state);
     writeState(state);
+    phase('network');
     await startNodes(state, opts.sudoPassword, fixture !== null);
     writeState(state);
+    phase('nodes (sshd listening)');
     if (fixture) await fixture.bootstrapCluster(state);
+    if (fixture) phase('bootstrapCluster');
   } catch (e) {
     await teardown(state).catch(() => undefined);
     throw e;
   }
   return { ...state, alreadyRunning: false };
+}
+
+/** With HAW_LAB_TIMING=1, prints how long each phase of `up` took (stderr); otherwise silent. */
+function phaseTimer(): (label: string) => void {
+  let last = process.hrtime.bigint();
+  return (label) => {
+    if (process.env.HAW_LAB_TIMING !== '1') return;
+    const now = process.hrtime.bigint();
+    process.stderr.write(`lab up: ${label} ${(Number(now - last) / 1e9).toFixed(3)} s\n`);
+    last = now;
+  };
 }
 
 async function prepareFiles(state: LabState): Promise<void> {
@@ -261,10 +279,8 @@ async function prepareFiles(state: LabState): Promise<void> {
     for (const sub of ['ssh', ...OVERLAYS.flatMap((o) => [o.upper, o.work]), ...NODE_MOUNTS.map((m) => m.hostSubdir), USR_LOCAL_BIN_SUBDIR]) {
       mkdirSync(join(d, sub), { recursive: true });
     }
-    // Seeded from the host so that nginx and haproxy find their usual files.
-    for (const [from, sub] of [['/etc/nginx', 'etc-nginx'], ['/etc/haproxy', 'etc-haproxy']] as const) {
-      if (existsSync(from)) cpSync(from, join(d, sub), { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
-    }
+    for (const p of mountPointsInUppers(node)) mkdirSync(p, { recursive: true });
+    writeFileSync(join(d, 'fstab'), fstab(node));
     mkdirSync(join(d, 'var-log', 'nginx'), { recursive: true });
     mkdirSync(join(d, 'var-log', 'haproxy'), { recursive: true });
     mkdirSync(join(d, 'root', '.ssh'), { recursive: true });

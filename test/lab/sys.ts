@@ -154,3 +154,4 @@ export function listensOn(pid: number, port: number): boolean {
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
