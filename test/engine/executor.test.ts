@@ -1,0 +1,126 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { apply } from '../../src/engine/executor.js';
+import { rollback } from '../../src/engine/rollback.js';
+import { resume } from '../../src/engine/resume.js';
+import { buildPlan, withObserved } from '../../src/engine/plan.js';
+import { createSession } from '../../src/engine/session.js';
+import { foldJournal, undoOrder } from '../../src/engine/state.js';
+import { readJournal } from '../../src/engine/journal.js';
+import type { Action, ObjectRef } from '../../src/engine/actions.js';
+import type { KubeApi, KubeObject } from '../../src/engine/ports.js';
+import type { EngineEvent } from '../../src/engine/events.js';
+import { deps, representativePlan, seedNodes } from './fixtures.js';
+import { treeHashes } from './dir-host.js';
+
+function setup(plan = representativePlan()) {
+  const base = mkdtempSync(join(tmpdir(), 'haw-exec-'));
+  seedNodes(base);
+  const env = { HA_WIZARD_STATE_DIR: join(base, 'state') };
+  return { base, env, plan, session: createSession(plan, { env }) };
+}
+
+test('rollback order: newest first, only what this session changed, --to keeps earlier steps', async () => {
+  const t = setup();
+  // The marker already exists: the command is "already in effect" and rollback must leave it.
+  writeFileSync(join(t.base, 'node1/etc/kubernetes/marker'), '');
+  assert.equal((await apply(t.plan, t.session, deps(t.base), { env: t.env })).status, 'finished');
+  const st = foldJournal(t.plan, readJournal(t.session.journalPath));
+  assert.deepEqual(undoOrder(t.plan, st).map((a) => a.id), [
+    'verify/node2/proxy', 'cmds/node2/proxy', 'cmds/node3/remove-old',
+    'files/node3/key', 'files/node3/manifest', 'files/node2/key', 'files/node2/manifest', 'files/node1/key', 'files/node1/manifest',
+  ]);
+  assert.deepEqual(undoOrder(t.plan, st, 'cmds').map((a) => a.id), ['verify/node2/proxy']);
+  assert.equal((await rollback(t.session, deps(t.base), { env: t.env, to: 'files' })).status, 'finished');
+  assert.equal(readFileSync(join(t.base, 'node2/etc/kubernetes/proxy.conf'), 'utf8'), 'upstream node2\n');
+  assert.match(readFileSync(join(t.base, 'node1/etc/kubernetes/manifests/kube-apiserver.yaml'), 'utf8'), /endpoint: lb/);
+});
+
+test('a plan whose files changed after review is refused before anything changes', async () => {
+  const t0 = setup();
+  const observed = { 'node2:/etc/kubernetes/proxy.conf': null as string | null };
+  const t = setup(withObserved(t0.plan, observed));
+  const before = treeHashes(t.base);
+  await assert.rejects(apply(t.plan, t.session, deps(t.base), { env: t.env }), /is stale; nothing was changed:\n\s+node2:\/etc\/kubernetes\/proxy\.conf was absent when planned, is sha256/);
+  assert.deepEqual(treeHashes(t.base), before);
+});
+
+test('a graceful interrupt stops after the action in flight; resume finishes; events tell the story', async () => {
+  const t = setup();
+  const ctl = new AbortController();
+  const events: EngineEvent[] = [];
+  const out = await apply(t.plan, t.session, deps(t.base), {
+    env: t.env,
+    signal: ctl.signal,
+    onEvent: (e) => {
+      events.push(e);
+      if (e.type === 'action-done' && e.action === 'files/node2/manifest') ctl.abort();
+    },
+  });
+  assert.deepEqual(out, { status: 'stopped', hard: false, resumeCommand: `ha-wizard resume ${t.session.id}` });
+  const done = await resume(t.session, deps(t.base), { env: t.env, onEvent: (e) => events.push(e) });
+  assert.equal(done.status, 'finished');
+  assert.ok(events.some((e) => e.type === 'action-skipped' && e.action === 'files/node1/manifest' && e.reason === 'done in an earlier run'));
+  await assert.rejects(resume(t.session, deps(t.base), { env: t.env }), /nothing to resume/);
+});
+
+test('an interrupted command without a probe is put to the operator (flags named), never run blindly', async () => {
+  const act: Action = { id: 's/n1/cmd', step: 's', description: 'append', risk: 'reversible', type: 'run', host: 'node1', argv: ['sh', '-c', 'echo x >> "$0"', '/etc/kubernetes/log'], undo: ['rm', '-f', '/etc/kubernetes/log'] };
+  const plan = buildPlan({ cluster: 'unit', factsFingerprint: 'f', steps: [{ id: 's', title: 'S', description: '', risk: 'reversible', actions: [act] }] });
+  const t = setup(plan);
+  const hard = new AbortController();
+  hard.abort();
+  // Simulate a crash after "started": journal it by hand the way the engine does.
+  const { Journal } = await import('../../src/engine/journal.js');
+  const j = Journal.open(t.session.journalPath);
+  j.append({ type: 'begin', operation: 'apply', planId: plan.id, pid: 1 });
+  j.append({ type: 'started', phase: 'apply', action: act.id });
+  j.close();
+  await assert.rejects(resume(t.session, deps(t.base), { env: t.env }), (e: Error & { hint?: string }) => /cannot tell whether s\/n1\/cmd took effect/.test(e.message) && /--assume-done s\/n1\/cmd/.test(e.hint ?? ''));
+  assert.equal((await resume(t.session, deps(t.base), { env: t.env, resolutions: { [act.id]: 'redo' } })).status, 'finished');
+  assert.equal(readFileSync(join(t.base, 'node1/etc/kubernetes/log'), 'utf8'), 'x\n');
+});
+
+test('object patches: before-fields journaled, 409 retried, rollback restores them; point of no easy return guarded', async () => {
+  const ref: ObjectRef = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'kube-system', name: 'kube-proxy' };
+  const original = 'apiVersion: v1\nclusters:\n- cluster:\n    server: https://10.0.0.1:6443\n  name: default\n';
+  let obj: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-proxy', resourceVersion: '1' }, data: { 'kubeconfig.conf': original, other: 'x' } };
+  let conflicts = 1;
+  const api: KubeApi = {
+    async get() {
+      return structuredClone(obj);
+    },
+    async replace(_r, next) {
+      if (conflicts-- > 0) {
+        obj = { ...obj, metadata: { ...obj.metadata, resourceVersion: '2' }, data: { ...(obj.data as object), other: 'changed by someone else' } };
+        throw Object.assign(new Error('Operation cannot be fulfilled: the object has been modified'), { status: 409 });
+      }
+      obj = { ...structuredClone(next), metadata: { ...next.metadata, resourceVersion: String(Number(obj.metadata?.resourceVersion) + 1) } };
+      return obj;
+    },
+    async list() {
+      return [];
+    },
+  };
+  const acts: Action[] = [
+    { id: 'p/cm', step: 'p', description: 'repoint kube-proxy', risk: 'disruptive', type: 'patch-object', host: 'node1', object: ref, edits: [{ path: ['data', 'kubeconfig.conf'], yamlPath: ['clusters', '0', 'cluster', 'server'], value: 'https://lb:6443' }] },
+    { id: 'e/add', step: 'e', description: 'etcd member add', risk: 'point-of-no-easy-return', type: 'run', host: 'node1', argv: ['true'], undo: ['true'] },
+  ];
+  const plan = buildPlan({ cluster: 'unit', factsFingerprint: 'f', steps: [
+    { id: 'p', title: 'P', description: '', risk: 'disruptive', actions: [acts[0]!] },
+    { id: 'e', title: 'E', description: '', risk: 'point-of-no-easy-return', actions: [acts[1]!] },
+  ] });
+  const t = setup(plan);
+  const d = deps(t.base, { kube: { forHost: async () => api } });
+  assert.equal((await apply(plan, t.session, d, { env: t.env })).status, 'finished');
+  const data = obj.data as Record<string, string>;
+  assert.equal(data['kubeconfig.conf'], original.replace('https://10.0.0.1:6443', 'https://lb:6443'));
+  assert.equal(data.other, 'changed by someone else');
+  await assert.rejects(rollback(t.session, d, { env: t.env }), (e: Error & { hint?: string }) => /point of no easy return: e\/add/.test(e.message) && /--to e/.test(e.hint ?? ''));
+  assert.equal((await rollback(t.session, d, { env: t.env, pastPointOfNoReturn: true })).status, 'finished');
+  assert.equal((obj.data as Record<string, string>)['kubeconfig.conf'], original);
+  assert.equal((obj.data as Record<string, string>).other, 'changed by someone else');
+});
