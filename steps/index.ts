@@ -21,6 +21,11 @@ import { buildControlPlaneStep } from './control-plane.js';
 import { buildKubeletStep } from './kubelet.js';
 import { buildMarkControlPlaneSteps } from './mark-control-plane.js';
 import { promotedNodes } from '../src/discovery/nodes.js';
+import { buildProxySteps } from './proxy.js';
+import { buildEndpointCertSteps } from './endpoint-cert.js';
+import { buildProxyBackendSteps } from './proxy-backends.js';
+import { buildRepointSteps } from './repoint.js';
+import { buildVerifySteps } from './verify.js';
 
 /** The per-node phases of promoting the node at `index` of config.controlPlane.promote. */
 export function buildPromoteSteps(facts: ClusterFacts, index: number): Step[] {
@@ -37,7 +42,10 @@ export const buildControlPlaneConversion: StepBuilder = (facts) => [
 
 export const buildSteps: StepBuilder = (facts: ClusterFacts, ctx: StepContext): Step[] => [
   ...buildBackupSteps(facts, ctx),
-  // endpoint: proxy on the master and the master's apiserver certificate go here (steps/proxy*.ts, endpoint*.ts).
+  ...buildProxySteps(facts, ctx),
+  ...buildEndpointCertSteps(facts, ctx),
   ...buildControlPlaneConversion(facts, ctx),
-  // endpoint: proxy backends, repoint, verify go here (steps/proxy*.ts, repoint*.ts, verify*.ts).
+  ...buildProxyBackendSteps(facts, ctx),
+  ...buildRepointSteps(facts, ctx),
+  ...buildVerifySteps(facts, ctx),
 ];

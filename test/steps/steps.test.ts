@@ -35,10 +35,14 @@ for (const promote of [2, 4]) {
     const facts = makeFacts({ promote });
     const steps = buildSteps(facts, ctx);
     const perNode = promotedNodes(facts).flatMap((n) => [`shared-pki-${n.host}`, `etcd-${n.host}`, `control-plane-${n.host}`, `kubelet-${n.host}`]);
-    assert.deepEqual(
-      steps.map((s) => s.id),
-      ['backup', ...perNode, 'mark-control-plane'],
-    );
+    const order = steps.map((s) => s.id);
+    const first = order.indexOf(perNode[0]!);
+    // Backup first; the endpoint (proxy, master certificate) before any member; nodes strictly in turn; marks before the proxy gets backends.
+    assert.equal(order[0], 'backup');
+    assert.ok(order.indexOf('endpoint-cert') > 0 && order.indexOf('endpoint-cert') < first);
+    assert.deepEqual(order.slice(first, first + perNode.length + 1), [...perNode, 'mark-control-plane']);
+    assert.ok(order.findIndex((id) => id.startsWith('proxy-backends')) > order.indexOf('mark-control-plane'));
+    assert.equal(order.at(-1), 'verify');
     const plan = buildPlan({ cluster: 'lab', factsFingerprint: 'f'.repeat(64), steps, now: new Date(0) });
     assert.equal(plan.actions.length, actionsOf(steps).length);
     assert.equal(new Set(plan.actions.map((a) => a.id)).size, plan.actions.length, 'action ids are unique');
@@ -228,7 +232,9 @@ test('a localhost peer URL is fixed before any member is added, and the new memb
   const facts = makeFacts();
   facts.etcd.members[0]!.peerURLs = ['https://127.0.0.1:2380'];
   const steps = buildSteps(facts, ctx);
-  assert.deepEqual(steps.map((s) => s.id).slice(0, 3), ['backup', 'etcd-peer-url', 'shared-pki-cp2']);
+  const order = steps.map((s) => s.id);
+  assert.equal(order.indexOf('etcd-peer-url') + 1, order.indexOf('shared-pki-cp2'));
+  assert.ok(order.indexOf('etcd-peer-url') > order.indexOf('backup'));
   const update = byId(steps, 'etcd-peer-url/cp1/member-update');
   assert.ok(update.type === 'run');
   assert.deepEqual(update.argv.slice(-2), ['https://127.0.0.1:2380', 'https://10.200.0.11:2380']);
