@@ -148,7 +148,7 @@ export async function run(argv: string[]): Promise<number> {
             : `This namespace holds the lab's client end:\n  ssh -F ${dir}/ssh_config cp1`;
           process.stdout.write(
             [
-              `lab ${state.name} up in ${seconds} s: ${state.nodes.length} nodes on ${state.subnet}${state.bastionAddress ? ` behind bastion ${state.bastionAddress}` : ''}`,
+              `lab ${state.name} up in ${seconds} s: ${state.nodes.length} node${state.nodes.length === 1 ? '' : 's'} on ${state.subnet}${state.bastionAddress ? ` behind bastion ${state.bastionAddress}` : ''}`,
               ...state.nodes.map((n) => `  ${n.name.padEnd(8)} ${n.role.padEnd(8)} ${n.address}`),
               where,
               `Wizard config: ${dir}/cluster.yaml. Stop with: ha-wizard lab down --dir ${dir}`,

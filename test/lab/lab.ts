@@ -36,7 +36,7 @@ import {
   type LabState,
 } from './layout.js';
 import { clientKeyPath, clusterYaml, fstab, hostsFile, initScript, knownHosts, sshConfig, sshdConfig } from './render.js';
-import { allocateSlot, releaseSlot } from './slots.js';
+import { allocateSlot, releaseSlot, slotOwners } from './slots.js';
 import {
   firstChildren,
   inParallel,
@@ -210,9 +210,7 @@ export async function labUp(opts: LabOptions): Promise<LabUpResult> {
   } else if (existsSync(dir) && readdirSync(dir).length > 0) {
     throw new LabInputError(`${dir} exists, is not empty and holds no lab: choose an empty or new directory`);
   }
-  if (existsSync(`/run/netns/${name}-sw`)) {
-    throw new LabError(`a lab named ${name} is already running from another directory`, 'give this one another name (--name)');
-  }
+  await claimName(name, dir);
 
   const slot = allocateSlot({ dir, name });
   const inRootNetns = isRootNetns();
@@ -267,6 +265,27 @@ function phaseTimer(): (label: string) => void {
     process.stderr.write(`lab up: ${label} ${(Number(now - last) / 1e9).toFixed(3)} s\n`);
     last = now;
   };
+}
+
+/**
+ * Refuses a name that another directory's lab holds, and clears namespaces a crashed lab of this
+ * name left behind. A live lab always owns a slot naming it (claimed before any namespace is made),
+ * so namespace files that no slot accounts for are leftovers and safe to delete.
+ */
+async function claimName(name: string, dir: string): Promise<void> {
+  const holder = slotOwners().find((s) => s.owner?.name === name);
+  if (holder?.owner) {
+    throw new LabError(`a lab named ${name} runs from ${holder.owner.dir} (slot ${holder.slot})`, 'give this one another name (--name), or stop that one');
+  }
+  let leftovers: string[] = [];
+  try {
+    // Exactly the names this lab makes: a prefix match would also catch a live lab named `${name}-x`.
+    const ours = new RegExp(`^${name}-(sw|cl|lb|bastion|cp\\d+|w\\d+)$`);
+    leftovers = readdirSync('/run/netns').filter((f) => ours.test(f));
+  } catch {
+    /* no /run/netns yet */
+  }
+  await ipBatch(leftovers.map((f) => `netns del ${f}`), { force: true });
 }
 
 async function prepareFiles(state: LabState): Promise<void> {

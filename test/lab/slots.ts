@@ -68,10 +68,13 @@ export function releaseSlot(slot: number, owner: SlotOwner): void {
   rmSync(join(SLOT_ROOT, String(slot)), { recursive: true, force: true });
 }
 
-export function slotsInUse(): number[] {
+/** Every claimed slot with its owner (a slot whose owner file is not written yet has none). */
+export function slotOwners(): { slot: number; owner: SlotOwner | null }[] {
+  let entries: string[];
   try {
-    return readdirSync(SLOT_ROOT).filter((s) => /^\d+$/.test(s)).map(Number);
+    entries = readdirSync(SLOT_ROOT);
   } catch {
     return [];
   }
+  return entries.filter((s) => /^\d+$/.test(s)).map((s) => ({ slot: Number(s), owner: readOwner(Number(s)) }));
 }
