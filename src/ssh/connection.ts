@@ -234,10 +234,6 @@ export class SshConnection {
         // Both streams must be drained or 'close' may never come (mscdex/ssh2#498).
         ch.on('data', collect(out, 'out'));
         ch.stderr.on('data', collect(err, 'err'));
-        let exit: { code: number | null; signal: string | null } | null = null;
-        ch.on('exit', (code: number | null, signal?: string) => {
-          exit = { code: typeof code === 'number' ? code : null, signal: signal ?? null };
-        });
         let failure: RemoteError | null = null;
         const kill = (e: RemoteError) => {
           if (failure) return;
@@ -252,12 +248,15 @@ export class SshConnection {
         const timer = opts.timeoutMs ? setTimeout(() => kill(new RemoteError(`${this.label}: timed out after ${opts.timeoutMs} ms: ${describe}`, this.label, 'ETIMEDOUT')), opts.timeoutMs) : null;
         const onAbort = () => kill(new RemoteError(`${this.label}: aborted: ${describe}`, this.label, 'ABORT_ERR'));
         opts.signal?.addEventListener('abort', onAbort, { once: true });
-        ch.on('close', () => {
+        // The exit status comes with 'close', not from an 'exit' listener: a fast command's exit-status can be parsed
+        // in the same chunk as the exec reply, before any listener attached after the open callback could see it.
+        ch.on('close', (code?: number | null, signal?: string) => {
           if (timer) clearTimeout(timer);
           opts.signal?.removeEventListener('abort', onAbort);
           if (failure) return reject(failure);
-          if (!exit) return reject(this.closed ? this.lost(describe) : new RemoteError(`${this.label}: no exit status for: ${describe}`, this.label, 'ENOEXIT'));
-          resolve({ ...exit, stdout: Buffer.concat(out), stderr: Buffer.concat(err), truncated });
+          if (typeof code === 'number') return resolve({ code, signal: null, stdout: Buffer.concat(out), stderr: Buffer.concat(err), truncated });
+          if (code === null && signal) return resolve({ code: null, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err), truncated });
+          reject(this.closed ? this.lost(describe) : new RemoteError(`${this.label}: no exit status for: ${describe}`, this.label, 'ENOEXIT'));
         });
         ch.end(opts.stdin ?? undefined);
       });
