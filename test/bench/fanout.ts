@@ -1,0 +1,91 @@
+/**
+ * Benchmark (not a test): `true` on 50 lab nodes, connect + exec, through the HostPool versus
+ * `parallel-ssh -p 50` with the lab's ssh_config. Prints both medians and the ratio.
+ * Run as root: `node dist/test/bench/fanout.js [rounds]`. It runs itself inside a private network namespace.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { labDown, labUp } from '../lab/lab.js';
+import { isRootNetns } from '../lab/sys.js';
+import { HostPool, mapLimit } from '../../src/ssh/pool.js';
+
+const NODES = 50;
+const rounds = Number(process.argv[2] ?? 5);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+async function viaPool(dir: string, names: string[]): Promise<number> {
+  const pool = new HostPool(
+    names.map((name) => ({ name, address: name })),
+    { sshConfig: { configPath: join(dir, 'ssh_config') }, agentSocket: null },
+  );
+  const t0 = performance.now();
+  const results = await mapLimit(names, NODES, async (n) => (await pool.get(n)).exec(['true']));
+  const ms = performance.now() - t0;
+  await pool.closeAll();
+  const bad = results.filter((r) => !r.ok || r.value.code !== 0);
+  if (bad.length) throw new Error(`pool: ${bad.length} hosts failed: ${JSON.stringify(bad[0])}`);
+  return ms;
+}
+
+function viaParallelSsh(dir: string, hostsFile: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn('parallel-ssh', ['-p', String(NODES), '-t', '60', '-h', hostsFile, '-x', `-F ${join(dir, 'ssh_config')}`, 'true'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('close', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`parallel-ssh exited ${code}: ${err}`))));
+  });
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'haw-bench-fanout-'));
+  const dir = join(work, 'lab');
+  try {
+    const lab = await labUp({ dir, name: `hawfan${process.pid % 100000}`, promote: 1, workers: NODES - 2, cluster: false });
+    const names = lab.nodes.filter((n) => n.role !== 'bastion').map((n) => n.name);
+    const hostsFile = join(work, 'hosts');
+    writeFileSync(hostsFile, `${names.join('\n')}\n`);
+    // Warm-up: page cache, sshd's first fork on every node.
+    await viaParallelSsh(dir, hostsFile);
+    const pool: number[] = [];
+    const pssh: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      pool.push(await viaPool(dir, names));
+      pssh.push(await viaParallelSsh(dir, hostsFile));
+    }
+    const mp = median(pool);
+    const ms = median(pssh);
+    process.stdout.write(
+      `fan-out of \`true\` to ${names.length} nodes, connect + exec, ${rounds} rounds\n` +
+        `  ha-wizard HostPool (ssh2, limit ${NODES}): median ${mp.toFixed(0)} ms  [${pool.map((x) => x.toFixed(0)).join(', ')}]\n` +
+        `  parallel-ssh -p ${NODES}:                   median ${ms.toFixed(0)} ms  [${pssh.map((x) => x.toFixed(0)).join(', ')}]\n` +
+        `  ratio parallel-ssh / HostPool: ${(ms / mp).toFixed(2)}\n`,
+    );
+  } finally {
+    await labDown(dir).catch(() => undefined);
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (isRootNetns()) {
+  // Lab addresses must never exist in the host's namespace: rerun inside a throwaway one.
+  const ns = `hawbench-${process.pid}`;
+  spawnSync('ip', ['netns', 'add', ns], { stdio: 'inherit' });
+  spawnSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up'], { stdio: 'inherit' });
+  try {
+    const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+    process.exitCode = r.status ?? 1;
+  } finally {
+    spawnSync('ip', ['netns', 'del', ns], { stdio: 'inherit' });
+  }
+} else {
+  await main();
+}
