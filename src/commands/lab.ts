@@ -2,7 +2,8 @@
  * `ha-wizard lab`: start, stop, inspect and use the built-in test lab (test/lab/lab.ts does the work).
  */
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { BadInputError, ExitCode } from '../exit-codes.js';
 
@@ -159,6 +160,10 @@ export async function run(argv: string[]): Promise<number> {
       }
       case 'down': {
         if (positionals.length) throw new BadInputError(`lab down takes no arguments (got ${positionals.join(' ')})`);
+        if (!existsSync(join(dir, 'lab.json'))) {
+          process.stdout.write(`no lab in ${dir}; nothing to stop\n`);
+          return ExitCode.Ok;
+        }
         const started = Date.now();
         await lab.labDown(dir);
         process.stdout.write(`lab in ${dir} stopped in ${((Date.now() - started) / 1000).toFixed(2)} s\n`);
