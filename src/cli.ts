@@ -85,7 +85,8 @@ if (process.argv[1] && pathToFileURL(realpathSync(process.argv[1])).href === imp
       process.exitCode = code;
     },
     (err: unknown) => {
-      process.stderr.write(`ha-wizard: ${err instanceof Error ? err.message : String(err)}\n`);
+      const hint = err instanceof BadInputError && err.hint ? `\n${err.hint}` : '';
+      process.stderr.write(`ha-wizard: ${err instanceof Error ? err.message : String(err)}${hint}\n`);
       // Bad input is raised before any host is changed, so it gets its own exit code.
       process.exitCode = err instanceof BadInputError ? ExitCode.BadInput : ExitCode.Failure;
     },

@@ -1,7 +1,85 @@
-import { ExitCode } from '../exit-codes.js';
+/**
+ * `ha-wizard apply -c FILE [--yes]`: plan, show it, ask, apply.
+ * `ha-wizard apply PLAN.json -c FILE`: apply exactly a saved plan (no question, like Terraform's saved plans);
+ * refused when the cluster changed since it was made.
+ */
+import { readFileSync } from 'node:fs';
+import { BadInputError, ExitCode } from '../exit-codes.js';
+import { renderPreview } from '../engine/preview.js';
+import { parsePlan, type Plan } from '../engine/plan.js';
+import { createSession } from '../engine/session.js';
+import { apply } from '../engine/executor.js';
+import { exitCodeOf } from '../engine/context.js';
+import { interrupts } from '../engine/interrupt.js';
+import { eventLine } from '../engine/plain-report.js';
+import { discoverCluster, preflightError } from '../conversion.js';
+import { confirmTyped } from '../prompt.js';
+import { CLUSTER_OPTIONS, parseCommand, preflightIgnores } from './options.js';
+import { discoverAndPlan, openCluster } from './cluster-run.js';
 
-/** `ha-wizard apply`: not implemented yet. */
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write('ha-wizard apply: not implemented yet\n');
-  return ExitCode.Failure;
+const USAGE = 'Usage: ha-wizard apply [PLAN.json] -c cluster.yaml [--yes] [--json] [--force-unlock ID] [--accept-new-host-keys] [--ignore-preflight-errors=NAME,...]';
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand('apply', USAGE, argv, { ...CLUSTER_OPTIONS, yes: { type: 'boolean', short: 'y' }, 'force-unlock': { type: 'string' } }, 1);
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n\nWithout PLAN.json: discovers, shows the plan and asks for approval (--yes approves without asking).\nWith PLAN.json (from \`ha-wizard plan --out\`): applies exactly that plan, refused when stale.\n`);
+    return ExitCode.Ok;
+  }
+  const run = openCluster(values.config, values['accept-new-host-keys'] === true);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const ignores = preflightIgnores(values['ignore-preflight-errors']);
+  try {
+    let plan: Plan;
+    let fingerprint: string;
+    const savedPath = positionals[0];
+    if (savedPath) {
+      plan = parsePlan(readFileSync(savedPath, 'utf8'), savedPath);
+      if (plan.cluster !== run.config.name) throw new BadInputError(`${savedPath} is a plan for cluster "${plan.cluster}", not "${run.config.name}"`, 'pass the config the plan was made with');
+      log(`Re-checking the cluster against ${savedPath} ...`);
+      const discovered = await discoverCluster(run.config, run.deps, ignores);
+      const failed = preflightError(discovered.checks);
+      if (failed) throw failed;
+      fingerprint = discovered.fingerprint;
+    } else {
+      const planned = await discoverAndPlan(run, ignores, log);
+      plan = planned.plan;
+      fingerprint = planned.discovered.fingerprint;
+      if (!values.json) process.stdout.write(`${renderPreview(planned.preview, { color: Boolean(process.stdout.isTTY) && !process.env['NO_COLOR'] })}\n`);
+      if (!values.yes) {
+        const disruptive = plan.steps.some((s) => s.risk === 'disruptive' || s.risk === 'point-of-no-easy-return');
+        const word = disruptive ? plan.cluster : 'yes';
+        const ok = await confirmTyped(`Do you want to perform these actions on cluster ${plan.cluster}?${disruptive ? ' The plan restarts control-plane components.' : ''}`, word, '--yes');
+        if (!ok) {
+          log('Apply cancelled: nothing was changed.');
+          return ExitCode.Ok;
+        }
+      }
+    }
+    const session = createSession(plan, { configText: run.configText });
+    log(`Session ${session.id} (journal: ${session.journalPath})`);
+    const ints = interrupts((kind) =>
+      log(kind === 'graceful' ? '\nInterrupt received: finishing the current action, then stopping safely (Ctrl-C again to stop immediately).' : '\nTwo interrupts received: stopping immediately; the action in flight will be checked on resume.'),
+    );
+    try {
+      const outcome = await apply(plan, session, run.deps, {
+        factsFingerprint: fingerprint,
+        signal: ints.signal,
+        hardSignal: ints.hardSignal,
+        ...(values['force-unlock'] ? { forceUnlock: values['force-unlock'] } : {}),
+        onEvent: (e) => {
+          if (values.json) process.stdout.write(`${JSON.stringify(e)}\n`);
+          else {
+            const line = eventLine(e);
+            if (line !== null) process.stdout.write(`${line}\n`);
+          }
+        },
+      });
+      if (outcome.status === 'failed') log(`ha-wizard apply: ${outcome.error}\nSee ${session.auditPath}; fix the cause, then: ha-wizard resume ${session.id} (or roll back: ha-wizard rollback ${session.id})`);
+      return exitCodeOf(outcome);
+    } finally {
+      ints.dispose();
+    }
+  } finally {
+    await run.deps.hosts.closeAll();
+  }
 }

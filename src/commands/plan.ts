@@ -1,7 +1,33 @@
+/** `ha-wizard plan -c FILE [--json] [--out plan.json]`: discover, check, and show every change. Changes nothing. */
+import { writeFileSync } from 'node:fs';
 import { ExitCode } from '../exit-codes.js';
+import { renderPreview } from '../engine/preview.js';
+import { serializePlan } from '../engine/plan.js';
+import { CLUSTER_OPTIONS, parseCommand, preflightIgnores } from './options.js';
+import { discoverAndPlan, openCluster } from './cluster-run.js';
 
-/** `ha-wizard plan`: not implemented yet. */
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write('ha-wizard plan: not implemented yet\n');
-  return ExitCode.Failure;
+const USAGE = 'Usage: ha-wizard plan -c cluster.yaml [--json] [--out plan.json] [--accept-new-host-keys] [--ignore-preflight-errors=NAME,...]';
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseCommand('plan', USAGE, argv, { ...CLUSTER_OPTIONS, out: { type: 'string', short: 'o' } });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n\nDiscovers the cluster, runs the preflight checks and prints every file diff and command, per host.\nNothing changes on any host. --out saves the plan for \`ha-wizard apply plan.json\`.\n`);
+    return ExitCode.Ok;
+  }
+  const run = openCluster(values.config, values['accept-new-host-keys'] === true);
+  try {
+    const log = (line: string) => process.stderr.write(`${line}\n`);
+    const { plan, preview, discovered } = await discoverAndPlan(run, preflightIgnores(values['ignore-preflight-errors']), log);
+    if (values.json) process.stdout.write(`${JSON.stringify({ checks: discovered.checks, preview }, null, 2)}\n`);
+    else process.stdout.write(`${renderPreview(preview, { color: Boolean(process.stdout.isTTY) && !process.env['NO_COLOR'] })}\n`);
+    if (values.out) {
+      writeFileSync(values.out, serializePlan(plan), { mode: 0o644 });
+      log(`Saved the plan to ${values.out}. Apply exactly this plan with: ha-wizard apply ${values.out} -c ${values.config}`);
+    } else if (!values.json) {
+      log("Note: you didn't use --out to save this plan, so ha-wizard can't guarantee to take exactly these actions if you run `ha-wizard apply` now.");
+    }
+    return ExitCode.Ok;
+  } finally {
+    await run.deps.hosts.closeAll();
+  }
 }

@@ -19,9 +19,11 @@ export async function runSession(
         : '\nTwo interrupts received: stopping immediately; the action in flight will be checked on resume.\n',
     ),
   );
+  let close: (() => Promise<void>) | undefined;
   try {
     const session = sessionId ? openSession(sessionId) : latestSession();
     const deps = await createDeps(session);
+    close = () => deps.hosts.closeAll();
     const outcome = await body(session, deps, {
       ...opts,
       signal: ints.signal,
@@ -45,6 +47,7 @@ export async function runSession(
     throw err;
   } finally {
     ints.dispose();
+    await close?.();
   }
 }
 

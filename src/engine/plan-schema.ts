@@ -114,6 +114,7 @@ export const planSchema = z.strictObject({
   createdAt: z.iso.datetime(),
   cluster: z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'must be a DNS-1123 name'),
   factsFingerprint: z.string().min(1),
+  session: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/).optional(),
   steps: z.array(stepInfoSchema),
   actions: z.array(actionSchema),
   /** sha256 (or null: absent) of every file the plan writes or removes, as seen when the plan was made ('host:path'). */

@@ -21,6 +21,11 @@ export interface Plan {
   createdAt: string;
   cluster: string;
   factsFingerprint: string;
+  /**
+   * The session this plan is applied in, chosen when it is built because steps name on-host backups and
+   * snapshots after it. A saved plan is applied once: its session then exists and `resume` continues it.
+   */
+  session?: string;
   steps: StepInfo[];
   actions: Action[];
   observed?: Record<string, string | null>;
@@ -72,6 +77,8 @@ export interface BuildPlanInput {
   cluster: string;
   /** sha256 of the ClusterFacts the steps were built from. */
   factsFingerprint: string;
+  /** The session id the steps were given (StepContext.session). */
+  session?: string;
   /** The steps' output, in order (StepBuilders already applied). */
   steps: Step[];
   now?: Date;
@@ -95,6 +102,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
     createdAt: (input.now ?? new Date()).toISOString(),
     cluster: input.cluster,
     factsFingerprint: input.factsFingerprint,
+    ...(input.session ? { session: input.session } : {}),
     steps,
     actions,
   };

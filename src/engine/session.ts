@@ -84,8 +84,11 @@ export function createSession(plan: Plan, opts: { id?: string; configText?: stri
   const now = opts.now ?? new Date();
   const root = sessionsDir(opts.env);
   privateDir(root);
-  const id = opts.id ?? newSessionId(plan.cluster, now);
+  const id = opts.id ?? plan.session ?? newSessionId(plan.cluster, now);
   const dir = join(root, id);
+  if (existsSync(join(dir, 'plan.json'))) {
+    throw new BadInputError(`this plan was already applied in session ${id}`, `continue it with \`ha-wizard resume ${id}\`, or make a new plan with \`ha-wizard plan\``);
+  }
   privateDir(dir);
   const meta: SessionMeta = { id, cluster: plan.cluster, planId: plan.id, createdAt: now.toISOString(), createdBy: who() };
   writePrivate(join(dir, 'plan.json'), serializePlan(plan), 0o400);

@@ -1,0 +1,72 @@
+/**
+ * What `plan` and `apply` share: load the config, connect, discover, check, plan, preview, report.
+ * Questions (unknown host keys, the sudo password, approval) go to the terminal when there is one;
+ * without one they fail with the flag that answers them.
+ */
+import { readFileSync } from 'node:fs';
+import { loadConfig } from '../config/load.js';
+import type { ClusterConfig } from '../config/schema.js';
+import { createEngineDeps, discoverCluster, planConversion, preflightError, previewConversion, type ConnectPolicy, type Discovered } from '../conversion.js';
+import type { EngineDeps } from '../engine/context.js';
+import type { Plan } from '../engine/plan.js';
+import type { Preview } from '../engine/preview.js';
+import type { CheckResult } from '../preflight/checks.js';
+import type { HostPool } from '../ssh/pool.js';
+import { ask, interactive } from '../prompt.js';
+import { BadInputError } from '../exit-codes.js';
+
+export interface ClusterRun {
+  config: ClusterConfig;
+  configText: string;
+  deps: EngineDeps & { hosts: HostPool };
+}
+
+export function connectPolicy(acceptNewHostKeys: boolean): ConnectPolicy {
+  if (!interactive()) return { acceptNewHostKeys };
+  return {
+    acceptNewHostKeys,
+    onUnknownHost: async (host, fingerprint, detail) => {
+      const answer = await ask(
+        `The authenticity of host '${host}' can't be established.\n${detail.keyType} key fingerprint is ${fingerprint}.\nAre you sure you want to continue connecting (yes/no)? `,
+        { flag: '--accept-new-host-keys' },
+      );
+      return answer.trim() === 'yes';
+    },
+    askPassword: ({ host, user }) => ask(`[sudo] password for ${user} (asked once, used on every node; first needed on ${host}): `, { hidden: true }),
+  };
+}
+
+export function openCluster(configPath: string | undefined, acceptNewHostKeys: boolean): ClusterRun {
+  if (!configPath) throw new BadInputError('no cluster config given', 'pass -c cluster.yaml (see `ha-wizard validate` and README.md), or run `ha-wizard` for the interactive wizard');
+  const { config, warnings } = loadConfig(configPath);
+  for (const w of warnings) process.stderr.write(`${w.text}\n`);
+  return { config, configText: readFileSync(configPath, 'utf8'), deps: createEngineDeps(config, connectPolicy(acceptNewHostKeys)) };
+}
+
+export function renderChecks(checks: readonly CheckResult[]): string {
+  const mark = { pass: 'ok  ', warn: 'WARN', fail: 'FAIL' } as const;
+  return checks
+    .filter((c) => c.status !== 'pass')
+    .map((c) => `[${mark[c.status]}] ${c.name}${c.host ? ` (${c.host})` : ''}: ${c.message}${c.fix ? `\n       fix: ${c.fix}` : ''}`)
+    .join('\n');
+}
+
+export interface Planned {
+  discovered: Discovered;
+  plan: Plan;
+  preview: Preview;
+}
+
+/** Discover, refuse on failed preflight (nothing changed), build the plan and its preview. */
+export async function discoverAndPlan(run: ClusterRun, ignorePreflight: string[], log: (line: string) => void): Promise<Planned> {
+  log(`Discovering ${run.config.name} through ${run.config.controlPlane.existing.name} (${run.config.controlPlane.existing.address}) ...`);
+  const discovered = await discoverCluster(run.config, run.deps, ignorePreflight);
+  const { facts, checks } = discovered;
+  log(`Found Kubernetes ${facts.kubernetesVersion}, etcd ${facts.etcdVersion}, ${facts.etcd.members.length} etcd member(s), service subnet ${facts.clusterConfiguration.serviceSubnet}, DNS domain ${facts.clusterConfiguration.dnsDomain}, CA key ${facts.keyAlgorithms.ca}.`);
+  const shown = renderChecks(checks);
+  log(`Preflight: ${checks.filter((c) => c.status === 'pass').length} passed, ${checks.filter((c) => c.status === 'warn').length} warnings, ${checks.filter((c) => c.status === 'fail').length} failed${shown ? `\n${shown}` : ''}`);
+  const failed = preflightError(checks);
+  if (failed) throw failed;
+  const { plan, preview } = await previewConversion(planConversion(discovered), run.deps);
+  return { discovered, plan, preview };
+}

@@ -1,0 +1,29 @@
+/**
+ * The options shared by the commands that talk to a cluster, parsed one way everywhere.
+ * Bad flags are bad input (exit 2) with the usage line.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { BadInputError } from '../exit-codes.js';
+
+export const CLUSTER_OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  json: { type: 'boolean' },
+  'accept-new-host-keys': { type: 'boolean' },
+  'ignore-preflight-errors': { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(command: string, usage: string, argv: string[], options: O, positionals = 0) {
+  try {
+    const parsed = parseArgs({ args: argv, options, allowPositionals: positionals > 0, strict: true });
+    if (parsed.positionals.length > positionals) throw new Error(`unexpected argument "${parsed.positionals[positionals]}"`);
+    return parsed;
+  } catch (err) {
+    throw new BadInputError(`ha-wizard ${command}: ${(err as Error).message}`, usage);
+  }
+}
+
+/** `--ignore-preflight-errors=A,B --ignore-preflight-errors=C` → [A, B, C] (kubeadm's form). */
+export function preflightIgnores(values: string[] | undefined): string[] {
+  return (values ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
+}

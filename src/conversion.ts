@@ -1,0 +1,103 @@
+/**
+ * The conversion pipeline, in one place: config → hosts → discovery → preflight → steps → plan → preview.
+ * The `plan` and `apply` commands, `resume`/`rollback` (through createDeps) and the interactive wizard all
+ * go through these functions, so there is one way to reach hosts and one way to build a plan.
+ */
+import type { ClusterConfig, NodeConfig } from './config/schema.js';
+import { BadInputError } from './exit-codes.js';
+import type { EngineDeps } from './engine/context.js';
+import { observe, observedHashes } from './engine/observe.js';
+import { buildPlan, withObserved, type Plan } from './engine/plan.js';
+import { buildPreview, type Preview } from './engine/preview.js';
+import { newSessionId } from './engine/session.js';
+import type { ClusterFacts } from './discovery/facts.js';
+import { discover } from './discovery/discover.js';
+import { factsFingerprint } from './discovery/parse.js';
+import { applyIgnores, evaluatePreflight, preflightFailed, type CheckResult } from './preflight/checks.js';
+import { HostPool, type PoolNode } from './ssh/pool.js';
+import type { HostKeyPolicy } from './ssh/connection.js';
+import type { ExecAuditRecord } from './ssh/remote-host.js';
+import { PkiMaterializer } from './pki/materializer.js';
+import { TunnelKubeApiFactory } from './kube/client.js';
+import { HttpsProber } from './kube/prober.js';
+import { buildSteps } from '../steps/index.js';
+
+/** How to treat what only the operator can decide while connecting. */
+export interface ConnectPolicy extends HostKeyPolicy {
+  /** Asked at most once per run when sudo needs a password (never stored). */
+  askPassword?: (context: { host: string; user: string }) => Promise<string>;
+  /** Every remote command, redacted, for the session's audit log. */
+  onExec?: (record: ExecAuditRecord) => void;
+}
+
+/** Every node the config names, each once: the master, the nodes to promote, the proxy host, the workers. */
+export function configNodes(config: ClusterConfig): NodeConfig[] {
+  return [config.controlPlane.existing, ...config.controlPlane.promote, ...(config.proxy.host ? [config.proxy.host] : []), ...(config.workers ?? [])];
+}
+
+/** One SSH connection per node, opened on first use, with the config's settings over ~/.ssh/config. */
+export function createHostPool(config: ClusterConfig, policy: ConnectPolicy = {}): HostPool {
+  const nodes: PoolNode[] = configNodes(config).map((n) => ({
+    name: n.name,
+    address: n.ssh?.host ?? n.address,
+    ...(n.ssh?.port !== undefined || n.ssh?.user !== undefined ? { ssh: { ...(n.ssh.port !== undefined ? { port: n.ssh.port } : {}), ...(n.ssh.user !== undefined ? { user: n.ssh.user } : {}) } } : {}),
+  }));
+  const { ssh } = config;
+  const askPassword = ssh.sudo === 'auto' || ssh.sudo === 'password' ? policy.askPassword : undefined;
+  return new HostPool(nodes, {
+    ssh: {
+      user: ssh.user,
+      port: ssh.port,
+      identityFiles: ssh.identityFiles,
+      knownHostsFiles: [ssh.knownHosts],
+      ...(ssh.proxyJump ? { proxyJump: ssh.proxyJump } : {}),
+    },
+    sshConfig: { configPath: ssh.configFile === false ? null : ssh.configFile },
+    acceptNewHostKeys: ssh.acceptNewHostKeys || policy.acceptNewHostKeys === true,
+    connectTimeoutMs: ssh.connectTimeoutSeconds * 1000,
+    ...(policy.onUnknownHost ? { onUnknownHost: policy.onUnknownHost } : {}),
+    ...(askPassword ? { askPassword } : {}),
+    ...(policy.onExec ? { onExec: policy.onExec } : {}),
+  });
+}
+
+/** Everything the engine needs to execute a plan against this cluster. */
+export function createEngineDeps(config: ClusterConfig, policy: ConnectPolicy = {}): EngineDeps & { hosts: HostPool } {
+  return { hosts: createHostPool(config, policy), materializer: new PkiMaterializer(), kube: new TunnelKubeApiFactory(), prober: new HttpsProber() };
+}
+
+export interface Discovered {
+  facts: ClusterFacts;
+  fingerprint: string;
+  checks: CheckResult[];
+}
+
+/** Discovery and preflight. Reads only. Throws BadInputError for checks that cannot be ignored. */
+export async function discoverCluster(config: ClusterConfig, deps: EngineDeps, ignorePreflight: readonly string[] = []): Promise<Discovered> {
+  const { facts, preflight } = await discover(config, deps.hosts, deps.kube);
+  const { results, notIgnorable } = applyIgnores(evaluatePreflight(preflight), ignorePreflight);
+  if (notIgnorable.length) {
+    throw new BadInputError(`--ignore-preflight-errors cannot skip: ${notIgnorable.join(', ')}`, 'these checks guard against losing the cluster; fix what they report instead');
+  }
+  return { facts, fingerprint: factsFingerprint(facts), checks: results };
+}
+
+/** The checks that stop a conversion, as one message with every fix (exit code 2: nothing was changed). */
+export function preflightError(checks: readonly CheckResult[]): BadInputError | null {
+  if (!preflightFailed(checks)) return null;
+  const lines = checks.filter((c) => c.status === 'fail').map((c) => `  [${c.name}] ${c.message}${c.fix ? `\n      fix: ${c.fix}` : ''}`);
+  return new BadInputError(`preflight failed, nothing was changed:\n${lines.join('\n')}`, 'fix the above, or skip a check that is safe to skip with --ignore-preflight-errors=NAME');
+}
+
+/** The plan for these facts: pure apart from the clock and the new session id. */
+export function planConversion(discovered: Discovered, session = newSessionId(discovered.facts.config.name)): Plan {
+  const steps = buildSteps(discovered.facts, { session });
+  return buildPlan({ cluster: discovered.facts.config.name, factsFingerprint: discovered.fingerprint, session, steps });
+}
+
+/** Reads what the plan touches (never changes it) and returns the preview plus the plan stamped with what was seen. */
+export async function previewConversion(plan: Plan, deps: EngineDeps): Promise<{ plan: Plan; preview: Preview }> {
+  const inputs = await observe(plan, deps.hosts, deps.kube);
+  const observed = withObserved(plan, observedHashes(inputs));
+  return { plan: observed, preview: buildPreview(observed, inputs) };
+}
