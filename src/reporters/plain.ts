@@ -1,0 +1,82 @@
+/**
+ * The plain reporter: engine events as text for logs, pipes and CI (no TTY, or CI set). One line per
+ * action per host when it ends (ok / skip / FAIL, with its duration), a header per step, command
+ * output indented under the action that printed it, and the Terraform-style ending.
+ */
+import type { EngineEvent, EventSink } from '../engine/events.js';
+
+export interface PlainReporterOptions {
+  /** Where lines go (default: process.stdout). */
+  write?: (text: string) => void;
+  /** Clock for durations (tests pass a fake one). */
+  now?: () => number;
+  /** Print command output lines (default true). */
+  output?: boolean;
+}
+
+interface Started {
+  host: string;
+  at: number;
+}
+
+function seconds(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
+}
+
+/** A host column as wide as the longest host seen so far (at least 8), so lines stay aligned. */
+function pad(host: string, width: number): string {
+  return host.padEnd(width);
+}
+
+export function plainReporter(opts: PlainReporterOptions = {}): EventSink {
+  const write = opts.write ?? ((t: string) => void process.stdout.write(t));
+  const now = opts.now ?? Date.now;
+  const showOutput = opts.output ?? true;
+  const started = new Map<string, Started>();
+  let width = 8;
+  const line = (s: string) => write(`${s}\n`);
+  const hostOf = (action: string) => started.get(action)?.host ?? action.split('/')[1] ?? '-';
+  const took = (action: string) => {
+    const s = started.get(action);
+    return s ? ` (${seconds(now() - s.at)})` : '';
+  };
+  return (e: EngineEvent) => {
+    switch (e.type) {
+      case 'step-start':
+        line(`${e.phase === 'rollback' ? 'Rolling back' : 'Step'} ${e.index + 1}/${e.total} ${e.step}: ${e.title} [${e.risk}]`);
+        return;
+      case 'action-start':
+        started.set(e.action, { host: e.host, at: now() });
+        width = Math.max(width, e.host.length);
+        return;
+      case 'action-output':
+        if (!showOutput) return;
+        for (const l of e.text.split('\n')) line(`       ${pad('', width)}  | ${l}`);
+        return;
+      case 'action-done':
+        line(`  ok   ${pad(hostOf(e.action), width)}  ${e.action}: ${e.detail}${took(e.action)}`);
+        return;
+      case 'action-skipped':
+        line(`  skip ${pad(hostOf(e.action), width)}  ${e.action}: ${e.reason}`);
+        return;
+      case 'action-failed':
+        line(`  FAIL ${pad(e.host, width)}  ${e.action}: ${e.error}${took(e.action)}`);
+        return;
+      case 'step-done':
+        return;
+      case 'notice':
+        line(`note: ${e.text}`);
+        return;
+      case 'stopped':
+        line(
+          e.hard
+            ? `Stopped immediately: the action in flight was abandoned and will be checked on resume. Continue with: ${e.resumeCommand}`
+            : `Stopped safely after the current action. Continue with: ${e.resumeCommand}`,
+        );
+        return;
+      case 'finished':
+        line(`${e.phase === 'rollback' ? 'Rollback' : 'Apply'} complete: ${e.changed} changed, ${e.unchanged} already in place.`);
+        return;
+    }
+  };
+}

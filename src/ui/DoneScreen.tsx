@@ -1,0 +1,65 @@
+import { Box, Text } from 'ink';
+import type { WizardState } from '../wizard/model.js';
+import { useTone } from './use-color.js';
+
+/** Screen 7: the result — verification, the new endpoint, the kubeconfig to use, the session, next steps. */
+export function DoneScreen({ state }: { state: WizardState }) {
+  const tone = useTone();
+  const o = state.outcome;
+  const run = state.run;
+  if (!o) return null;
+  if (o.status === 'stopped') {
+    return (
+      <Box flexDirection="column">
+        <Text color={tone('yellow')} bold>
+          Stopped{state.interrupts > 1 ? ' immediately' : ' safely'}.
+        </Text>
+        <Text wrap="wrap">
+          {state.interrupts > 1 ? 'The action in flight was abandoned; resume checks whether it took effect before going on. ' : 'The current action finished and was journaled. '}
+          Continue with: {o.resumeCommand ?? `ha-wizard resume ${state.session}`}
+        </Text>
+        <Text>Or undo everything: ha-wizard rollback {state.session}</Text>
+        <Text>Enter or q to quit.</Text>
+      </Box>
+    );
+  }
+  if (o.phase === 'rollback') {
+    return (
+      <Box flexDirection="column">
+        <Text color={tone('green')} bold>
+          Rollback complete: {run?.finished?.changed ?? 0} change(s) undone.
+        </Text>
+        <Text>The cluster is as it was before session {state.session} (backups stay on the hosts under /etc/kubernetes/tmp/).</Text>
+        <Text>Enter or q to quit.</Text>
+      </Box>
+    );
+  }
+  const verify = (run?.steps ?? []).filter((s) => s.id.startsWith('verify')).flatMap((s) => s.actions);
+  const endpoint = state.config?.endpoint ?? state.plan?.summary.cluster ?? '';
+  const master = state.form.values.masterName || 'the first control-plane node';
+  return (
+    <Box flexDirection="column">
+      <Text color={tone('green')} bold>
+        Done: cluster {state.plan?.summary.cluster ?? state.config?.name ?? ''} is highly available.
+      </Text>
+      <Text>
+        {run?.finished?.changed ?? 0} change(s) made, {run?.finished?.unchanged ?? 0} already in place.
+      </Text>
+      {verify.length ? (
+        <Box flexDirection="column">
+          <Text bold>Verification</Text>
+          {verify.map((a) => (
+            <Text key={a.id} wrap="truncate-end">
+              <Text color={tone(a.status === 'failed' ? 'red' : 'green')}>{a.status === 'failed' ? '✗' : '✓'}</Text> {a.description}
+            </Text>
+          ))}
+        </Box>
+      ) : null}
+      <Text>API endpoint: https://{endpoint}</Text>
+      <Text wrap="wrap">Kubeconfig: /etc/kubernetes/admin.conf on {master} now points at the endpoint; copy it to ~/.kube/config (keep it private).</Text>
+      <Text>Session: {state.session} (ha-wizard status {state.session}; undo with ha-wizard rollback)</Text>
+      <Text wrap="wrap">Next: kubectl get nodes through the endpoint; try a failover drill (stop one apiserver); keep the etcd snapshot from the backup step.</Text>
+      <Text>Enter or q to quit.</Text>
+    </Box>
+  );
+}

@@ -1,0 +1,87 @@
+import { Box, Text } from 'ink';
+import type { WizardState } from '../wizard/model.js';
+import { approvalWords } from '../wizard/reducer.js';
+import { stepDetailLines } from './plan-lines.js';
+import { RiskBadge } from './RiskBadge.js';
+import { useTone } from './use-color.js';
+
+/** Screen 4: the steps with risk and hosts; one expanded with its actions, diffs, commands and certificates. */
+export function PlanScreen({ state, rows }: { state: WizardState; rows: number }) {
+  const tone = useTone();
+  const p = state.plan;
+  if (!p) return null;
+  const steps = p.preview.steps;
+  const ponrIndex = steps.findIndex((s) => s.pointOfNoReturn !== null);
+  const expanded = p.expanded ? steps.find((s) => s.id === p.expanded) : undefined;
+  const header = (
+    <Text wrap="truncate-end">
+      Plan {p.summary.id} for cluster {p.summary.cluster}: {steps.length} steps, {p.preview.plan.actions} actions
+    </Text>
+  );
+  const confirm =
+    p.confirm !== null ? (
+      <Box flexDirection="column">
+        <Text bold>
+          {p.summary.disruptive ? `This plan restarts control-plane components${ponrIndex >= 0 ? ' and crosses the point of no easy return' : ''}. ` : ''}
+          Type {approvalWords(state).filter((w) => w !== 'y').map((w) => `'${w}'`).join(' or ')} to apply it, Esc to cancel:
+        </Text>
+        <Text>
+          <Text color={tone('cyan')}>› </Text>
+          {p.confirm}
+          <Text inverse> </Text>
+        </Text>
+        {p.error ? <Text color={tone('red')}>{p.error}</Text> : null}
+      </Box>
+    ) : null;
+  if (expanded) {
+    const lines = stepDetailLines(expanded);
+    const room = Math.max(3, rows - 8);
+    const scroll = Math.min(p.scroll, Math.max(0, lines.length - room));
+    return (
+      <Box flexDirection="column">
+        {header}
+        <Text bold wrap="truncate-end">
+          Step {expanded.index + 1}/{steps.length} {expanded.id}: {expanded.title} <RiskBadge risk={expanded.risk} />
+        </Text>
+        {lines.slice(scroll, scroll + room).map((l, i) => (
+          <Text key={scroll + i} color={l.color ? tone(l.color) : undefined} bold={l.bold === true} wrap="truncate-end">
+            {l.text}
+          </Text>
+        ))}
+        <Text color={tone('gray')}>
+          lines {lines.length ? scroll + 1 : 0}-{Math.min(lines.length, scroll + room)} of {lines.length} · ↑↓ PgUp/PgDn scroll · ←→ other steps · Esc back
+        </Text>
+        {confirm}
+      </Box>
+    );
+  }
+  const room = Math.max(3, rows - 9);
+  const first = Math.max(0, Math.min(p.cursor - Math.floor(room / 2), steps.length - room));
+  return (
+    <Box flexDirection="column">
+      {header}
+      {steps.slice(first, first + room).map((s) => {
+        const i = s.index;
+        const focused = i === p.cursor;
+        const hosts = p.summary.steps[i]?.hosts ?? [];
+        return (
+          <Box key={s.id} flexDirection="column">
+            {i === ponrIndex ? (
+              <Text color={tone('red')} bold>
+                ── point of no easy return: after this, rollback is not an exact reverse ──
+              </Text>
+            ) : null}
+            <Text wrap="truncate-end">
+              <Text color={focused ? tone('cyan') : undefined}>{focused ? '› ' : '  '}</Text>
+              {String(i + 1).padStart(2)}. {s.id.padEnd(26)} <RiskBadge risk={s.risk} /> {s.entries.length} action(s) on {hosts.length > 3 ? `${hosts.length} hosts` : hosts.join(', ')}
+            </Text>
+          </Box>
+        );
+      })}
+      <Text bold wrap="wrap">
+        {p.preview.summary.line}
+      </Text>
+      {confirm ?? <Text>Enter: see a step&apos;s actions · a: approve · Esc: back · q: quit without changing anything</Text>}
+    </Box>
+  );
+}

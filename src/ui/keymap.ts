@@ -1,0 +1,114 @@
+/**
+ * Every key binding in one table (Gemini CLI style): what key, what it means, where, and the words the
+ * `?` overlay and the footer show. The root input handler resolves keys through here; nothing else
+ * looks at raw keys.
+ */
+import type { Intent, IntentType, Screen } from '../wizard/model.js';
+
+/** A key as ink reports it, reduced to what the table names. */
+export interface KeyPress {
+  input: string;
+  upArrow?: boolean;
+  downArrow?: boolean;
+  leftArrow?: boolean;
+  rightArrow?: boolean;
+  pageUp?: boolean;
+  pageDown?: boolean;
+  return?: boolean;
+  escape?: boolean;
+  tab?: boolean;
+  shift?: boolean;
+  backspace?: boolean;
+  delete?: boolean;
+  ctrl?: boolean;
+  meta?: boolean;
+}
+
+export interface Binding {
+  /** Key names: 'up', 'down', 'left', 'right', 'pageup', 'pagedown', 'enter', 'esc', 'tab', 'space', 'ctrl+c', or a character. */
+  keys: readonly string[];
+  intent: Exclude<IntentType, 'type' | 'erase'>;
+  description: string;
+  /** Screens where it applies (all when absent). */
+  screens?: readonly Screen[];
+  /** Shown in the footer of these screens (short form). */
+  footer?: readonly Screen[];
+}
+
+export const BINDINGS: readonly Binding[] = [
+  { keys: ['up', 'k'], intent: 'up', description: 'move up / scroll up', footer: ['resume', 'welcome', 'form', 'plan', 'failure', 'discovery'] },
+  { keys: ['down', 'j', 'tab'], intent: 'down', description: 'move down / scroll down' },
+  { keys: ['left', 'h'], intent: 'left', description: 'previous choice (form) / previous step (plan details)', screens: ['form', 'plan'] },
+  { keys: ['right', 'l'], intent: 'right', description: 'next choice (form) / next step (plan details)', screens: ['form', 'plan'] },
+  { keys: ['pageup'], intent: 'page-up', description: 'scroll a page up', screens: ['plan', 'discovery'] },
+  { keys: ['pagedown'], intent: 'page-down', description: 'scroll a page down', screens: ['plan', 'discovery'] },
+  { keys: ['enter'], intent: 'select', description: 'choose / continue / expand a step', footer: ['resume', 'welcome', 'form', 'discovery', 'plan', 'failure', 'done'] },
+  { keys: ['space'], intent: 'toggle', description: 'expand or collapse a step; cycle a choice', screens: ['plan', 'form'] },
+  { keys: ['a'], intent: 'approve', description: 'approve the plan (then type yes)', screens: ['plan'], footer: ['plan'] },
+  { keys: ['y'], intent: 'yes', description: 'accept (host key) / it took effect (question)', screens: ['connect', 'execute'] },
+  { keys: ['n'], intent: 'no', description: 'refuse (host key) / redo it (question)', screens: ['connect', 'execute'] },
+  { keys: ['r'], intent: 'retry', description: 'retry (connect, preflight, failed action)', screens: ['connect', 'discovery', 'failure', 'execute'], footer: ['connect', 'discovery', 'failure'] },
+  { keys: ['e'], intent: 'edit', description: 'edit the config step by step', screens: ['connect'] },
+  { keys: ['esc'], intent: 'back', description: 'back / cancel / collapse', footer: ['form', 'discovery', 'plan'] },
+  { keys: ['?'], intent: 'help', description: 'show or hide this help', footer: ['resume', 'welcome', 'form', 'connect', 'discovery', 'plan', 'execute', 'failure', 'done'] },
+  { keys: ['q'], intent: 'quit', description: 'quit (nothing is left half-done: a session can be resumed)', footer: ['resume', 'welcome', 'connect', 'discovery', 'plan', 'failure', 'done'] },
+  { keys: ['ctrl+c'], intent: 'interrupt', description: 'while applying: once = finish the action and stop, twice = stop now; elsewhere: quit', footer: ['execute'] },
+];
+
+/** The names a key press matches, most specific first. */
+export function keyNames(k: KeyPress): string[] {
+  if (k.ctrl && k.input === 'c') return ['ctrl+c'];
+  if (k.upArrow) return ['up'];
+  if (k.downArrow) return ['down'];
+  if (k.leftArrow) return ['left'];
+  if (k.rightArrow) return ['right'];
+  if (k.pageUp) return ['pageup'];
+  if (k.pageDown) return ['pagedown'];
+  if (k.return) return ['enter'];
+  if (k.escape) return ['esc'];
+  if (k.tab) return [k.shift ? 'shift+tab' : 'tab'];
+  if (k.backspace || k.delete) return ['backspace'];
+  if (k.input === ' ') return ['space'];
+  return k.input ? [k.input] : [];
+}
+
+/** Keys that keep their meaning while a text field has the focus. */
+const TEXT_MODE: Record<string, Intent> = {
+  'ctrl+c': { type: 'interrupt' },
+  enter: { type: 'select' },
+  esc: { type: 'back' },
+  backspace: { type: 'erase' },
+  up: { type: 'up' },
+  down: { type: 'down' },
+  tab: { type: 'down' },
+  'shift+tab': { type: 'up' },
+};
+
+/** The intent of a key on a screen; in text mode printable keys are typed. null: the key means nothing here. */
+export function resolveKey(k: KeyPress, screen: Screen, textMode: boolean): Intent | null {
+  const names = keyNames(k);
+  if (textMode) {
+    for (const n of names) if (TEXT_MODE[n]) return TEXT_MODE[n];
+    // Pasted or typed text; control sequences are dropped.
+    const printable = k.ctrl || k.meta ? '' : k.input.replace(/[\u0000-\u001f\u007f]/g, '');
+    return printable ? { type: 'type', text: printable } : null;
+  }
+  if (names.includes('shift+tab')) return { type: 'up' };
+  for (const b of BINDINGS) {
+    if (b.screens && !b.screens.includes(screen)) continue;
+    if (names.some((n) => b.keys.includes(n))) return { type: b.intent } as Intent;
+  }
+  return null;
+}
+
+/** `↑/k` style labels. */
+export function keyLabel(keys: readonly string[]): string {
+  const pretty: Record<string, string> = { up: '↑', down: '↓', left: '←', right: '→', enter: 'Enter', esc: 'Esc', space: 'Space', tab: 'Tab', pageup: 'PgUp', pagedown: 'PgDn', 'ctrl+c': 'Ctrl-C' };
+  return keys.map((k) => pretty[k] ?? k).join('/');
+}
+
+/** The footer's few hints for a screen. */
+export function footerHints(screen: Screen): Array<{ keys: string; what: string }> {
+  const short: Partial<Record<IntentType, string>> = { up: 'move', select: 'choose', approve: 'approve', retry: 'retry', back: 'back', help: 'keys', quit: 'quit', interrupt: 'stop safely' };
+  return BINDINGS.filter((b) => b.footer?.includes(screen)).map((b) => ({ keys: b.intent === 'up' ? '↑↓' : keyLabel(b.keys.slice(0, 1)), what: short[b.intent] ?? b.intent }));
+}

@@ -1,0 +1,64 @@
+/**
+ * A plan step's details as display lines (files with their unified diff, commands with undo and probe,
+ * certificates with SANs, object patches, waits), so the plan screen can scroll them as a window.
+ */
+import type { PreviewEntry, PreviewStep } from '../engine/preview.js';
+
+export interface Line {
+  text: string;
+  color?: string;
+  bold?: boolean;
+}
+
+const SYMBOL: Record<string, string> = { create: '+ create', replace: '~ replace', unchanged: '= unchanged', remove: '- remove', absent: '= absent', generate: '+ generate' };
+
+function argv(a: readonly string[]): string {
+  return a.map((x) => (/^[A-Za-z0-9_./:=@%+,-]+$/.test(x) ? x : `'${x.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+function entryLines(e: PreviewEntry): Line[] {
+  const ind = '      ';
+  switch (e.kind) {
+    case 'file': {
+      const color = e.change === 'create' ? 'green' : e.change === 'remove' ? 'red' : e.change === 'replace' ? 'yellow' : 'gray';
+      const mode = e.mode !== undefined ? ` (0${e.mode.toString(8)})` : '';
+      const out: Line[] = [{ text: `  ${SYMBOL[e.change] ?? e.change} ${e.path}${mode}`, color }];
+      if (e.contentSummary) out.push({ text: `${ind}${e.contentSummary}` });
+      for (const l of e.diff ? e.diff.split('\n') : []) {
+        out.push({ text: `${ind}${l}`, ...(l.startsWith('+') ? { color: 'green' } : l.startsWith('-') ? { color: 'red' } : l.startsWith('@@') ? { color: 'cyan' } : {}) });
+      }
+      return out;
+    }
+    case 'run':
+      return [
+        { text: `  $ ${argv(e.argv)}`, bold: true },
+        { text: `${ind}${e.description}` },
+        { text: `${ind}undo: ${e.undo ? argv(e.undo) : e.risk === 'read-only' ? 'none (changes nothing)' : 'none (point of no easy return)'}`, ...(e.undo || e.risk === 'read-only' ? {} : { color: 'red' }) },
+        ...(e.probe ? [{ text: `${ind}done when: ${e.probe}` }] : []),
+        ...(e.retry ? [{ text: `${ind}${e.retry}` }] : []),
+      ];
+    case 'patch':
+      if (e.change === 'missing') return [{ text: `  ! patch ${e.object}: not found now; apply would fail`, color: 'red' }];
+      if (e.change === 'unchanged') return [{ text: `  = unchanged ${e.object}`, color: 'gray' }];
+      return [{ text: `  ~ patch ${e.object}`, color: 'yellow' }, ...e.fields.map((f) => ({ text: `${ind}${f.field}: ${f.before} → ${f.after}` }))];
+    case 'wait':
+      return [{ text: `  … wait: ${e.description}` }, { text: `${ind}until ${e.probe}, at most ${Math.round(e.timeoutMs / 1000)} s` }];
+  }
+}
+
+export function stepDetailLines(step: PreviewStep): Line[] {
+  const out: Line[] = [];
+  if (step.description) out.push({ text: step.description });
+  let host: string | null = null;
+  for (const e of step.entries) {
+    if (e.host !== host) {
+      host = e.host;
+      out.push({ text: `on ${host}:`, bold: true });
+    }
+    if (step.pointOfNoReturn === e.action) {
+      out.push({ text: '  !! POINT OF NO EASY RETURN: from here on, rollback is not an exact reverse.', color: 'red', bold: true });
+    }
+    out.push(...entryLines(e));
+  }
+  return out;
+}

@@ -1,0 +1,60 @@
+/**
+ * What the wizard needs from the rest of the program, as one interface. The live implementation
+ * (live-runtime.ts) calls the config, transport, discovery, preflight, steps and engine modules; tests
+ * use a scripted one that replays recorded engine events. The UI never sees this: the effects runner
+ * (controller.ts) calls it and turns results into events.
+ */
+import type { ClusterConfig } from '../config/schema.js';
+import type { EngineEvent, Phase } from '../engine/events.js';
+import type { Preview } from '../engine/preview.js';
+import type { CheckResult } from '../preflight/checks.js';
+import type { FactsSummary, HostConnState, PlanSummary, ResumableSession } from './model.js';
+
+/** Questions a connection may put to the operator (first-contact host key, sudo password). */
+export interface Prompts {
+  hostState(host: string, state: HostConnState, detail: string): void;
+  /** true = trust the key and record it in known_hosts. */
+  unknownHost(host: string, fingerprint: string, keyType: string, note?: string): Promise<boolean>;
+  /** The sudo password, asked once per run; null = the operator declined. */
+  password(host: string, user: string): Promise<string | null>;
+}
+
+export interface RunHooks {
+  /** Called once the session is open (before the first engine event). */
+  started(phase: Phase, session: string, planned?: Record<string, number>): void;
+  event(e: EngineEvent): void;
+  /** An interrupted action whose effect cannot be told: did it take effect? */
+  decide(q: { phase: Phase; action: string; question: string }): Promise<'done' | 'redo'>;
+  signal: AbortSignal;
+  hardSignal: AbortSignal;
+}
+
+export type RunOutcome =
+  | { status: 'finished' }
+  | { status: 'stopped'; resumeCommand: string }
+  | { status: 'failed'; error: string }
+  /** Refused before changing anything (stale plan, lock held, point of no easy return): the message says why. */
+  | { status: 'refused'; error: string; hint?: string };
+
+export interface LoadedConfigText {
+  text: string;
+  config: ClusterConfig;
+  warnings: string[];
+}
+
+export interface WizardRuntime {
+  /** Whether a failed read-only action can be skipped (needs engine support). */
+  readonly canSkip: boolean;
+  findSessions(): Promise<ResumableSession[]>;
+  /** Throws with the full report (a ConfigError/BadInputError message) when the file is unusable. */
+  loadConfig(path: string): Promise<LoadedConfigText>;
+  saveConfig(path: string, text: string): Promise<void>;
+  /** Connects to every host of the loaded config; resolves true when all are connected. */
+  connect(prompts: Prompts): Promise<boolean>;
+  discover(): Promise<{ facts: FactsSummary; checks: CheckResult[] }>;
+  makePlan(): Promise<{ summary: PlanSummary; preview: Preview }>;
+  apply(hooks: RunHooks): Promise<RunOutcome>;
+  resume(session: string, hooks: RunHooks, prompts: Prompts, skip?: string): Promise<RunOutcome>;
+  rollback(session: string, to: string | undefined, hooks: RunHooks, prompts: Prompts): Promise<RunOutcome>;
+  close(): Promise<void>;
+}
