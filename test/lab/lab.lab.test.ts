@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -30,6 +30,21 @@ after(async () => {
   }
 });
 
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** The initial network namespace never holds a lab address (kthreadd, PID 2, always lives there). */
+async function assertNoLabAddressInInitialNetns(): Promise<void> {
+  const r = await run('nsenter', ['--net=/proc/2/ns/net', 'ip', '-o', 'addr']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stdout, /inet 10\.20[01]\./);
+}
+
 /** Everything a stopped lab must not leave behind. */
 async function assertGone(state: LabState): Promise<void> {
   const ids = new Set(Object.values(state.netnsIds));
@@ -41,6 +56,8 @@ async function assertGone(state: LabState): Promise<void> {
   assert.equal(mounts.includes(state.dir), false, 'no mount under the lab dir');
   assert.equal(mounts.includes(`/run/netns/${state.name}-`), false, 'no netns mount');
   assert.equal(existsSync(join(SLOT_ROOT, String(state.slot))), false, 'slot released');
+  const leftovers = readdirSync('/proc').filter((p) => /^\d+$/.test(p) && cmdline(Number(p)).includes(state.dir));
+  assert.deepEqual(leftovers, [], 'no process refers to the lab dir');
   const links = (await run('ip', ['-br', 'link'])).stdout;
   assert.equal(links.includes(`hawlab${state.slot}@`) || links.includes(`hawlab${state.slot} `), false, 'client veth gone');
 }
@@ -53,6 +70,7 @@ describe('lab lifecycle', () => {
       assert.equal(state.alreadyRunning, false);
       assert.deepEqual(state.nodes.map((n) => `${n.name}=${n.address}`), [`cp1=10.200.${state.slot}.11`, `cp2=10.200.${state.slot}.12`, `cp3=10.200.${state.slot}.13`]);
       const before = readFileSync(join(dir, 'lab.json'), 'utf8');
+      await assertNoLabAddressInInitialNetns();
       const again = await labUp({ dir, name, promote: 2, cluster: false });
       assert.equal(again.alreadyRunning, true);
       assert.deepEqual(again.nodes.map((n) => n.pid), state.nodes.map((n) => n.pid));
