@@ -26,15 +26,25 @@ const UserSchema = z.looseObject({
   token: z.string().optional(),
 });
 
+function nullableList<T extends z.ZodType>(item: T) {
+  return z
+    .array(item)
+    .nullable()
+    .default([])
+    .transform((v) => v ?? []);
+}
+
 export const KubeconfigSchema = z.looseObject({
   apiVersion: z.string().optional(),
   kind: z.string().optional(),
-  clusters: z.array(z.looseObject({ name: z.string(), cluster: ClusterSchema })).default([]),
-  contexts: z
-    .array(z.looseObject({ name: z.string(), context: z.looseObject({ cluster: z.string(), user: z.string(), namespace: z.string().optional() }) }))
-    .default([]),
-  'current-context': z.string().optional(),
-  users: z.array(z.looseObject({ name: z.string(), user: UserSchema.nullable().transform((u) => u ?? {}) })).default([]),
+  // kubeadm writes `contexts: null` and `users: null` in kube-public/cluster-info: null is an empty list.
+  clusters: nullableList(z.looseObject({ name: z.string(), cluster: ClusterSchema })),
+  contexts: nullableList(z.looseObject({ name: z.string(), context: z.looseObject({ cluster: z.string(), user: z.string(), namespace: z.string().optional() }) })),
+  'current-context': z
+    .string()
+    .optional()
+    .transform((c) => (c === '' ? undefined : c)),
+  users: nullableList(z.looseObject({ name: z.string(), user: UserSchema.nullable().transform((u) => u ?? {}) })),
   preferences: z.record(z.string(), z.unknown()).optional(),
 });
 
@@ -62,7 +72,12 @@ export function parseKubeconfig(text: string | Buffer, label = 'kubeconfig'): Ku
 export function currentContext(kc: Kubeconfig, label = 'kubeconfig') {
   const ctxName = kc['current-context'] ?? (kc.contexts.length === 1 ? kc.contexts[0]!.name : undefined);
   const ctx = kc.contexts.find((c) => c.name === ctxName);
-  if (!ctx) throw new Error(`${label}: no current context`);
+  if (!ctx) {
+    // A context-less kubeconfig with one cluster (kube-public/cluster-info) still has a server.
+    const only = kc.clusters.length === 1 ? kc.clusters[0]! : undefined;
+    if (only) return { contextName: '', clusterName: only.name, cluster: only.cluster, userName: '', user: undefined };
+    throw new Error(`${label}: no current context`);
+  }
   const cluster = kc.clusters.find((c) => c.name === ctx.context.cluster);
   if (!cluster) throw new Error(`${label}: context "${ctx.name}" names cluster "${ctx.context.cluster}", which is not defined`);
   const user = kc.users.find((u) => u.name === ctx.context.user);
