@@ -28,7 +28,7 @@ export function DiscoveryScreen({ state, rows }: { state: WizardState; rows: num
   for (const c of checks) counts[c.status]++;
   const room = Math.max(3, rows - 13);
   const shown = checks.slice(d.scroll, d.scroll + room);
-  const expiry = f.certificates.map((c) => `${c.path.replace('/etc/kubernetes/pki/', '')} ${c.days} d`).join(', ');
+  const expiry = f.certificates.map((c) => c.replace('/etc/kubernetes/pki/', '')).join(', ');
   return (
     <Box flexDirection="column">
       <Text bold>Cluster {f.cluster}</Text>

@@ -68,7 +68,7 @@ export function PlanScreen({ state, rows }: { state: WizardState; rows: number }
           <Box key={s.id} flexDirection="column">
             {i === ponrIndex ? (
               <Text color={tone('red')} bold>
-                ── point of no easy return: after this, rollback is not an exact reverse ──
+                ── point of no easy return: from here on, rollback is not an exact reverse ──
               </Text>
             ) : null}
             <Text wrap="truncate-end">

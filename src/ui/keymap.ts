@@ -51,8 +51,8 @@ export const BINDINGS: readonly Binding[] = [
   { keys: ['e'], intent: 'edit', description: 'edit the config step by step', screens: ['connect'] },
   { keys: ['esc'], intent: 'back', description: 'back / cancel / collapse', footer: ['form', 'discovery', 'plan'] },
   { keys: ['?'], intent: 'help', description: 'show or hide this help', footer: ['resume', 'welcome', 'form', 'connect', 'discovery', 'plan', 'execute', 'failure', 'done'] },
-  { keys: ['q'], intent: 'quit', description: 'quit (nothing is left half-done: a session can be resumed)', footer: ['resume', 'welcome', 'connect', 'discovery', 'plan', 'failure', 'done'] },
-  { keys: ['ctrl+c'], intent: 'interrupt', description: 'while applying: once = finish the action and stop, twice = stop now; elsewhere: quit', footer: ['execute'] },
+  { keys: ['q'], intent: 'quit', description: 'quit (a session in progress can be resumed)', footer: ['resume', 'welcome', 'connect', 'discovery', 'plan', 'failure', 'done'] },
+  { keys: ['ctrl+c'], intent: 'interrupt', description: 'applying: 1st = stop after the action, 2nd = stop now; else quit', footer: ['execute'] },
 ];
 
 /** The names a key press matches, most specific first. */

@@ -9,68 +9,38 @@ import { BadInputError } from '../exit-codes.js';
 import { readConfigFile, parseConfigText } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
 import type { ClusterFacts } from '../discovery/facts.js';
-import { discover, type DiscoveryResult } from '../discovery/discover.js';
-import { factsFingerprint } from '../discovery/parse.js';
-import { evaluatePreflight, type PreflightData } from '../preflight/checks.js';
-import { buildSteps } from '../../steps/index.js';
-import { buildPlan, withObserved, type Plan } from '../engine/plan.js';
-import { observe, observedHashes } from '../engine/observe.js';
-import { buildPreview } from '../engine/preview.js';
-import { createSession, listSessionIds, newSessionId, openSession, sessionJournal, type Session } from '../engine/session.js';
+import { configNodes, createEngineDeps, discoverCluster, planConversion, previewConversion, type ConnectPolicy, type Discovered } from '../conversion.js';
+import type { Plan } from '../engine/plan.js';
+import type { Preview } from '../engine/preview.js';
+import { createSession, listSessionIds, openSession, sessionJournal, type Session } from '../engine/session.js';
 import { sessionStatus } from '../engine/state.js';
 import { currentLock } from '../engine/lock.js';
 import { apply } from '../engine/executor.js';
 import { resume } from '../engine/resume.js';
 import { rollback } from '../engine/rollback.js';
 import type { EngineDeps, Outcome, RunOptions } from '../engine/context.js';
-import { HostPool, mapLimit, type PoolNode } from '../ssh/pool.js';
-import { PkiMaterializer } from '../pki/materializer.js';
-import { TunnelKubeApiFactory } from '../kube/client.js';
-import { HttpsProber } from '../kube/prober.js';
+import type { CheckResult } from '../preflight/checks.js';
+import { mapLimit, type HostPool } from '../ssh/pool.js';
 import type { FactsSummary, PlanSummary, ResumableSession } from './model.js';
 import { plannedCounts } from './progress.js';
 import type { LoadedConfigText, Prompts, RunHooks, RunOutcome, WizardRuntime } from './runtime.js';
 
-const DAY = 86_400_000;
 /** Hosts connected at once on first contact (each may stop on a host key prompt). */
 const CONNECT_PARALLEL = 8;
 
-/** Every host of a config, with the role the connect screen shows. */
-export function configHosts(c: ClusterConfig): PoolNode[] {
-  const node = (n: ClusterConfig['controlPlane']['existing']): PoolNode => ({
-    name: n.name,
-    address: n.ssh?.host ?? n.address,
-    ...(n.ssh?.port || n.ssh?.user ? { ssh: { ...(n.ssh.port ? { port: n.ssh.port } : {}), ...(n.ssh.user ? { user: n.ssh.user } : {}) } } : {}),
-  });
-  return [c.controlPlane.existing, ...c.controlPlane.promote, ...(c.proxy.host ? [c.proxy.host] : []), ...(c.workers ?? [])].map(node);
-}
-
-export function hostPool(c: ClusterConfig, prompts: Prompts): HostPool {
-  return new HostPool(configHosts(c), {
-    ssh: {
-      user: c.ssh.user,
-      port: c.ssh.port,
-      identityFiles: c.ssh.identityFiles,
-      knownHostsFiles: [c.ssh.knownHosts],
-      ...(c.ssh.proxyJump ? { proxyJump: c.ssh.proxyJump } : {}),
-    },
-    sshConfig: { configPath: c.ssh.configFile === false ? null : c.ssh.configFile },
-    acceptNewHostKeys: c.ssh.acceptNewHostKeys,
-    connectTimeoutMs: c.ssh.connectTimeoutSeconds * 1000,
+/** The connection policy that puts host keys and the sudo password to the operator. */
+export function promptPolicy(prompts: Prompts): ConnectPolicy {
+  return {
     onUnknownHost: async (host, fingerprint, detail) => (await prompts.unknownHost(host, fingerprint, detail.keyType, detail.note)) === true,
-    ...(c.ssh.sudo === 'none' || c.ssh.sudo === 'nopasswd'
-      ? {}
-      : {
-          askPassword: async ({ host, user }) => {
-            const pw = await prompts.password(host, user);
-            if (pw === null) throw new BadInputError(`sudo on ${host} needs ${user}'s password and none was given`);
-            return pw;
-          },
-        }),
-  });
+    askPassword: async ({ host, user }) => {
+      const pw = await prompts.password(host, user);
+      if (pw === null) throw new BadInputError(`sudo on ${host} needs ${user}'s password and none was given`);
+      return pw;
+    },
+  };
 }
 
-export function summarizeFacts(facts: ClusterFacts, pre: PreflightData): FactsSummary {
+export function summarizeFacts(facts: ClusterFacts, checks: readonly CheckResult[]): FactsSummary {
   const cc = facts.clusterConfiguration;
   return {
     cluster: facts.config.name,
@@ -89,7 +59,7 @@ export function summarizeFacts(facts: ClusterFacts, pre: PreflightData): FactsSu
         .filter((l) => l.startsWith('node-role.kubernetes.io/'))
         .map((l) => l.slice('node-role.kubernetes.io/'.length)),
     })),
-    certificates: pre.certificates.map((c) => ({ path: c.path, notAfter: c.notAfter.toISOString(), days: Math.floor((c.notAfter.getTime() - pre.now.getTime()) / DAY) })),
+    certificates: checks.filter((c) => c.name === 'CertificateExpiry').map((c) => c.message),
   };
 }
 
@@ -122,10 +92,9 @@ async function refusing(run: () => Promise<Outcome>): Promise<RunOutcome> {
 export class LiveRuntime implements WizardRuntime {
   readonly canSkip = false;
   private config: { path: string; text: string; value: ClusterConfig } | null = null;
-  private pool: HostPool | null = null;
-  private readonly kube = new TunnelKubeApiFactory();
-  private discovered: DiscoveryResult | null = null;
-  private planned: { plan: Plan; sessionId: string } | null = null;
+  private deps: (EngineDeps & { hosts: HostPool }) | null = null;
+  private discovered: Discovered | null = null;
+  private planned: Plan | null = null;
 
   constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
 
@@ -151,8 +120,8 @@ export class LiveRuntime implements WizardRuntime {
   async loadConfig(path: string): Promise<LoadedConfigText> {
     const text = readConfigFile(path);
     const { config, warnings } = parseConfigText(text, path);
+    await this.drop();
     this.config = { path, text, value: config };
-    await this.dropPool();
     return { text, config, warnings: warnings.map((w) => w.text) };
   }
 
@@ -160,19 +129,19 @@ export class LiveRuntime implements WizardRuntime {
     await writeFile(path, text, { mode: 0o644 });
   }
 
-  private async dropPool(): Promise<void> {
-    const p = this.pool;
-    this.pool = null;
+  private async drop(): Promise<void> {
+    const d = this.deps;
+    this.deps = null;
     this.discovered = null;
     this.planned = null;
-    await p?.closeAll();
+    await d?.hosts.closeAll();
   }
 
   async connect(prompts: Prompts): Promise<boolean> {
     const c = this.needConfig();
-    this.pool ??= hostPool(c.value, prompts);
-    const pool = this.pool;
-    const results = await mapLimit(configHosts(c.value), CONNECT_PARALLEL, async (n) => {
+    this.deps ??= createEngineDeps(c.value, promptPolicy(prompts));
+    const pool = this.deps.hosts;
+    const results = await mapLimit(configNodes(c.value), CONNECT_PARALLEL, async (n) => {
       prompts.hostState(n.name, 'connecting', '');
       try {
         await pool.get(n.name);
@@ -186,28 +155,19 @@ export class LiveRuntime implements WizardRuntime {
     return results.every((r) => r.ok && r.value);
   }
 
-  async discover(): Promise<{ facts: FactsSummary; checks: ReturnType<typeof evaluatePreflight> }> {
+  async discover(): Promise<{ facts: FactsSummary; checks: CheckResult[] }> {
     const c = this.needConfig();
-    if (!this.pool) throw new Error('not connected');
-    this.discovered = await discover(c.value, this.pool, this.kube);
-    return { facts: summarizeFacts(this.discovered.facts, this.discovered.preflight), checks: evaluatePreflight(this.discovered.preflight) };
+    if (!this.deps) throw new Error('not connected');
+    this.discovered = await discoverCluster(c.value, this.deps);
+    return { facts: summarizeFacts(this.discovered.facts, this.discovered.checks), checks: this.discovered.checks };
   }
 
-  async makePlan(): Promise<{ summary: PlanSummary; preview: ReturnType<typeof buildPreview> }> {
-    const c = this.needConfig();
+  async makePlan(): Promise<{ summary: PlanSummary; preview: Preview }> {
     const d = this.discovered;
-    if (!d || !this.pool) throw new Error('discover the cluster first');
-    const sessionId = newSessionId(c.value.name);
-    const steps = buildSteps(d.facts, { session: sessionId });
-    const draft = buildPlan({ cluster: c.value.name, factsFingerprint: factsFingerprint(d.facts), steps });
-    const inputs = await observe(draft, this.pool, this.kube);
-    const plan = withObserved(draft, observedHashes(inputs));
-    this.planned = { plan, sessionId };
-    return { summary: summarizePlan(plan), preview: buildPreview(plan, inputs) };
-  }
-
-  private deps(pool: HostPool): EngineDeps {
-    return { hosts: pool, materializer: new PkiMaterializer(), kube: this.kube, prober: new HttpsProber() };
+    if (!d || !this.deps) throw new Error('discover the cluster first');
+    const { plan, preview } = await previewConversion(planConversion(d), this.deps);
+    this.planned = plan;
+    return { summary: summarizePlan(plan), preview };
   }
 
   private runOptions(hooks: RunHooks): RunOptions {
@@ -216,54 +176,56 @@ export class LiveRuntime implements WizardRuntime {
       hardSignal: hooks.hardSignal,
       onEvent: hooks.event,
       decide: (q) => hooks.decide({ phase: q.phase, action: q.action.id, question: q.question }),
+      env: this.env,
     };
   }
 
   async apply(hooks: RunHooks): Promise<RunOutcome> {
     const c = this.needConfig();
-    const p = this.planned;
-    if (!p || !this.pool) return { status: 'refused', error: 'there is no reviewed plan to apply' };
-    const pool = this.pool;
+    const plan = this.planned;
+    const deps = this.deps;
+    if (!plan || !deps || !this.discovered) return { status: 'refused', error: 'there is no reviewed plan to apply' };
+    const fingerprint = this.discovered.fingerprint;
     return refusing(async () => {
-      const session = createSession(p.plan, { id: p.sessionId, configText: c.text, env: this.env });
-      hooks.started('apply', session.id, plannedCounts(p.plan.actions));
-      return apply(p.plan, session, this.deps(pool), this.runOptions(hooks));
+      const session = createSession(plan, { configText: c.text, env: this.env });
+      hooks.started('apply', session.id, plannedCounts(plan.actions));
+      return apply(plan, session, deps, { ...this.runOptions(hooks), factsFingerprint: fingerprint });
     });
   }
 
-  /** The pool for a session: the one already connected, or one from the session's saved config. */
-  private async poolFor(session: Session, prompts: Prompts): Promise<HostPool> {
-    if (this.pool && this.config && this.config.value.name === session.plan.cluster) return this.pool;
+  /** The deps for a session: the ones already connected to its cluster, or new ones from its saved config. */
+  private depsFor(session: Session, prompts: Prompts): EngineDeps {
+    if (this.deps && this.config?.value.name === session.plan.cluster) return this.deps;
     if (!session.configPath) throw new BadInputError(`session ${session.id} has no saved config.yaml, so its hosts cannot be reached`);
     const text = readConfigFile(session.configPath);
     const { config } = parseConfigText(text, session.configPath);
     this.config = { path: session.configPath, text, value: config };
-    this.pool = hostPool(config, prompts);
-    return this.pool;
+    this.deps = createEngineDeps(config, promptPolicy(prompts));
+    return this.deps;
   }
 
   async resume(id: string, hooks: RunHooks, prompts: Prompts, skip?: string): Promise<RunOutcome> {
     return refusing(async () => {
       if (skip) throw new BadInputError(`skipping ${skip} is not supported by the engine yet`, 'retry it, or roll back');
       const session = openSession(id, this.env);
-      const pool = await this.poolFor(session, prompts);
+      const deps = this.depsFor(session, prompts);
       const st = sessionStatus(session.plan, sessionJournal(session), false);
       hooks.started(st.operation ?? 'apply', session.id, plannedCounts(session.plan.actions));
-      return resume(session, this.deps(pool), this.runOptions(hooks));
+      return resume(session, deps, this.runOptions(hooks));
     });
   }
 
   async rollback(id: string, to: string | undefined, hooks: RunHooks, prompts: Prompts): Promise<RunOutcome> {
     return refusing(async () => {
       const session = openSession(id, this.env);
-      const pool = await this.poolFor(session, prompts);
+      const deps = this.depsFor(session, prompts);
       hooks.started('rollback', session.id, plannedCounts(session.plan.actions));
-      return rollback(session, this.deps(pool), { ...this.runOptions(hooks), ...(to ? { to } : {}) });
+      return rollback(session, deps, { ...this.runOptions(hooks), ...(to ? { to } : {}) });
     });
   }
 
   async close(): Promise<void> {
-    await this.dropPool();
+    await this.drop();
   }
 
   private needConfig(): NonNullable<LiveRuntime['config']> {

@@ -86,7 +86,8 @@ export interface FactsSummary {
   dnsDomain: string;
   etcdMembers: Array<{ name: string; peerURLs: string[]; isLearner: boolean }>;
   nodes: Array<{ name: string; ready: boolean; roles: string[] }>;
-  certificates: Array<{ path: string; notAfter: string; days: number }>;
+  /** Certificate expiry, as the preflight words it. */
+  certificates: string[];
 }
 
 export interface PlanSummary {

@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { plainReporter } from '../../src/reporters/plain.js';
+import { jsonReporter, parseJsonLines } from '../../src/reporters/json.js';
+import { FAILED_APPLY, FULL_APPLY, STOPPED_APPLY } from '../ui/fixtures/events.js';
+import { PLAN } from '../ui/fixtures/plan.js';
+
+function capture(events: typeof FULL_APPLY, output = true): string[] {
+  let text = '';
+  let clock = 0;
+  const sink = plainReporter({ write: (t) => (text += t), now: () => (clock += 250), output });
+  for (const e of events) sink(e);
+  return text.trimEnd().split('\n');
+}
+
+test('plain: a full apply prints one line per action with its host, a header per step, and the ending', () => {
+  const lines = capture(FULL_APPLY, false);
+  const actionLines = lines.filter((l) => /^ {2}(ok|skip|FAIL) /.test(l));
+  assert.equal(actionLines.length, PLAN.actions.length);
+  for (const a of PLAN.actions) {
+    const host = a.type === 'wait' ? a.probe.host : a.host;
+    const line = actionLines.find((l) => l.includes(`${a.id}:`));
+    assert.ok(line, `a line for ${a.id}`);
+    assert.match(line, new RegExp(`^  ok   ${host} +${a.id.replace(/\//g, '\\/')}: `));
+    assert.match(line, /\(\d+\.\d s\)$/);
+  }
+  assert.equal(lines.filter((l) => l.startsWith('Step ')).length, PLAN.steps.length);
+  assert.equal(lines[0], 'Step 1/5 backup: Back up etcd and /etc/kubernetes [reversible]');
+  assert.equal(lines.at(-1), `Apply complete: ${PLAN.actions.length} changed, 0 already in place.`);
+});
+
+test('plain: command output is indented under the action; a failure names host and error', () => {
+  const lines = capture(FAILED_APPLY);
+  assert.ok(lines.some((l) => /^ +\| etcdctl: ok$/.test(l)));
+  const fail = lines.find((l) => l.startsWith('  FAIL'));
+  assert.ok(fail);
+  assert.match(fail, /^ {2}FAIL w2 +repoint-workers\/w2\/kubelet: w2: `systemctl restart kubelet` exited with 1: Job for kubelet\.service failed/);
+});
+
+test('plain: a stop says how to resume', () => {
+  const lines = capture(STOPPED_APPLY);
+  assert.equal(lines.at(-1), 'Stopped safely after the current action. Continue with: ha-wizard resume demo-20261122-100000-abcd');
+});
+
+test('json: one JSON object per event, the event unchanged plus time', () => {
+  let text = '';
+  const sink = jsonReporter({ write: (t) => (text += t), now: () => new Date('2026-11-22T10:00:00Z') });
+  for (const e of FULL_APPLY) sink(e);
+  assert.equal(text.split('\n').filter(Boolean).length, FULL_APPLY.length);
+  const back = parseJsonLines(text);
+  assert.deepEqual(
+    back.map(({ time: _t, ...e }) => e),
+    FULL_APPLY,
+  );
+  assert.ok(back.every((l) => l.time === '2026-11-22T10:00:00.000Z'));
+  assert.equal(back.at(-1)?.type, 'finished');
+});

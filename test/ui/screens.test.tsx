@@ -1,0 +1,190 @@
+/**
+ * Every screen rendered by ink (ink-testing-library) from the controller driven by keys, with a scripted
+ * runtime replaying recorded engine events. Colour is off (the frames are plain text) and every frame is
+ * asserted before unmount (under CI=true, lastFrame() after unmount is "\n").
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { render } from 'ink-testing-library';
+import { stripVTControlCharacters as stripAnsi } from 'node:util';
+import { App } from '../../src/ui/App.js';
+import { WizardController } from '../../src/wizard/controller.js';
+import { FAILED_APPLY, FULL_APPLY, RESUMED_APPLY, SESSION, STOPPED_APPLY } from './fixtures/events.js';
+import { ScriptedRuntime, tick, until, type Script } from '../wizard/scripted-runtime.js';
+
+const KEY = { enter: '\r', esc: '\u001b', down: '\u001b[B', up: '\u001b[A', ctrlC: '\u0003', backspace: '\u007f' };
+
+function setup(script: Script, opts: { configPath?: string; rows?: number; columns?: number } = {}) {
+  const runtime = new ScriptedRuntime(script);
+  const controller = new WizardController(runtime, { configPath: opts.configPath ?? null, now: () => 0 });
+  const ink = render(<App controller={controller} color={false} still size={{ columns: opts.columns ?? 80, rows: opts.rows ?? 24 }} />);
+  controller.start();
+  const frame = () => stripAnsi(ink.lastFrame() ?? '');
+  const press = async (...keys: string[]) => {
+    for (const k of keys) {
+      ink.stdin.write(k);
+      await tick();
+    }
+  };
+  const waitFor = (text: string | RegExp) => until(() => (typeof text === 'string' ? frame().includes(text) : text.test(frame())), `a frame showing ${String(text)}; last frame:\n${frame()}`);
+  return { runtime, controller, ink, frame, press, waitFor };
+}
+
+/** The frame as one line: box borders and wrapping removed. */
+const flat = (f: string) => f.replace(/[│╭╮╰╯─]/g, ' ').replace(/\s+/g, ' ');
+const maxLineWidth = (f: string) => Math.max(...f.split('\n').map((l) => l.length));
+
+test('welcome: load a missing file shows the error; the path can be retyped', async () => {
+  const t = setup({});
+  await t.waitFor('Load a config file');
+  assert.match(t.frame(), /› Load a config file/);
+  await t.press(KEY.enter, KEY.backspace, KEY.backspace, KEY.backspace, KEY.backspace, KEY.backspace, 'x', KEY.enter);
+  await t.waitFor('cannot read config file clusterx: no such file');
+  assert.match(t.frame(), /› clusterx/);
+  t.ink.unmount();
+});
+
+test('full conversion through the keys: host key prompt, preflight, plan review, typed approval, execute, done', async () => {
+  const t = setup({ hostKeyFor: 'cp2', apply: { events: FULL_APPLY, outcome: { status: 'finished' } } }, { configPath: 'cluster.yaml' });
+  await t.waitFor('First contact with cp2');
+  const connectFrame = t.frame();
+  assert.match(flat(connectFrame), /It offers a ssh-ed25519 host key with fingerprint SHA256:abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG/);
+  assert.match(connectFrame, /\(y\/n\)/);
+  await t.press('y');
+  await t.waitFor('Preflight: 0 failed');
+  const disc = t.frame();
+  assert.match(disc, /Kubernetes 1\.31\.4, etcd 3\.5\.15/);
+  assert.match(disc, /pass EtcdHealthy/);
+  assert.equal(t.runtime.answers.hostKey, true);
+  await t.press(KEY.enter);
+  await t.waitFor('Plan ');
+  const plan = t.frame();
+  assert.match(plan, /backup +\[reversible\]/);
+  assert.match(plan, /point of no easy return/);
+  assert.match(plan, /etcd-cp2 +\[NO EASY RETURN\]/);
+  assert.match(plan, /Plan: 1 file to write \(1 replace\), 5 commands, 0 object patches, 1 wait/);
+  assert.ok(maxLineWidth(plan) <= 80, 'fits 80 columns');
+  assert.ok(plan.split('\n').length <= 24, 'fits 24 rows');
+  // Expand the endpoint certificate step: its manifest diff.
+  await t.press(KEY.down, KEY.enter);
+  await t.waitFor('Step 2/5 endpoint-cert');
+  assert.match(t.frame(), /~ replace \/etc\/kubernetes\/manifests\/kube-apiserver\.yaml \(0600\)/);
+  assert.match(t.frame(), /\+ {4}- --tls-cert-file=\/etc\/kubernetes\/pki\/apiserver\.crt/);
+  await t.press(KEY.esc, 'a');
+  await t.waitFor("Type 'yes' or 'demo'");
+  await t.press('n', 'o', KEY.enter);
+  await t.waitFor("Only 'yes' or 'demo' will be accepted");
+  await t.press('d', 'e', 'm', 'o', KEY.enter);
+  await t.waitFor('Done: cluster demo is highly available');
+  const done = t.frame();
+  assert.match(done, /✓ 1\/5 backup/);
+  assert.match(done, /Verification\n✓ the endpoint answers \/readyz/);
+  assert.match(done, /API endpoint: https:\/\/10\.200\.0\.5:6443/);
+  assert.match(done, /Session: demo-20261122-100000-abcd/);
+  await t.press('q');
+  const exit = await t.controller.exited;
+  assert.equal(exit.code, 0);
+  t.ink.unmount();
+});
+
+test('execute: the live area shows the step, hosts, a progress bar and output; finished steps above it', async () => {
+  // Hold the run in the fleet step by stopping the replay half way (the failure fixture without its failure).
+  const events = FAILED_APPLY.slice(0, -1);
+  const t = setup({ apply: { events, outcome: { status: 'stopped', resumeCommand: `ha-wizard resume ${SESSION}` } } }, { configPath: 'cluster.yaml' });
+  await t.waitFor('Preflight');
+  await t.press(KEY.enter);
+  await t.waitFor('Plan ');
+  await t.press('a', 'y', 'e', 's', KEY.enter);
+  await t.waitFor('Stopped safely');
+  // The execute frame just before the end is in the frame history.
+  const exec = t.ink.frames.map((f) => stripAnsi(f)).filter((f) => f.includes('Applying session')).at(-1) ?? '';
+  assert.match(exec, /✓ 3\/5 etcd-cp2 \[NO EASY RETURN\] 1\/1/);
+  assert.match(exec, /▸ 4\/5 repoint-workers \[disruptive\] 1\/3/);
+  assert.match(exec, /hosts: w1 ✓ {2}w2 …/);
+  assert.match(exec, /\[#{8}-{16}\] 1\/3/);
+  assert.match(exec, /… w2: restart kubelet on w2/);
+  assert.ok(exec.split('\n').length < 24, 'the live area is shorter than the terminal');
+  t.ink.unmount();
+});
+
+test('failure: what failed, where, the error, and the choices; roll back this step keeps the steps before', async () => {
+  const t = setup(
+    { apply: { events: FAILED_APPLY, outcome: { status: 'failed', error: 'w2 failed' } }, rollback: { events: [], outcome: { status: 'finished' } } },
+    { configPath: 'cluster.yaml' },
+  );
+  await t.waitFor('Preflight');
+  await t.press(KEY.enter);
+  await t.waitFor('Plan ');
+  await t.press('a', 'y', 'e', 's', KEY.enter);
+  await t.waitFor('failed on w2');
+  const f = t.frame();
+  assert.match(f, /✗ repoint-workers\/w2\/kubelet failed on w2 \(step 4\/5 repoint-workers\)/);
+  assert.match(f, /Job for kubelet\.service failed/);
+  assert.match(f, /› Retry/);
+  assert.match(f, /Roll back this step/);
+  assert.match(f, /Roll back everything/);
+  assert.match(f, /Quit and resume later/);
+  assert.doesNotMatch(f, /Skip/);
+  await t.press(KEY.down, KEY.enter);
+  await t.waitFor('Rollback complete');
+  assert.deepEqual(t.runtime.calls.slice(-1), [`rollback ${SESSION} --to etcd-cp2`]);
+  t.ink.unmount();
+});
+
+test('Ctrl-C during apply stops after the action and says how to resume; the next start offers to resume it', async () => {
+  const t = setup({ apply: { events: [...STOPPED_APPLY.slice(0, -1), ...FULL_APPLY.slice(STOPPED_APPLY.length - 1)], outcome: { status: 'finished' } } }, { configPath: 'cluster.yaml' });
+  await t.waitFor('Preflight');
+  await t.press(KEY.enter);
+  await t.waitFor('Plan ');
+  await t.press('a', 'y', 'e', 's');
+  t.ink.stdin.write(KEY.enter);
+  t.ink.stdin.write(KEY.ctrlC);
+  await t.waitFor('Stopped safely.');
+  assert.match(flat(t.frame()), /Continue with: ha-wizard resume demo-20261122-100000-abcd/);
+  await t.press('q');
+  assert.equal((await t.controller.exited).code, 3);
+  t.ink.unmount();
+
+  const again = setup({ sessions: [{ id: SESSION, cluster: 'demo', state: 'stopped', done: 2, total: 7, where: 'stopped in etcd-cp2' }], resume: { events: RESUMED_APPLY, outcome: { status: 'finished' } } });
+  await again.waitFor('A conversion is in progress');
+  assert.match(again.frame(), /Session demo-20261122-100000-abcd \(cluster demo\): stopped, 2\/7 actions done/);
+  await again.press(KEY.enter);
+  await again.waitFor('Done:');
+  assert.deepEqual(again.runtime.calls, [`resume ${SESSION}`]);
+  again.ink.unmount();
+});
+
+test('? shows every key binding; a sudo password is masked', async () => {
+  const t = setup({ password: true }, { configPath: 'cluster.yaml' });
+  await t.waitFor('needs the password of ops');
+  await t.press('s', '3', 'c', 'r');
+  assert.match(t.frame(), /› ••••/);
+  assert.doesNotMatch(t.frame(), /s3cr/);
+  await t.press('t', KEY.enter);
+  await t.waitFor('Preflight');
+  assert.equal(t.runtime.answers.password, 's3crt');
+  await t.press('?');
+  await t.waitFor('Keys (? or Esc to close)');
+  assert.match(t.frame(), /Ctrl-C +applying: 1st = stop after the action, 2nd = stop now/);
+  assert.ok(t.frame().split('\n').length <= 24, 'the help fits 24 rows');
+  await t.press('?');
+  await t.waitFor('Preflight');
+  t.ink.unmount();
+});
+
+test('the form screen shows each field and its error as you type', async () => {
+  const t = setup({});
+  await t.waitFor('Load a config file');
+  await t.press(KEY.down, KEY.enter);
+  await t.waitFor('Cluster config, step by step');
+  await t.press('P', 'r', 'o', 'd');
+  await t.waitFor('✗ expected a cluster name of lowercase letters');
+  assert.match(t.frame(), /› Cluster name +Prod/);
+  assert.ok(t.frame().split('\n').length <= 24);
+  t.ink.unmount();
+});
+
+// Keep the process from waiting on a stray timer when a test fails half way.
+test.after(async () => {
+  await tick();
+});

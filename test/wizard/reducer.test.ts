@@ -1,0 +1,159 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Effect, Intent, WizardEvent, WizardState } from '../../src/wizard/model.js';
+import { approvalWords, failureChoices, initialState, reduce, textInputActive } from '../../src/wizard/reducer.js';
+import { FIELDS } from '../../src/wizard/form.js';
+import { parseConfigText } from '../../src/config/load.js';
+import { FAILED_APPLY, FULL_APPLY, SESSION } from '../ui/fixtures/events.js';
+import { PREVIEW, SUMMARY } from '../ui/fixtures/plan.js';
+import { CHECKS, CONFIG_TEXT, FACTS } from './scripted-runtime.js';
+
+function drive(state: WizardState, events: WizardEvent[]): { state: WizardState; effects: Effect[] } {
+  const effects: Effect[] = [];
+  for (const e of events) {
+    const r = reduce(state, e);
+    state = r.state;
+    effects.push(...r.effects);
+  }
+  return { state, effects };
+}
+const i = (intent: Intent): WizardEvent => ({ type: 'intent', intent });
+const typed = (text: string): WizardEvent[] => [...text].map((c) => i({ type: 'type', text: c }));
+const config = parseConfigText(CONFIG_TEXT, 'cluster.yaml', { home: '/root', baseDir: '/', statPath: () => 'file' }).config;
+
+function atPlan(): WizardState {
+  return drive(initialState(), [
+    { type: 'sessions-found', sessions: [] },
+    { type: 'config-loaded', path: 'cluster.yaml', text: CONFIG_TEXT, config, warnings: [] },
+    { type: 'connect-done', ok: true },
+    { type: 'discovered', facts: FACTS, checks: CHECKS.filter((c) => c.status !== 'fail') },
+    { type: 'planned', summary: SUMMARY, preview: PREVIEW },
+  ]).state;
+}
+
+test('welcome → load a file → connect → discovery → plan, each step asking for its effect', () => {
+  let r = drive(initialState(), [{ type: 'sessions-found', sessions: [] }, i({ type: 'select' })]);
+  assert.equal(r.state.screen, 'welcome');
+  assert.equal(r.state.welcome.mode, 'path');
+  assert.ok(textInputActive(r.state));
+  r = drive(r.state, [...Array.from({ length: 12 }, () => i({ type: 'erase' })), ...typed('cluster.yaml'), i({ type: 'select' })]);
+  assert.deepEqual(r.effects, [{ type: 'load-config', path: 'cluster.yaml' }]);
+  r = drive(r.state, [{ type: 'config-loaded', path: 'cluster.yaml', text: CONFIG_TEXT, config, warnings: [] }]);
+  assert.equal(r.state.screen, 'connect');
+  assert.deepEqual(r.effects, [{ type: 'connect' }]);
+  assert.deepEqual(r.state.connect.hosts.map((h) => `${h.name}:${h.role}`), ['cp1:control plane', 'cp2:to promote', 'cp3:to promote', 'lb:proxy']);
+  r = drive(r.state, [{ type: 'host-key-prompt', prompt: { id: 7, host: 'cp2', fingerprint: 'SHA256:x', keyType: 'ssh-ed25519' } }, i({ type: 'yes' })]);
+  assert.deepEqual(r.effects, [{ type: 'answer-host-key', id: 7, accept: true }]);
+  r = drive(r.state, [{ type: 'connect-done', ok: true }]);
+  assert.equal(r.state.screen, 'discovery');
+  assert.deepEqual(r.effects, [{ type: 'discover' }]);
+  r = drive(r.state, [{ type: 'discovered', facts: FACTS, checks: CHECKS }, i({ type: 'select' })]);
+  assert.equal(r.effects.length, 0, 'a failed preflight check blocks the plan');
+  assert.match(r.state.message?.text ?? '', /Preflight failed/);
+  r = drive(r.state, [i({ type: 'retry' }), { type: 'discovered', facts: FACTS, checks: CHECKS.filter((c) => c.status !== 'fail') }, i({ type: 'select' })]);
+  assert.deepEqual(r.effects, [{ type: 'discover' }, { type: 'make-plan' }]);
+});
+
+test('an invalid config file stays on the welcome screen with the full report', () => {
+  const r = drive(initialState(), [{ type: 'sessions-found', sessions: [] }, { type: 'config-invalid', path: 'x.yaml', report: 'x.yaml:3:7: error: endpoint.host: expected …' }]);
+  assert.equal(r.state.screen, 'welcome');
+  assert.match(r.state.welcome.report ?? '', /endpoint\.host/);
+});
+
+test('approving a disruptive plan takes the cluster name or yes, typed; anything else is refused', () => {
+  let r = drive(atPlan(), [i({ type: 'down' }), i({ type: 'select' })]);
+  assert.equal(r.state.plan?.expanded, 'endpoint-cert');
+  r = drive(r.state, [i({ type: 'back' }), i({ type: 'approve' })]);
+  assert.equal(r.state.plan?.confirm, '');
+  assert.deepEqual(approvalWords(r.state), ['yes', 'demo']);
+  r = drive(r.state, [...typed('y'), i({ type: 'select' })]);
+  assert.equal(r.effects.length, 0);
+  assert.equal(r.state.plan?.error, "Only 'yes' or 'demo' will be accepted to approve.");
+  r = drive(r.state, [...typed('demo'), i({ type: 'select' })]);
+  assert.deepEqual(r.effects, [{ type: 'apply' }]);
+});
+
+test('a full apply folds into progress and ends on the done screen; quit exits 0', () => {
+  let r = drive(atPlan(), [{ type: 'run-started', phase: 'apply', session: SESSION, at: 0 }, ...FULL_APPLY.map((event, n): WizardEvent => ({ type: 'engine', event, at: n * 100 }))]);
+  assert.equal(r.state.screen, 'execute');
+  assert.equal(r.state.run?.steps.length, 5);
+  assert.ok(r.state.run?.steps.every((s) => s.status === 'done'));
+  assert.deepEqual(r.state.run?.finished, { changed: 7, unchanged: 0 });
+  assert.equal(r.state.run?.steps[3]?.planned, 3);
+  r = drive(r.state, [{ type: 'run-ended', status: 'finished', phase: 'apply', at: 9999 }, i({ type: 'quit' })]);
+  assert.equal(r.state.screen, 'done');
+  assert.deepEqual(r.effects, [{ type: 'exit', code: 0 }]);
+  assert.match(r.state.exit?.message ?? '', /complete.*https:\/\/10\.200\.0\.5:6443/);
+});
+
+test('Ctrl-C while applying: once = graceful, twice = hard, a third does nothing', () => {
+  let r = drive(atPlan(), [{ type: 'run-started', phase: 'apply', session: SESSION, at: 0 }, i({ type: 'interrupt' })]);
+  assert.deepEqual(r.effects, [{ type: 'interrupt' }]);
+  assert.match(r.state.message?.text ?? '', /finishing the current action/);
+  r = drive(r.state, [i({ type: 'interrupt' }), i({ type: 'interrupt' })]);
+  assert.deepEqual(r.effects, [{ type: 'interrupt' }]);
+  assert.equal(r.state.interrupts, 2);
+  r = drive(r.state, [{ type: 'run-ended', status: 'stopped', phase: 'apply', resumeCommand: `ha-wizard resume ${SESSION}`, at: 1 }, i({ type: 'select' })]);
+  assert.deepEqual(r.effects, [{ type: 'exit', code: 3 }]);
+  assert.match(r.state.exit?.message ?? '', /ha-wizard resume demo-/);
+});
+
+test('a failure offers retry, roll back this step, roll back everything, quit; skip only where safe and supported', () => {
+  let r = drive(atPlan(), [{ type: 'run-started', phase: 'apply', session: SESSION, at: 0 }, ...FAILED_APPLY.map((event): WizardEvent => ({ type: 'engine', event, at: 1 })), { type: 'run-ended', status: 'failed', phase: 'apply', error: 'kubelet failed', at: 2 }]);
+  assert.equal(r.state.screen, 'failure');
+  assert.deepEqual(failureChoices(r.state), ['retry', 'rollback-step', 'rollback-all', 'quit']);
+  assert.equal(r.state.run?.failure?.host, 'w2');
+  assert.equal(r.state.run?.failure?.step, 'repoint-workers');
+  const retry = drive(r.state, [i({ type: 'retry' })]);
+  assert.deepEqual(retry.effects, [{ type: 'resume', session: SESSION }]);
+  assert.deepEqual(drive(retry.state, [i({ type: 'retry' })]).effects, [], 'keys wait while the choice is being carried out');
+  r = drive(r.state, [i({ type: 'down' }), i({ type: 'select' })]);
+  assert.deepEqual(r.effects, [{ type: 'rollback', session: SESSION, to: 'etcd-cp2' }]);
+  const skippable = { ...r.state, options: { ...r.state.options, canSkip: true }, run: { ...r.state.run!, failure: { ...r.state.run!.failure!, action: 'verify/cp1/readyz' } } };
+  assert.deepEqual(failureChoices(skippable), ['retry', 'skip', 'rollback-step', 'rollback-all', 'quit']);
+});
+
+test('a refused rollback (point of no easy return) returns to the failure choices with the reason', () => {
+  let r = drive(atPlan(), [{ type: 'run-started', phase: 'apply', session: SESSION, at: 0 }, ...FAILED_APPLY.map((event): WizardEvent => ({ type: 'engine', event, at: 1 })), { type: 'run-ended', status: 'failed', phase: 'apply', error: 'x', at: 2 }]);
+  r = drive(r.state, [{ type: 'run-started', phase: 'rollback', session: SESSION, at: 3 }, { type: 'run-refused', error: 'rolling back would cross the point of no easy return', hint: 'roll back only the steps after it' }]);
+  assert.equal(r.state.screen, 'failure');
+  assert.match(r.state.message?.text ?? '', /point of no easy return\nroll back only/);
+});
+
+test('a session in progress is offered first; resume asks for its effect', () => {
+  const sessions = [{ id: SESSION, cluster: 'demo', state: 'stopped', done: 2, total: 7, where: 'stopped in etcd-cp2/cp1/member-add' }];
+  let r = drive(initialState(), [{ type: 'sessions-found', sessions }]);
+  assert.equal(r.state.screen, 'resume');
+  r = drive(r.state, [i({ type: 'select' })]);
+  assert.deepEqual(r.effects, [{ type: 'resume', session: SESSION }]);
+  const fresh = drive(initialState({ configPath: 'cluster.yaml' }), [{ type: 'sessions-found', sessions }, i({ type: 'down' }), i({ type: 'down' }), i({ type: 'select' })]);
+  assert.deepEqual(fresh.effects, [{ type: 'load-config', path: 'cluster.yaml' }]);
+});
+
+test('the form validates as you type with the config rules and saves only when valid', () => {
+  let r = drive(initialState(), [{ type: 'sessions-found', sessions: [] }, i({ type: 'down' }), i({ type: 'select' })]);
+  assert.equal(r.state.screen, 'form');
+  r = drive(r.state, typed('Demo'));
+  assert.match(r.state.form.check.errors.name ?? '', /lowercase letters/);
+  r = drive(r.state, [i({ type: 'erase' }), i({ type: 'erase' }), i({ type: 'erase' }), i({ type: 'erase' }), ...typed('demo')]);
+  assert.equal(r.state.form.check.errors.name, undefined);
+  const fill = (field: string, text: string): WizardEvent[] => {
+    const at = FIELDS.findIndex((f) => f.id === field);
+    return [...Array.from({ length: FIELDS.length }, () => i({ type: 'up' })), ...Array.from({ length: at }, () => i({ type: 'down' })), ...typed(text)];
+  };
+  r = drive(r.state, [...fill('masterName', 'cp1'), ...fill('masterAddress', '10.0.0.300')]);
+  assert.match(r.state.form.check.errors.masterAddress ?? '', /IPv4 or IPv6 address/);
+  r = drive(r.state, [i({ type: 'erase' }), i({ type: 'erase' }), i({ type: 'erase' }), ...typed('11'), ...fill('promote', 'cp2=10.0.0.12, cp3=10.0.0.13'), ...fill('endpointHost', 'k8s.example.com'), ...fill('proxyHost', 'lb=10.0.0.5')]);
+  // Jump to the last field and press Enter.
+  r = drive(r.state, [...Array.from({ length: FIELDS.length }, () => i({ type: 'down' })), i({ type: 'select' })]);
+  assert.deepEqual(r.state.form.check.errors, {});
+  assert.equal(r.effects.length, 1);
+  const save = r.effects[0]!;
+  assert.equal(save.type, 'save-config');
+  if (save.type === 'save-config') {
+    const back = parseConfigText(save.text, 'cluster.yaml', { home: '/root', baseDir: '/', statPath: () => 'file' }).config;
+    assert.equal(back.controlPlane.existing.address, '10.0.0.11');
+    assert.deepEqual(back.controlPlane.promote.map((n) => n.name), ['cp2', 'cp3']);
+    assert.equal(back.proxy.host?.address, '10.0.0.5');
+  }
+});
