@@ -274,6 +274,8 @@ async function watch(t: Target, prefix: string, match: (o: any) => boolean, url:
   const since = Number(url.searchParams.get('resourceVersion') || 0);
   const timeoutSeconds = Number(url.searchParams.get('timeoutSeconds') || 1800);
   res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+  // client-go treats the watch as established only once the headers arrive, even with no event to send.
+  res.flushHeaders();
   const known = new Map<string, { rev: number; obj: any }>();
   let closed = false;
   req.on('close', () => (closed = true));

@@ -1,0 +1,313 @@
+/**
+ * The lab's kubeadm cluster judged by tools no one here wrote: openssl (verify, SANs, key formats),
+ * etcdctl (health with kubeadm's healthcheck-client certificate), kubectl (the Google dispatcher, which
+ * picks its version from /version) and curl. Two labs: ecdsa/1.28 with a worker and a node to promote,
+ * and rsa/1.34 with a non-default service CIDR and DNS domain (etcd 3.6 flags mapped onto etcd 3.4).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { labDown, labExec, labSsh, labUp, nodeExec, type LabState } from './lab.js';
+import type { RunResult } from './sys.js';
+
+const made: string[] = [];
+const tag = `k${process.pid % 100000}`;
+const kubeCache = mkdtempSync(join(tmpdir(), 'hawlab-kcache-'));
+
+after(async () => {
+  for (const dir of made) {
+    await labDown(dir).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  rmSync(kubeCache, { recursive: true, force: true });
+});
+
+async function newLab(suffix: string, opts: Parameters<typeof labUp>[0] extends infer O ? Omit<O, 'dir' | 'name'> : never): Promise<LabState> {
+  const dir = mkdtempSync(join(tmpdir(), `hawlab-${suffix}-`));
+  made.push(dir);
+  return labUp({ dir, name: `${tag}${suffix}`, ...opts });
+}
+
+const host = (s: LabState, node: string, path: string) => join(s.nodes.find((n) => n.name === node)!.hostDir, path);
+const pki = (s: LabState, file: string) => host(s, 'cp1', `etc-kubernetes/pki/${file}`);
+const cp1 = (s: LabState) => s.nodes.find((n) => n.name === 'cp1')!.address;
+
+function ok(r: RunResult, what: string): string {
+  assert.equal(r.code, 0, `${what} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+const env = { ...process.env, KUBECACHEDIR: kubeCache };
+const kubectl = (s: LabState, args: string[], kubeconfig = host(s, 'cp1', 'etc-kubernetes/admin.conf')) =>
+  labExec(s.dir, ['kubectl', '--kubeconfig', kubeconfig, '--request-timeout=20s', ...args], { env, timeoutMs: 90_000 });
+const onNode = (s: LabState, node: string, script: string) => nodeExec(s, node, ['sh', '-c', script], { timeoutMs: 60_000 });
+const openssl = (s: LabState, args: string[]) => labExec(s.dir, ['openssl', ...args]);
+
+async function until(what: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** [cert, CA] pairs of everything kubeadm's init node holds on disk. */
+const CERTS: Array<[string, string]> = [
+  ['apiserver.crt', 'ca.crt'],
+  ['apiserver-kubelet-client.crt', 'ca.crt'],
+  ['front-proxy-client.crt', 'front-proxy-ca.crt'],
+  ['apiserver-etcd-client.crt', 'etcd/ca.crt'],
+  ['etcd/server.crt', 'etcd/ca.crt'],
+  ['etcd/peer.crt', 'etcd/ca.crt'],
+  ['etcd/healthcheck-client.crt', 'etcd/ca.crt'],
+];
+
+function sanSet(text: string): string[] {
+  const line = text.split('\n').find((l) => l.includes('DNS:') || l.includes('IP Address:')) ?? '';
+  return line
+    .trim()
+    .split(/,\s*/)
+    .map((x) => x.replace('IP Address:', 'IP:'))
+    .sort();
+}
+
+/** Writes the client certificate and key embedded in a kubeconfig to files and returns their paths. */
+function extractClient(s: LabState, kubeconfig: string, name: string): { cert: string; key: string } {
+  const conf = parse(readFileSync(kubeconfig, 'utf8')) as { users: Array<{ user: Record<string, string> }> };
+  const u = conf.users[0]!.user;
+  const cert = join(s.dir, 'client', `${name}.crt`);
+  const key = join(s.dir, 'client', `${name}.key`);
+  writeFileSync(cert, Buffer.from(u['client-certificate-data']!, 'base64'));
+  writeFileSync(key, Buffer.from(u['client-key-data']!, 'base64'), { mode: 0o600 });
+  return { cert, key };
+}
+
+describe('kubeadm fixture, ecdsa, Kubernetes 1.28, cp1 + cp2 (to promote) + w1', () => {
+  let s: LabState;
+  before(async () => {
+    s = await newLab('e', { promote: 1, workers: 1, keyAlgorithm: 'ecdsa', k8sVersion: '1.28.15' });
+  });
+
+  test('openssl verifies every certificate against its CA; keys are SEC1 EC', async () => {
+    for (const [cert, ca] of CERTS) ok(await openssl(s, ['verify', '-CAfile', pki(s, ca), pki(s, cert)]), `openssl verify ${cert}`);
+    for (const conf of ['admin.conf', 'controller-manager.conf', 'scheduler.conf']) {
+      const c = extractClient(s, host(s, 'cp1', `etc-kubernetes/${conf}`), conf);
+      ok(await openssl(s, ['verify', '-CAfile', pki(s, 'ca.crt'), c.cert]), `openssl verify ${conf}`);
+    }
+    for (const node of ['cp1', 'cp2', 'w1']) {
+      const pem = host(s, node, 'var-lib-kubelet/pki/kubelet-client-current.pem');
+      ok(await openssl(s, ['verify', '-CAfile', pki(s, 'ca.crt'), pem]), `kubelet client of ${node}`);
+      const subject = ok(await openssl(s, ['x509', '-in', pem, '-noout', '-subject']), 'subject');
+      assert.match(subject, new RegExp(`O = system:nodes, CN = system:node:${node}`));
+      assert.equal(readFileSync(host(s, node, 'etc-kubernetes/pki/ca.crt'), 'utf8'), readFileSync(pki(s, 'ca.crt'), 'utf8'));
+    }
+    for (const key of ['ca.key', 'apiserver.key', 'etcd/ca.key', 'sa.key']) assert.match(readFileSync(pki(s, key), 'utf8'), /^-----BEGIN EC PRIVATE KEY-----/);
+    assert.match(readFileSync(pki(s, 'sa.pub'), 'utf8'), /^-----BEGIN PUBLIC KEY-----/);
+    const admin = extractClient(s, host(s, 'cp1', 'etc-kubernetes/admin.conf'), 'admin-subject');
+    assert.match(ok(await openssl(s, ['x509', '-in', admin.cert, '-noout', '-subject']), 'admin subject'), /O = system:masters, CN = kubernetes-admin/);
+  });
+
+  test("SANs are kubeadm's: apiserver without any HA endpoint, etcd with localhost", async () => {
+    const ip = cp1(s);
+    const api = sanSet(ok(await openssl(s, ['x509', '-in', pki(s, 'apiserver.crt'), '-noout', '-ext', 'subjectAltName']), 'apiserver SAN'));
+    assert.deepEqual(api, ['DNS:cp1', 'DNS:kubernetes', 'DNS:kubernetes.default', 'DNS:kubernetes.default.svc', 'DNS:kubernetes.default.svc.cluster.local', 'IP:10.96.0.1', `IP:${ip}`].sort());
+    const etcd = sanSet(ok(await openssl(s, ['x509', '-in', pki(s, 'etcd/server.crt'), '-noout', '-ext', 'subjectAltName']), 'etcd SAN'));
+    assert.deepEqual(etcd, ['DNS:cp1', 'DNS:localhost', `IP:${ip}`, 'IP:127.0.0.1', 'IP:0:0:0:0:0:0:0:1'].sort());
+    const eku = ok(await openssl(s, ['x509', '-in', pki(s, 'apiserver.crt'), '-noout', '-ext', 'extendedKeyUsage']), 'eku');
+    assert.match(eku, /TLS Web Server Authentication/);
+    assert.doesNotMatch(eku, /Client/);
+  });
+
+  test('etcdctl endpoint health with the healthcheck-client certificate', async () => {
+    const out = ok(
+      await onNode(
+        s,
+        'cp1',
+        'ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key endpoint health 2>&1',
+      ),
+      'etcdctl endpoint health',
+    );
+    assert.match(out, /https:\/\/127\.0\.0\.1:2379 is healthy/);
+    const members = ok(
+      await onNode(s, 'cp1', `ETCDCTL_API=3 etcdctl --endpoints=https://${cp1(s)}:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key member list`),
+      'member list',
+    );
+    assert.match(members, new RegExp(`started, cp1, https://${cp1(s).replace(/\./g, '\\.')}:2380`));
+  });
+
+  test('kubectl get nodes: every node Ready, cp1 marked control-plane', async () => {
+    const table = ok(await kubectl(s, ['get', 'nodes']), 'kubectl get nodes');
+    for (const n of ['cp1', 'cp2', 'w1']) assert.match(table, new RegExp(`^${n}\\s+Ready\\s`, 'm'), table);
+    assert.match(table, /^cp1\s+Ready\s+control-plane\s/m);
+    const nodes = JSON.parse(ok(await kubectl(s, ['get', 'nodes', '-o', 'json']), 'get nodes -o json')) as { items: any[] };
+    const cp = nodes.items.find((n) => n.metadata.name === 'cp1');
+    assert.deepEqual(cp.spec.taints, [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }]);
+    assert.equal(cp.status.addresses.find((a: any) => a.type === 'InternalIP').address, cp1(s));
+    assert.match(ok(await kubectl(s, ['version']), 'kubectl version'), /Server Version: v1\.28\.15/);
+  });
+
+  test('mirror pods carry kubeadm labels and annotations; kube-proxy runs on every node', async () => {
+    const pods = JSON.parse(ok(await kubectl(s, ['get', 'pods', '-n', 'kube-system', '-o', 'json']), 'get pods')) as { items: any[] };
+    const byName = new Map(pods.items.map((p) => [p.metadata.name, p]));
+    const etcd = byName.get('etcd-cp1');
+    assert.equal(etcd?.metadata.annotations['kubeadm.kubernetes.io/etcd.advertise-client-urls'], `https://${cp1(s)}:2379`);
+    assert.deepEqual(etcd?.metadata.labels, { component: 'etcd', tier: 'control-plane' });
+    assert.equal(byName.get('kube-apiserver-cp1')?.metadata.annotations['kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint'], `${cp1(s)}:6443`);
+    const selected = JSON.parse(ok(await kubectl(s, ['get', 'pods', '-n', 'kube-system', '-l', 'component=etcd,tier=control-plane', '-o', 'json']), 'selector')) as { items: any[] };
+    assert.deepEqual(selected.items.map((p) => p.metadata.name), ['etcd-cp1']);
+    for (const c of ['kube-controller-manager-cp1', 'kube-scheduler-cp1']) assert.ok(byName.has(c), `${c} mirror pod`);
+    const proxies = pods.items.filter((p) => p.metadata.labels?.['k8s-app'] === 'kube-proxy');
+    assert.deepEqual(proxies.map((p) => p.spec.nodeName).sort(), ['cp1', 'cp2', 'w1']);
+    assert.match(ok(await kubectl(s, ['rollout', 'status', 'ds/kube-proxy', '-n', 'kube-system', '--timeout=60s']), 'rollout status'), /successfully rolled out/);
+  });
+
+  test('ConfigMaps as kubeadm init leaves them; label, taint and rollout restart work', async () => {
+    const cm = parse(ok(await kubectl(s, ['get', 'cm', '-n', 'kube-system', 'kube-proxy', '-o', 'yaml']), 'get cm kube-proxy')) as { data: Record<string, string> };
+    assert.match(cm.data['kubeconfig.conf']!, new RegExp(`server: https://${cp1(s).replace(/\./g, '\\.')}:6443`));
+    const cc = parse(
+      parse(ok(await kubectl(s, ['get', 'cm', '-n', 'kube-system', 'kubeadm-config', '-o', 'yaml']), 'kubeadm-config')).data.ClusterConfiguration,
+    ) as Record<string, any>;
+    assert.equal(cc.apiVersion, 'kubeadm.k8s.io/v1beta3');
+    assert.equal(cc.kubernetesVersion, 'v1.28.15');
+    assert.equal(cc.controlPlaneEndpoint, undefined);
+    assert.deepEqual(cc.networking, { dnsDomain: 'cluster.local', serviceSubnet: '10.96.0.0/12' });
+    const info = parse(parse(ok(await kubectl(s, ['get', 'cm', '-n', 'kube-public', 'cluster-info', '-o', 'yaml']), 'cluster-info')).data.kubeconfig);
+    assert.equal(info.clusters[0].cluster.server, `https://${cp1(s)}:6443`);
+
+    ok(await kubectl(s, ['label', 'node', 'cp2', 'node-role.kubernetes.io/control-plane=']), 'kubectl label');
+    ok(await kubectl(s, ['taint', 'node', 'cp2', 'node-role.kubernetes.io/control-plane:NoSchedule']), 'kubectl taint');
+    const cp2 = JSON.parse(ok(await kubectl(s, ['get', 'node', 'cp2', '-o', 'json']), 'get cp2'));
+    assert.equal(cp2.metadata.labels['node-role.kubernetes.io/control-plane'], '');
+    assert.deepEqual(cp2.spec.taints, [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }]);
+    ok(await kubectl(s, ['taint', 'node', 'cp2', 'node-role.kubernetes.io/control-plane:NoSchedule-']), 'kubectl untaint');
+    assert.equal(JSON.parse(ok(await kubectl(s, ['get', 'node', 'cp2', '-o', 'json']), 'get cp2')).spec.taints, undefined);
+
+    const before = JSON.parse(ok(await kubectl(s, ['get', 'pods', '-n', 'kube-system', '-l', 'k8s-app=kube-proxy', '-o', 'json']), 'pods')).items.map((p: any) => p.metadata.name);
+    ok(await kubectl(s, ['rollout', 'restart', 'ds/kube-proxy', '-n', 'kube-system']), 'rollout restart');
+    assert.match(ok(await kubectl(s, ['rollout', 'status', 'ds/kube-proxy', '-n', 'kube-system', '--timeout=90s']), 'rollout status'), /successfully rolled out/);
+    const afterNames = JSON.parse(ok(await kubectl(s, ['get', 'pods', '-n', 'kube-system', '-l', 'k8s-app=kube-proxy', '-o', 'json']), 'pods')).items.map((p: any) => p.metadata.name);
+    assert.equal(afterNames.length, 3);
+    assert.deepEqual(afterNames.filter((n: string) => before.includes(n)), [], 'every kube-proxy pod was replaced');
+  });
+
+  test('authentication: wrong client CA and forged tokens get 401, anonymous reads only health and version', async () => {
+    const dir = join(s.dir, 'client');
+    ok(await openssl(s, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'rogue-ca.key'), '-out', join(dir, 'rogue-ca.crt'), '-subj', '/CN=kubernetes', '-days', '1']), 'rogue CA');
+    ok(await openssl(s, ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'rogue.key'), '-out', join(dir, 'rogue.csr'), '-subj', '/O=system:masters/CN=kubernetes-admin']), 'rogue csr');
+    ok(await openssl(s, ['x509', '-req', '-in', join(dir, 'rogue.csr'), '-CA', join(dir, 'rogue-ca.crt'), '-CAkey', join(dir, 'rogue-ca.key'), '-set_serial', '7', '-days', '1', '-out', join(dir, 'rogue.crt')]), 'rogue cert');
+    const server = `https://${cp1(s)}:6443`;
+    const rogue = await labExec(s.dir, ['kubectl', '--server', server, '--certificate-authority', pki(s, 'ca.crt'), '--client-certificate', join(dir, 'rogue.crt'), '--client-key', join(dir, 'rogue.key'), 'get', 'nodes'], { env });
+    assert.notEqual(rogue.code, 0);
+    assert.match(rogue.stderr, /Unauthorized|must be logged in/);
+    const curl = (args: string[]) => labExec(s.dir, ['curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', pki(s, 'ca.crt'), ...args]);
+    assert.equal(ok(await curl([`${server}/healthz`]), 'anonymous healthz'), '200');
+    assert.equal(ok(await curl([`${server}/version`]), 'anonymous version'), '200');
+    assert.equal(ok(await curl([`${server}/api/v1/nodes`]), 'anonymous nodes'), '401');
+
+    const token = ok(await kubectl(s, ['create', 'token', 'default', '-n', 'kube-system']), 'create token').trim();
+    assert.equal(ok(await curl(['-H', `Authorization: Bearer ${token}`, `${server}/api/v1/namespaces`]), 'token'), '200');
+    const forged = `${token.slice(0, -6)}${token.slice(-6) === 'AAAAAA' ? 'BBBBBB' : 'AAAAAA'}`;
+    assert.equal(ok(await curl(['-H', `Authorization: Bearer ${forged}`, `${server}/api/v1/namespaces`]), 'forged token'), '401');
+  });
+
+  test('a name missing from the serving certificate fails kubectl, curl and openssl with the SAN error', async () => {
+    // kubeadm's apiserver certificate has no 127.0.0.1: connecting by that address is the classic mistake.
+    const k = await onNode(s, 'cp1', 'KUBECACHEDIR=/tmp/kc kubectl --kubeconfig /etc/kubernetes/admin.conf --server https://127.0.0.1:6443 get nodes 2>&1');
+    assert.notEqual(k.code, 0);
+    assert.match(k.stdout, /x509: certificate is valid for .*10\.96\.0\.1.*, not 127\.0\.0\.1/);
+    const c = await onNode(s, 'cp1', 'curl -sS --cacert /etc/kubernetes/pki/ca.crt https://127.0.0.1:6443/healthz 2>&1');
+    assert.equal(c.code, 60);
+    assert.match(c.stdout, /no alternative certificate subject name matches target host name '127\.0\.0\.1'/);
+    const o = await onNode(s, 'cp1', 'openssl s_client -connect 127.0.0.1:6443 -verify_ip 127.0.0.1 -verify_return_error -CAfile /etc/kubernetes/pki/ca.crt </dev/null 2>&1');
+    assert.match(o.stdout, /IP address mismatch/);
+  });
+
+  test('leases: one controller-manager and one scheduler holder on cp1', async () => {
+    const leases = JSON.parse(ok(await kubectl(s, ['get', 'leases', '-n', 'kube-system', '-o', 'json']), 'get leases')) as { items: any[] };
+    for (const name of ['kube-controller-manager', 'kube-scheduler']) {
+      const l = leases.items.find((x) => x.metadata.name === name);
+      assert.match(l?.spec?.holderIdentity ?? '', /^cp1_[0-9a-f-]{36}$/, name);
+      assert.equal(l.spec.leaseDurationSeconds, 15);
+    }
+  });
+
+  test('systemctl shim: restart keeps static pods; unknown units fail clearly; a changed manifest restarts its pod', async () => {
+    // The [x] keeps pgrep's own `sh -c` out of the match.
+    const pid = async (pattern: string) => (await onNode(s, 'cp1', `pgrep -f -- '${pattern}' | head -1`)).stdout.trim();
+    const etcdBefore = await pid('/usr/bin/[e]tcd');
+    const r = await labSsh(s.dir, 'w1', ['systemctl', 'restart', 'kubelet']);
+    ok(r, 'ssh w1 systemctl restart kubelet');
+    assert.equal(ok(await labSsh(s.dir, 'w1', ['systemctl', 'is-active', 'kubelet']), 'is-active').trim(), 'active');
+    ok(await onNode(s, 'cp1', 'systemctl restart kubelet'), 'cp1 restart kubelet');
+    assert.equal(await pid('/usr/bin/[e]tcd'), etcdBefore, 'etcd survives a kubelet restart');
+    const bad = await labSsh(s.dir, 'w1', ['systemctl', 'restart', 'etcd']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /only kubelet/);
+
+    const schedBefore = await pid('[s]cheduler.js');
+    const manifest = host(s, 'cp1', 'etc-kubernetes/manifests/kube-scheduler.yaml');
+    const text = readFileSync(manifest, 'utf8');
+    writeFileSync(manifest, text.replace('- --leader-elect=true', '- --leader-elect=true\n    - --v=2'));
+    await until('a new kube-scheduler process', 15_000, async () => {
+      const p = await pid('[s]cheduler.js');
+      return p !== '' && p !== schedBefore;
+    });
+    // Out of the directory, as the wizard does: the kubelet reads every non-hidden file in it.
+    const parked = host(s, 'cp1', 'etc-kubernetes/kube-scheduler.yaml.parked');
+    renameSync(manifest, parked);
+    await until('kube-scheduler stopped', 15_000, async () => (await pid('[s]cheduler.js')) === '');
+    renameSync(parked, manifest);
+    await until('kube-scheduler back', 15_000, async () => (await pid('[s]cheduler.js')) !== '');
+  });
+
+  test('a stopped kubelet makes its node NotReady; starting it makes it Ready again', async () => {
+    ok(await labSsh(s.dir, 'w1', ['systemctl', 'stop', 'kubelet']), 'stop kubelet');
+    assert.equal((await labSsh(s.dir, 'w1', ['systemctl', 'is-active', 'kubelet'])).stdout.trim(), 'inactive');
+    await until('w1 NotReady', 60_000, async () => /^w1\s+NotReady\s/m.test((await kubectl(s, ['get', 'nodes'])).stdout));
+    ok(await labSsh(s.dir, 'w1', ['systemctl', 'start', 'kubelet']), 'start kubelet');
+    await until('w1 Ready', 30_000, async () => /^w1\s+Ready\s/m.test((await kubectl(s, ['get', 'nodes'])).stdout));
+  });
+});
+
+describe('kubeadm fixture, rsa, Kubernetes 1.34, service CIDR 10.100.0.0/16, DNS domain lab.example', () => {
+  let s: LabState;
+  before(async () => {
+    s = await newLab('r', { promote: 0, workers: 0, keyAlgorithm: 'rsa', k8sVersion: '1.34.1', serviceCidr: '10.100.0.0/16', dnsDomain: 'lab.example' });
+  });
+
+  test('PKCS#1 RSA keys, first service IP and domain in the SANs, kubeadm 1.29+ admin groups', async () => {
+    for (const [cert, ca] of CERTS) ok(await openssl(s, ['verify', '-CAfile', pki(s, ca), pki(s, cert)]), `openssl verify ${cert}`);
+    for (const key of ['ca.key', 'apiserver.key', 'etcd/peer.key', 'sa.key']) assert.match(readFileSync(pki(s, key), 'utf8'), /^-----BEGIN RSA PRIVATE KEY-----/);
+    const bits = ok(await openssl(s, ['rsa', '-in', pki(s, 'apiserver.key'), '-noout', '-text']), 'rsa -text');
+    assert.match(bits, /Private-Key: \(2048 bit/);
+    const api = sanSet(ok(await openssl(s, ['x509', '-in', pki(s, 'apiserver.crt'), '-noout', '-ext', 'subjectAltName']), 'SAN'));
+    assert.deepEqual(api, ['DNS:cp1', 'DNS:kubernetes', 'DNS:kubernetes.default', 'DNS:kubernetes.default.svc', 'DNS:kubernetes.default.svc.lab.example', 'IP:10.100.0.1', `IP:${cp1(s)}`].sort());
+    const admin = extractClient(s, host(s, 'cp1', 'etc-kubernetes/admin.conf'), 'admin');
+    assert.match(ok(await openssl(s, ['x509', '-in', admin.cert, '-noout', '-subject']), 'subject'), /O = kubeadm:cluster-admins, CN = kubernetes-admin/);
+    const superAdmin = extractClient(s, host(s, 'cp1', 'etc-kubernetes/super-admin.conf'), 'super-admin');
+    assert.match(ok(await openssl(s, ['x509', '-in', superAdmin.cert, '-noout', '-subject']), 'subject'), /O = system:masters, CN = kubernetes-super-admin/);
+  });
+
+  test('etcd 3.6 flags in the manifest run on etcd 3.4; the cluster serves kubectl', async () => {
+    const manifest = readFileSync(host(s, 'cp1', 'etc-kubernetes/manifests/etcd.yaml'), 'utf8');
+    assert.match(manifest, /--feature-gates=InitialCorruptCheck=true/);
+    assert.match(manifest, /image: registry\.k8s\.io\/etcd:3\.6\.4-0/);
+    const out = ok(
+      await onNode(s, 'cp1', 'etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key endpoint health 2>&1'),
+      'etcdctl',
+    );
+    assert.match(out, /is healthy/);
+    assert.match(ok(await onNode(s, 'cp1', 'ps -o args= -C etcd'), 'ps'), /--experimental-initial-corrupt-check=true .*--experimental-watch-progress-notify-interval=5s/);
+    assert.match(ok(await kubectl(s, ['get', 'nodes']), 'get nodes'), /^cp1\s+Ready\s+control-plane\s/m);
+    const cc = parse(parse(ok(await kubectl(s, ['get', 'cm', '-n', 'kube-system', 'kubeadm-config', '-o', 'yaml']), 'cm')).data.ClusterConfiguration);
+    assert.equal(cc.apiVersion, 'kubeadm.k8s.io/v1beta4');
+    assert.equal(cc.encryptionAlgorithm, 'RSA-2048');
+    assert.deepEqual(cc.networking, { dnsDomain: 'lab.example', serviceSubnet: '10.100.0.0/16' });
+    const kubelet = parse(readFileSync(host(s, 'cp1', 'var-lib-kubelet/config.yaml'), 'utf8'));
+    assert.deepEqual(kubelet.clusterDNS, ['10.100.0.10']);
+    assert.equal(kubelet.clusterDomain, 'lab.example');
+  });
+});
