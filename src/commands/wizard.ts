@@ -25,7 +25,7 @@ export function nonInteractiveMessage(configPath: string | undefined, env: NodeJ
     `ha-wizard: the interactive wizard needs a terminal (${why}); it asks questions that have no answer here.`,
     'Run the same conversion non-interactively:',
     `  ha-wizard plan -c ${c} --out plan.json        review every change (add --json for machine-readable output)`,
-    `  ha-wizard apply plan.json --yes               apply it; progress as plain lines (--json: JSON lines)`,
+    `  ha-wizard apply plan.json -c ${c} --yes   apply it; progress as plain lines (--json: JSON lines)`,
     '  ha-wizard resume [SESSION]                    continue after a stop or failure',
   ].join('\n');
 }
@@ -48,21 +48,22 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
 
 /** Renders the wizard on this terminal until the operator leaves; returns the exit code. */
 export async function runInteractive(opts: { configPath: string | null; color: boolean }): Promise<number> {
-  const [{ render }, { createElement }, { App }, { WizardController }, { LiveRuntime }] = await Promise.all([
+  const [{ render }, { createElement }, { App }, { WizardController }, { lazyLiveRuntime }] = await Promise.all([
     import('ink'),
     import('react'),
     import('../ui/App.js'),
     import('../wizard/controller.js'),
-    import('../wizard/live-runtime.js'),
+    import('../wizard/lazy-runtime.js'),
   ]);
-  const runtime = new LiveRuntime();
+  const runtime = lazyLiveRuntime();
   const controller = new WizardController(runtime, { configPath: opts.configPath });
   // Ctrl-C arrives as a key in raw mode; these cover kill, a dropped SSH session to the jump box (SIGHUP), and Ctrl-C before raw mode.
   const onSignal = () => controller.intent({ type: 'interrupt' });
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, onSignal);
   const ink = render(createElement(App, { controller, color: opts.color }), { exitOnCtrlC: false, patchConsole: true });
-  controller.start();
+  // The first frame is on screen before the SSH, PKI and engine modules load.
+  setImmediate(() => controller.start());
   try {
     const { code, message } = await controller.exited;
     await ink.waitUntilExit().catch(() => undefined);

@@ -1,0 +1,27 @@
+/**
+ * The live runtime, loaded on first use: ssh2, @peculiar/x509 and the engine cost ~0.3 s to import,
+ * which the first frame of the wizard should not wait for.
+ */
+import type { LiveRuntime } from './live-runtime.js';
+import type { WizardRuntime } from './runtime.js';
+
+export function lazyLiveRuntime(env: NodeJS.ProcessEnv = process.env): WizardRuntime & { preload(): void } {
+  let loaded: Promise<LiveRuntime> | null = null;
+  const rt = () => (loaded ??= import('./live-runtime.js').then((m) => new m.LiveRuntime(env)));
+  return {
+    canSkip: false,
+    preload: () => void rt(),
+    findSessions: async () => (await rt()).findSessions(),
+    loadConfig: async (path) => (await rt()).loadConfig(path),
+    saveConfig: async (path, text) => (await rt()).saveConfig(path, text),
+    connect: async (prompts) => (await rt()).connect(prompts),
+    discover: async () => (await rt()).discover(),
+    makePlan: async () => (await rt()).makePlan(),
+    apply: async (hooks) => (await rt()).apply(hooks),
+    resume: async (session, hooks, prompts, skip) => (await rt()).resume(session, hooks, prompts, skip),
+    rollback: async (session, to, hooks, prompts) => (await rt()).rollback(session, to, hooks, prompts),
+    close: async () => {
+      if (loaded) await (await loaded).close();
+    },
+  };
+}
