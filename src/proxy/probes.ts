@@ -45,8 +45,9 @@ export function nodesReadyProbe(host: string, nodeNames: readonly string[]): Pro
     type: 'command',
     host,
     argv: script(
-      `n=$#\nout=$(k get nodes "$@" -o 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}')\n` +
-        `[ "$(printf '%s\\n' "$out" | grep -c '=True$')" -eq "$n" ]`,
+      // One list of every node (`get nodes NAME` would return a single Node, not a List, for one name).
+      `out=$(k get nodes -o 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}')\n` +
+        `for n in "$@"; do printf '%s\\n' "$out" | grep -qxF "$n=True" || { echo "node $n is not Ready" >&2; exit 1; }; done`,
       nodeNames,
     ),
   };
