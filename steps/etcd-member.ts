@@ -144,6 +144,10 @@ export function buildEtcdMemberStep(facts: ClusterFacts, index: number): Step {
       argv: etcdctl(['member', 'add', node.nodeName, `--peer-urls=${peerURL}`, '--learner']),
       undo: memberRemoveByNameOrPeer(node.nodeName, peerURL),
       probe: commandProbe(memberStateProbe(peerURL, 'present'), 'member-present'),
+      // Right after the previous member's promotion etcd refuses reconfiguration for ~5 s (strict reconfig
+      // check: every voter must have been connected for its health interval); the learner of a previous
+      // attempt may also still be leaving.
+      retry: { timeoutMs: ETCD_JOIN_TIMEOUT_MS, intervalMs: 1_000, onlyIfStderrIncludes: ['unhealthy cluster', 'too many learner members', 'context deadline exceeded'] },
       description: `announce ${node.nodeName} (${peerURL}) to etcd as a learner (not counted in quorum until promoted)`,
       risk: 'disruptive',
     },
