@@ -15,8 +15,10 @@ export function makeStep(id: string, title: string, description: string, actions
 
 const KUBECTL = ['kubectl', `--kubeconfig=${ADMIN_CONF}`, '--request-timeout=10s'];
 
+/** kubectl's discovery cache goes to a directory removed on exit: probing leaves no ~/.kube/cache on the host. */
 function script(body: string, args: readonly string[]): string[] {
-  return ['sh', '-c', `set -eu\nk() { ${KUBECTL.map(shQuote).join(' ')} "$@"; }\n${body}`, 'ha-wizard-probe', ...args];
+  const prologue = `set -eu\nc=$(mktemp -d)\ntrap 'rm -rf "$c"' EXIT\nk() { ${KUBECTL.map(shQuote).join(' ')} --cache-dir="$c" "$@"; }\n`;
+  return ['sh', '-c', `${prologue}${body}`, 'ha-wizard-probe', ...args];
 }
 
 /** A DaemonSet (or Deployment) whose latest spec is rolled out: observed, every pod updated and available. */

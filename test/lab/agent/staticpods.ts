@@ -43,14 +43,72 @@ export interface StaticPod {
 
 type Logger = (...parts: unknown[]) => void;
 
+/** Debian's nginx (nginx-light) has stream as a dynamic module; the nginx image has it built in. */
+export const LAB_NGINX_STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
+
+/**
+ * A container path seen through the pod's hostPath volumes: the file the container would read at `arg`
+ * is the host's file at the volume's path (a node-local proxy reads its config this way, as in kubespray).
+ */
+export function hostPathOf(pod: any, container: any, arg: string): string {
+  const volumes = new Map<string, string>();
+  for (const v of pod?.spec?.volumes ?? []) if (v?.name && typeof v.hostPath?.path === 'string') volumes.set(v.name, v.hostPath.path);
+  for (const m of container?.volumeMounts ?? []) {
+    const host = volumes.get(m?.name);
+    const at = typeof m?.mountPath === 'string' ? m.mountPath.replace(/\/+$/, '') : '';
+    if (!host || !at) continue;
+    if (arg === at) return host;
+    if (arg.startsWith(`${at}/`)) return `${host.replace(/\/+$/, '')}${arg.slice(at.length)}`;
+  }
+  return arg;
+}
+
+/**
+ * nginx from an image runs as Debian's nginx: the stream module loaded with -g when the config does not
+ * load it (-g directives are parsed before the file), errors to stderr (the pod's log) instead of the
+ * compiled-in /var/log/nginx/error.log, and in the foreground whatever the manifest says.
+ */
+function nginxArgs(args: string[], configText: (path: string) => string | null): string[] {
+  const out: string[] = [];
+  const globals: string[] = [];
+  let config: string | null = null;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '-g') {
+      globals.push(args[++i] ?? '');
+      continue;
+    }
+    if (a === '-c') config = args[i + 1] ?? null;
+    out.push(a);
+  }
+  const text = config ? configText(config) : null;
+  const g = globals.join(' ').replace(/\bdaemon\s+\w+\s*;/g, '').trim();
+  const loads = text !== null && /^\s*load_module\s+\S*ngx_stream_module\.so\s*;/m.test(text);
+  const builtin = text === null || !/^\s*stream\s*\{/m.test(text);
+  const pre = loads || builtin ? '' : `load_module ${LAB_NGINX_STREAM_MODULE}; `;
+  return ['-e', 'stderr', ...out, '-g', `${pre}daemon off; ${g}`.trim()];
+}
+
 /** argv for a container, or an error message when the lab has nothing to run for it. */
-export function commandFor(container: any): { argv: string[] } | { error: string } {
+export function commandFor(container: any, pod: any = null, configText: (path: string) => string | null = readOrNull): { argv: string[] } | { error: string } {
   const argv: string[] = [...(container.command ?? []), ...(container.args ?? [])].map(String);
   const exe = basename(argv[0] ?? '');
   if (exe === 'etcd') return { argv: ['/usr/bin/etcd', ...etcd34Args(argv.slice(1))] };
   const standin = STANDIN_FOR[exe];
   if (standin) return { argv: [process.execPath, join(STANDINS, standin), ...argv.slice(1)] };
+  // Node-local apiserver proxies (kubespray's nginx-proxy / haproxy pods): the real programs, host network.
+  const args = argv.slice(1).map((a) => hostPathOf(pod, container, a));
+  if (exe === 'nginx') return { argv: ['/usr/sbin/nginx', ...nginxArgs(args, configText)] };
+  if (exe === 'haproxy') return { argv: ['/usr/sbin/haproxy', ...args] };
   return { error: `the lab has no stand-in for command ${JSON.stringify(argv[0] ?? '')} (image ${container.image ?? '?'})` };
+}
+
+function readOrNull(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
 }
 
 export class StaticPods {
@@ -161,7 +219,7 @@ export class StaticPods {
   private run(pod: StaticPod): void {
     if (pod.removed) return;
     const container = pod.manifest.spec.containers[0];
-    const cmd = commandFor(container);
+    const cmd = commandFor(container, pod.manifest);
     if ('error' in cmd) {
       pod.waiting = { reason: 'CreateContainerError', message: cmd.error };
       this.log('static pod', pod.name, cmd.error);

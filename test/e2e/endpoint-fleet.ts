@@ -1,0 +1,56 @@
+/**
+ * The worker fleet on its own: a lab with a dedicated proxy host and many workers, where only the endpoint
+ * steps the fleet needs run (proxy, the master's certificate with the endpoint, the workers' kubelet.conf
+ * in batches), built by the real steps from discovered facts. Shared by test/e2e/fleet.lab.test.ts and
+ * test/bench/fleet.ts.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { hostPath, labUp, type LabState } from '../lab/lab.js';
+import { buildProxySteps } from '../../steps/proxy.js';
+import { buildEndpointCertSteps } from '../../steps/endpoint-cert.js';
+import { buildRepointSteps } from '../../steps/repoint.js';
+import { runSteps, type StepsRun } from './endpoint-run.js';
+
+export const KUBELET_CONF = '/etc/kubernetes/kubelet.conf';
+
+export async function fleetLab(dir: string, name: string, workers: number): Promise<LabState> {
+  // One node to promote: the config needs one; nothing here promotes it.
+  return labUp({ dir, name, promote: 1, workers, proxyHost: true });
+}
+
+export function workersOf(s: LabState): LabState['nodes'] {
+  return s.nodes.filter((n) => n.role === 'worker');
+}
+
+export function endpointOfLab(s: LabState): { host: string; port: number; url: string } {
+  const doc = parse(readFileSync(join(s.dir, 'cluster.yaml'), 'utf8')) as { endpoint: { host: string; port: number } };
+  return { ...doc.endpoint, url: `https://${doc.endpoint.host}:${doc.endpoint.port}` };
+}
+
+/** Every worker's kubelet.conf as it is now (to put back between measured rounds). */
+export function saveKubeletConfs(s: LabState): Map<string, Buffer> {
+  return new Map(workersOf(s).map((w) => [w.name, readFileSync(hostPath(w, KUBELET_CONF))]));
+}
+
+export function restoreKubeletConfs(s: LabState, saved: Map<string, Buffer>): void {
+  for (const w of workersOf(s)) writeFileSync(hostPath(w, KUBELET_CONF), saved.get(w.name)!, { mode: 0o600 });
+}
+
+/**
+ * Repoints every worker's kubelet through the engine. `setup`: also the proxy and the master's certificate
+ * (once per lab). Returns the run; the fleet's wall time is the sum of the repoint-workers-* steps.
+ */
+export function repointFleet(s: LabState, setup: boolean, batchSize = 50): Promise<StepsRun> {
+  return runSteps(join(s.dir, 'cluster.yaml'), (facts, ctx) => [
+    ...(setup ? [...buildProxySteps(facts, ctx), ...buildEndpointCertSteps(facts, ctx)] : []),
+    ...buildRepointSteps(facts, ctx, { batchSize }).filter((step) => step.id.startsWith('repoint-workers-')),
+  ]);
+}
+
+export function fleetMs(run: StepsRun): number {
+  let ms = 0;
+  for (const [step, t] of run.stepMs) if (step.startsWith('repoint-workers-')) ms += t;
+  return ms;
+}
