@@ -206,7 +206,7 @@ export async function execWithRetry(
   timeoutMs?: number,
 ): Promise<number> {
   const h = await ctx.host(hostName);
-  const deadline = Date.now() + (retry?.timeoutMs ?? 0);
+  const deadline = Date.now() + testCappedMs(retry?.timeoutMs ?? 0);
   for (let attempt = 1; ; attempt++) {
     const r = await ctx.guard(h.exec(argv, { timeoutMs, signal: ctx.opts.hardSignal }));
     if (r.code === 0) {
@@ -251,7 +251,8 @@ async function patchObject(ctx: RunContext, action: PatchObjectAction): Promise<
 
 async function waitFor(ctx: RunContext, action: WaitAction): Promise<void> {
   ctx.record({ type: 'started', phase: 'apply', action: action.id });
-  const deadline = Date.now() + action.timeoutMs;
+  const timeoutMs = testCappedMs(action.timeoutMs);
+  const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {
     const r = await ctx.probe(action.probe);
@@ -263,11 +264,20 @@ async function waitFor(ctx: RunContext, action: WaitAction): Promise<void> {
     if (r.detail !== last) ctx.emit({ type: 'action-output', phase: 'apply', action: action.id, text: r.detail });
     last = r.detail;
     if (Date.now() + action.intervalMs > deadline) {
-      throw new ActionError(`timed out after ${Math.round(action.timeoutMs / 1000)} s waiting for ${action.description}: ${last}`);
+      throw new ActionError(`${action.probe.host}: timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${action.description}: ${last}`);
     }
     // A graceful interrupt does not wait out a long wait: it is read-only and resume simply waits again.
     if (!(await ctx.sleep(action.intervalMs, true))) throw new GracefulInWait();
   }
+}
+
+/**
+ * Test hook (fault tests only): env `HA_WIZARD_TEST_MAX_WAIT_MS` caps every wait and retry deadline, so a
+ * component that never comes up fails the run in seconds instead of the minutes a real cluster is given.
+ */
+function testCappedMs(ms: number): number {
+  const cap = Number(process.env.HA_WIZARD_TEST_MAX_WAIT_MS);
+  return Number.isFinite(cap) && cap > 0 ? Math.min(ms, cap) : ms;
 }
 
 /** A graceful interrupt during a wait: the wait stays started (harmless) and the run stops. */

@@ -1,5 +1,5 @@
 /**
- * Network faults during a conversion (cp1 → cp1+cp2, nginx on lb, one worker): inside the etcd, the
+ * Network faults during a conversion (cp1 → cp1..cp3, nginx on lb, one worker): inside the etcd, the
  * control-plane and the repoint step, each of: the node's packets dropped (iptables DROP in its netns),
  * its SSH connections reset (REJECT tcp-reset), its sshd session processes killed. Every fault must end
  * the run with an error naming the host and the action, leave no file half-written (a target is either
@@ -26,7 +26,7 @@ let s: LabState;
 let s0: Snapshot;
 
 before(async () => {
-  s = await faultLab('nw', { promote: 1, workers: 1, proxyHost: true });
+  s = await faultLab('nw', { promote: 2, workers: 1, proxyHost: true });
   s0 = snapshot(s);
 });
 after(async () => {
@@ -175,7 +175,7 @@ describe('network faults in the etcd, control-plane and repoint steps', () => {
     process.stdout.write(`# ${report.join('\n# ')}\n`);
     assert.equal(last.code, 0, show(last));
     const members = await etcdMembers(s);
-    assert.deepEqual(members.map((m) => `${m.name}:${m.isLearner}`), ['cp1:false', 'cp2:false']);
+    assert.deepEqual(members.map((m) => `${m.name}:${m.isLearner}`), ['cp1:false', 'cp2:false', 'cp3:false']);
     assert.deepEqual(leaks(state), []);
     for (const o of outputs) assert.doesNotMatch(o.stdout + o.stderr, /-----BEGIN [A-Z ]*PRIVATE KEY-----/);
   });
