@@ -11,7 +11,9 @@ import { worstRisk } from '../src/engine/plan.js';
 import { etcdctl } from '../src/discovery/etcdctl.js';
 import { masterNode } from '../src/discovery/nodes.js';
 
-export const BACKUP_ROOT = '/var/backups/ha-wizard';
+// Under /var/lib, which holds a node's own state (in the lab every node has its own /var/lib, while /var/backups is the
+// machine's, so one node's tarball would pass for every node's).
+export const BACKUP_ROOT = '/var/lib/ha-wizard/backups';
 
 export function snapshotPath(session: string): string {
   return `/var/lib/etcd/ha-wizard-${session}.snapshot.db`;

@@ -179,6 +179,9 @@ export function buildEtcdMemberStep(facts: ClusterFacts, index: number): Step {
       type: 'run',
       host: master.host,
       argv: memberPromoteByPeer(peerURL),
+      // Undone before the manifest goes (undo runs newest first): the member leaves while it still runs, so a
+      // 2-member cluster keeps quorum for the removal; stopping it first would leave 1 of 2 and the remove would hang.
+      undo: memberRemoveByNameOrPeer(node.nodeName, peerURL),
       probe: commandProbe(memberStateProbe(peerURL, 'voting'), 'member-voting'),
       retry: {
         timeoutMs: ETCD_JOIN_TIMEOUT_MS,

@@ -1,4 +1,4 @@
-/** The lab fixture's manifests stay what test/fixtures/manifests/lab-fixture records, per Kubernetes version. */
+/** The lab fixture's manifests stay what kubeadm init writes (test/fixtures/manifests/kubeadm/<version>/init), per Kubernetes version. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -8,14 +8,14 @@ import { allManifests } from './fixture/manifests.js';
 import { k8sRelease, nthAddress } from './fixture/versions.js';
 import { etcd34Args } from './agent/etcdflags.js';
 
-const refDir = fileURLToPath(new URL('../../../test/fixtures/manifests/lab-fixture/', import.meta.url));
+const refDir = fileURLToPath(new URL('../../../test/fixtures/manifests/kubeadm/', import.meta.url));
 const placeholders = { nodeName: '${NODE_NAME}', address: '${NODE_IP}', serviceCidr: '${SERVICE_CIDR}', dnsDomain: '${DNS_DOMAIN}' };
 
 for (const version of ['1.28.0', '1.31.0', '1.34.1']) {
   test(`manifests for ${version} match the reference copies byte for byte`, () => {
     const rendered = allManifests({ release: k8sRelease(version), ...placeholders });
-    assert.deepEqual(Object.keys(rendered).sort(), readdirSync(`${refDir}/${version}`).sort());
-    for (const [file, text] of Object.entries(rendered)) assert.equal(text, readFileSync(`${refDir}/${version}/${file}`, 'utf8'), `${version}/${file}`);
+    assert.deepEqual(Object.keys(rendered).sort(), readdirSync(`${refDir}/${version}/init`).sort());
+    for (const [file, text] of Object.entries(rendered)) assert.equal(text, readFileSync(`${refDir}/${version}/init/${file}`, 'utf8'), `${version}/${file}`);
   });
 }
 

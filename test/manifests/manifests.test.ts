@@ -1,7 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { joiningEtcdManifest, masterEtcdManifestWithPeerAddress, normalizeEtcdFlagsForVersion } from '../../src/manifests/etcd.js';
 import { apiserverManifestFor } from '../../src/manifests/apiserver.js';
@@ -10,13 +8,20 @@ import { schedulerManifestFor } from '../../src/manifests/scheduler.js';
 import { StaticPod } from '../../src/manifests/static-pod.js';
 import { versionFromImage } from '../../src/manifests/versions.js';
 import { BadInputError } from '../../src/exit-codes.js';
+import { referenceManifest, referenceVersion } from './reference.js';
 
-// Fixtures live in the source tree (test/fixtures), two levels above dist/test/manifests.
-const fixtures = fileURLToPath(new URL('../../../test/fixtures/manifests/', import.meta.url));
-const read = (version: string, node: string, file: string) => readFileSync(`${fixtures}kubeadm-v${version}/${node}/${file}`, 'utf8');
+// kubeadm's own output: cp1 ran `kubeadm init`, cp2 `kubeadm join --control-plane` (etcd: cp1 and cp2 in --initial-cluster).
+const NODES = {
+  cp1: { role: 'init', nodeName: 'cp1', address: '10.200.0.11' },
+  cp2: { role: 'join', nodeName: 'cp2', address: '10.200.0.12', initialCluster: 'cp1=https://10.200.0.11:2380,cp2=https://10.200.0.12:2380' },
+} as const;
+const read = (minor: '1.28' | '1.31' | '1.34', node: 'cp1' | 'cp2', file: string) => {
+  const { role, ...values } = NODES[node];
+  return referenceManifest(referenceVersion(minor), role, file, { ...values, serviceCidr: '10.96.0.0/12', dnsDomain: 'cluster.local' });
+};
 const opts = { address: '10.200.0.12', masterAddress: '10.200.0.11' };
 
-for (const version of ['1.28', '1.31', '1.34']) {
+for (const version of ['1.28', '1.31', '1.34'] as const) {
   test(`etcd.yaml for a joining member equals kubeadm's (${version})`, () => {
     const master = read(version, 'cp1', 'etcd.yaml');
     const etcdVersion = versionFromImage(StaticPod.parse(master, 'etcd').image)!;

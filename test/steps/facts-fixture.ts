@@ -2,11 +2,8 @@
  * ClusterFacts for step tests: a kubeadm cluster with master cp1 (10.200.0.11) and `promote` workers
  * cp2, cp3, … (10.200.0.12, …), built from the kubeadm reference manifests in test/fixtures.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { ClusterFacts, KeyAlgorithm } from '../../src/discovery/facts.js';
-
-const fixtures = fileURLToPath(new URL('../../../test/fixtures/manifests/', import.meta.url));
+import { referenceManifest, referenceVersion } from '../manifests/reference.js';
 
 export interface FixtureOptions {
   promote?: number;
@@ -25,9 +22,10 @@ export function makeFacts(o: FixtureOptions = {}): ClusterFacts {
   const version = o.version ?? '1.31';
   const promote = o.promote ?? 2;
   const alg = o.keyAlgorithm ?? 'rsa-2048';
-  const manifest = (c: string) => readFileSync(`${fixtures}kubeadm-v${version}/cp1/${c}.yaml`, 'utf8');
   const serviceSubnet = o.serviceSubnet ?? '10.96.0.0/12';
   const dnsDomain = o.dnsDomain ?? 'cluster.local';
+  const manifest = (c: string) =>
+    referenceManifest(referenceVersion(version), 'init', `${c}.yaml`, { nodeName: 'cp1', address: '10.200.0.11', serviceCidr: serviceSubnet, dnsDomain });
   const nodes = Array.from({ length: promote }, (_, i) => ({ name: `cp${i + 2}`, address: `10.200.0.${12 + i}` }));
   const workers = Array.from({ length: o.workers ?? 1 }, (_, i) => ({ name: `w${i + 1}`, address: `10.200.0.${50 + i}` }));
   const kubeletConf = (server: string) =>

@@ -224,7 +224,7 @@ test('backup: snapshot on the master, a 0700 tarball on every touched node', () 
   assert.deepEqual(step!.actions.slice(1).map((a) => (a.type === 'run' ? a.host : '')), ['cp1', 'cp2', 'cp3', 'w1', 'w2']);
   const tar = step!.actions[1]!;
   assert.ok(tar.type === 'run');
-  assert.equal(tar.argv.at(-1), '/var/backups/ha-wizard/s-20260101-abc');
+  assert.equal(tar.argv.at(-1), '/var/lib/ha-wizard/backups/s-20260101-abc');
   assert.match(tar.argv[2]!, /umask 077/);
 });
 
