@@ -11,7 +11,8 @@ import { createSession } from '../engine/session.js';
 import { apply } from '../engine/executor.js';
 import { exitCodeOf } from '../engine/context.js';
 import { interrupts } from '../engine/interrupt.js';
-import { eventLine } from '../engine/plain-report.js';
+import { plainReporter } from '../reporters/plain.js';
+import { jsonReporter } from '../reporters/json.js';
 import { discoverCluster, preflightError } from '../conversion.js';
 import { confirmTyped } from '../prompt.js';
 import { CLUSTER_OPTIONS, parseCommand, preflightIgnores } from './options.js';
@@ -33,7 +34,7 @@ export async function run(argv: string[]): Promise<number> {
     let fingerprint: string;
     const savedPath = positionals[0];
     if (savedPath) {
-      plan = parsePlan(readFileSync(savedPath, 'utf8'), savedPath);
+      plan = parsePlan(readPlanFile(savedPath), savedPath);
       if (plan.cluster !== run.config.name) throw new BadInputError(`${savedPath} is a plan for cluster "${plan.cluster}", not "${run.config.name}"`, 'pass the config the plan was made with');
       log(`Re-checking the cluster against ${savedPath} ...`);
       const discovered = await discoverCluster(run.config, run.deps, ignores);
@@ -66,13 +67,7 @@ export async function run(argv: string[]): Promise<number> {
         signal: ints.signal,
         hardSignal: ints.hardSignal,
         ...(values['force-unlock'] ? { forceUnlock: values['force-unlock'] } : {}),
-        onEvent: (e) => {
-          if (values.json) process.stdout.write(`${JSON.stringify(e)}\n`);
-          else {
-            const line = eventLine(e);
-            if (line !== null) process.stdout.write(`${line}\n`);
-          }
-        },
+        onEvent: values.json ? jsonReporter() : plainReporter(),
       });
       if (outcome.status === 'failed') log(`ha-wizard apply: ${outcome.error}\nSee ${session.auditPath}; fix the cause, then: ha-wizard resume ${session.id} (or roll back: ha-wizard rollback ${session.id})`);
       return exitCodeOf(outcome);
@@ -81,5 +76,16 @@ export async function run(argv: string[]): Promise<number> {
     }
   } finally {
     await run.deps.hosts.closeAll();
+  }
+}
+
+/** The saved plan's text; a missing or unreadable file is bad input, named with the fix. */
+function readPlanFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new BadInputError(`cannot read plan file ${path}: ${why}`, 'pass the file written by `ha-wizard plan --out FILE`, or run `ha-wizard apply -c cluster.yaml` without a plan file to plan afresh');
   }
 }

@@ -4,6 +4,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { BadInputError } from '../exit-codes.js';
+import { PREFLIGHT_CHECK_NAMES } from '../preflight/checks.js';
 
 export const CLUSTER_OPTIONS = {
   config: { type: 'string', short: 'c' },
@@ -25,5 +26,12 @@ export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(
 
 /** `--ignore-preflight-errors=A,B --ignore-preflight-errors=C` → [A, B, C] (kubeadm's form). */
 export function preflightIgnores(values: string[] | undefined): string[] {
-  return (values ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
+  const names = (values ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
+  // A misspelt name would ignore nothing and the run would stop anyway, later and less clearly: refuse it now.
+  const known = new Set(['all', ...PREFLIGHT_CHECK_NAMES.map((n) => n.toLowerCase())]);
+  const unknown = names.filter((n) => !known.has(n.toLowerCase()));
+  if (unknown.length) {
+    throw new BadInputError(`--ignore-preflight-errors: unknown check ${unknown.map((n) => `"${n}"`).join(', ')}`, `check names: ${PREFLIGHT_CHECK_NAMES.join(', ')} (or all)`);
+  }
+  return names;
 }

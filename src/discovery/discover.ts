@@ -7,7 +7,7 @@
 import type { ClusterConfigLike, ConfigNode } from './config-like.js';
 import type { ClusterFacts, KubeNode } from './facts.js';
 import type { Hosts, KubeApi, KubeApiFactory } from '../engine/ports.js';
-import type { RemoteHost } from '../ssh/types.js';
+import { RemoteError, type RemoteHost } from '../ssh/types.js';
 import type { NodeProbe, PreflightData } from '../preflight/checks.js';
 import { BadInputError } from '../exit-codes.js';
 import { StaticPod } from '../manifests/static-pod.js';
@@ -90,9 +90,28 @@ export interface DiscoveryResult {
   preflight: PreflightData;
 }
 
+/**
+ * The master is the one host discovery cannot go without: failing to reach it (address, port, user, key,
+ * host key, sudo) is a problem in the operator's input or setup, found before anything changed (exit 2).
+ * The other nodes' connection problems become the SSH preflight check instead.
+ */
+async function connectMaster(hosts: Hosts, masterName: string): Promise<RemoteHost> {
+  try {
+    return await hosts.get(masterName);
+  } catch (err) {
+    if (!(err instanceof RemoteError)) throw err;
+    const fix = err.code?.startsWith('EHOSTKEY')
+      ? 'if the host was reinstalled, verify the new key out of band and update known_hosts (ssh-keygen -R HOST); otherwise treat it as an attack'
+      : err.code === 'ESUDO'
+        ? 'log in as root, or allow the SSH user sudo (NOPASSWD, or ssh.sudo: password in a terminal)'
+        : 'check controlPlane.existing.address, ssh.user, ssh.port and ssh.identityFiles (ssh -v to the same target)';
+    throw new BadInputError(`cannot reach the master ${masterName}, nothing was changed: ${err.message}`, `fix: ${fix}`);
+  }
+}
+
 export async function discover(config: ClusterConfigLike, hosts: Hosts, kube: KubeApiFactory, now = new Date()): Promise<DiscoveryResult> {
   const masterName = config.controlPlane.existing.name;
-  const master = await hosts.get(masterName);
+  const master = await connectMaster(hosts, masterName);
   const files: Record<string, string | null> = {};
   const hash = async (h: RemoteHost, path: string) => (files[`${h.name}:${path}`] = await h.sha256(path));
 

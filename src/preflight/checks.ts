@@ -200,6 +200,12 @@ function nextMinor(minor: string): string {
 }
 
 /** Applies --ignore-preflight-errors: ignorable failures become warnings; the names of unknown or non-ignorable entries are returned. */
+/** Every check name evaluatePreflight can report (ports as Port-NNNN): lets a typo in --ignore-preflight-errors be refused instead of silently ignoring nothing. */
+export const PREFLIGHT_CHECK_NAMES: readonly string[] = [
+  'SSH', 'Sudo', ...CONTROL_PLANE_PORTS.map((p) => `Port-${p}`), 'EtcdDataDir', 'KubeletConf', 'ClockSkew', 'DiskSpace', 'NodeReady', 'KubernetesVersion', 'Manifests',
+  'ExternalEtcd', 'Etcdctl', 'EtcdHealthy', 'EtcdMembers', 'EtcdPeerURL', 'AlreadyHA', 'SharedKeys', 'CertificateExpiry', 'ControlPlaneCount',
+];
+
 export function applyIgnores(results: CheckResult[], ignore: readonly string[]): { results: CheckResult[]; notIgnorable: string[] } {
   const all = ignore.some((i) => i.toLowerCase() === 'all');
   const wanted = new Set(ignore.map((i) => i.toLowerCase()));
