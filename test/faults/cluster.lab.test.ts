@@ -99,9 +99,15 @@ describe('cluster faults', () => {
   });
 
   test('a new etcd member that never comes up: quorum holds, the operator is told why, the learner is removed', async () => {
-    const block = ['INPUT', '-p', 'tcp', '--dport', '2380', '-j', 'DROP'];
-    const add = await nodeExec(s, 'cp2', ['iptables', '-I', ...block]);
-    assert.equal(add.code, 0, add.stderr);
+    // Both directions: with only INPUT blocked, cp2's etcd still dials cp1:2380 itself and joins (seen on the lab).
+    const rules = [
+      ['INPUT', '-p', 'tcp', '--dport', '2380', '-j', 'DROP'],
+      ['OUTPUT', '-p', 'tcp', '--dport', '2380', '-j', 'DROP'],
+    ];
+    for (const rule of rules) {
+      const add = await nodeExec(s, 'cp2', ['iptables', '-I', ...rule]);
+      assert.equal(add.code, 0, add.stderr);
+    }
     try {
       const { r, state, unhealthy, samples } = await applyWithFault('etcd', 'etcd-cp2/cp1/member-add', async () => undefined);
       assert.equal(r.code, 1, show(r));
@@ -118,7 +124,7 @@ describe('cluster faults', () => {
       assert.ok(await etcdHealthy(s));
       await rollbackAll(state);
     } finally {
-      await nodeExec(s, 'cp2', ['iptables', '-D', ...block]);
+      for (const rule of rules) await nodeExec(s, 'cp2', ['iptables', '-D', ...rule]);
     }
   });
 
