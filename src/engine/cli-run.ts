@@ -2,7 +2,7 @@
 import { BadInputError, ExitCode } from '../exit-codes.js';
 import { exitCodeOf, type EngineDeps, type Outcome, type RunOptions } from './context.js';
 import { interrupts } from './interrupt.js';
-import { eventLine } from './plain-report.js';
+import { plainReporter } from '../reporters/plain.js';
 import { createDeps, RuntimeUnavailableError } from './runtime.js';
 import { latestSession, openSession, type Session } from './session.js';
 
@@ -28,10 +28,7 @@ export async function runSession(
       ...opts,
       signal: ints.signal,
       hardSignal: ints.hardSignal,
-      onEvent: (e) => {
-        const line = eventLine(e);
-        if (line !== null) process.stdout.write(`${line}\n`);
-      },
+      onEvent: plainReporter(),
     });
     if (outcome.status === 'failed') process.stderr.write(`ha-wizard ${command}: ${outcome.error}\nSee ${session.auditPath}; fix the cause, then: ha-wizard resume ${session.id}\n`);
     return exitCodeOf(outcome);

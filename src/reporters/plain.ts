@@ -1,6 +1,6 @@
 /**
  * The plain reporter: engine events as text for logs, pipes and CI (no TTY, or CI set). One line per
- * action per host when it ends (ok / skip / FAIL, with its duration), a header per step, command
+ * action per host when it ends (ok / skip / FAIL, undo when rolling back, with its duration), a header per step, command
  * output indented under the action that printed it, and the Terraform-style ending.
  */
 import type { EngineEvent, EventSink } from '../engine/events.js';
@@ -54,7 +54,7 @@ export function plainReporter(opts: PlainReporterOptions = {}): EventSink {
         for (const l of e.text.split('\n')) line(`       ${pad('', width)}  | ${l}`);
         return;
       case 'action-done':
-        line(`  ok   ${pad(hostOf(e.action), width)}  ${e.action}: ${e.detail}${took(e.action)}`);
+        line(`  ${e.phase === 'rollback' ? 'undo' : 'ok  '} ${pad(hostOf(e.action), width)}  ${e.action}: ${e.detail}${took(e.action)}`);
         return;
       case 'action-skipped':
         line(`  skip ${pad(hostOf(e.action), width)}  ${e.action}: ${e.reason}`);

@@ -103,8 +103,7 @@ function Root({ controller, size, still = false }: Omit<AppProps, 'color'>) {
   const rows = size?.rows ?? stdout.rows ?? 24;
   useInput(
     (input, key) => {
-      const intent = resolveKey({ ...key, input }, state.screen, textInputActive(state));
-      if (intent) controller.intent(intent);
+      for (const intent of resolveKey({ ...key, input }, state.screen, textInputActive(state))) controller.intent(intent);
     },
     // undefined on a pipe: Boolean() or useInput would try raw mode and crash (research/cli-ux.md §1.6).
     { isActive: Boolean(isRawModeSupported) },

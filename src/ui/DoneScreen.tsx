@@ -35,12 +35,11 @@ export function DoneScreen({ state }: { state: WizardState }) {
     );
   }
   const verify = (run?.steps ?? []).filter((s) => s.id.startsWith('verify')).flatMap((s) => s.actions);
-  const endpoint = state.config?.endpoint ?? state.plan?.summary.cluster ?? '';
-  const master = state.form.values.masterName || 'the first control-plane node';
+  const target = state.target;
   return (
     <Box flexDirection="column">
       <Text color={tone('green')} bold>
-        Done: cluster {state.plan?.summary.cluster ?? state.config?.name ?? ''} is highly available.
+        Done: cluster {target?.cluster ?? state.plan?.summary.cluster ?? ''} is highly available.
       </Text>
       <Text>
         {run?.finished?.changed ?? 0} change(s) made, {run?.finished?.unchanged ?? 0} already in place.
@@ -55,8 +54,8 @@ export function DoneScreen({ state }: { state: WizardState }) {
           ))}
         </Box>
       ) : null}
-      <Text>API endpoint: https://{endpoint}</Text>
-      <Text wrap="wrap">Kubeconfig: /etc/kubernetes/admin.conf on {master} now points at the endpoint; copy it to ~/.kube/config (keep it private).</Text>
+      {target ? <Text>API endpoint: https://{target.endpoint}</Text> : null}
+      <Text wrap="wrap">Kubeconfig: /etc/kubernetes/admin.conf on {target?.master ?? 'the first control-plane node'} now points at the endpoint; copy it to ~/.kube/config (keep it private).</Text>
       <Text>Session: {state.session} (ha-wizard status {state.session}; undo with ha-wizard rollback)</Text>
       <Text wrap="wrap">Next: kubectl get nodes through the endpoint; try a failover drill (stop one apiserver); keep the etcd snapshot from the backup step.</Text>
       <Text>Enter or q to quit.</Text>

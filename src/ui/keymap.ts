@@ -44,7 +44,7 @@ export const BINDINGS: readonly Binding[] = [
   { keys: ['pagedown'], intent: 'page-down', description: 'scroll a page down', screens: ['plan', 'discovery'] },
   { keys: ['enter'], intent: 'select', description: 'choose / continue / expand a step', footer: ['resume', 'welcome', 'form', 'discovery', 'plan', 'failure', 'done'] },
   { keys: ['space'], intent: 'toggle', description: 'expand or collapse a step; cycle a choice', screens: ['plan', 'form'] },
-  { keys: ['a'], intent: 'approve', description: 'approve the plan (then type yes)', screens: ['plan'], footer: ['plan'] },
+  { keys: ['a'], intent: 'approve', description: 'approve the plan (then type the word it asks for)', screens: ['plan'], footer: ['plan'] },
   { keys: ['y'], intent: 'yes', description: 'accept (host key) / it took effect (question)', screens: ['connect', 'execute'] },
   { keys: ['n'], intent: 'no', description: 'refuse (host key) / redo it (question)', screens: ['connect', 'execute'] },
   { keys: ['r'], intent: 'retry', description: 'retry (connect, preflight, failed action)', screens: ['connect', 'discovery', 'failure', 'execute'], footer: ['connect', 'discovery', 'failure'] },
@@ -84,21 +84,31 @@ const TEXT_MODE: Record<string, Intent> = {
   'shift+tab': { type: 'up' },
 };
 
-/** The intent of a key on a screen; in text mode printable keys are typed. null: the key means nothing here. */
-export function resolveKey(k: KeyPress, screen: Screen, textMode: boolean): Intent | null {
+/**
+ * The intents of a key (or of a chunk of input) on a screen; in text mode printable keys are typed.
+ * Empty: the key means nothing here. A chunk can hold several keys: a paste, or fast typing over a slow
+ * link arrives as one read ("prod-eu1\r"), and its line ends must still confirm.
+ */
+export function resolveKey(k: KeyPress, screen: Screen, textMode: boolean): Intent[] {
   const names = keyNames(k);
   if (textMode) {
-    for (const n of names) if (TEXT_MODE[n]) return TEXT_MODE[n];
-    // Pasted or typed text; control sequences are dropped.
-    const printable = k.ctrl || k.meta ? '' : k.input.replace(/[\u0000-\u001f\u007f]/g, '');
-    return printable ? { type: 'type', text: printable } : null;
+    for (const n of names) if (TEXT_MODE[n]) return [TEXT_MODE[n]];
+    if (k.ctrl || k.meta) return [];
+    const out: Intent[] = [];
+    k.input.split(/\r\n|\r|\n/).forEach((segment, i) => {
+      if (i > 0) out.push({ type: 'select' });
+      // Control sequences are dropped.
+      const printable = segment.replace(/[\u0000-\u001f\u007f]/g, '');
+      if (printable) out.push({ type: 'type', text: printable });
+    });
+    return out;
   }
-  if (names.includes('shift+tab')) return { type: 'up' };
+  if (names.includes('shift+tab')) return [{ type: 'up' }];
   for (const b of BINDINGS) {
     if (b.screens && !b.screens.includes(screen)) continue;
-    if (names.some((n) => b.keys.includes(n))) return { type: b.intent } as Intent;
+    if (names.some((n) => b.keys.includes(n))) return [{ type: b.intent } as Intent];
   }
-  return null;
+  return [];
 }
 
 /** `↑/k` style labels. */

@@ -16,6 +16,13 @@ function argv(a: readonly string[]): string {
   return a.map((x) => (/^[A-Za-z0-9_./:=@%+,-]+$/.test(x) ? x : `'${x.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
+/** A text that may hold newlines (a shell script in an argv) as display lines; continuation lines indented under the first. */
+function block(first: string, text: string, style: Omit<Line, 'text'> = {}): Line[] {
+  const [head = '', ...rest] = text.split('\n');
+  const cont = ' '.repeat(first.length + 2);
+  return [{ text: `${first}${head}`, ...style }, ...rest.map((l) => ({ text: `${cont}${l}`, ...style }))];
+}
+
 function entryLines(e: PreviewEntry): Line[] {
   const ind = '      ';
   switch (e.kind) {
@@ -31,9 +38,9 @@ function entryLines(e: PreviewEntry): Line[] {
     }
     case 'run':
       return [
-        { text: `  $ ${argv(e.argv)}`, bold: true },
+        ...block('  $ ', argv(e.argv), { bold: true }),
         { text: `${ind}${e.description}` },
-        { text: `${ind}undo: ${e.undo ? argv(e.undo) : e.risk === 'read-only' ? 'none (changes nothing)' : 'none (point of no easy return)'}`, ...(e.undo || e.risk === 'read-only' ? {} : { color: 'red' }) },
+        ...block(`${ind}undo: `, e.undo ? argv(e.undo) : e.risk === 'read-only' ? 'none (changes nothing)' : 'none (point of no easy return)', e.undo || e.risk === 'read-only' ? {} : { color: 'red' }),
         ...(e.probe ? [{ text: `${ind}done when: ${e.probe}` }] : []),
         ...(e.retry ? [{ text: `${ind}${e.retry}` }] : []),
       ];

@@ -86,7 +86,7 @@ export class WizardController {
     this.graceful = new AbortController();
     this.hard = new AbortController();
     return {
-      started: (phase, session, planned) => this.dispatch({ type: 'run-started', phase, session, at: this.now(), ...(planned ? { planned } : {}) }),
+      started: (phase, session, planned, target) => this.dispatch({ type: 'run-started', phase, session, at: this.now(), ...(planned ? { planned } : {}), ...(target ? { target } : {}) }),
       event: (event) => this.dispatch({ type: 'engine', event, at: this.now() }),
       decide: (q) => this.ask<'done' | 'redo'>((id) => this.dispatch({ type: 'question', question: { id, ...q } })),
       signal: this.graceful.signal,

@@ -21,7 +21,7 @@ import { rollback } from '../engine/rollback.js';
 import type { EngineDeps, Outcome, RunOptions } from '../engine/context.js';
 import type { CheckResult } from '../preflight/checks.js';
 import { mapLimit, type HostPool } from '../ssh/pool.js';
-import type { FactsSummary, PlanSummary, ResumableSession } from './model.js';
+import type { FactsSummary, PlanSummary, ResumableSession, RunTarget } from './model.js';
 import { plannedCounts } from './progress.js';
 import type { LoadedConfigText, Prompts, RunHooks, RunOutcome, WizardRuntime } from './runtime.js';
 
@@ -72,6 +72,10 @@ export function summarizePlan(plan: Plan): PlanSummary {
     planned: plannedCounts(plan.actions),
     steps: plan.steps.map((s) => ({ id: s.id, title: s.title, risk: s.risk, hosts: hosts(s.id) })),
   };
+}
+
+export function targetOf(c: ClusterConfig): RunTarget {
+  return { cluster: c.name, endpoint: `${c.endpoint.host}:${c.endpoint.port}`, master: c.controlPlane.existing.name };
 }
 
 function outcomeOf(o: Outcome): RunOutcome {
@@ -188,7 +192,7 @@ export class LiveRuntime implements WizardRuntime {
     const fingerprint = this.discovered.fingerprint;
     return refusing(async () => {
       const session = createSession(plan, { configText: c.text, env: this.env });
-      hooks.started('apply', session.id, plannedCounts(plan.actions));
+      hooks.started('apply', session.id, plannedCounts(plan.actions), targetOf(c.value));
       return apply(plan, session, deps, { ...this.runOptions(hooks), factsFingerprint: fingerprint });
     });
   }
@@ -210,7 +214,7 @@ export class LiveRuntime implements WizardRuntime {
       const session = openSession(id, this.env);
       const deps = this.depsFor(session, prompts);
       const st = sessionStatus(session.plan, sessionJournal(session), false);
-      hooks.started(st.operation ?? 'apply', session.id, plannedCounts(session.plan.actions));
+      hooks.started(st.operation ?? 'apply', session.id, plannedCounts(session.plan.actions), targetOf(this.needConfig().value));
       return resume(session, deps, this.runOptions(hooks));
     });
   }
@@ -219,7 +223,7 @@ export class LiveRuntime implements WizardRuntime {
     return refusing(async () => {
       const session = openSession(id, this.env);
       const deps = this.depsFor(session, prompts);
-      hooks.started('rollback', session.id, plannedCounts(session.plan.actions));
+      hooks.started('rollback', session.id, plannedCounts(session.plan.actions), targetOf(this.needConfig().value));
       return rollback(session, deps, { ...this.runOptions(hooks), ...(to ? { to } : {}) });
     });
   }

@@ -49,6 +49,15 @@ export interface ResumableSession {
   where: string;
 }
 
+/** The cluster a run converts, as the done screen names it (from the loaded config, or a resumed session's saved one). */
+export interface RunTarget {
+  cluster: string;
+  /** host:port */
+  endpoint: string;
+  /** The node kubeadm init ran on, whose admin.conf now points at the endpoint. */
+  master: string;
+}
+
 export type HostConnState = 'waiting' | 'connecting' | 'connected' | 'failed';
 
 export interface HostRow {
@@ -126,6 +135,7 @@ export interface WizardState {
   discovery: { facts: FactsSummary | null; checks: CheckResult[]; scroll: number; error: string | null };
   plan: { summary: PlanSummary; preview: Preview; cursor: number; expanded: string | null; scroll: number; confirm: string | null; error: string | null } | null;
   session: string | null;
+  target: RunTarget | null;
   run: RunProgress | null;
   question: Question | null;
   interrupts: number;
@@ -148,7 +158,7 @@ export type ResultEvent =
   | { type: 'discover-failed'; error: string }
   | { type: 'planned'; summary: PlanSummary; preview: Preview }
   | { type: 'plan-failed'; error: string }
-  | { type: 'run-started'; phase: Phase; session: string; at: number; planned?: Record<string, number> }
+  | { type: 'run-started'; phase: Phase; session: string; at: number; planned?: Record<string, number>; target?: RunTarget }
   | { type: 'engine'; event: EngineEvent; at: number }
   | { type: 'question'; question: Question }
   | { type: 'run-ended'; status: 'finished' | 'stopped' | 'failed'; phase: Phase; resumeCommand?: string; error?: string; at: number }

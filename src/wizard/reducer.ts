@@ -31,6 +31,7 @@ export function initialState(opts: InitialOptions = {}): WizardState {
     discovery: { facts: null, checks: [], scroll: 0, error: null },
     plan: null,
     session: null,
+    target: null,
     run: null,
     question: null,
     interrupts: 0,
@@ -82,10 +83,13 @@ export function textInputActive(s: WizardState): boolean {
   return false;
 }
 
-/** The word that approves a plan: `yes`, or the cluster name too when the plan restarts or cannot be undone exactly. */
+/**
+ * The words that approve a plan: `yes`, or only the cluster name when the plan restarts control-plane
+ * components or cannot be undone exactly (a reflexive "yes" must not convert the wrong cluster; `apply` asks the same).
+ */
 export function approvalWords(s: WizardState): string[] {
   if (!s.plan) return [];
-  return s.plan.summary.disruptive ? ['yes', s.plan.summary.cluster] : ['yes', 'y'];
+  return s.plan.summary.disruptive ? [s.plan.summary.cluster] : ['yes', 'y'];
 }
 
 const go = (state: WizardState, screen: Screen, extra: Partial<WizardState> = {}): WizardState => ({ ...state, screen, menu: 0, message: null, ...extra });
@@ -115,6 +119,7 @@ function reduceResult(s: WizardState, e: ResultEvent): Transition {
         ...s,
         busy: null,
         config: { path: e.path, text: e.text, name: e.config.name, endpoint, warnings: e.warnings },
+        target: { cluster: e.config.name, endpoint, master: e.config.controlPlane.existing.name },
         form: { ...s.form, values, check: checkForm(values) },
         welcome: { ...s.welcome, mode: 'menu', report: null },
         connect: { hosts: hostRows(e.config), hostKey: null, password: null, done: false },
@@ -149,6 +154,7 @@ function reduceResult(s: WizardState, e: ResultEvent): Transition {
         ...go(s, 'execute'),
         busy: null,
         session: e.session,
+        target: e.target ?? s.target,
         run: startRun(e.phase, e.at),
         interrupts: 0,
         failure: null,
@@ -525,5 +531,5 @@ function done(s: WizardState, i: Intent): Transition {
 
 function doneMessage(s: WizardState, phase: Phase): string {
   if (phase === 'rollback') return `Rollback of session ${s.session} complete.`;
-  return `Session ${s.session} complete. The API is now at https://${s.config?.endpoint ?? '(endpoint)'}.`;
+  return `Session ${s.session} complete.${s.target ? ` The API is now at https://${s.target.endpoint}.` : ''}`;
 }

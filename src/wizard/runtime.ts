@@ -8,7 +8,7 @@ import type { ClusterConfig } from '../config/schema.js';
 import type { EngineEvent, Phase } from '../engine/events.js';
 import type { Preview } from '../engine/preview.js';
 import type { CheckResult } from '../preflight/checks.js';
-import type { FactsSummary, HostConnState, PlanSummary, ResumableSession } from './model.js';
+import type { FactsSummary, HostConnState, PlanSummary, ResumableSession, RunTarget } from './model.js';
 
 /** Questions a connection may put to the operator (first-contact host key, sudo password). */
 export interface Prompts {
@@ -20,8 +20,8 @@ export interface Prompts {
 }
 
 export interface RunHooks {
-  /** Called once the session is open (before the first engine event). */
-  started(phase: Phase, session: string, planned?: Record<string, number>): void;
+  /** Called once the session is open (before the first engine event); `target` from the session's own config. */
+  started(phase: Phase, session: string, planned?: Record<string, number>, target?: RunTarget): void;
   event(e: EngineEvent): void;
   /** An interrupted action whose effect cannot be told: did it take effect? */
   decide(q: { phase: Phase; action: string; question: string }): Promise<'done' | 'redo'>;

@@ -42,6 +42,20 @@ test('plain: a stop says how to resume', () => {
   assert.equal(lines.at(-1), 'Stopped safely after the current action. Continue with: ha-wizard resume demo-20261122-100000-abcd');
 });
 
+test('plain: rolling back says so in the step header and marks each action undone', () => {
+  let text = '';
+  const sink = plainReporter({ write: (t) => (text += t), now: () => 0 });
+  sink({ type: 'step-start', phase: 'rollback', step: 'proxy', title: 'L4 proxy on lb', risk: 'reversible', index: 1, total: 5 });
+  sink({ type: 'action-start', phase: 'rollback', step: 'proxy', action: 'proxy/lb/config', actionType: 'write-file', host: 'lb', description: 'nginx.conf' });
+  sink({ type: 'action-done', phase: 'rollback', action: 'proxy/lb/config', detail: 'restored the original' });
+  sink({ type: 'finished', phase: 'rollback', changed: 1, unchanged: 0 });
+  assert.deepEqual(text.trimEnd().split('\n'), [
+    'Rolling back 2/5 proxy: L4 proxy on lb [reversible]',
+    '  undo lb        proxy/lb/config: restored the original (0.0 s)',
+    'Rollback complete: 1 changed, 0 already in place.',
+  ]);
+});
+
 test('json: one JSON object per event, the event unchanged plus time', () => {
   let text = '';
   const sink = jsonReporter({ write: (t) => (text += t), now: () => new Date('2026-11-22T10:00:00Z') });

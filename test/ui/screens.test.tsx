@@ -71,9 +71,9 @@ test('full conversion through the keys: host key prompt, preflight, plan review,
   assert.match(t.frame(), /~ replace \/etc\/kubernetes\/manifests\/kube-apiserver\.yaml \(0600\)/);
   assert.match(t.frame(), /\+ {4}- --tls-cert-file=\/etc\/kubernetes\/pki\/apiserver\.crt/);
   await t.press(KEY.esc, 'a');
-  await t.waitFor("Type 'yes' or 'demo'");
-  await t.press('n', 'o', KEY.enter);
-  await t.waitFor("Only 'yes' or 'demo' will be accepted");
+  await t.waitFor("Type 'demo' to apply it");
+  await t.press('y', 'e', 's', KEY.enter);
+  await t.waitFor("Only 'demo' will be accepted");
   await t.press('d', 'e', 'm', 'o', KEY.enter);
   await t.waitFor('Done: cluster demo is highly available');
   const done = t.frame();
@@ -94,7 +94,7 @@ test('execute: the live area shows the step, hosts, a progress bar and output; f
   await t.waitFor('Preflight');
   await t.press(KEY.enter);
   await t.waitFor('Plan ');
-  await t.press('a', 'y', 'e', 's', KEY.enter);
+  await t.press('a', 'd', 'e', 'm', 'o', KEY.enter);
   await t.waitFor('Stopped safely');
   // The execute frame just before the end is in the frame history.
   const exec = t.ink.frames.map((f) => stripAnsi(f)).filter((f) => f.includes('Applying session')).at(-1) ?? '';
@@ -115,7 +115,7 @@ test('failure: what failed, where, the error, and the choices; roll back this st
   await t.waitFor('Preflight');
   await t.press(KEY.enter);
   await t.waitFor('Plan ');
-  await t.press('a', 'y', 'e', 's', KEY.enter);
+  await t.press('a', 'd', 'e', 'm', 'o', KEY.enter);
   await t.waitFor('failed on w2');
   const f = t.frame();
   assert.match(f, /✗ repoint-workers\/w2\/kubelet failed on w2 \(step 4\/5 repoint-workers\)/);
@@ -136,7 +136,7 @@ test('Ctrl-C during apply stops after the action and says how to resume; the nex
   await t.waitFor('Preflight');
   await t.press(KEY.enter);
   await t.waitFor('Plan ');
-  await t.press('a', 'y', 'e', 's');
+  await t.press('a', 'd', 'e', 'm', 'o');
   t.ink.stdin.write(KEY.enter);
   t.ink.stdin.write(KEY.ctrlC);
   await t.waitFor('Stopped safely.');
@@ -150,6 +150,10 @@ test('Ctrl-C during apply stops after the action and says how to resume; the nex
   assert.match(again.frame(), /Session demo-20261122-100000-abcd \(cluster demo\): stopped, 2\/7 actions done/);
   await again.press(KEY.enter);
   await again.waitFor('Done:');
+  // No config was loaded in this run: the cluster and endpoint come from the resumed session.
+  assert.match(again.frame(), /Done: cluster demo is highly available/);
+  assert.match(again.frame(), /API endpoint: https:\/\/10\.200\.0\.5:6443/);
+  assert.match(flat(again.frame()), /admin\.conf on cp1 now points at the endpoint/);
   assert.deepEqual(again.runtime.calls, [`resume ${SESSION}`]);
   again.ink.unmount();
 });

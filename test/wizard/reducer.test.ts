@@ -60,15 +60,15 @@ test('an invalid config file stays on the welcome screen with the full report', 
   assert.match(r.state.welcome.report ?? '', /endpoint\.host/);
 });
 
-test('approving a disruptive plan takes the cluster name or yes, typed; anything else is refused', () => {
+test('approving a disruptive plan takes only the cluster name, typed; yes or anything else is refused', () => {
   let r = drive(atPlan(), [i({ type: 'down' }), i({ type: 'select' })]);
   assert.equal(r.state.plan?.expanded, 'endpoint-cert');
   r = drive(r.state, [i({ type: 'back' }), i({ type: 'approve' })]);
   assert.equal(r.state.plan?.confirm, '');
-  assert.deepEqual(approvalWords(r.state), ['yes', 'demo']);
-  r = drive(r.state, [...typed('y'), i({ type: 'select' })]);
+  assert.deepEqual(approvalWords(r.state), ['demo']);
+  r = drive(r.state, [...typed('yes'), i({ type: 'select' })]);
   assert.equal(r.effects.length, 0);
-  assert.equal(r.state.plan?.error, "Only 'yes' or 'demo' will be accepted to approve.");
+  assert.equal(r.state.plan?.error, "Only 'demo' will be accepted to approve.");
   r = drive(r.state, [...typed('demo'), i({ type: 'select' })]);
   assert.deepEqual(r.effects, [{ type: 'apply' }]);
 });
@@ -126,6 +126,11 @@ test('a session in progress is offered first; resume asks for its effect', () =>
   assert.equal(r.state.screen, 'resume');
   r = drive(r.state, [i({ type: 'select' })]);
   assert.deepEqual(r.effects, [{ type: 'resume', session: SESSION }]);
+  // No config loaded: what the done screen names comes with the run, from the session's saved config.
+  const target = { cluster: 'demo', endpoint: '10.200.0.5:6443', master: 'cp1' };
+  const done = drive(r.state, [{ type: 'run-started', phase: 'apply', session: SESSION, at: 0, target }, { type: 'run-ended', status: 'finished', phase: 'apply', at: 1 }, i({ type: 'quit' })]);
+  assert.deepEqual(done.state.target, target);
+  assert.equal(done.state.exit?.message, `Session ${SESSION} complete. The API is now at https://10.200.0.5:6443.`);
   const fresh = drive(initialState({ configPath: 'cluster.yaml' }), [{ type: 'sessions-found', sessions }, i({ type: 'down' }), i({ type: 'down' }), i({ type: 'select' })]);
   assert.deepEqual(fresh.effects, [{ type: 'load-config', path: 'cluster.yaml' }]);
 });

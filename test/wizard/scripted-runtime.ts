@@ -101,7 +101,8 @@ export class ScriptedRuntime implements WizardRuntime {
 
   private async replay(phase: 'apply' | 'rollback', run: { events: EngineEvent[]; outcome: RunOutcome } | undefined, hooks: RunHooks): Promise<RunOutcome> {
     if (!run) return { status: 'refused', error: `no ${phase} scripted` };
-    hooks.started(phase, SESSION);
+    // As the live runtime: the target comes from the session's own config, so a resumed run names its cluster.
+    hooks.started(phase, SESSION, undefined, { cluster: 'demo', endpoint: '10.200.0.5:6443', master: 'cp1' });
     for (const e of run.events) {
       // A graceful interrupt stops between actions, as the engine does.
       if (hooks.signal.aborted && e.type === 'action-start') {

@@ -1,0 +1,132 @@
+/**
+ * The CLI's reporters through the real command, without a terminal, on one lab:
+ *   1. `apply --yes --json`, interrupted with SIGINT once the backup step is done: stdout is JSON Lines
+ *      only (every line parses, each an engine event with its time), ending with `stopped`; exit 3;
+ *   2. `rollback` of that session (before the point of no easy return: an exact reverse) in plain lines;
+ *   3. `apply --yes` with the plain reporter: a full conversion, one line per action, exit 0.
+ * etcdctl on cp1 judges the result.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { clientArgv, labDown, labUp, nodeExec, type LabState } from '../lab/lab.js';
+import { parseJsonLines } from '../../src/reporters/json.js';
+
+const cli = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+let dir = '';
+let lab: LabState;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'hawrep-'));
+  lab = await labUp({ dir: join(dir, 'lab'), name: `rp${randomBytes(3).toString('hex')}`, promote: 2, workers: 1, proxyHost: true });
+});
+
+after(async () => {
+  if (lab) await labDown(lab.dir).catch(() => undefined);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Ran {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the CLI where the lab's client end is, with no terminal on any stdio. `onStdout` sees stdout as
+ * it arrives and may send the process a signal.
+ */
+function haWizard(args: string[], onStdout?: (soFar: string, kill: (s: NodeJS.Signals) => void) => void): Promise<Ran> {
+  const [cmd, ...rest] = clientArgv(lab, [process.execPath, cli, ...args]);
+  const env: NodeJS.ProcessEnv = { ...process.env, HA_WIZARD_STATE_DIR: join(dir, 'state') };
+  delete env['HA_WIZARD_TEST_KILL_AFTER_RECORD'];
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd!, rest, { stdio: ['ignore', 'pipe', 'pipe'], env });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
+    child.stdout.on('data', (b: Buffer) => {
+      stdout += b.toString();
+      onStdout?.(stdout, (s) => child.kill(s));
+    });
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+async function etcdMembers(): Promise<string[]> {
+  const pki = '/etc/kubernetes/pki/etcd';
+  const r = await nodeExec(lab, 'cp1', ['env', 'ETCDCTL_API=3', 'etcdctl', '--endpoints=https://127.0.0.1:2379', `--cacert=${pki}/ca.crt`, `--cert=${pki}/healthcheck-client.crt`, `--key=${pki}/healthcheck-client.key`, 'member', 'list'], { timeoutMs: 30_000 });
+  assert.equal(r.code, 0, `etcdctl member list: ${r.stderr}`);
+  return r.stdout.trim().split('\n');
+}
+
+const config = () => join(lab.dir, 'cluster.yaml');
+
+test('apply --yes --json: JSON Lines only on stdout, one engine event per line; SIGINT stops safely with exit 3', async () => {
+  let sent = false;
+  const r = await haWizard(['apply', '-c', config(), '--yes', '--json'], (soFar, kill) => {
+    if (!sent && /"type":"step-done"[^\n]*"step":"backup"/.test(soFar)) {
+      sent = true;
+      kill('SIGINT');
+    }
+  });
+  assert.equal(r.code, 3, `exit 3 (stopped on request)\n${r.stderr}`);
+  assert.ok(sent, 'the backup step finished before the interrupt');
+  const lines = r.stdout.split('\n').filter((l) => l !== '');
+  const events = parseJsonLines(r.stdout);
+  assert.equal(events.length, lines.length, 'every stdout line is one JSON object');
+  for (const e of events) {
+    assert.match(e.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.ok(['step-start', 'action-start', 'action-output', 'action-done', 'action-skipped', 'action-failed', 'step-done', 'notice', 'stopped', 'finished'].includes(e.type), e.type);
+  }
+  assert.deepEqual(events[0] && { type: events[0].type, step: 'step' in events[0] ? events[0].step : null }, { type: 'step-start', step: 'backup' });
+  const last = events.at(-1);
+  assert.equal(last?.type, 'stopped');
+  assert.ok(last?.type === 'stopped' && !last.hard && /^ha-wizard resume \S+$/.test(last.resumeCommand));
+  // The preview and progress prose stay off stdout in JSON mode; the session is named on stderr.
+  assert.match(r.stderr, /Session \S+ \(journal: /);
+  assert.match(r.stderr, /Interrupt received: finishing the current action/);
+  // Only what the stop allowed ran: backup, and at most part of the next step.
+  assert.ok(!events.some((e) => e.type === 'step-start' && e.index > 1), 'no step after the second started');
+});
+
+test('rollback of the stopped session: plain lines, each undone action on its host; exit 0', async () => {
+  const r = await haWizard(['rollback']);
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  const lines = r.stdout.trimEnd().split('\n');
+  assert.ok(lines.some((l) => /^Rolling back \d+\/\d+ proxy: /.test(l)), r.stdout);
+  assert.ok(lines.some((l) => /^ {2}(undo|skip) lb +proxy\//.test(l)), r.stdout);
+  assert.match(lines.at(-1) ?? '', /^Rollback complete: \d+ changed, \d+ already in place\.$/);
+  assert.equal((await etcdMembers()).length, 1, 'still a single etcd member');
+});
+
+test('apply --yes without a terminal: a full conversion in plain lines, exit 0', async () => {
+  const r = await haWizard(['apply', '-c', config(), '--yes']);
+  assert.equal(r.code, 0, `${r.stdout.slice(-3000)}\n${r.stderr}`);
+  const lines = r.stdout.trimEnd().split('\n');
+  const headers = lines.filter((l) => /^Step \d+\/17 \S/.test(l)); // the preview above says "Step N/17  id" (two spaces)
+  assert.equal(headers.length, 17, 'a header per step');
+  assert.match(headers[0]!, /^Step 1\/17 backup: .* \[read-only\]$/);
+  assert.match(headers.at(-1)!, /^Step 17\/17 verify: /);
+  const actions = lines.filter((l) => /^ {2}(ok {2}|skip|FAIL) /.test(l));
+  assert.ok(actions.length > 100, `one line per action (${actions.length})`);
+  assert.ok(!actions.some((l) => l.startsWith('  FAIL')));
+  assert.ok(actions.some((l) => /^ {2}ok {3}cp2 +etcd-cp2\/\S+: .*\(\d+(\.\d)? s\)$/.test(l)), 'host, action id, detail and duration');
+  assert.match(lines.at(-1)!, /^Apply complete: \d+ changed, \d+ already in place\.$/);
+  // The plan preview comes first on stdout (no terminal: no colour codes).
+  assert.doesNotMatch(r.stdout, /\u001b\[/);
+  const members = await etcdMembers();
+  assert.equal(members.length, 3, members.join('\n'));
+  for (const m of members) assert.match(m, /, started, .*, false$/);
+});

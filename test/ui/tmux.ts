@@ -1,0 +1,104 @@
+/**
+ * A real terminal for tests: a private tmux server (its own socket, so it never joins an operator's
+ * tmux server, which may live in another network namespace) running one program in one pane. Keys go
+ * in with `send-keys`, the screen comes out with `capture-pane`, exactly what a person would see.
+ */
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const exec = promisify(execFile);
+
+export interface TmuxOptions {
+  /** A directory for the server's socket and config (the test's temp dir). */
+  dir: string;
+  /** The program and its arguments, run without a shell. */
+  argv: readonly string[];
+  cols?: number;
+  rows?: number;
+}
+
+export class Tmux {
+  private constructor(
+    private readonly socket: string,
+    private readonly config: string,
+    readonly target: string,
+  ) {}
+
+  static async start(opts: TmuxOptions): Promise<Tmux> {
+    const socket = join(opts.dir, 'tmux.sock');
+    const config = join(opts.dir, 'tmux.conf');
+    // remain-on-exit: the pane (and the program's exit status) stays after the program ends.
+    writeFileSync(config, 'set -g remain-on-exit on\nset -g history-limit 5000\nset -g status off\n');
+    const t = new Tmux(socket, config, 'ui');
+    await t.tmux(['new-session', '-d', '-s', 'ui', '-x', String(opts.cols ?? 120), '-y', String(opts.rows ?? 40), '--', ...opts.argv]);
+    return t;
+  }
+
+  private async tmux(args: string[]): Promise<string> {
+    const { stdout } = await exec('tmux', ['-S', this.socket, '-f', this.config, ...args], { maxBuffer: 16 << 20 });
+    return stdout;
+  }
+
+  /** The visible screen, trailing blank lines dropped. With `history`, the scrolled-off lines above it too. */
+  async screen(history = false): Promise<string> {
+    const text = await this.tmux(['capture-pane', '-p', '-t', this.target, ...(history ? ['-S', '-'] : [])]);
+    return text.replace(/\s+$/, '');
+  }
+
+  /** Named keys (Enter, Escape, Down, C-c) or single characters. */
+  async keys(...keys: string[]): Promise<void> {
+    await this.tmux(['send-keys', '-t', this.target, ...keys]);
+  }
+
+  /** Literal text, as typed. */
+  async type(text: string): Promise<void> {
+    await this.tmux(['send-keys', '-t', this.target, '-l', text]);
+  }
+
+  /** Polls the screen until it matches; fails with the last screen when it does not within `timeoutMs`. */
+  async waitFor(what: RegExp, timeoutMs = 60_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    for (;;) {
+      last = await this.screen();
+      if (what.test(last)) return last;
+      const ended = await this.exitStatus();
+      if (ended !== null || Date.now() > deadline) {
+        const why = ended !== null ? `the program exited with ${ended}` : `${timeoutMs} ms passed`;
+        throw new Error(`${why} before the screen matched ${what}; the screen:\n${await this.screen(true)}`);
+      }
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  }
+
+  /** The program's exit status once it has ended (128 + N when signal N ended it, as shells say), else null. */
+  async exitStatus(): Promise<number | null> {
+    const out = (await this.tmux(['display-message', '-p', '-t', this.target, '#{pane_dead}/#{pane_dead_status}/#{pane_dead_signal}'])).trim();
+    const [dead, status, signal] = out.split('/');
+    // tmux marks the pane dead when the pty closes, which can come before it has reaped the process: no status yet.
+    if (dead !== '1' || (!status && !signal)) return null;
+    return status ? Number(status) : 128 + Number(signal);
+  }
+
+  async waitExit(timeoutMs = 30_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const code = await this.exitStatus();
+      if (code !== null) return code;
+      if (Date.now() > deadline) throw new Error(`the program did not exit within ${timeoutMs} ms; the screen:\n${await this.screen(true)}`);
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  }
+
+  /** Starts the program again in the same pane (the previous one must have ended), on a cleared screen. */
+  async respawn(argv: readonly string[]): Promise<void> {
+    await this.tmux(['clear-history', '-t', this.target]);
+    await this.tmux(['respawn-pane', '-t', this.target, '--', ...argv]);
+  }
+
+  async kill(): Promise<void> {
+    await this.tmux(['kill-server']).catch(() => undefined);
+  }
+}
