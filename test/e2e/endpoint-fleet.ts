@@ -16,8 +16,8 @@ import { runSteps, type StepsRun } from './endpoint-run.js';
 export const KUBELET_CONF = '/etc/kubernetes/kubelet.conf';
 
 export async function fleetLab(dir: string, name: string, workers: number): Promise<LabState> {
-  // One node to promote: the config needs one; nothing here promotes it.
-  return labUp({ dir, name, promote: 1, workers, proxyHost: true });
+  // Two nodes to promote: the config needs 3 control-plane nodes in total; nothing here promotes them.
+  return labUp({ dir, name, promote: 2, workers, proxyHost: true });
 }
 
 export function workersOf(s: LabState): LabState['nodes'] {

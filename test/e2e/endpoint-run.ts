@@ -4,7 +4,7 @@
  * session under a temp state dir, apply. Used where a whole conversion is not the point: the verify step
  * over a planted certificate, the worker fleet alone.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
@@ -35,7 +35,8 @@ export async function runSteps(
 ): Promise<StepsRun> {
   const { config } = loadConfig(configPath);
   const deps = createEngineDeps(config, {});
-  const env = { ...process.env, HA_WIZARD_STATE_DIR: opts.stateDir ?? mkdtempSync(join(tmpdir(), 'haw-e2e-state-')) };
+  const ownState = opts.stateDir === undefined ? mkdtempSync(join(tmpdir(), 'haw-e2e-state-')) : null;
+  const env = { ...process.env, HA_WIZARD_STATE_DIR: opts.stateDir ?? ownState! };
   try {
     const { facts } = await discover(config, deps.hosts, deps.kube);
     opts.onFacts?.(facts);
@@ -57,5 +58,6 @@ export async function runSteps(
     return { plan, outcome, stepMs, events };
   } finally {
     await deps.hosts.closeAll();
+    if (ownState) rmSync(ownState, { recursive: true, force: true });
   }
 }
