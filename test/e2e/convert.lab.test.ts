@@ -43,6 +43,7 @@ import {
   sanSet,
   snapshot,
   treeDiff,
+  treeHashes,
   type Snapshot,
 } from './judges.js';
 import { applyTiming, formatTiming, sessionDirs } from './timing.js';
@@ -70,6 +71,7 @@ interface Converted {
   version: ReferenceVersion;
   endpoint: string;
   before: Snapshot;
+  nginxBefore: Map<string, string>;
   after: Snapshot;
   apply: RunResult;
 }
@@ -86,13 +88,15 @@ async function convert(suffix: string, version: ReferenceVersion, opts: { promot
   const stateDir = join(dir, 'state');
   const nodes = s.nodes.map((n) => n.name);
   const before = await snapshot(s, nodes);
+  // The proxy host's nginx configuration (an overlay upper dir: only what was written there shows).
+  const nginxBefore = await treeHashes(s, 'lb', 'etc-nginx');
   const t0 = Date.now();
   const apply = await wizard({ s, stateDir }, ['apply', '-c', join(dir, 'cluster.yaml'), '--yes']);
   const wallMs = Date.now() - t0;
   const sessionDir = sessionDirs(stateDir)[0]!;
   if (apply.code === 0) process.stdout.write(`# ${formatTiming(`1 -> ${opts.promote + 1} ${opts.keyAlgorithm} ${version}`, applyTiming(sessionDir, t0, wallMs))}\n`);
   const cfg = parse(readFileSync(join(dir, 'cluster.yaml'), 'utf8')) as { endpoint: { host: string } };
-  return { s, stateDir, session: sessionDir.split('/').pop()!, version, endpoint: cfg.endpoint.host, before, after: await snapshot(s, nodes), apply };
+  return { s, stateDir, session: sessionDir.split('/').pop()!, version, endpoint: cfg.endpoint.host, before, nginxBefore, after: await snapshot(s, nodes), apply };
 }
 
 const minorOf = (v: string) => Number(v.split('.')[1]);
@@ -282,6 +286,9 @@ describe('1 -> 3, ECDSA, Kubernetes 1.31.0, dedicated nginx, one worker; then ro
     // Byte for byte what each node had before the conversion.
     for (const n of nodes) assert.deepEqual(treeDiff(c.before.get(n)!, (await snapshot(c.s, [n])).get(n)!, n), []);
     ok(await etcdClusterHealth(c.s), 'etcd healthy after full rollback');
+    assert.deepEqual(treeDiff(c.nginxBefore, await treeHashes(c.s, 'lb', 'etc-nginx'), 'lb /etc/nginx'), []);
+    for (const n of promoted(c.s)) assert.equal(existsSync(hostPath(n, '/var/lib/etcd/member')), false, `${n.name}: etcd data of the removed member left behind`);
+    assert.ok(existsSync(hostPath(node(c.s, 'cp1'), `/var/lib/etcd/ha-wizard-${c.session}.snapshot.db`)), 'the etcd snapshot is kept');
     // What the wizard leaves on purpose, as kubeadm leaves its upgrade backups in /etc/kubernetes/tmp: the originals it
     // restored from (0700, they hold keys) and each node's tarball of its own /etc/kubernetes from before the first change.
     for (const n of c.s.nodes.filter((x) => c.before.get(x.name)!.size > 0)) {

@@ -30,9 +30,12 @@ export const etcKubernetes = (s: LabState, name: string, file: string): string =
 /** Where the wizard keeps originals before it changes a file (kubeadm keeps its upgrade backups in the same tmp/). */
 export const WIZARD_BACKUP = /^tmp\/ha-wizard-backup-[^/]+(\/|$)/;
 
-/** path (relative to /etc/kubernetes) → sha256, by `sha256sum`; the wizard's own on-host backups left out. */
-export async function treeHashes(s: LabState, name: string): Promise<Map<string, string>> {
-  const root = join(node(s, name).hostDir, 'etc-kubernetes');
+/**
+ * path (relative to the node's /etc/kubernetes, or another of its host subdirectories) → sha256, by `sha256sum`;
+ * the wizard's own on-host backups left out.
+ */
+export async function treeHashes(s: LabState, name: string, subdir = 'etc-kubernetes'): Promise<Map<string, string>> {
+  const root = join(node(s, name).hostDir, subdir);
   const r = ok(await run('sh', ['-c', 'cd "$1" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum', 'sha', root]), `sha256sum ${name}`);
   const out = new Map<string, string>();
   for (const line of r.split('\n').filter(Boolean)) {
