@@ -10,6 +10,7 @@ import ssh2 from 'ssh2';
 import type { AnyAuthMethod, AuthenticationType, ClientChannel, SFTPWrapper } from 'ssh2';
 import { appendKnownHost, checkHostKey, keyTypeOfBlob, knownKeyTypes, readKnownHosts } from './known-hosts.js';
 import { Semaphore } from './semaphore.js';
+import { GuardedSftp } from './sftp.js';
 import type { SshTarget } from './ssh-config.js';
 import { RemoteError } from './types.js';
 
@@ -34,6 +35,11 @@ export interface ConnectOptions extends HostKeyPolicy {
   agentSocket?: string | null;
   /** exec + sftp channels open at once on this connection. */
   maxChannels?: number;
+  /**
+   * Backstop for one SFTP request or channel open that gets no answer (default 120 s). Losing the
+   * connection rejects at once; this only catches a peer that is silent while the TCP connection stays up.
+   */
+  operationTimeoutMs?: number;
   /** Supplies the connection to `target.jump` (the pool shares one per bastion). Default: a private one, closed with this. */
   jumpVia?: (jump: SshTarget) => Promise<SshConnection>;
 }
@@ -56,6 +62,7 @@ export interface RawExecResult {
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_OUTPUT = 64 * 1024 * 1024;
+const DEFAULT_OPERATION_TIMEOUT_MS = 120_000;
 /** ssh2's default host key algorithms, in its order; reordered so types on file come first. */
 const HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
 
@@ -156,15 +163,16 @@ function authError(label: string, target: SshTarget, plan: AuthPlan, tried: read
 
 export class SshConnection {
   private closed = false;
-  private sftpSession: Promise<SFTPWrapper> | null = null;
+  private sftpSession: Promise<GuardedSftp> | null = null;
   private readonly channels: Semaphore;
-  private readonly closeListeners: Array<() => void> = [];
+  private readonly closeListeners = new Set<() => void>();
 
   constructor(
     readonly label: string,
     private readonly client: InstanceType<typeof Client>,
     maxChannels: number,
     private readonly ownedJump: SshConnection | null,
+    private readonly operationTimeoutMs = DEFAULT_OPERATION_TIMEOUT_MS,
   ) {
     this.channels = new Semaphore(maxChannels);
     client.on('close', () => this.markClosed());
@@ -177,16 +185,57 @@ export class SshConnection {
     return !this.closed;
   }
 
-  onClose(fn: () => void): void {
-    if (this.closed) fn();
-    else this.closeListeners.push(fn);
+  /** Calls fn once the connection is lost (at once if it is); the returned function unregisters it. */
+  onClose(fn: () => void): () => void {
+    if (this.closed) {
+      fn();
+      return () => undefined;
+    }
+    this.closeListeners.add(fn);
+    return () => this.closeListeners.delete(fn);
   }
 
   private markClosed(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const fn of this.closeListeners.splice(0)) fn();
+    const listeners = [...this.closeListeners];
+    this.closeListeners.clear();
+    for (const fn of listeners) fn();
     void this.ownedJump?.close();
+  }
+
+  /** Gives the connection up at once (an operation got no answer): everything in flight rejects, the next operation reconnects. */
+  destroy(): void {
+    this.client.destroy();
+    this.markClosed();
+  }
+
+  /**
+   * A callback-style ssh2 request that settles: it rejects when the connection is lost before the callback
+   * runs, or after the operation timeout (which also gives the connection up).
+   */
+  private request<T>(what: string, start: (cb: (err: Error | null | undefined, value?: T) => void) => void): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.closed) return reject(this.lost(what));
+      let settled = false;
+      const finish = (settle: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        unlisten();
+        settle();
+      };
+      const unlisten = this.onClose(() => finish(() => reject(this.lost(what))));
+      const timer = setTimeout(() => {
+        finish(() => reject(new RemoteError(`${this.label}: ${what}: no answer after ${this.operationTimeoutMs / 1000} s; the connection is given up`, this.label, 'ETIMEDOUT')));
+        this.destroy();
+      }, this.operationTimeoutMs);
+      try {
+        start((err, value) => finish(() => (err ? reject(err) : resolve(value as T))));
+      } catch (err) {
+        finish(() => reject(err instanceof Error ? err : new Error(String(err))));
+      }
+    });
   }
 
   private lost(what: string): RemoteError {
@@ -198,8 +247,9 @@ export class SshConnection {
     for (let attempt = 0; ; attempt++) {
       if (this.closed) throw this.lost(`running ${command.slice(0, 80)}`);
       try {
-        return await new Promise<ClientChannel>((resolve, reject) => this.client.exec(command, (err, ch) => (err ? reject(err) : resolve(ch))));
+        return await this.request<ClientChannel>(`running ${command.slice(0, 80)}`, (cb) => this.client.exec(command, (err, ch) => cb(err, ch)));
       } catch (err) {
+        if (err instanceof RemoteError) throw err;
         if (attempt < 4 && /open failed|Channel open failure/i.test((err as Error).message)) {
           await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
           continue;
@@ -248,9 +298,24 @@ export class SshConnection {
         const timer = opts.timeoutMs ? setTimeout(() => kill(new RemoteError(`${this.label}: timed out after ${opts.timeoutMs} ms: ${describe}`, this.label, 'ETIMEDOUT')), opts.timeoutMs) : null;
         const onAbort = () => kill(new RemoteError(`${this.label}: aborted: ${describe}`, this.label, 'ABORT_ERR'));
         opts.signal?.addEventListener('abort', onAbort, { once: true });
+        // ssh2 closes the channels of a lost connection itself; this is the backstop should it not.
+        let gone = false;
+        const unlisten = this.onClose(() => {
+          const t = setTimeout(() => {
+            if (gone) return;
+            gone = true;
+            if (timer) clearTimeout(timer);
+            opts.signal?.removeEventListener('abort', onAbort);
+            reject(this.lost(describe));
+          }, 1000);
+          t.unref();
+        });
         // The exit status comes with 'close', not from an 'exit' listener: a fast command's exit-status can be parsed
         // in the same chunk as the exec reply, before any listener attached after the open callback could see it.
         ch.on('close', (code?: number | null, signal?: string) => {
+          unlisten();
+          if (gone) return;
+          gone = true;
           if (timer) clearTimeout(timer);
           opts.signal?.removeEventListener('abort', onAbort);
           if (failure) return reject(failure);
@@ -263,21 +328,38 @@ export class SshConnection {
     });
   }
 
-  /** The connection's one SFTP session; it holds one channel slot for as long as it lives. */
-  sftp(): Promise<SFTPWrapper> {
-    if (this.sftpSession) return this.sftpSession;
+  /** The connection's one SFTP session; it holds one channel slot for as long as it lives. Every request on it settles (see sftp.ts). */
+  sftp(): Promise<GuardedSftp> {
+    const cached = this.sftpSession;
+    if (cached) {
+      return cached.then(
+        (s) => {
+          if (s.isOpen) return s;
+          if (this.sftpSession === cached) this.sftpSession = null;
+          return this.sftp();
+        },
+        () => this.sftp(),
+      );
+    }
     const forget = () => {
       if (this.sftpSession === session) this.sftpSession = null;
     };
-    const session: Promise<SFTPWrapper> = (async () => {
+    const session: Promise<GuardedSftp> = (async () => {
       const release = await this.channels.acquire();
       try {
-        if (this.closed) throw this.lost('opening SFTP');
-        const sftp = await new Promise<SFTPWrapper>((resolve, reject) => this.client.sftp((err, s) => (err ? reject(err) : resolve(s))));
-        sftp.once('close', () => {
+        const raw = await this.request<SFTPWrapper>('opening SFTP', (cb) => this.client.sftp((err, s) => cb(err, s)));
+        const sftp = new GuardedSftp(this.label, raw, this.operationTimeoutMs, () => this.destroy());
+        let released = false;
+        const done = () => {
+          if (released) return;
+          released = true;
+          sftp.lose('the SSH connection closed');
           release();
           forget();
-        });
+        };
+        raw.once('close', done);
+        const unlisten = this.onClose(done);
+        raw.once('close', unlisten);
         return sftp;
       } catch (err) {
         release();
@@ -438,7 +520,7 @@ async function handshake(opts: ConnectOptions, label: string, sock: Socket | Dup
       if (settled) return;
       settled = true;
       disarm();
-      resolve(new SshConnection(label, client, opts.maxChannels ?? 8, ownedJump));
+      resolve(new SshConnection(label, client, opts.maxChannels ?? 8, ownedJump, opts.operationTimeoutMs));
     });
     client.on('error', (err: Error & { level?: string }) => {
       if (hostKeyFailure) return fail(hostKeyFailure);

@@ -25,6 +25,8 @@ export interface HostPoolOptions extends HostKeyPolicy {
   askPassword?: (context: { host: string; user: string }) => Promise<string>;
   onExec?: (record: ExecAuditRecord) => void;
   connectTimeoutMs?: number;
+  /** Backstop for one SFTP request or channel open that gets no answer (see ConnectOptions). */
+  operationTimeoutMs?: number;
   agentSocket?: string | null;
 }
 
@@ -64,6 +66,7 @@ export class HostPool implements Hosts {
     const host = new SshRemoteHost(node.name, target, {
       ...this.hostKeyPolicy(),
       ...(this.opts.connectTimeoutMs ? { connectTimeoutMs: this.opts.connectTimeoutMs } : {}),
+      ...(this.opts.operationTimeoutMs ? { operationTimeoutMs: this.opts.operationTimeoutMs } : {}),
       ...(this.opts.agentSocket !== undefined ? { agentSocket: this.opts.agentSocket } : {}),
       ...(this.opts.onExec ? { onExec: this.opts.onExec } : {}),
       ...(this.opts.askPassword ? { sudoPassword: () => this.sudoPassword(node.name, target.user) } : {}),

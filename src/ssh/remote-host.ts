@@ -6,10 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Duplex } from 'node:stream';
-import type { SFTPWrapper } from 'ssh2';
 import { connectSsh, describeTarget, type ConnectOptions, type RawExecResult, type SshConnection } from './connection.js';
 import { shJoin } from './quote.js';
 import { redact } from './redact.js';
+import type { GuardedSftp } from './sftp.js';
 import { RemoteError, type ExecOptions, type ExecResult, type FileStat, type RemoteHost, type WriteOptions } from './types.js';
 
 /** What the audit log records for every command (argv with secrets replaced by `***`). */
@@ -38,10 +38,6 @@ const MISSING = 44;
 const IF_EXISTS = '[ -e "$1" ] || [ -L "$1" ] || exit 44; ';
 
 const OWNER = /^([A-Za-z0-9_][A-Za-z0-9._-]*):([A-Za-z0-9_][A-Za-z0-9._-]*)$/;
-
-function sftpCall<T>(fn: (cb: (err: Error | null | undefined, v: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v))));
-}
 
 /** ssh2 SFTP errors carry the protocol status in `code` (2 = no such file, 3 = permission denied). */
 function sftpErrno(err: unknown): string | undefined {
@@ -196,7 +192,7 @@ export class SshRemoteHost implements RemoteHost {
     throw new RemoteError(`${this.name}: ${op} ${path}: ${why}`, this.name, errnoFromStderr(stderr) ?? 'EREMOTE', stderr);
   }
 
-  private async asRoot(): Promise<SFTPWrapper | null> {
+  private async asRoot(): Promise<GuardedSftp | null> {
     return (await this.ensurePrivilege()).kind === 'root' ? (await this.connection()).sftp() : null;
   }
 
@@ -212,7 +208,7 @@ export class SshRemoteHost implements RemoteHost {
     const sftp = await this.asRoot();
     if (!sftp) return this.script('reading', path, `${IF_EXISTS}exec cat -- "$1"`, [path], { maxOutputBytes: 1024 * 1024 * 1024 });
     try {
-      return await sftpCall<Buffer>((cb) => sftp.readFile(path, cb));
+      return await sftp.call<Buffer>(`reading ${path}`, (cb) => sftp.raw.readFile(path, cb));
     } catch (err) {
       throw this.sftpError('reading', path, err);
     }
@@ -223,7 +219,7 @@ export class SshRemoteHost implements RemoteHost {
     const sftp = await this.asRoot();
     if (sftp) {
       try {
-        const s = await sftpCall<import('ssh2').Stats>((cb) => sftp.stat(path, cb));
+        const s = await sftp.call<import('ssh2').Stats>(`stat ${path}`, (cb) => sftp.raw.stat(path, cb));
         return { exists: true, mode: s.mode & 0o7777, uid: s.uid, gid: s.gid, size: s.size };
       } catch (err) {
         if (sftpErrno(err) === 'ENOENT') return { exists: false };
@@ -274,7 +270,7 @@ export class SshRemoteHost implements RemoteHost {
     const staged = `${privateDir}/data`;
     try {
       const userSftp = await (await this.connection()).sftp();
-      await writeAll(userSftp, staged, bytes, 0o600);
+      await writeAll(userSftp, staged, bytes, 0o600, `writing ${path} (staging ${staged})`);
     } catch (err) {
       await this.run(['rm', '-rf', '--', privateDir], { privileged: false }).catch(() => undefined);
       throw this.sftpError(`writing ${path}: staging`, staged, err);
@@ -288,17 +284,19 @@ export class SshRemoteHost implements RemoteHost {
     );
   }
 
-  private async writeAsRoot(sftp: SFTPWrapper, path: string, dir: string, tmp: string, bytes: Buffer, mode: number, user: string, group: string): Promise<void> {
-    const dirStat = await sftpCall((cb) => sftp.stat(dir, cb)).catch((err: unknown) => (sftpErrno(err) === 'ENOENT' ? null : Promise.reject(this.sftpError('writing', path, err))));
+  private async writeAsRoot(sftp: GuardedSftp, path: string, dir: string, tmp: string, bytes: Buffer, mode: number, user: string, group: string): Promise<void> {
+    const what = `writing ${path}`;
+    const dirStat = await sftp.call(`${what}: stat ${dir}`, (cb) => sftp.raw.stat(dir, cb)).catch((err: unknown) => (sftpErrno(err) === 'ENOENT' ? null : Promise.reject(this.sftpError('writing', path, err))));
     if (dirStat === null) await this.script('writing', path, 'mkdir -p -- "$1"', [dir]);
     try {
-      await writeAll(sftp, tmp, bytes, mode);
+      await writeAll(sftp, tmp, bytes, mode, `${what} (temp ${posix.basename(tmp)})`);
       if (!((user === 'root' || user === '0') && (group === 'root' || group === '0'))) {
         await this.script('writing', path, 'exec chown -- "$2" "$1"', [tmp, `${user}:${group}`]);
       }
-      await sftpCall<void>((cb) => sftp.ext_openssh_rename(tmp, path, (err) => cb(err, undefined)));
+      await sftp.call<void>(`${what}: renaming the temp file into place`, (cb) => sftp.raw.ext_openssh_rename(tmp, path, (err) => cb(err)));
     } catch (err) {
-      await sftpCall<void>((cb) => sftp.unlink(tmp, (e) => cb(e, undefined))).catch(() => undefined);
+      // On a lost connection this rejects at once; the temp file (mode as planned, never the target) is then left behind.
+      await sftp.call<void>(`${what}: removing the temp file`, (cb) => sftp.raw.unlink(tmp, (e) => cb(e))).catch(() => undefined);
       throw this.sftpError('writing', path, err);
     }
   }
@@ -321,17 +319,17 @@ function checkPath(path: string): void {
 
 const CHUNK = 256 * 1024;
 
-/** Creates `path` exclusively with `mode`, writes all bytes, fsyncs and sets the exact mode (umask-proof). */
-async function writeAll(sftp: SFTPWrapper, path: string, bytes: Buffer, mode: number): Promise<void> {
-  const handle = await sftpCall<Buffer>((cb) => sftp.open(path, 'wx', { mode }, cb));
+/** Creates `path` exclusively with `mode`, writes all bytes, fsyncs and sets the exact mode (umask-proof). `what` names the operation in errors. */
+async function writeAll(sftp: GuardedSftp, path: string, bytes: Buffer, mode: number, what: string): Promise<void> {
+  const handle = await sftp.call<Buffer>(`${what}: creating the temp file`, (cb) => sftp.raw.open(path, 'wx', { mode }, cb));
   try {
     for (let off = 0; off < bytes.length; off += CHUNK) {
       const len = Math.min(CHUNK, bytes.length - off);
-      await sftpCall<void>((cb) => sftp.write(handle, bytes, off, len, off, (err) => cb(err, undefined)));
+      await sftp.call<void>(`${what}: writing bytes ${off}-${off + len}`, (cb) => sftp.raw.write(handle, bytes, off, len, off, (err) => cb(err)));
     }
-    await sftpCall<void>((cb) => sftp.fchmod(handle, mode, (err) => cb(err, undefined)));
-    await sftpCall<void>((cb) => sftp.ext_openssh_fsync(handle, (err) => cb(err, undefined)));
+    await sftp.call<void>(`${what}: chmod`, (cb) => sftp.raw.fchmod(handle, mode, (err) => cb(err)));
+    await sftp.call<void>(`${what}: fsync`, (cb) => sftp.raw.ext_openssh_fsync(handle, (err) => cb(err)));
   } finally {
-    await sftpCall<void>((cb) => sftp.close(handle, (err) => cb(err, undefined))).catch(() => undefined);
+    await sftp.call<void>(`${what}: closing the temp file`, (cb) => sftp.raw.close(handle, (err) => cb(err))).catch(() => undefined);
   }
 }

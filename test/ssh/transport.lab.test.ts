@@ -1,11 +1,12 @@
 /** The SSH transport against real OpenSSH sshd in a lab whose login user is root. */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { labDown, labUp, type LabState } from '../lab/lab.js';
+import { hostPath, labDown, labUp, nodeExec, type LabState } from '../lab/lab.js';
 import { fingerprintSha256 } from '../../src/ssh/known-hosts.js';
 import { HostPool, mapLimit } from '../../src/ssh/pool.js';
 import type { ExecAuditRecord } from '../../src/ssh/remote-host.js';
@@ -235,5 +236,103 @@ test('the pool fans out with bounded parallelism and reports each host separatel
     assert.equal(results[3]?.ok, false);
   } finally {
     await pool.closeAll();
+  }
+});
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** Resolves once the write's temp file next to `inNode` holds at least `bytes` bytes: the write is under way. */
+async function tempFileGrows(name: string, inNode: string, bytes: number, write: Promise<unknown>): Promise<void> {
+  const dirOnHost = hostPath(node(name), inNode.slice(0, inNode.lastIndexOf('/')));
+  const prefix = `.${inNode.slice(inNode.lastIndexOf('/') + 1)}.ha-wizard-tmp-`;
+  let settled = false;
+  void write.then(() => (settled = true), () => (settled = true));
+  for (;;) {
+    assert.ok(!settled, 'the write ended before the fault could be injected mid-write');
+    const tmp = existsSync(dirOnHost) ? readdirSync(dirOnHost).find((f) => f.startsWith(prefix)) : undefined;
+    if (tmp && statSync(join(dirOnHost, tmp), { throwIfNoEntry: false })?.size! >= bytes) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Settles with the operation's outcome, or fails the test if it has not settled after `ms` (a hang). */
+async function settles<T>(what: string, p: Promise<T>, ms = 90_000): Promise<{ ok: true; value: T } | { ok: false; error: RemoteError }> {
+  let timer: NodeJS.Timeout | undefined;
+  const hang = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} never settled (hung for ${ms / 1000} s)`)), ms)));
+  try {
+    return await Promise.race([p.then((value) => ({ ok: true as const, value }), (error: RemoteError) => ({ ok: false as const, error })), hang]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+test('sshd killed mid-write: the write rejects naming host, operation and path; the file is old or new; the next get() reconnects', async () => {
+  const pool = labPool(lab);
+  const path = '/etc/kubernetes/manifests/fault.yaml';
+  const onHost = hostPath(node('cp2'), path);
+  const old = Buffer.alloc(1024 * 1024 + 3, 'o');
+  const next = Buffer.alloc(48 * 1024 * 1024 + 7, 'n');
+  let killing = true;
+  let loop: Promise<void> = Promise.resolve();
+  try {
+    const cp2 = await pool.get('cp2');
+    await cp2.writeFileAtomic(path, old, { mode: 0o600 });
+    const write = cp2.writeFileAtomic(path, next, { mode: 0o600 });
+    await tempFileGrows('cp2', path, 1024 * 1024, write);
+    // What the previous fault test did to a whole conversion: every sshd session process killed, again and again.
+    loop = (async () => {
+      while (killing) {
+        await nodeExec(lab, 'cp2', ['sh', '-c', 'for p in $(pgrep -P 1 -x sshd); do kill -9 "$p"; done']).catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 150));
+      }
+    })();
+    const r = await settles('the write on a killed connection', write);
+    assert.equal(r.ok, false, 'the write cannot have succeeded: its connection was killed mid-write');
+    if (!r.ok) {
+      assert.ok(r.error instanceof RemoteError, String(r.error));
+      assert.match(r.error.message, /cp2\b.*writing \/etc\/kubernetes\/manifests\/fault\.yaml/, r.error.message);
+      assert.match(r.error.message, /connection|SFTP/, r.error.message);
+    }
+    // Every later operation on the dead connection settles too, while the fault lasts.
+    for (const op of [cp2.readFile(path), cp2.exec(['true']), cp2.writeFileAtomic(path, 'x', { mode: 0o600 })]) await settles('an operation under the fault', op as Promise<unknown>);
+    killing = false;
+    await loop;
+    assert.ok([sha256(old), sha256(next)].includes(sha256(readFileSync(onHost))), 'the target is either the old or the new content');
+    assert.equal(statSync(onHost).mode & 0o777, 0o600);
+    for (const f of readdirSync(hostPath(node('cp2'), '/etc/kubernetes/manifests'))) {
+      if (f.includes('.ha-wizard-tmp-')) assert.equal(statSync(join(hostPath(node('cp2'), '/etc/kubernetes/manifests'), f)).mode & 0o077, 0, `${f}: a left temp file is private`);
+    }
+    // The same host object from the pool reconnects on its next operation.
+    const again = await pool.get('cp2');
+    await again.writeFileAtomic(path, next, { mode: 0o600 });
+    assert.equal(await again.sha256(path), sha256(next));
+  } finally {
+    killing = false;
+    await loop;
+    await pool.closeAll();
+    await nodeExec(lab, 'cp2', ['sh', '-c', 'rm -f /etc/kubernetes/manifests/fault.yaml /etc/kubernetes/manifests/.fault.yaml.ha-wizard-tmp-*']);
+  }
+});
+
+test('a silent peer (sshd session stopped) mid-write: the per-operation timeout rejects and the next operation reconnects', async () => {
+  const pool = labPool(lab, { operationTimeoutMs: 2000 });
+  const path = '/etc/kubernetes/manifests/silent.yaml';
+  const data = Buffer.alloc(48 * 1024 * 1024 + 7, 's');
+  let stopped: string[] = [];
+  try {
+    const cp3 = await pool.get('cp3');
+    const write = cp3.writeFileAtomic(path, data, { mode: 0o600 });
+    await tempFileGrows('cp3', path, 1024 * 1024, write);
+    stopped = (await nodeExec(lab, 'cp3', ['sh', '-c', 'for p in $(pgrep -P 1 -x sshd); do kill -STOP "$p" && echo "$p"; done'])).stdout.split('\n').filter(Boolean);
+    assert.ok(stopped.length > 0, 'an sshd session process to stop');
+    const r = await settles('the write to a silent peer', write);
+    assert.equal(r.ok, false);
+    if (!r.ok) assert.match(r.error.message, /cp3\b.*writing \/etc\/kubernetes\/manifests\/silent\.yaml.*(no answer|timed out|given up)/, r.error.message);
+    const again = await pool.get('cp3');
+    assert.equal((await again.exec(['true'])).code, 0, 'a new connection once the old one was given up');
+  } finally {
+    if (stopped.length) await nodeExec(lab, 'cp3', ['sh', '-c', `kill -9 ${stopped.join(' ')}; kill -CONT ${stopped.join(' ')}; true`]);
+    await pool.closeAll();
+    await nodeExec(lab, 'cp3', ['sh', '-c', 'rm -f /etc/kubernetes/manifests/silent.yaml /etc/kubernetes/manifests/.silent.yaml.ha-wizard-tmp-*']);
   }
 });
