@@ -116,8 +116,10 @@ describe('cluster faults', () => {
       assert.match(r.stdout + r.stderr, /learner cp2/);
       assert.ok(samples > 5);
       assert.equal(unhealthy, 0, `the master's etcd was unhealthy in ${unhealthy} of ${samples} checks`);
-      const learners = (await etcdMembers(s)).filter((m) => m.isLearner).map((m) => m.name);
-      assert.deepEqual(learners, ['cp2'], 'the learner is still there before rollback');
+      // A learner that never started has no name yet: etcd knows it by its peer URL only.
+      const cp2Peer = `https://${s.nodes.find((n) => n.name === 'cp2')!.address}:2380`;
+      const learners = (await etcdMembers(s)).filter((m) => m.isLearner).map((m) => `${m.name || '(unstarted)'} ${m.peerURLs.join(',')}`);
+      assert.deepEqual(learners, [`(unstarted) ${cp2Peer}`], 'the learner is still there, never started, before rollback');
       const rb = await cli(state, ['rollback', onlySession(state).id, '--to', 'shared-pki-cp2'], { env, timeoutMs: 300_000 });
       assert.equal(rb.code, 0, show(rb));
       assert.deepEqual((await etcdMembers(s)).map((m) => m.name), ['cp1'], 'learner removed');
