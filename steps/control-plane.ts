@@ -82,7 +82,8 @@ export function buildControlPlaneStep(facts: ClusterFacts, index: number): Step 
     type: 'wait',
     probe: { type: 'https', host: master.host, address: node.address, port, path: '/readyz', caPath: KUBEADM_CAS.ca.certPath, serverName },
     timeoutMs: APISERVER_READY_TIMEOUT_MS,
-    intervalMs: 2_000,
+    // A probe is one HTTPS request from the master: polling every second costs nothing and saves a second per node.
+    intervalMs: 1_000,
     description: `wait until ${local}/readyz answers 200 with a certificate valid for ${serverName}`,
     risk: 'read-only',
   });
