@@ -43,8 +43,14 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
     return ExitCode.BadInput;
   }
   const color = !values['no-color'] && !('NO_COLOR' in env && env.NO_COLOR !== '');
-  return runInteractive({ configPath: values.config ?? null, color });
+  const code = await runInteractive({ configPath: values.config ?? null, color });
+  // The operator has quit and every session is journaled: a connection that lingers must not keep the
+  // terminal (seen once after a resumed run). Unref'd, so a clean exit never waits for it.
+  setTimeout(() => process.exit(code), 1000).unref();
+  return code;
 }
+
+const CLOSE_GRACE_MS = 5000;
 
 /** Renders the wizard on this terminal until the operator leaves; returns the exit code. */
 export async function runInteractive(opts: { configPath: string | null; color: boolean }): Promise<number> {
@@ -72,6 +78,6 @@ export async function runInteractive(opts: { configPath: string | null; color: b
     return code;
   } finally {
     for (const s of signals) process.off(s, onSignal);
-    await runtime.close().catch(() => undefined);
+    await Promise.race([runtime.close().catch(() => undefined), new Promise((r) => setTimeout(r, CLOSE_GRACE_MS).unref())]);
   }
 }
