@@ -99,8 +99,9 @@ function Root({ controller, size, still = false }: Omit<AppProps, 'color'>) {
   const { stdout } = useStdout();
   const { isRawModeSupported } = useStdin();
   const tone = useTone();
-  const columns = size?.columns ?? stdout.columns ?? 80;
-  const rows = size?.rows ?? stdout.rows ?? 24;
+  // A pty that was never given a size (some serial consoles, `script` without a window) reports 0: 80x24 then.
+  const columns = size?.columns ?? (stdout.columns || 80);
+  const rows = size?.rows ?? (stdout.rows || 24);
   useInput(
     (input, key) => {
       for (const intent of resolveKey({ ...key, input }, state.screen, textInputActive(state))) controller.intent(intent);
