@@ -72,7 +72,13 @@ export class HostPool implements Hosts {
       ...(this.opts.askPassword ? { sudoPassword: () => this.sudoPassword(node.name, target.user) } : {}),
       jumpVia: (jump) => this.bastion(jump),
     });
-    await host.connect();
+    try {
+      await host.connect();
+    } catch (err) {
+      // The SSH connection may be up while the privilege check failed: close it, or it keeps the process alive.
+      await host.close().catch(() => undefined);
+      throw err;
+    }
     return host;
   }
 

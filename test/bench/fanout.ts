@@ -1,6 +1,8 @@
 /**
  * Benchmark (not a test): `true` on 50 lab nodes, connect + exec, through the HostPool versus
- * `parallel-ssh -p 50` with the lab's ssh_config. Prints both medians and the ratio.
+ * `parallel-ssh -p 50` and `ansible all -m shell -a true -f 50` with the lab's ssh_config, interleaved in the
+ * same run. Prints the medians and the ratios ha-wizard / baseline (targets ≤ 0.7 and ≤ 0.1).
+ * Ansible is optional and bench-only (`apt-get install ansible-core`); without it that line says so.
  * Run as root: `node dist/test/bench/fanout.js [rounds]`. It runs itself inside a private network namespace.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -45,6 +47,31 @@ function viaParallelSsh(dir: string, hostsFile: string): Promise<number> {
   });
 }
 
+function hasAnsible(): boolean {
+  return spawnSync('sh', ['-c', 'command -v ansible']).status === 0;
+}
+
+function viaAnsible(dir: string, inventory: string, work: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn('ansible', ['all', '-i', inventory, '-m', 'shell', '-a', 'true', '-f', String(NODES)], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: {
+        ...process.env,
+        ANSIBLE_SSH_ARGS: `-F ${join(dir, 'ssh_config')} -o ControlMaster=no`,
+        ANSIBLE_HOST_KEY_CHECKING: 'False',
+        ANSIBLE_LOCAL_TEMP: join(work, 'ansible-local'),
+        ANSIBLE_REMOTE_TEMP: '/tmp/.ansible-bench',
+        ANSIBLE_PYTHON_INTERPRETER: 'auto_silent',
+        ANSIBLE_GATHERING: 'explicit',
+      },
+    });
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('close', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`ansible exited ${code}: ${err.slice(-2000)}`))));
+  });
+}
+
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'haw-bench-fanout-'));
   const dir = join(work, 'lab');
@@ -53,25 +80,36 @@ async function main(): Promise<void> {
     const names = lab.nodes.filter((n) => n.role !== 'bastion').map((n) => n.name);
     const hostsFile = join(work, 'hosts');
     writeFileSync(hostsFile, `${names.join('\n')}\n`);
-    // Warm-up: page cache, sshd's first fork on every node.
+    const inventory = join(work, 'inventory');
+    writeFileSync(inventory, `${names.join('\n')}\n`);
+    const ansible = hasAnsible();
+    // Warm-up: page cache, sshd's first fork on every node, Ansible's Python imports.
     await viaParallelSsh(dir, hostsFile);
+    if (ansible) await viaAnsible(dir, inventory, work);
     const pool: number[] = [];
     const pssh: number[] = [];
+    const ans: number[] = [];
     for (let i = 0; i < rounds; i++) {
       pool.push(await viaPool(dir, names));
       pssh.push(await viaParallelSsh(dir, hostsFile));
+      if (ansible) ans.push(await viaAnsible(dir, inventory, work));
     }
     const mp = median(pool);
     const ms = median(pssh);
+    const ma = ansible ? median(ans) : NaN;
     process.stdout.write(
       `fan-out of \`true\` to ${names.length} nodes, connect + exec, ${rounds} rounds\n` +
         `  ha-wizard HostPool (ssh2, limit ${NODES}): median ${mp.toFixed(0)} ms  [${pool.map((x) => x.toFixed(0)).join(', ')}]\n` +
         `  parallel-ssh -p ${NODES}:                   median ${ms.toFixed(0)} ms  [${pssh.map((x) => x.toFixed(0)).join(', ')}]\n` +
-        `  ratio parallel-ssh / HostPool: ${(ms / mp).toFixed(2)}\n`,
+        (ansible ? `  ansible -m shell -f ${NODES}:               median ${ma.toFixed(0)} ms  [${ans.map((x) => x.toFixed(0)).join(', ')}]\n` : '  ansible: not installed (bench-only: apt-get install ansible-core)\n') +
+        `  ratio ha-wizard / parallel-ssh: ${(mp / ms).toFixed(2)} (target ≤ 0.7)\n` +
+        (ansible ? `  ratio ha-wizard / ansible: ${(mp / ma).toFixed(3)} (target ≤ 0.1)\n` : ''),
     );
   } finally {
     await labDown(dir).catch(() => undefined);
     rmSync(work, { recursive: true, force: true });
+    // The nodes share this machine's /tmp: Ansible's remote temp directory lands here.
+    rmSync('/tmp/.ansible-bench', { recursive: true, force: true });
   }
 }
 
