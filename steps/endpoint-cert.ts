@@ -100,7 +100,19 @@ export function stopStaticPod(step: string, host: string, component: string, por
       undo: [
         'sh',
         '-c',
-        '[ -f "$2" ] || exit 0\ni=0\nwhile [ $i -lt 120 ] && ss -Htln "sport = :$3" | grep -q .; do sleep 1; i=$((i+1)); done\nmv "$2" "$1"',
+        // Rollback must leave the API serving before the next undo runs (and when rollback ends): after the
+        // manifest is back, wait for /readyz through the name every kubeadm apiserver certificate carries.
+        [
+          '[ -f "$2" ] || exit 0',
+          'i=0',
+          'while [ $i -lt 120 ] && ss -Htln "sport = :$3" | grep -q .; do sleep 1; i=$((i+1)); done',
+          'mv "$2" "$1"',
+          // (inside a function $3 would be the function's own argument: keep the port in a variable)
+          'port=$3',
+          'ready() { if command -v curl >/dev/null; then curl -fsS --max-time 2 --cacert /etc/kubernetes/pki/ca.crt --resolve "kubernetes:$port:127.0.0.1" "https://kubernetes:$port/readyz" >/dev/null 2>&1; else ss -Htln "sport = :$port" | grep -q .; fi; }',
+          'i=0',
+          'until ready; do [ $i -lt 180 ] || { echo "the static pod did not become ready within 180 s after $1 was restored" >&2; exit 1; }; sleep 1; i=$((i+1)); done',
+        ].join('\n'),
         'ha-wizard-undo',
         manifest,
         parked,
