@@ -20,7 +20,7 @@ export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(
     if (parsed.positionals.length > positionals) throw new Error(`unexpected argument "${parsed.positionals[positionals]}"`);
     return parsed;
   } catch (err) {
-    throw new BadInputError(`ha-wizard ${command}: ${(err as Error).message}`, usage);
+    throw new BadInputError(`${command}: ${(err as Error).message}`, usage);
   }
 }
 

@@ -1,25 +1,21 @@
 /** `ha-wizard resume [SESSION] [--force-unlock ID] [--assume-done ID]... [--redo ID]...` */
-import { parseArgs } from 'node:util';
 import { ExitCode } from '../exit-codes.js';
 import { resume } from '../engine/resume.js';
 import { resolutionsFrom, runSession } from '../engine/cli-run.js';
+import { parseCommand } from './options.js';
 
 const USAGE = 'Usage: ha-wizard resume [SESSION] [--force-unlock ID] [--assume-done ACTION]... [--redo ACTION]...';
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { 'force-unlock': { type: 'string' }, 'assume-done': { type: 'string', multiple: true }, redo: { type: 'string', multiple: true } },
-    });
-    if (parsed.positionals.length > 1) throw new Error('at most one session id');
-  } catch (err) {
-    process.stderr.write(`ha-wizard resume: ${(err as Error).message}\n${USAGE}\n`);
-    return ExitCode.BadInput;
+  const { values, positionals } = parseCommand('resume', USAGE, argv, { 'force-unlock': { type: 'string' }, 'assume-done': { type: 'string', multiple: true }, redo: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } }, 1);
+  if (values.help) {
+    process.stdout.write(`${USAGE}
+
+Continues an interrupted session (the latest when SESSION is omitted). An action that was started but not recorded done is
+checked first; when that cannot tell, --assume-done or --redo answers for it.
+`);
+    return ExitCode.Ok;
   }
-  const { values, positionals } = parsed;
   return runSession('resume', positionals[0], {}, (session, deps, opts) =>
     resume(session, deps, { ...opts, forceUnlock: values['force-unlock'], resolutions: resolutionsFrom(values['assume-done'], values.redo) }),
   );

@@ -1,31 +1,34 @@
 /** `ha-wizard rollback [SESSION] [--to STEP] [--past-point-of-no-return] [--force-unlock ID]` */
-import { parseArgs } from 'node:util';
 import { ExitCode } from '../exit-codes.js';
 import { rollback } from '../engine/rollback.js';
 import { resolutionsFrom, runSession } from '../engine/cli-run.js';
+import { parseCommand } from './options.js';
 
 const USAGE = 'Usage: ha-wizard rollback [SESSION] [--to STEP] [--past-point-of-no-return] [--force-unlock ID] [--assume-done ACTION]... [--redo ACTION]...';
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        to: { type: 'string' },
-        'past-point-of-no-return': { type: 'boolean' },
-        'force-unlock': { type: 'string' },
-        'assume-done': { type: 'string', multiple: true },
-        redo: { type: 'string', multiple: true },
-      },
-    });
-    if (parsed.positionals.length > 1) throw new Error('at most one session id');
-  } catch (err) {
-    process.stderr.write(`ha-wizard rollback: ${(err as Error).message}\n${USAGE}\n`);
-    return ExitCode.BadInput;
+  const { values, positionals } = parseCommand(
+    'rollback',
+    USAGE,
+    argv,
+    {
+      to: { type: 'string' },
+      'past-point-of-no-return': { type: 'boolean' },
+      'force-unlock': { type: 'string' },
+      'assume-done': { type: 'string', multiple: true },
+      redo: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+    1,
+  );
+  if (values.help) {
+    process.stdout.write(`${USAGE}
+
+Undoes a session's done actions in reverse (the latest session when SESSION is omitted): restores backed-up files byte for byte,
+runs undo commands, restores patched objects. --to STEP keeps STEP and everything before it.
+`);
+    return ExitCode.Ok;
   }
-  const { values, positionals } = parsed;
   return runSession('rollback', positionals[0], {}, (session, deps, opts) =>
     rollback(session, deps, {
       ...opts,

@@ -1,17 +1,16 @@
 /** `ha-wizard sessions [--json]`: the sessions on this workstation, newest last, with their state. */
-import { parseArgs } from 'node:util';
 import { BadInputError, ExitCode } from '../exit-codes.js';
 import { currentLock } from '../engine/lock.js';
 import { listSessionIds, openSession, sessionJournal, sessionsDir } from '../engine/session.js';
 import { sessionStatus } from '../engine/state.js';
+import { parseCommand } from './options.js';
 
 export async function run(argv: string[]): Promise<number> {
-  let values: { json?: boolean };
-  try {
-    ({ values } = parseArgs({ args: argv, options: { json: { type: 'boolean' } }, allowPositionals: false }));
-  } catch (err) {
-    process.stderr.write(`ha-wizard sessions: ${(err as Error).message}\nUsage: ha-wizard sessions [--json]\n`);
-    return ExitCode.BadInput;
+  const USAGE = 'Usage: ha-wizard sessions [--json]';
+  const { values } = parseCommand('sessions', USAGE, argv, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n\nLists the sessions on this workstation (${sessionsDir()}), newest last, with their state.\n`);
+    return ExitCode.Ok;
   }
   const rows = listSessionIds().map((id) => {
     try {

@@ -1,14 +1,19 @@
 /** `ha-wizard status [SESSION] [--json]`: progress per step, the action in flight, failures. */
-import { parseArgs } from 'node:util';
 import { BadInputError, ExitCode } from '../exit-codes.js';
 import { currentLock } from '../engine/lock.js';
 import { latestSession, openSession, sessionJournal } from '../engine/session.js';
 import { sessionStatus } from '../engine/state.js';
+import { parseCommand } from './options.js';
+
+const USAGE = 'Usage: ha-wizard status [SESSION] [--json]';
 
 export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand('status', USAGE, argv, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, 1);
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n\nShows a session's progress per step (the latest session when SESSION is omitted), the action in flight and failures.\n`);
+    return ExitCode.Ok;
+  }
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean' } }, allowPositionals: true });
-    if (positionals.length > 1) throw new BadInputError('status takes at most one session id', 'Usage: ha-wizard status [SESSION] [--json]');
     const session = positionals[0] ? openSession(positionals[0]) : latestSession();
     const lock = currentLock(session.plan.cluster);
     const st = sessionStatus(session.plan, sessionJournal(session), lock?.session === session.id);
@@ -26,7 +31,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${out.join('\n')}\n`);
     return ExitCode.Ok;
   } catch (err) {
-    if (err instanceof BadInputError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    if (err instanceof BadInputError) {
       process.stderr.write(`ha-wizard status: ${(err as Error).message}\n${(err as BadInputError).hint ? `${(err as BadInputError).hint}\n` : ''}`);
       return ExitCode.BadInput;
     }
