@@ -50,6 +50,7 @@ export function buildKubeletStep(facts: ClusterFacts, index: number): Step {
       host: node.host,
       argv: ['true'],
       undo: RESTART_KUBELET,
+      idempotent: true,
       description: `nothing now; on rollback restarts kubelet on ${node.host} after kubelet.conf is restored`,
       risk: 'reversible',
     },
@@ -72,6 +73,8 @@ export function buildKubeletStep(facts: ClusterFacts, index: number): Step {
       host: node.host,
       argv: RESTART_KUBELET,
       undo: RESTART_KUBELET,
+      // A second restart reads the same kubelet.conf: resume redoes an interrupted one.
+      idempotent: true,
       description: `restart kubelet on ${node.host} (static pods keep running)`,
       risk: 'disruptive',
     },

@@ -70,6 +70,8 @@ function dedicatedUpdate(step: string, facts: ClusterFacts, promotedCount: numbe
       host: proxy.host,
       argv: reloadArgv(kind),
       undo: reloadArgv(kind),
+      // A second reload loads the same config again: resume redoes an interrupted one.
+      idempotent: true,
       description: `reload ${kind} gracefully (open connections stay on the old workers until they close)`,
       risk: 'reversible',
     },

@@ -170,6 +170,8 @@ function workerActions(step: string, facts: ClusterFacts, batch: readonly { name
         host: w.name,
         argv: ['systemctl', 'restart', 'kubelet'],
         undo: ['systemctl', 'restart', 'kubelet'],
+        // A second restart reads the same kubelet.conf: resume redoes an interrupted one.
+        idempotent: true,
         description: `restart the kubelet on ${w.name} so it reads the new server (running pods are not touched)`,
         risk: 'disruptive',
       },

@@ -145,6 +145,12 @@ export interface RunAction extends ActionBase {
   undo?: string[];
   /** Says whether the effect is already present; resume uses it to decide done vs redo. */
   probe?: Probe;
+  /**
+   * Running it again has the same effect as running it once (a reload, a restart, a config check), so
+   * resume redoes it when it was interrupted, even without a probe. Never set it on a command whose
+   * second run differs from its first (adding an etcd member, creating something that must not exist).
+   */
+  idempotent?: boolean;
   /** Runs again until it succeeds or the deadline passes (documented transient errors, e.g. etcd "not in sync yet"). */
   retry?: { timeoutMs: number; intervalMs: number; onlyIfStderrIncludes?: string[] };
   timeoutMs?: number;

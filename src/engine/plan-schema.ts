@@ -87,6 +87,7 @@ export const actionSchema = z.discriminatedUnion('type', [
     argv,
     undo: argv.optional(),
     probe: probeSchema.optional(),
+    idempotent: z.boolean().optional(),
     retry: z
       .strictObject({
         timeoutMs: z.number().int().positive(),

@@ -45,7 +45,7 @@ export type PreviewEntry =
       beforeSha256?: string;
       afterSha256?: string;
     }
-  | { kind: 'run'; action: string; host: string; argv: string[]; undo: string[] | null; probe?: string; retry?: string; risk: Risk; description: string }
+  | { kind: 'run'; action: string; host: string; argv: string[]; undo: string[] | null; probe?: string; idempotent?: true; retry?: string; risk: Risk; description: string }
   | {
       kind: 'patch';
       action: string;
@@ -243,6 +243,7 @@ function entryFor(a: Action, files: Map<string, Buffer | null>, objects: Map<str
         argv: redactArgv(a.argv),
         undo: a.undo ? redactArgv(a.undo) : null,
         ...(a.probe ? { probe: describeProbe(a.probe) } : {}),
+        ...(a.idempotent ? { idempotent: true as const } : {}),
         ...(a.retry ? { retry: `retries for up to ${Math.round(a.retry.timeoutMs / 1000)} s${a.retry.onlyIfStderrIncludes ? ` on "${a.retry.onlyIfStderrIncludes.join('" or "')}"` : ''}` } : {}),
         risk: a.risk,
         description: a.description,
@@ -329,6 +330,7 @@ function renderEntry(e: PreviewEntry, c: (code: string, s: string) => string): s
         `${ind}${e.description}`,
         `${ind}undo: ${e.undo ? showArgv(e.undo) : e.risk === 'read-only' ? 'none (changes nothing)' : 'none (point of no easy return)'}`,
         ...(e.probe ? [`${ind}done when: ${e.probe}`] : []),
+        ...(!e.probe && e.idempotent ? [`${ind}if interrupted: runs again (idempotent)`] : []),
         ...(e.retry ? [`${ind}${e.retry}`] : []),
       ];
     case 'patch':

@@ -57,6 +57,8 @@ export async function checkApplied(ctx: RunContext, action: Action, state: Actio
       if (state.status === 'apply-failed' && state.lastExitCode !== undefined) return { verdict: 'redo', detail: `it ran to its end and failed last time (exit ${state.lastExitCode})` };
       // A command that changes nothing (a config check) is safe to run again whatever happened.
       if (action.risk === 'read-only') return { verdict: 'redo', detail: 'it changes nothing and runs again' };
+      // Its author declared that a second run has the effect of one (a reload, a restart).
+      if (action.idempotent) return { verdict: 'redo', detail: 'it is idempotent and runs again' };
       return { verdict: 'unknown', detail: `\`${action.argv.join(' ')}\` on ${action.host} was interrupted and has no probe to tell whether it took effect` };
     }
     case 'patch-object': {
