@@ -3,7 +3,7 @@
  * control-plane and the repoint step, each of: the node's packets dropped (iptables DROP in its netns),
  * its SSH connections reset (REJECT tcp-reset), its sshd session processes killed. Every fault must end
  * the run with an error naming the host and the action, leave no file half-written (a target is either
- * as before or complete, and no temp file is readable by others), and `resume` must go on once the fault
+ * as before or complete, and a temp file left behind grants no more than its target's mode), and `resume` must go on once the fault
  * is lifted. One conversion, nine faults. Lab wall time ~3 min.
  */
 import { after, before, describe, test } from 'node:test';
@@ -76,23 +76,34 @@ async function inject(node: string, fault: Fault): Promise<() => Promise<void>> 
 
 /**
  * Runs `args` and, as soon as the journal shows an action of `step` on `node` started in this run,
- * injects `fault` on `node`. Resolves with the run's result once it ends; the fault is still on.
+ * injects `fault` on `node`. Resolves with the run's result once it ends; the fault is still on (it stays
+ * on until the run fails, so an action that finished before the fault landed only moves the failure later).
+ * `trigger` is the action whose start injected the fault.
  */
-async function runWithFault(args: string[], step: string, node: string, fault: Fault, plan: () => Plan | null): Promise<{ r: CliResult; lift: () => Promise<void> }> {
+async function runWithFault(
+  args: string[],
+  step: string,
+  node: string,
+  fault: Fault,
+  plan: () => Plan | null,
+): Promise<{ r: CliResult; lift: () => Promise<void>; trigger: string }> {
   const from = journal().length;
   const child = cli(state, args, { timeoutMs: 300_000 });
   let ended = false;
   void child.then(() => (ended = true));
   let lift: (() => Promise<void>) | null = null;
+  let trigger = '';
   while (!ended && !lift) {
     const p = plan();
     const started = p && journal().slice(from).find((rec) => rec.type === 'started' && rec.phase === 'apply' && p.actions.some((a) => a.id === rec.action && a.step === step && actionHost(a) === node));
-    if (started) lift = await inject(node, fault);
-    else await sleep(25);
+    if (started?.type === 'started') {
+      trigger = started.action;
+      lift = await inject(node, fault);
+    } else await sleep(25);
   }
   const r = await child;
   assert.ok(lift, `the run ended before step ${step} touched ${node}: ${show(r)}`);
-  return { r, lift };
+  return { r, lift, trigger };
 }
 
 /** Every file this step writes on the node is either as before or complete; no temp file is left readable. */
@@ -118,11 +129,16 @@ function nothingHalfWritten(plan: Plan, step: string, node: string): string[] {
       if (begins !== ends || (a.content.type !== 'private-key' && a.content.type !== 'certificate' && !/\n$/.test(text))) problems.push(`${key} looks truncated`);
     }
     if ((statSync(file).mode & 0o7777) !== a.mode) problems.push(`${key} has mode ${(statSync(file).mode & 0o7777).toString(8)}, planned ${a.mode.toString(8)}`);
+    // A temp file a lost connection left behind (it cannot be removed over a dead connection) must grant
+    // no more than the file it stands in for: a key's temp is 0600 from its first byte, a certificate's may be 0644.
     const dir = file.slice(0, file.lastIndexOf('/'));
     for (const f of readdirSync(dir)) {
-      if (!f.includes('.ha-wizard-tmp-')) continue;
+      const m = /^\.(.+)\.ha-wizard-tmp-[0-9a-f]+$/.exec(f);
+      if (!m) continue;
+      const target = plan.actions.find((x) => x.type === 'write-file' && x.host === node && x.path === `${a.path.slice(0, a.path.lastIndexOf('/'))}/${m[1]}`);
+      const allowed = target?.type === 'write-file' ? target.mode : 0o600;
       const mode = statSync(join(dir, f)).mode & 0o777;
-      if (mode & 0o077) problems.push(`${dir}/${f}: temp file left readable (mode ${mode.toString(8)})`);
+      if (mode & ~allowed) problems.push(`${dir}/${f}: temp file left with mode ${mode.toString(8)}, more than its target's ${allowed.toString(8)}`);
     }
   }
   return problems;
@@ -151,20 +167,26 @@ describe('network faults in the etcd, control-plane and repoint steps', () => {
     for (const { step, node, fault } of schedule) {
       const args = first ? ['apply', '-c', join(s.dir, 'cluster.yaml'), '--yes'] : ['resume', onlySession(state).id];
       first = false;
-      const { r, lift } = await runWithFault(args, step, node, fault, planOf);
+      const { r, lift, trigger } = await runWithFault(args, step, node, fault, planOf);
       outputs.push(r);
       try {
         const plan = planOf()!;
         const failed = journal().filter((x): x is Extract<JournalRecord, { type: 'failed' }> => x.type === 'failed').at(-1);
         assert.equal(r.code, 1, `${fault} on ${node} in ${step}: ${show(r)}`);
         assert.ok(failed, `${fault}: a failed record`);
-        const action = plan.actions.find((a) => a.id === failed.action)!;
-        report.push(`${fault} on ${node} in ${step}: failed ${failed.action}: ${failed.error.split('\n')[0]}`);
-        assert.equal(action.step, step, `${fault} on ${node}: the failure is in ${step}, not ${action.step}`);
+        const at = plan.actions.findIndex((a) => a.id === failed.action);
+        const from = plan.actions.findIndex((a) => a.id === trigger);
+        report.push(`${fault} on ${node} in ${step} (from ${trigger}): failed ${failed.action}: ${failed.error.split('\n')[0]}`);
+        // The fault lands while the triggering action (or one after it) runs: the failure is there or later,
+        // never before, and it is a failure on the faulted node.
+        assert.ok(at >= from, `${fault} on ${node}: the failure ${failed.action} comes before ${trigger}, which injected the fault`);
+        assert.equal(actionHost(plan.actions[at]!), node, `${fault} on ${node}: the failed action ${failed.action} is on ${node}`);
         const text = r.stdout + r.stderr;
         assert.ok(text.includes(node), `${fault}: the error names ${node}:\n${text.slice(-1500)}`);
         assert.ok(text.includes(failed.action), `${fault}: the error names ${failed.action}:\n${text.slice(-1500)}`);
-        assert.deepEqual(nothingHalfWritten(plan, step, node), [], `${fault} on ${node} in ${step}`);
+        // Every step from the fault to the failure may have written on the node: none left a file half-written.
+        const steps = new Set(plan.actions.slice(from, at + 1).map((a) => a.step));
+        for (const st of steps) assert.deepEqual(nothingHalfWritten(plan, st, node), [], `${fault} on ${node} in ${st}`);
         assert.ok(await etcdHealthy(s), `master etcd healthy after ${fault} in ${step}`);
       } finally {
         await lift();
