@@ -21,7 +21,7 @@ import { discoverAndPlan, openCluster } from './cluster-run.js';
 const USAGE = 'Usage: ha-wizard apply [PLAN.json] -c cluster.yaml [--yes] [--json] [--force-unlock ID] [--accept-new-host-keys] [--ignore-preflight-errors=NAME,...]';
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand('apply', USAGE, argv, { ...CLUSTER_OPTIONS, yes: { type: 'boolean', short: 'y' }, 'force-unlock': { type: 'string' } }, 1);
+  const { values, positionals } = parseCommand('apply', USAGE, argv, { ...CLUSTER_OPTIONS, yes: { type: 'boolean', short: 'y' }, 'force-unlock': { type: 'string' } }, 'plan file');
   if (values.help) {
     process.stdout.write(`${USAGE}\n\nWithout PLAN.json: discovers, shows the plan and asks for approval (--yes approves without asking).\nWith PLAN.json (from \`ha-wizard plan --out\`): applies exactly that plan, refused when stale.\n`);
     return ExitCode.Ok;

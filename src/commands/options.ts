@@ -14,10 +14,15 @@ export const CLUSTER_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
-export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(command: string, usage: string, argv: string[], options: O, positionals = 0) {
+/** `positional` names the one positional argument a command takes (e.g. 'session id'), if any. */
+export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(command: string, usage: string, argv: string[], options: O, positional?: string) {
   try {
-    const parsed = parseArgs({ args: argv, options, allowPositionals: positionals > 0, strict: true });
-    if (parsed.positionals.length > positionals) throw new Error(`unexpected argument "${parsed.positionals[positionals]}"`);
+    const allowed = positional ? 1 : 0;
+    const parsed = parseArgs({ args: argv, options, allowPositionals: allowed > 0, strict: true });
+    if (parsed.positionals.length > allowed) {
+      const extra = parsed.positionals[allowed];
+      throw new Error(positional ? `at most one ${positional}, found also "${extra}"` : `unexpected argument "${extra}"`);
+    }
     return parsed;
   } catch (err) {
     throw new BadInputError(`${command}: ${(err as Error).message}`, usage);

@@ -7,7 +7,7 @@ import { parseCommand } from './options.js';
 const USAGE = 'Usage: ha-wizard resume [SESSION] [--force-unlock ID] [--assume-done ACTION]... [--redo ACTION]...';
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand('resume', USAGE, argv, { 'force-unlock': { type: 'string' }, 'assume-done': { type: 'string', multiple: true }, redo: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } }, 1);
+  const { values, positionals } = parseCommand('resume', USAGE, argv, { 'force-unlock': { type: 'string' }, 'assume-done': { type: 'string', multiple: true }, redo: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } }, 'session id');
   if (values.help) {
     process.stdout.write(`${USAGE}
 

@@ -19,7 +19,7 @@ export async function run(argv: string[]): Promise<number> {
       redo: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
-    1,
+    'session id',
   );
   if (values.help) {
     process.stdout.write(`${USAGE}

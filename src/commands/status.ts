@@ -8,7 +8,7 @@ import { parseCommand } from './options.js';
 const USAGE = 'Usage: ha-wizard status [SESSION] [--json]';
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand('status', USAGE, argv, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, 1);
+  const { values, positionals } = parseCommand('status', USAGE, argv, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, 'session id');
   if (values.help) {
     process.stdout.write(`${USAGE}\n\nShows a session's progress per step (the latest session when SESSION is omitted), the action in flight and failures.\n`);
     return ExitCode.Ok;
