@@ -102,7 +102,13 @@ async function runWithFault(
     } else await sleep(25);
   }
   const r = await child;
-  assert.ok(lift, `the run ended before step ${step} touched ${node}: ${show(r)}`);
+  if (!lift) {
+    // Say what the watcher saw, so a miss can be told apart from a run that never reached the step.
+    const p = plan();
+    const recs = journal();
+    const seen = recs.filter((rec) => rec.type === 'started' && p?.actions.some((a) => a.id === rec.action && a.step === step && actionHost(a) === node)).length;
+    assert.fail(`the run ended before step ${step} touched ${node} (plan ${p ? 'read' : 'unreadable'}, journal ${recs.length} records from ${from}, ${seen} starts in the step on ${node}): ${show(r)}`);
+  }
   return { r, lift, trigger };
 }
 
