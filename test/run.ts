@@ -47,10 +47,12 @@ function runNodeTest(prefix: string[], files: string[], concurrency: number): Pr
     let tail = '';
     child.stdout.on('data', (chunk: Buffer) => {
       process.stdout.write(chunk);
-      tail = (tail + chunk.toString()).slice(-4000);
+      // Long enough that the summary survives the list of failing tests node prints after it.
+      tail = (tail + chunk.toString()).slice(-400_000);
     });
     child.on('close', (code) => {
-      const num = (name: string) => Number(new RegExp(`ℹ ${name} (\\d+)`).exec(tail)?.[1] ?? 0);
+      // The last summary line of each kind (node prints one summary per run).
+      const num = (name: string) => Number([...tail.matchAll(new RegExp(`ℹ ${name} (\\d+)`, 'g'))].at(-1)?.[1] ?? 0);
       resolve({ pass: num('pass'), fail: num('fail'), code: code ?? 1 });
     });
   });
