@@ -93,9 +93,17 @@ async function runWithFault(
   void child.then(() => (ended = true));
   let lift: (() => Promise<void>) | null = null;
   let trigger = '';
+  // The fault goes in at the first action on `node` at or after the step's first action: an earlier fault's
+  // failure may have landed late enough that this step is already done on the node, and then the next action
+  // there takes the fault (the caller reports which step it hit).
+  const onNodeFrom = (p: Plan) => {
+    const first = p.actions.findIndex((a) => a.step === step && actionHost(a) === node);
+    return new Set(p.actions.slice(first < 0 ? p.actions.length : first).filter((a) => actionHost(a) === node).map((a) => a.id));
+  };
   while (!ended && !lift) {
     const p = plan();
-    const started = p && journal().slice(from).find((rec) => rec.type === 'started' && rec.phase === 'apply' && p.actions.some((a) => a.id === rec.action && a.step === step && actionHost(a) === node));
+    const eligible = p ? onNodeFrom(p) : null;
+    const started = eligible && journal().slice(from).find((rec) => rec.type === 'started' && rec.phase === 'apply' && eligible.has(rec.action));
     if (started?.type === 'started') {
       trigger = started.action;
       lift = await inject(node, fault);
@@ -107,7 +115,7 @@ async function runWithFault(
     const p = plan();
     const recs = journal();
     const seen = recs.filter((rec) => rec.type === 'started' && p?.actions.some((a) => a.id === rec.action && a.step === step && actionHost(a) === node)).length;
-    assert.fail(`the run ended before step ${step} touched ${node} (plan ${p ? 'read' : 'unreadable'}, journal ${recs.length} records from ${from}, ${seen} starts in the step on ${node}): ${show(r)}`);
+    assert.fail(`the run ended before any action on ${node} from step ${step} on (plan ${p ? 'read' : 'unreadable'}, journal ${recs.length} records from ${from}, ${seen} starts in the step on ${node}): ${show(r)}`);
   }
   return { r, lift, trigger };
 }
@@ -182,7 +190,7 @@ describe('network faults in the etcd, control-plane and repoint steps', () => {
         assert.ok(failed, `${fault}: a failed record`);
         const at = plan.actions.findIndex((a) => a.id === failed.action);
         const from = plan.actions.findIndex((a) => a.id === trigger);
-        report.push(`${fault} on ${node} in ${step} (from ${trigger}): failed ${failed.action}: ${failed.error.split('\n')[0]}`);
+        report.push(`${fault} on ${node} for ${step} (injected at ${trigger}): failed ${failed.action}: ${failed.error.split('\n')[0]}`);
         // The fault lands while the triggering action (or one after it) runs: the failure is there or later,
         // never before, and it is a failure on the faulted node.
         assert.ok(at >= from, `${fault} on ${node}: the failure ${failed.action} comes before ${trigger}, which injected the fault`);
