@@ -4,6 +4,7 @@
  */
 import { createInterface } from 'node:readline';
 import { BadInputError } from './exit-codes.js';
+import type { ConnectPolicy } from './conversion.js';
 
 export function interactive(): boolean {
   return Boolean(process.stdin.isTTY && process.stderr.isTTY) && !process.env['CI'];
@@ -38,4 +39,20 @@ export async function ask(question: string, opts: { hidden?: boolean; flag?: str
 export async function confirmTyped(prompt: string, word: string, flag: string): Promise<boolean> {
   const answer = await ask(`${prompt}\n  Only '${word}' will be accepted to approve.\n\n  Enter a value: `, { flag });
   return answer.trim() === word;
+}
+
+/** The operator's answers while connecting: host keys and the sudo password asked here, or refused without a terminal. */
+export function connectPolicy(acceptNewHostKeys: boolean): ConnectPolicy {
+  if (!interactive()) return { acceptNewHostKeys };
+  return {
+    acceptNewHostKeys,
+    onUnknownHost: async (host, fingerprint, detail) => {
+      const answer = await ask(
+        `The authenticity of host '${host}' can't be established.\n${detail.keyType} key fingerprint is ${fingerprint}.\nAre you sure you want to continue connecting (yes/no)? `,
+        { flag: '--accept-new-host-keys' },
+      );
+      return answer.trim() === 'yes';
+    },
+    askPassword: ({ host, user }) => ask(`[sudo] password for ${user} (asked once, used on every node; first needed on ${host}): `, { hidden: true }),
+  };
 }

@@ -6,34 +6,19 @@
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
-import { createEngineDeps, discoverCluster, planConversion, preflightError, previewConversion, type ConnectPolicy, type Discovered } from '../conversion.js';
+import { createEngineDeps, discoverCluster, planConversion, preflightError, previewConversion, type Discovered } from '../conversion.js';
 import type { EngineDeps } from '../engine/context.js';
 import type { Plan } from '../engine/plan.js';
 import type { Preview } from '../engine/preview.js';
 import type { CheckResult } from '../preflight/checks.js';
 import type { HostPool } from '../ssh/pool.js';
-import { ask, interactive } from '../prompt.js';
+import { connectPolicy } from '../prompt.js';
 import { BadInputError } from '../exit-codes.js';
 
 export interface ClusterRun {
   config: ClusterConfig;
   configText: string;
   deps: EngineDeps & { hosts: HostPool };
-}
-
-export function connectPolicy(acceptNewHostKeys: boolean): ConnectPolicy {
-  if (!interactive()) return { acceptNewHostKeys };
-  return {
-    acceptNewHostKeys,
-    onUnknownHost: async (host, fingerprint, detail) => {
-      const answer = await ask(
-        `The authenticity of host '${host}' can't be established.\n${detail.keyType} key fingerprint is ${fingerprint}.\nAre you sure you want to continue connecting (yes/no)? `,
-        { flag: '--accept-new-host-keys' },
-      );
-      return answer.trim() === 'yes';
-    },
-    askPassword: ({ host, user }) => ask(`[sudo] password for ${user} (asked once, used on every node; first needed on ${host}): `, { hidden: true }),
-  };
 }
 
 export function openCluster(configPath: string | undefined, acceptNewHostKeys: boolean): ClusterRun {

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parseConfigText } from '../config/load.js';
 import { createEngineDeps } from '../conversion.js';
-import { connectPolicy } from '../commands/cluster-run.js';
+import { connectPolicy } from '../prompt.js';
 import type { EngineDeps } from './context.js';
 import type { HostPool } from '../ssh/pool.js';
 import type { Session } from './session.js';

@@ -6,14 +6,14 @@
  * RSS from /usr/bin/time. Target: ha-wizard's own time ≤ 10 % of the wall time.
  * Run as root: `node dist/test/bench/conversion.js [rounds]`. It runs itself inside a private network namespace.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { labDown, labUp } from '../lab/lab.js';
-import { isRootNetns } from '../lab/sys.js';
 import { applyTiming, sessionDirs, type ApplyTiming } from '../e2e/timing.js';
+import { runInPrivateNetns } from './netns.js';
 
 const rounds = Number(process.argv[2] ?? 1);
 const cli = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
@@ -84,17 +84,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (isRootNetns()) {
-  // Lab addresses must never exist in the host's namespace: rerun inside a throwaway one.
-  const ns = `hawbench-${process.pid}`;
-  spawnSync('ip', ['netns', 'add', ns], { stdio: 'inherit' });
-  spawnSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up'], { stdio: 'inherit' });
-  try {
-    const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
-    process.exitCode = r.status ?? 1;
-  } finally {
-    spawnSync('ip', ['netns', 'del', ns], { stdio: 'inherit' });
-  }
-} else {
-  await main();
-}
+await runInPrivateNetns(import.meta.url, main);

@@ -9,10 +9,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { labDown, labUp } from '../lab/lab.js';
-import { isRootNetns } from '../lab/sys.js';
 import { HostPool, mapLimit } from '../../src/ssh/pool.js';
+import { runInPrivateNetns } from './netns.js';
 
 const NODES = 50;
 const rounds = Number(process.argv[2] ?? 5);
@@ -113,17 +112,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (isRootNetns()) {
-  // Lab addresses must never exist in the host's namespace: rerun inside a throwaway one.
-  const ns = `hawbench-${process.pid}`;
-  spawnSync('ip', ['netns', 'add', ns], { stdio: 'inherit' });
-  spawnSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up'], { stdio: 'inherit' });
-  try {
-    const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
-    process.exitCode = r.status ?? 1;
-  } finally {
-    spawnSync('ip', ['netns', 'del', ns], { stdio: 'inherit' });
-  }
-} else {
-  await main();
-}
+await runInPrivateNetns(import.meta.url, main);
