@@ -20,7 +20,8 @@ import type { ExecAuditRecord } from './ssh/remote-host.js';
 import { PkiMaterializer } from './pki/materializer.js';
 import { TunnelKubeApiFactory } from './kube/client.js';
 import { HttpsProber } from './kube/prober.js';
-import { buildSteps } from '../steps/index.js';
+import { buildSteps, type BuildOptions } from '../steps/index.js';
+import { oldAddressReport, renderOldAddressReport, type OldAddressReport } from '../steps/audit.js';
 
 /** How to treat what only the operator can decide while connecting. */
 export interface ConnectPolicy extends HostKeyPolicy {
@@ -89,9 +90,9 @@ export function preflightError(checks: readonly CheckResult[]): BadInputError | 
   return new BadInputError(`preflight failed, nothing was changed:\n${lines.join('\n')}`, 'fix the above, or skip a check that is safe to skip with --ignore-preflight-errors=NAME');
 }
 
-/** The plan for these facts: pure apart from the clock and the new session id. */
-export function planConversion(discovered: Discovered, session = newSessionId(discovered.facts.config.name)): Plan {
-  const steps = buildSteps(discovered.facts, { session });
+/** The plan for these facts: pure apart from the clock and the new session id. `opts`: command-line choices (the failover drill). */
+export function planConversion(discovered: Discovered, session = newSessionId(discovered.facts.config.name), opts: BuildOptions = {}): Plan {
+  const steps = buildSteps(discovered.facts, { session }, opts);
   return buildPlan({ cluster: discovered.facts.config.name, factsFingerprint: discovered.fingerprint, session, steps });
 }
 
@@ -100,4 +101,16 @@ export async function previewConversion(plan: Plan, deps: EngineDeps): Promise<{
   const inputs = await observe(plan, deps.hosts, deps.kube);
   const observed = withObserved(plan, observedHashes(inputs));
   return { plan: observed, preview: buildPreview(observed, inputs) };
+}
+
+export type { BuildOptions, OldAddressReport };
+
+/**
+ * References to the old master address that ha-wizard does not change (kube-system ConfigMaps, DaemonSet and
+ * Deployment env and args; nodes it cannot reach), as data and as text: the plan output shows them, apply
+ * prints them again at the end.
+ */
+export function oldAddressReferences(discovered: Pick<Discovered, 'facts'>): { report: OldAddressReport; text: string } {
+  const report = oldAddressReport(discovered.facts);
+  return { report, text: renderOldAddressReport(report) };
 }

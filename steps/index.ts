@@ -8,6 +8,7 @@
  *     shared-pki-<node> → etcd-<node> → control-plane-<node> → kubelet-<node>
  *   mark-control-plane
  *   [endpoint] proxy backends, repoint clients, verify
+ *   failover-drill                             opt-in (config verify.failoverDrill, or --failover-drill)
  *
  * Nodes go strictly one after another: etcd allows one learner, and each new member must be voting and
  * healthy before the next joins, so the cluster is never left with a member that could cost it quorum.
@@ -40,12 +41,26 @@ export const buildControlPlaneConversion: StepBuilder = (facts) => [
   ...buildMarkControlPlaneSteps(facts),
 ];
 
-export const buildSteps: StepBuilder = (facts: ClusterFacts, ctx: StepContext): Step[] => [
+/** Choices made on the command line for this plan only (they override the config's). */
+export interface BuildOptions {
+  /** `--failover-drill`: run the opt-in drill (true), on a named control-plane node, or not (false). */
+  failoverDrill?: boolean | string;
+}
+
+/** The drill to plan: the command line's choice over the config's `verify.failoverDrill`; a bare flag keeps the config's node. */
+export function failoverDrillChoice(facts: ClusterFacts, opts: BuildOptions = {}): boolean | string {
+  const fromConfig = facts.config.verify?.failoverDrill ?? false;
+  if (opts.failoverDrill === undefined) return fromConfig;
+  if (opts.failoverDrill === true && typeof fromConfig === 'string') return fromConfig;
+  return opts.failoverDrill;
+}
+
+export const buildSteps = (facts: ClusterFacts, ctx: StepContext, opts: BuildOptions = {}): Step[] => [
   ...buildBackupSteps(facts, ctx),
   ...buildProxySteps(facts, ctx),
   ...buildEndpointCertSteps(facts, ctx),
   ...buildControlPlaneConversion(facts, ctx),
   ...buildProxyBackendSteps(facts, ctx),
   ...buildRepointSteps(facts, ctx),
-  ...buildVerifySteps(facts, ctx),
+  ...buildVerifySteps(facts, ctx, { failoverDrill: failoverDrillChoice(facts, opts) }),
 ];

@@ -13,17 +13,17 @@ import { exitCodeOf } from '../engine/context.js';
 import { interrupts } from '../engine/interrupt.js';
 import { plainReporter } from '../reporters/plain.js';
 import { jsonReporter } from '../reporters/json.js';
-import { discoverCluster, preflightError } from '../conversion.js';
+import { discoverCluster, oldAddressReferences, preflightError } from '../conversion.js';
 import { confirmTyped } from '../prompt.js';
-import { CLUSTER_OPTIONS, parseCommand, preflightIgnores } from './options.js';
-import { discoverAndPlan, openCluster } from './cluster-run.js';
+import { CLUSTER_OPTIONS, PLAN_OPTIONS, parseCommand, preflightIgnores } from './options.js';
+import { discoverAndPlan, openCluster, planOptions } from './cluster-run.js';
 
-const USAGE = 'Usage: ha-wizard apply [PLAN.json] -c cluster.yaml [--yes] [--json] [--force-unlock ID] [--accept-new-host-keys] [--ignore-preflight-errors=NAME,...]';
+const USAGE = 'Usage: ha-wizard apply [PLAN.json] -c cluster.yaml [--yes] [--json] [--failover-drill] [--force-unlock ID] [--accept-new-host-keys] [--ignore-preflight-errors=NAME,...]';
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand('apply', USAGE, argv, { ...CLUSTER_OPTIONS, yes: { type: 'boolean', short: 'y' }, 'force-unlock': { type: 'string' } }, 'plan file');
+  const { values, positionals } = parseCommand('apply', USAGE, argv, { ...CLUSTER_OPTIONS, ...PLAN_OPTIONS, yes: { type: 'boolean', short: 'y' }, 'force-unlock': { type: 'string' } }, 'plan file');
   if (values.help) {
-    process.stdout.write(`${USAGE}\n\nWithout PLAN.json: discovers, shows the plan and asks for approval (--yes approves without asking).\nWith PLAN.json (from \`ha-wizard plan --out\`): applies exactly that plan, refused when stale.\n`);
+    process.stdout.write(`${USAGE}\n\nWithout PLAN.json: discovers, shows the plan and asks for approval (--yes approves without asking).\nWith PLAN.json (from \`ha-wizard plan --out\`): applies exactly that plan, refused when stale.\n--failover-drill adds the opt-in drill at the end (not with PLAN.json: plan it with \`ha-wizard plan --failover-drill --out\`).\n`);
     return ExitCode.Ok;
   }
   const run = openCluster(values.config, values['accept-new-host-keys'] === true);
@@ -32,7 +32,11 @@ export async function run(argv: string[]): Promise<number> {
   try {
     let plan: Plan;
     let fingerprint: string;
+    let oldAddress: string;
     const savedPath = positionals[0];
+    if (savedPath && values['failover-drill']) {
+      throw new BadInputError('--failover-drill cannot change a saved plan', `make a plan with the drill: ha-wizard plan -c ${values.config ?? 'cluster.yaml'} --failover-drill --out plan.json`);
+    }
     if (savedPath) {
       plan = parsePlan(readPlanFile(savedPath), savedPath);
       if (plan.cluster !== run.config.name) throw new BadInputError(`${savedPath} is a plan for cluster "${plan.cluster}", not "${run.config.name}"`, 'pass the config the plan was made with');
@@ -41,11 +45,13 @@ export async function run(argv: string[]): Promise<number> {
       const failed = preflightError(discovered.checks);
       if (failed) throw failed;
       fingerprint = discovered.fingerprint;
+      oldAddress = oldAddressReferences(discovered).text;
     } else {
-      const planned = await discoverAndPlan(run, ignores, log);
+      const planned = await discoverAndPlan(run, ignores, log, planOptions(values));
       plan = planned.plan;
       fingerprint = planned.discovered.fingerprint;
-      if (!values.json) process.stdout.write(`${renderPreview(planned.preview, { color: Boolean(process.stdout.isTTY) && !process.env['NO_COLOR'] })}\n`);
+      oldAddress = oldAddressReferences(planned.discovered).text;
+      if (!values.json) process.stdout.write(`${renderPreview(planned.preview, { color: Boolean(process.stdout.isTTY) && !process.env['NO_COLOR'] })}\n${oldAddress ? `${oldAddress}\n` : ''}`);
       if (!values.yes) {
         const disruptive = plan.steps.some((s) => s.risk === 'disruptive' || s.risk === 'point-of-no-easy-return');
         const word = disruptive ? plan.cluster : 'yes';
@@ -69,6 +75,11 @@ export async function run(argv: string[]): Promise<number> {
         ...(values['force-unlock'] ? { forceUnlock: values['force-unlock'] } : {}),
         onEvent: values.json ? jsonReporter() : plainReporter(),
       });
+      // Done: what ha-wizard did not change is repeated last, where the operator looks (stderr under --json).
+      if (outcome.status === 'finished' && oldAddress) {
+        if (values.json) log(oldAddress);
+        else process.stdout.write(`\n${oldAddress}\n`);
+      }
       if (outcome.status === 'failed') log(`ha-wizard apply: ${outcome.error}\nSee ${session.auditPath}; fix the cause, then: ha-wizard resume ${session.id} (or roll back: ha-wizard rollback ${session.id})`);
       return exitCodeOf(outcome);
     } finally {

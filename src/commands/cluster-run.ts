@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
-import { createEngineDeps, discoverCluster, planConversion, preflightError, previewConversion, type Discovered } from '../conversion.js';
+import { createEngineDeps, discoverCluster, planConversion, preflightError, previewConversion, type BuildOptions, type Discovered } from '../conversion.js';
 import type { EngineDeps } from '../engine/context.js';
 import type { Plan } from '../engine/plan.js';
 import type { Preview } from '../engine/preview.js';
@@ -42,8 +42,8 @@ export interface Planned {
   preview: Preview;
 }
 
-/** Discover, refuse on failed preflight (nothing changed), build the plan and its preview. */
-export async function discoverAndPlan(run: ClusterRun, ignorePreflight: string[], log: (line: string) => void): Promise<Planned> {
+/** Discover, refuse on failed preflight (nothing changed), build the plan and its preview. `opts`: command-line choices for this plan. */
+export async function discoverAndPlan(run: ClusterRun, ignorePreflight: string[], log: (line: string) => void, opts: BuildOptions = {}): Promise<Planned> {
   log(`Discovering ${run.config.name} through ${run.config.controlPlane.existing.name} (${run.config.controlPlane.existing.address}) ...`);
   const discovered = await discoverCluster(run.config, run.deps, ignorePreflight);
   const { facts, checks } = discovered;
@@ -52,6 +52,11 @@ export async function discoverAndPlan(run: ClusterRun, ignorePreflight: string[]
   log(`Preflight: ${checks.filter((c) => c.status === 'pass').length} passed, ${checks.filter((c) => c.status === 'warn').length} warnings, ${checks.filter((c) => c.status === 'fail').length} failed${shown ? `\n${shown}` : ''}`);
   const failed = preflightError(checks);
   if (failed) throw failed;
-  const { plan, preview } = await previewConversion(planConversion(discovered), run.deps);
+  const { plan, preview } = await previewConversion(planConversion(discovered, undefined, opts), run.deps);
   return { discovered, plan, preview };
+}
+
+/** `--failover-drill` → the plan option (absent: the config decides). */
+export function planOptions(values: { 'failover-drill'?: boolean }): BuildOptions {
+  return values['failover-drill'] ? { failoverDrill: true } : {};
 }

@@ -14,6 +14,11 @@ export const CLUSTER_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
+/** The options of the commands that build a plan (plan, apply): choices for this plan only. */
+export const PLAN_OPTIONS = {
+  'failover-drill': { type: 'boolean' },
+} as const satisfies ParseArgsConfig['options'];
+
 /** `positional` names the one positional argument a command takes (e.g. 'session id'), if any. */
 export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(command: string, usage: string, argv: string[], options: O, positional?: string) {
   try {

@@ -149,6 +149,18 @@ export const SshSchema = z
   .strict()
   .describe('How the wizard reaches the nodes over SSH (defaults follow OpenSSH).');
 
+export const VerifySchema = z
+  .object({
+    failoverDrill: z
+      .union([z.boolean(), nodeName()], { error: 'expected true, false, or the name of a control-plane node such as cp3' })
+      .default(false)
+      .describe(
+        "Opt-in failover drill at the end: stop one control-plane node's apiserver (its manifest moved out), check the endpoint keeps answering, start it again. true drills the last node to promote; a node name drills that control-plane node. The stopped apiserver is restored even when a check fails.",
+      ),
+  })
+  .strict()
+  .describe('What the last step checks beyond the read-only verification (which always runs).');
+
 export const ClusterConfigSchema = z
   .object({
     name: z
@@ -172,6 +184,7 @@ export const ClusterConfigSchema = z
       .optional()
       .describe('Worker nodes whose kubelet is repointed at the endpoint. When absent they are discovered from the API.'),
     ssh: SshSchema.prefault({}),
+    verify: VerifySchema.optional(),
   })
   .strict()
   .meta({ title: 'ha-wizard cluster config' })

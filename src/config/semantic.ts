@@ -314,6 +314,21 @@ function checkWorkers(config: ClusterConfig): RawIssue[] {
   return [];
 }
 
+function checkVerify(config: ClusterConfig): RawIssue[] {
+  const drill = config.verify?.failoverDrill;
+  if (typeof drill !== 'string') return [];
+  const cps = [config.controlPlane.existing, ...config.controlPlane.promote].map((n) => n.name);
+  if (cps.includes(drill)) return [];
+  return [
+    {
+      severity: 'error',
+      path: ['verify', 'failoverDrill'],
+      message: `failover drill node \`${drill}\` is not a control-plane node`,
+      hint: `name one of ${cps.join(', ')}, or write true to drill the last node to promote`,
+    },
+  ];
+}
+
 /** Every semantic problem, errors and warnings mixed; the caller separates them. */
 export function semanticIssues(config: ClusterConfig, input: unknown, env: CheckEnv): RawIssue[] {
   const refs = nodesOf(config);
@@ -324,6 +339,7 @@ export function semanticIssues(config: ClusterConfig, input: unknown, env: Check
     ...checkControlPlaneCount(config),
     ...checkWorkers(config),
     ...checkSudo(config),
+    ...checkVerify(config),
     ...checkFiles(config, input, env),
   ];
 }

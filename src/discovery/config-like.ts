@@ -13,4 +13,6 @@ export interface ClusterConfigLike {
   endpoint: { host: string; port: number };
   proxy: { kind: 'nginx' | 'haproxy'; placement: 'dedicated' | 'per-node'; host?: ConfigNode };
   workers?: ConfigNode[];
+  /** The opt-in failover drill: true (the last node to promote) or a control-plane node's name. */
+  verify?: { failoverDrill: boolean | string };
 }

@@ -15,6 +15,7 @@ import { versionFromImage } from '../manifests/versions.js';
 import { apiserverPort } from '../manifests/apiserver.js';
 import { getServer, parseKubeconfig } from '../kube/kubeconfig.js';
 import { etcdctl } from './etcdctl.js';
+import { auditOldMasterReferences, type AuditResult } from './audit.js';
 import { SHARED_PKI_FILES } from './nodes.js';
 import {
   certificateInfo,
@@ -83,6 +84,27 @@ function serverOf(text: string, label: string): string {
 
 function hasEmbeddedSecret(text: string, label: string): boolean {
   return parseKubeconfig(text, label).users.some((u) => u.user['client-key-data'] !== undefined || u.user.token !== undefined);
+}
+
+/**
+ * kube-system ConfigMaps, DaemonSets and Deployments that still name the master (read-only). A list the API
+ * refuses becomes a note: the audit informs the operator and never blocks the conversion.
+ */
+export async function auditKubeSystem(k: KubeApi, master: { address: string; port: number }): Promise<AuditResult> {
+  const notes: string[] = [];
+  const read = async (apiVersion: string, kind: string) => {
+    try {
+      const items = await k.list(apiVersion, kind, 'kube-system');
+      if (!Array.isArray(items)) throw new Error('the API did not return a list');
+      return items;
+    } catch (e) {
+      notes.push(`${kind} list in kube-system not read: ${(e as Error).message.split('\n')[0]}`);
+      return [];
+    }
+  };
+  const input = { configMaps: await read('v1', 'ConfigMap'), daemonSets: await read('apps/v1', 'DaemonSet'), deployments: await read('apps/v1', 'Deployment') };
+  const result = auditOldMasterReferences(input, master);
+  return { findings: result.findings, notes: [...notes, ...result.notes] };
 }
 
 export interface DiscoveryResult {
@@ -211,6 +233,8 @@ export async function discover(config: ClusterConfigLike, hosts: Hosts, kube: Ku
     probes.push(probe);
   }
 
+  const audit = await auditKubeSystem(k, { address: advertiseAddress, port: api ? apiserverPort(api) : 6443 });
+
   const masterNodeName = nodes.find((n) => n.internalIP === advertiseAddress)?.name ?? masterName;
   const facts: ClusterFacts = {
     config,
@@ -228,6 +252,7 @@ export async function discover(config: ClusterConfigLike, hosts: Hosts, kube: Ku
     kubeProxyServer: cmServer(kubeProxy, 'kubeconfig.conf', 'kube-system/kube-proxy kubeconfig.conf'),
     clusterInfoServer: cmServer(clusterInfo, 'kubeconfig', 'kube-public/cluster-info kubeconfig'),
     files,
+    audit,
   };
   const preflight: PreflightData = {
     now,

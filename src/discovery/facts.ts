@@ -8,6 +8,7 @@
  * Nothing is assumed: service IP, DNS domain, ports, key algorithm, versions all come from the cluster.
  */
 import type { ClusterConfigLike } from './config-like.js';
+import type { AuditResult } from './audit.js';
 
 export type KeyAlgorithm = 'rsa-2048' | 'rsa-3072' | 'rsa-4096' | 'ecdsa-p256' | 'ecdsa-p384';
 
@@ -81,4 +82,9 @@ export interface ClusterFacts {
   kubeconfigTexts: Record<string, string>;
   /** sha256 (or null when absent) of every file the plan may read or replace, by `host:path`. */
   files: Record<string, string | null>;
+  /**
+   * References to the old master address in kube-system that no step changes (CNI settings, env, args), with
+   * the exact object and field, for the operator to repoint. Discovery always sets it; optional for hand-made facts.
+   */
+  audit?: AuditResult;
 }

@@ -61,6 +61,7 @@ export const BAD_FIXTURES: BadFixture[] = [
   { file: 'bad-proxy-jump.yaml', stage: 'schema', errors: 1, line: 17, path: 'ssh.proxyJump', says: ['found: ops@bastion.example.com:ssh', 'user@host[:port]'] },
   { file: 'bad-config-file-true.yaml', stage: 'schema', errors: 1, line: 17, path: 'ssh.configFile', says: ['found: true', 'or false to ignore it'] },
   { file: 'bad-ssh-user.yaml', stage: 'schema', errors: 1, line: 16, path: 'ssh.user', says: ['found: "root;id"', 'expected a login name'] },
+  { file: 'verify-drill-number.yaml', stage: 'schema', errors: 1, line: 16, path: 'verify.failoverDrill', says: ['found: 3', 'expected true, false, or the name of a control-plane node'] },
   { file: 'empty-value.yaml', stage: 'schema', errors: 1, line: 7, path: 'controlPlane.promote[0].address', says: ['found: nothing (the value is empty)', 'expected an IPv4 or IPv6 address'] },
 
   // Semantic: rules between fields, pointing at both places where relevant.
@@ -78,6 +79,7 @@ export const BAD_FIXTURES: BadFixture[] = [
   { file: 'missing-identity-file.yaml', stage: 'semantic', errors: 1, line: 19, path: 'ssh.identityFiles[1]', says: ['identity file not found: ./no-such-key', 'fixtures/bad/no-such-key', 'ssh-add'] },
   { file: 'identity-file-other-user.yaml', stage: 'semantic', errors: 1, line: 17, path: 'ssh.identityFiles[0]', says: ['not `~user`', 'write the full path'] },
   { file: 'sudo-none-not-root.yaml', stage: 'semantic', errors: 1, line: 17, path: 'ssh.sudo', says: ['ssh.user is `ops`', 'sudo: auto'] },
+  { file: 'verify-drill-worker.yaml', stage: 'semantic', errors: 1, line: 16, path: 'verify.failoverDrill', says: ['`w1` is not a control-plane node', 'name one of cp1, cp2, cp3, or write true'] },
   { file: 'endpoint-loopback-dedicated.yaml', stage: 'semantic', errors: 1, line: 8, path: 'endpoint.host', says: ['loopback address', 'cannot reach a dedicated proxy'] },
 ];
 

@@ -4,7 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeFindings, findOldMasterReferences, unreachableNodes } from '../../steps/audit.js';
+import { auditOldMasterReferences, describeFindings, findOldMasterReferences, oldAddressReport, renderOldAddressReport, unreachableNodes } from '../../steps/audit.js';
+import { auditKubeSystem } from '../../src/discovery/discover.js';
+import { buildVerifySteps } from '../../steps/verify.js';
+import type { KubeApi, KubeObject } from '../../src/engine/ports.js';
 import { makeFacts } from './facts-fixture.js';
 
 const master = { address: '10.200.0.11', port: 6443 };
@@ -68,4 +71,66 @@ test('nodes the config does not name cannot be repointed and are listed', () => 
   assert.deepEqual(unreachableNodes(facts), []);
   facts.nodes.push({ name: 'w9', internalIP: '10.200.0.99', ready: true, labels: {}, taints: [] });
   assert.deepEqual(unreachableNodes(facts), ['w9']);
+});
+
+test('remote objects are checked with zod: one that does not parse becomes a note, the others are still audited', () => {
+  const r = auditOldMasterReferences(
+    {
+      configMaps: [{ metadata: { name: 'odd', namespace: 'kube-system' }, data: { n: 5 } } as unknown as ReturnType<typeof cm>, cm('ok', { host: 'https://10.200.0.11:6443' })],
+      daemonSets: [{ metadata: { name: 'ds' }, spec: { template: { spec: { containers: 'nope' } } } }],
+      deployments: [{ metadata: {} }, { metadata: { name: 'fine', namespace: 'kube-system' }, spec: { template: { spec: { containers: [{ name: 'c', env: [{ name: 'FROM_SECRET', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }] }] } } } }],
+    },
+    master,
+  );
+  assert.deepEqual(
+    r.findings.map((f) => `${f.object} ${f.field}`),
+    ['ConfigMap kube-system/ok data.host'],
+  );
+  assert.equal(r.notes.length, 3);
+  assert.match(r.notes[0]!, /^ConfigMap kube-system\/odd not read: data\.n: /);
+  assert.match(r.notes[1]!, /^DaemonSet kube-system\/ds not read: spec\.template\.spec\.containers: /);
+  assert.match(r.notes[2]!, /^Deployment item 0 not read: metadata\.name: /);
+});
+
+test('discovery reads kube-system through the API; a list the API refuses is a note, not a failure', async () => {
+  const asked: string[] = [];
+  const api: KubeApi = {
+    get: async () => null,
+    replace: async (_r, o) => o,
+    list: async (apiVersion: string, kind: string, namespace?: string): Promise<KubeObject[]> => {
+      asked.push(`${apiVersion} ${kind} ${namespace}`);
+      if (kind === 'ConfigMap') return [cm('cni', { 'api-host': '10.200.0.11' })];
+      if (kind === 'Deployment') throw new Error('deployments.apps is forbidden: User cannot list resource\nmore');
+      return [];
+    },
+  };
+  const r = await auditKubeSystem(api, master);
+  assert.deepEqual(asked, ['v1 ConfigMap kube-system', 'apps/v1 DaemonSet kube-system', 'apps/v1 Deployment kube-system']);
+  assert.deepEqual(r.findings.map((f) => `${f.object} ${f.field}`), ['ConfigMap kube-system/cni data.api-host']);
+  assert.deepEqual(r.notes, ['Deployment list in kube-system not read: deployments.apps is forbidden: User cannot list resource']);
+});
+
+test('the report: heading with the old address, one line per reference, notes; the verify step names them too', () => {
+  const facts = makeFacts({ promote: 2, workers: 1 });
+  assert.equal(renderOldAddressReport(oldAddressReport(facts)), '', 'facts without an audit say nothing');
+  facts.audit = { findings: [], notes: [] };
+  assert.match(renderOldAddressReport(oldAddressReport(facts)), /that ha-wizard does not change: none found in kube-system ConfigMaps, DaemonSets and Deployments/);
+  assert.doesNotMatch(buildVerifySteps(facts)[0]!.description, /Not changed by ha-wizard/);
+  facts.audit = {
+    findings: findOldMasterReferences({ configMaps: [cm('cilium-config', { 'k8s-service-host': '10.200.0.11' })], daemonSets: [], deployments: [] }, master),
+    notes: ['Deployment list in kube-system not read: forbidden'],
+  };
+  const report = oldAddressReport(facts);
+  assert.equal(report.oldAddress, 'https://10.200.0.11:6443');
+  const text = renderOldAddressReport(report);
+  assert.equal(
+    text,
+    [
+      'References to the old address https://10.200.0.11:6443 that ha-wizard does not change (1); repoint them to the endpoint yourself:',
+      '  - ConfigMap kube-system/cilium-config data.k8s-service-host: 10.200.0.11 (refers to 10.200.0.11; repoint it to the endpoint yourself)',
+      '  The audit is incomplete (1 note):',
+      '    Deployment list in kube-system not read: forbidden',
+    ].join('\n'),
+  );
+  assert.match(buildVerifySteps(facts)[0]!.description, /Not changed by ha-wizard, still naming https:\/\/10\.200\.0\.11:6443: ConfigMap kube-system\/cilium-config data\.k8s-service-host\.$/);
 });

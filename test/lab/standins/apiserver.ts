@@ -166,6 +166,16 @@ function defaults(r: ResourceDef, o: any): void {
     o.spec.revisionHistoryLimit ??= 10;
     o.status ??= { currentNumberScheduled: 0, desiredNumberScheduled: 0, numberMisscheduled: 0, numberReady: 0 };
   }
+  if (r.kind === 'Deployment') {
+    // apps/v1 defaulting (SetDefaults_Deployment); status stays empty: the lab has no deployment controller.
+    o.spec ??= {};
+    o.spec.replicas ??= 1;
+    o.spec.strategy ??= { type: 'RollingUpdate' };
+    if (o.spec.strategy.type === 'RollingUpdate') o.spec.strategy.rollingUpdate ??= { maxUnavailable: '25%', maxSurge: '25%' };
+    o.spec.revisionHistoryLimit ??= 10;
+    o.spec.progressDeadlineSeconds ??= 600;
+    o.status ??= {};
+  }
   if (r.kind === 'Pod') {
     o.spec ??= {};
     o.spec.restartPolicy ??= 'Always';

@@ -23,6 +23,8 @@ export const RESOURCES: ResourceDef[] = [
   { group: '', version: 'v1', plural: 'configmaps', singular: 'configmap', kind: 'ConfigMap', namespaced: true, prefix: '/registry/configmaps', shortNames: ['cm'], status: false, generation: false },
   { group: '', version: 'v1', plural: 'pods', singular: 'pod', kind: 'Pod', namespaced: true, prefix: '/registry/pods', shortNames: ['po'], status: true, generation: false },
   { group: 'apps', version: 'v1', plural: 'daemonsets', singular: 'daemonset', kind: 'DaemonSet', namespaced: true, prefix: '/registry/daemonsets', shortNames: ['ds'], status: true, generation: true },
+  // Stored and served (list/get/create/update/patch/delete, kubectl apply); no controller makes ReplicaSets or pods for them.
+  { group: 'apps', version: 'v1', plural: 'deployments', singular: 'deployment', kind: 'Deployment', namespaced: true, prefix: '/registry/deployments', shortNames: ['deploy'], status: true, generation: true },
   { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', singular: 'lease', kind: 'Lease', namespaced: true, prefix: '/registry/leases', status: false, generation: false },
 ];
 
@@ -146,6 +148,13 @@ const COLUMNS: Record<string, Column[]> = {
           .map(([k, v]) => `${k}=${v}`)
           .join(',') || '<none>',
     },
+    ageCol,
+  ],
+  deployments: [
+    nameCol,
+    { name: 'Ready', type: 'string', cell: (o) => `${o.status?.readyReplicas ?? 0}/${o.spec?.replicas ?? 1}` },
+    { name: 'Up-to-date', type: 'integer', cell: (o) => o.status?.updatedReplicas ?? 0 },
+    { name: 'Available', type: 'integer', cell: (o) => o.status?.availableReplicas ?? 0 },
     ageCol,
   ],
   namespaces: [nameCol, { name: 'Status', type: 'string', cell: (o) => o.status?.phase ?? 'Active' }, ageCol],
