@@ -119,6 +119,8 @@ export function stopStaticPod(step: string, host: string, component: string, por
         String(port),
       ],
       probe: { type: 'file', host, path: manifest, absent: true },
+      // A graceful Ctrl-C after this goes on until startStaticPod's action (same id scheme) has run, in apply and rollback.
+      pairedWith: `${step}/${host}/start-${what}`,
       description: `stop ${component} on ${host}: move its manifest out of ${MANIFESTS_DIR} (the API on ${host} is unavailable until it is back)`,
       risk: 'disruptive',
     },

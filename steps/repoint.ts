@@ -35,7 +35,7 @@ import {
 import { makeStep, nodesReadyProbe, rolledOutProbe, waitAction } from '../src/proxy/probes.js';
 
 export interface RepointOptions {
-  /** Workers per batch after the canary (default 50). The engine bounds the parallelism inside a batch. */
+  /** Workers per batch after the canary (default 50). A batch runs its workers in parallel; the engine bounds how many at once. */
   batchSize?: number;
   /** The kube-proxy rollout annotation's value (kubectl's restartedAt); default: when the plan is built. */
   now?: string;
@@ -195,8 +195,9 @@ function workerActions(step: string, facts: ClusterFacts, batch: readonly { name
       ),
     );
   }
-  actions.push(
-    waitAction(
+  actions.push({
+    // The workers above run in parallel (one lane each); the gate waits for all of them.
+    ...waitAction(
       step,
       `${master.host}/nodes-ready`,
       nodesReadyProbe(master.host, batch.map((w) => kubeNodeName(facts, w))),
@@ -204,7 +205,8 @@ function workerActions(step: string, facts: ClusterFacts, batch: readonly { name
       NODE_TIMEOUT_MS,
       5_000,
     ),
-  );
+    gate: true,
+  });
   return actions;
 }
 
@@ -222,14 +224,16 @@ export function buildRepointSteps(facts: ClusterFacts, _ctx?: StepContext, opts:
   const batches = workerBatches(workerHosts(facts), opts.batchSize ?? DEFAULT_BATCH_SIZE);
   batches.forEach((batch, i) => {
     const id = `repoint-workers-${i + 1}`;
-    steps.push(
-      makeStep(
+    steps.push({
+      ...makeStep(
         id,
         `Worker kubelets on ${local.url} (batch ${i + 1} of ${batches.length}${i === 0 ? ', canary' : ''}: ${batch.length} node${batch.length === 1 ? '' : 's'})`,
         `kubelet.conf on ${batch.length === 1 ? batch[0]!.name : `${batch[0]!.name} … ${batch[batch.length - 1]!.name}`} points at ${local.url}; the kubelet restarts (pods keep running) and the batch must answer through it and stay Ready before the next one starts.`,
         workerActions(id, facts, batch),
       ),
-    );
+      // The whole batch at once, each worker's actions in order (the engine caps it: RunOptions.maxParallelHosts).
+      parallelHosts: batch.length,
+    });
   });
   return steps;
 }

@@ -119,6 +119,17 @@ interface ActionBase {
   /** One line for the operator: what and why. */
   description: string;
   risk: Risk;
+  /**
+   * The id of a later action of the same step and host that completes this one (a component's stop → its
+   * start). Once this action has run, a graceful interrupt does not stop before that one is done, in apply
+   * and in rollback: stopping in between would leave the component down (the API, for an apiserver).
+   */
+  pairedWith?: string;
+  /**
+   * In a step that runs hosts in parallel: waits for every action before it in the step and holds every
+   * action after it (a batch's health gate). Without it, actions on different hosts may overlap.
+   */
+  gate?: true;
 }
 
 export interface WriteFileAction extends ActionBase {

@@ -47,12 +47,18 @@ export interface RunOptions {
   /** Non-interactive answers (`--assume-done ID`, `--redo ID`). */
   resolutions?: Record<string, Resolution>;
   env?: NodeJS.ProcessEnv;
+  /** Caps a step's `parallelHosts` (default DEFAULT_MAX_PARALLEL_HOSTS); 1 runs every step one action at a time. */
+  maxParallelHosts?: number;
 }
+
+/** Hosts worked on at once when a step allows it: one SSH connection each, like `parallel-ssh -p 50`. */
+export const DEFAULT_MAX_PARALLEL_HOSTS = 50;
 
 export type Outcome =
   | { status: 'finished'; changed: number; unchanged: number }
   | { status: 'stopped'; hard: boolean; resumeCommand: string }
-  | { status: 'failed'; action: string | null; error: string };
+  /** `host`: where the failing action ran (the first failure when hosts failed in parallel; the others are in `error`). */
+  | { status: 'failed'; action: string | null; error: string; host?: string };
 
 export function exitCodeOf(outcome: Outcome): ExitCode {
   return outcome.status === 'finished' ? ExitCode.Ok : outcome.status === 'stopped' ? ExitCode.Stopped : ExitCode.Failure;
@@ -132,8 +138,18 @@ export class RunContext {
     this.opts.onEvent?.(event);
   }
 
-  record(rec: NewRecord): void {
-    this.journal.append(rec);
+  /** Appends a journal record; resolves once it is fsync'd (concurrent lanes share fsyncs). */
+  async record(rec: NewRecord): Promise<void> {
+    await this.journal.appendDurable(rec);
+  }
+
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /** Runs `fn` after every earlier call has settled: questions to the operator come one at a time, even from parallel lanes. */
+  oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
   }
 
   get resumeCommand(): string {

@@ -4,7 +4,9 @@
  * Per action: read the current state (read-only); if the desired state is already there, record
  * `done unchanged` and move on; otherwise journal `started` (with the original file's hash and backup
  * path, or the object's fields), make the change, journal `done`. A graceful interrupt stops between
- * actions; a hard one abandons the action in flight, which stays `started` for resume to check.
+ * actions (never inside a stop/start pair); a hard one abandons the action in flight, which stays
+ * `started` for resume to check. Steps that allow it run different hosts' actions concurrently
+ * (schedule.ts explains how); each action still follows exactly this sequence.
  */
 import { BadInputError } from '../exit-codes.js';
 import { actionHost, isSensitive, type Action, type PatchObjectAction, type RemoveFileAction, type RunAction, type WaitAction, type WriteFileAction } from './actions.js';
@@ -15,6 +17,7 @@ import { redactArgv, showArgv } from './secrets.js';
 import type { Session } from './session.js';
 import type { ActionState } from './state.js';
 import { checkApplied, knownTargetSha, resolveUnknown } from './verify.js';
+import { GracefulInWait, runStep, waitInterruptible } from './step-run.js';
 
 export interface ApplyOptions extends RunOptions {
   /** The fingerprint of the facts as rediscovered now; a plan built from other facts is refused as stale. */
@@ -63,45 +66,39 @@ export async function preflight(ctx: RunContext): Promise<void> {
   }
 }
 
-/** The apply loop, from a fresh or a resumed journal. */
+/** The apply loop, from a fresh or a resumed journal: steps in order, each through runStep (lanes, gates, pairs). */
 export async function continueApply(ctx: RunContext): Promise<Outcome> {
   const { plan } = ctx;
-  ctx.record({ type: 'begin', operation: 'apply', planId: plan.id, pid: process.pid });
-  let current: string | null = null;
-  try {
-    for (const [index, step] of plan.steps.entries()) {
-      const actions = plan.actions.filter((a) => a.step === step.id);
-      ctx.emit({ type: 'step-start', phase: 'apply', step: step.id, title: step.title, risk: step.risk, index, total: plan.steps.length });
-      for (const action of actions) {
-        if (ctx.gracefulRequested()) return stop(ctx, false);
-        current = action.id;
-        const state = ctx.state().actions.get(action.id)!;
-        await applyOne(ctx, action, state);
-        current = null;
-      }
-      ctx.emit({ type: 'step-done', phase: 'apply', step: step.id });
+  await ctx.record({ type: 'begin', operation: 'apply', planId: plan.id, pid: process.pid });
+  for (const [index, step] of plan.steps.entries()) {
+    const actions = plan.actions.filter((a) => a.step === step.id);
+    if (ctx.gracefulRequested()) return stop(ctx, false);
+    ctx.emit({ type: 'step-start', phase: 'apply', step: step.id, title: step.title, risk: step.risk, index, total: plan.steps.length });
+    // The journal as of the step's start: each action's own records are the only ones that change it meanwhile.
+    const states = ctx.state().actions;
+    const verdict = await runStep(ctx, 'apply', step, actions, (action) => applyOne(ctx, action, states.get(action.id)!));
+    switch (verdict.kind) {
+      case 'done':
+        ctx.emit({ type: 'step-done', phase: 'apply', step: step.id });
+        continue;
+      case 'stopped':
+        return stop(ctx, verdict.hard);
+      case 'question':
+        await ctx.record({ type: 'end', operation: 'apply', status: 'failed' });
+        throw verdict.error;
+      case 'failed':
+        await ctx.record({ type: 'end', operation: 'apply', status: 'failed' });
+        return { status: 'failed', action: verdict.action, host: verdict.host, error: verdict.error };
     }
-    ctx.record({ type: 'end', operation: 'apply', status: 'finished' });
-    ctx.emit({ type: 'finished', phase: 'apply', changed: ctx.changed, unchanged: ctx.unchanged });
-    return { status: 'finished', changed: ctx.changed, unchanged: ctx.unchanged };
-  } catch (err) {
-    if (err instanceof HardStop) return stop(ctx, !(err instanceof GracefulInWait));
-    const error = describeError(err);
-    // An unanswered question (BadInputError) is not a failure of the action: it stays as it was, still to be checked.
-    if (current && !(err instanceof BadInputError)) {
-      const action = plan.actions.find((a) => a.id === current)!;
-      ctx.record({ type: 'failed', phase: 'apply', action: current, error, ...(err instanceof CommandFailed ? { exitCode: err.exitCode } : {}) });
-      ctx.emit({ type: 'action-failed', phase: 'apply', action: current, host: actionHost(action), error });
-    }
-    ctx.record({ type: 'end', operation: 'apply', status: 'failed' });
-    if (err instanceof BadInputError) throw err;
-    return { status: 'failed', action: current, error };
   }
+  await ctx.record({ type: 'end', operation: 'apply', status: 'finished' });
+  ctx.emit({ type: 'finished', phase: 'apply', changed: ctx.changed, unchanged: ctx.unchanged });
+  return { status: 'finished', changed: ctx.changed, unchanged: ctx.unchanged };
 }
 
-export function stop(ctx: RunContext, hard: boolean): Outcome {
+export async function stop(ctx: RunContext, hard: boolean): Promise<Outcome> {
   const phase = ctx.state().operation ?? 'apply';
-  ctx.record({ type: 'stopped', phase, hard });
+  await ctx.record({ type: 'stopped', phase, hard });
   ctx.emit({ type: 'stopped', phase, hard, resumeCommand: ctx.resumeCommand });
   return { status: 'stopped', hard, resumeCommand: ctx.resumeCommand };
 }
@@ -117,7 +114,7 @@ async function applyOne(ctx: RunContext, action: Action, state: ActionState): Pr
     const check = await checkApplied(ctx, action, state);
     const decision = check.verdict === 'unknown' ? await resolveUnknown(ctx, 'apply', action, check.detail) : check.verdict;
     if (decision === 'done') {
-      ctx.record({ type: 'done', phase: 'apply', action: action.id, outcome: check.verdict === 'done' ? 'verified' : 'operator', detail: check.detail });
+      await ctx.record({ type: 'done', phase: 'apply', action: action.id, outcome: check.verdict === 'done' ? 'verified' : 'operator', detail: check.detail });
       ctx.emit({ type: 'action-skipped', phase: 'apply', action: action.id, reason: `interrupted last time; ${check.detail}` });
       return;
     }
@@ -138,14 +135,14 @@ async function applyOne(ctx: RunContext, action: Action, state: ActionState): Pr
   }
 }
 
-function unchanged(ctx: RunContext, action: Action, reason: string): void {
-  ctx.record({ type: 'done', phase: 'apply', action: action.id, outcome: 'unchanged', detail: reason });
+async function unchanged(ctx: RunContext, action: Action, reason: string): Promise<void> {
+  await ctx.record({ type: 'done', phase: 'apply', action: action.id, outcome: 'unchanged', detail: reason });
   ctx.unchanged++;
   ctx.emit({ type: 'action-skipped', phase: 'apply', action: action.id, reason });
 }
 
-function changed(ctx: RunContext, action: Action, detail: string, extra: { sha256?: string; mode?: number; exitCode?: number } = {}): void {
-  ctx.record({ type: 'done', phase: 'apply', action: action.id, outcome: 'changed', detail, ...extra });
+async function changed(ctx: RunContext, action: Action, detail: string, extra: { sha256?: string; mode?: number; exitCode?: number } = {}): Promise<void> {
+  await ctx.record({ type: 'done', phase: 'apply', action: action.id, outcome: 'changed', detail, ...extra });
   ctx.changed++;
   ctx.emit({ type: 'action-done', phase: 'apply', action: action.id, detail });
 }
@@ -166,12 +163,12 @@ async function writeFile(ctx: RunContext, action: WriteFileAction, prior?: Actio
   // A redo keeps the original recorded by the first attempt; the file may already hold our half-done work.
   const before = prior?.touched ? (prior.before ?? null) : current;
   const backup = prior?.touched ? (prior.backup ?? null) : before ? await ctx.chooseBackup(action.host, action.path, before) : null;
-  ctx.record({ type: 'started', phase: 'apply', action: action.id, before, backup });
+  await ctx.record({ type: 'started', phase: 'apply', action: action.id, before, backup });
   if (before && backup) await ctx.makeBackup(action.host, action.path, backup, before);
   const h = await ctx.host(action.host);
   await ctx.guard(h.writeFileAtomic(action.path, bytes, { mode: action.mode, owner: action.owner }));
   const what = current ? 'replaced' : 'created';
-  changed(ctx, action, `${what} ${action.path} (0${action.mode.toString(8)}${isSensitive(content) ? ', sensitive' : ''})`, { sha256: written, mode: action.mode });
+  await changed(ctx, action, `${what} ${action.path} (0${action.mode.toString(8)}${isSensitive(content) ? ', sensitive' : ''})`, { sha256: written, mode: action.mode });
 }
 
 async function removeFile(ctx: RunContext, action: RemoveFileAction, prior?: ActionState): Promise<void> {
@@ -179,10 +176,10 @@ async function removeFile(ctx: RunContext, action: RemoveFileAction, prior?: Act
   if (!current) return unchanged(ctx, action, 'already absent');
   const before = prior?.touched && prior.before ? prior.before : current;
   const backup = prior?.touched && prior.backup ? prior.backup : await ctx.chooseBackup(action.host, action.path, before);
-  ctx.record({ type: 'started', phase: 'apply', action: action.id, before, backup });
+  await ctx.record({ type: 'started', phase: 'apply', action: action.id, before, backup });
   await ctx.makeBackup(action.host, action.path, backup, before);
   await ctx.removeFile(action.host, action.path);
-  changed(ctx, action, `removed ${action.path} (saved as ${backup})`);
+  await changed(ctx, action, `removed ${action.path} (saved as ${backup})`);
 }
 
 async function runCommand(ctx: RunContext, action: RunAction): Promise<void> {
@@ -190,9 +187,9 @@ async function runCommand(ctx: RunContext, action: RunAction): Promise<void> {
     const p = await ctx.probe(action.probe);
     if (p.ok) return unchanged(ctx, action, 'already in effect (probe ok)');
   }
-  ctx.record({ type: 'started', phase: 'apply', action: action.id });
+  await ctx.record({ type: 'started', phase: 'apply', action: action.id });
   const code = await execWithRetry(ctx, action.host, action.argv, action.id, 'apply', action.retry, action.timeoutMs);
-  changed(ctx, action, `ran \`${showArgv(redactArgv(action.argv))}\``, { exitCode: code });
+  await changed(ctx, action, `ran \`${showArgv(redactArgv(action.argv))}\``, { exitCode: code });
 }
 
 /** Runs argv, retrying documented transient failures; throws ActionError with host, argv and stderr. */
@@ -233,7 +230,7 @@ async function patchObject(ctx: RunContext, action: PatchObjectAction): Promise<
   let obj = await ctx.guard(api.get(ref));
   if (!obj) throw new ActionError(`${name} does not exist (through ${action.host})`);
   if (editsPresent(obj, action.edits)) return unchanged(ctx, action, 'edits already in place');
-  ctx.record({ type: 'started', phase: 'apply', action: action.id, fieldsBefore: fieldsBefore(obj, action.edits) });
+  await ctx.record({ type: 'started', phase: 'apply', action: action.id, fieldsBefore: fieldsBefore(obj, action.edits) });
   for (let attempt = 1; ; attempt++) {
     try {
       await ctx.guard(api.replace(ref, applyEdits(obj, action.edits)));
@@ -246,18 +243,18 @@ async function patchObject(ctx: RunContext, action: PatchObjectAction): Promise<
       if (editsPresent(obj, action.edits)) break;
     }
   }
-  changed(ctx, action, `patched ${name} (${action.edits.map((e) => [...e.path, ...(e.yamlPath ?? [])].join('.')).join(', ')})`);
+  await changed(ctx, action, `patched ${name} (${action.edits.map((e) => [...e.path, ...(e.yamlPath ?? [])].join('.')).join(', ')})`);
 }
 
 async function waitFor(ctx: RunContext, action: WaitAction): Promise<void> {
-  ctx.record({ type: 'started', phase: 'apply', action: action.id });
+  await ctx.record({ type: 'started', phase: 'apply', action: action.id });
   const timeoutMs = testCappedMs(action.timeoutMs);
   const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {
     const r = await ctx.probe(action.probe);
     if (r.ok) {
-      ctx.record({ type: 'done', phase: 'apply', action: action.id, outcome: 'unchanged', detail: 'probe ok' });
+      await ctx.record({ type: 'done', phase: 'apply', action: action.id, outcome: 'unchanged', detail: 'probe ok' });
       ctx.emit({ type: 'action-done', phase: 'apply', action: action.id, detail: 'ready' });
       return;
     }
@@ -267,7 +264,8 @@ async function waitFor(ctx: RunContext, action: WaitAction): Promise<void> {
       throw new ActionError(`${action.probe.host}: timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${action.description}: ${last}`);
     }
     // A graceful interrupt does not wait out a long wait: it is read-only and resume simply waits again.
-    if (!(await ctx.sleep(action.intervalMs, true))) throw new GracefulInWait();
+    // Except inside a stop/start pair: the pair's end must come first.
+    if (!(await ctx.sleep(action.intervalMs, waitInterruptible(ctx, action)))) throw new GracefulInWait();
   }
 }
 
@@ -279,6 +277,3 @@ function testCappedMs(ms: number): number {
   const cap = Number(process.env.HA_WIZARD_TEST_MAX_WAIT_MS);
   return Number.isFinite(cap) && cap > 0 ? Math.min(ms, cap) : ms;
 }
-
-/** A graceful interrupt during a wait: the wait stays started (harmless) and the run stops. */
-export class GracefulInWait extends HardStop {}

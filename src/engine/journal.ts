@@ -11,6 +11,7 @@
  *
  * Test hook (crash tests only): with env `HA_WIZARD_TEST_KILL_AFTER_RECORD=N` the process SIGKILLs itself
  * right after the Nth record it appended is fsync'd, so tests can stop the engine at every record.
+ * (With group commit, records that shared that fsync are on disk too.)
  */
 import { closeSync, fsyncSync, openSync, readFileSync, writeSync, constants } from 'node:fs';
 import { z } from 'zod';
@@ -161,23 +162,60 @@ export class Journal {
     return new Journal(path, readJournal(path));
   }
 
+  /** Appends one record and fsyncs before returning. */
   append(record: NewRecord, now = new Date()): JournalRecord {
+    const full = this.write(record, now);
+    this.fsync();
+    return full;
+  }
+
+  /**
+   * Appends one record now (in order with every other append) and resolves once it is fsync'd. Records
+   * appended by concurrent lanes in the same turn of the event loop share one fsync (group commit), so a
+   * fleet of hosts does not pay one disk flush per record one after another. The caller awaits it before
+   * going on, exactly as it relies on append().
+   */
+  appendDurable(record: NewRecord, now = new Date()): Promise<JournalRecord> {
+    const full = this.write(record, now);
+    this.pendingSync ??= new Promise<void>((resolve, reject) => {
+      setImmediate(() => {
+        this.pendingSync = null;
+        try {
+          this.fsync();
+          resolve();
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+    return this.pendingSync.then(() => full);
+  }
+
+  private pendingSync: Promise<void> | null = null;
+
+  private write(record: NewRecord, now: Date): JournalRecord {
     const full = { seq: this.nextSeq, at: now.toISOString(), ...record } as JournalRecord;
-    const line = `${JSON.stringify(full)}\n`;
-    const buf = Buffer.from(line);
+    const buf = Buffer.from(`${JSON.stringify(full)}\n`);
     // One write call per record: a crash leaves whole records, or at worst one torn last line that parseJournal reports.
     const n = writeSync(this.fd, buf);
     if (n !== buf.length) throw new Error(`${this.path}: short write (${n} of ${buf.length} bytes)`);
-    fsyncSync(this.fd);
     this.nextSeq++;
     this.records.push(full);
     this.written++;
-    if (this.killAfter !== undefined && this.written === this.killAfter) process.kill(process.pid, 'SIGKILL');
     return full;
+  }
+
+  private fsync(): void {
+    if (this.fd < 0) return;
+    fsyncSync(this.fd);
+    // The crash hook fires once the Nth record is on disk (with any records that shared its fsync).
+    if (this.killAfter !== undefined && this.written >= this.killAfter) process.kill(process.pid, 'SIGKILL');
   }
 
   close(): void {
     if (this.fd >= 0) {
+      // A group fsync still waiting for its turn of the event loop: do it now, the records are written.
+      if (this.pendingSync) fsyncSync(this.fd);
       closeSync(this.fd);
       this.fd = -1;
     }

@@ -75,6 +75,8 @@ const base = {
   step: name,
   description: z.string(),
   risk,
+  pairedWith: name.optional(),
+  gate: z.literal(true).optional(),
 };
 
 export const actionSchema = z.discriminatedUnion('type', [
@@ -107,7 +109,13 @@ export const actionSchema = z.discriminatedUnion('type', [
   }),
 ]) satisfies z.ZodType<Action>;
 
-export const stepInfoSchema = z.strictObject({ id: name, title: z.string(), description: z.string(), risk }) satisfies z.ZodType<StepInfo>;
+export const stepInfoSchema = z.strictObject({
+  id: name,
+  title: z.string(),
+  description: z.string(),
+  risk,
+  parallelHosts: z.number().int().positive().optional(),
+}) satisfies z.ZodType<StepInfo>;
 
 export const planSchema = z.strictObject({
   formatVersion: z.literal(1),

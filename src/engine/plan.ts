@@ -11,6 +11,7 @@ import type { Action, Risk } from './actions.js';
 import { planSchema } from './plan-schema.js';
 import type { Step } from './step.js';
 import { findSecret } from './secrets.js';
+import { scheduleProblems } from './schedule.js';
 
 /** A step as the plan records it: everything but its actions (which the plan holds flat, in order). */
 export type StepInfo = Omit<Step, 'actions'>;
@@ -150,6 +151,10 @@ export function validatePlan(plan: Plan, source = 'plan'): void {
       bad(`${where}: patching a Secret is not supported (its before-state would have to be journaled)`);
     }
   });
+  for (const step of plan.steps) {
+    const problem = scheduleProblems(step, plan.actions.filter((a) => a.step === step.id))[0];
+    if (problem) bad(problem);
+  }
   const leak = findSecret(plan);
   if (leak) bad(`${leak} contains secret material; secrets must be Content recipes, never bytes in the plan`);
 }

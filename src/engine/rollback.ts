@@ -14,7 +14,8 @@
  */
 import { BadInputError } from '../exit-codes.js';
 import { actionHost, type Action } from './actions.js';
-import { ActionError, CommandFailed, HardStop, RunContext, describeError, isConflict, type EngineDeps, type Outcome, type RunOptions } from './context.js';
+import { ActionError, RunContext, isConflict, type EngineDeps, type Outcome, type RunOptions } from './context.js';
+import { runStep } from './step-run.js';
 import { fieldsMatch, restoreFields } from './edits.js';
 import { execWithRetry, stop } from './executor.js';
 import { stepOf } from './plan.js';
@@ -56,49 +57,48 @@ export function checkPointOfNoReturn(session: Session, list: readonly Action[], 
 export async function continueRollback(ctx: RunContext, to: string | undefined, pastPointOfNoReturn: boolean): Promise<Outcome> {
   const list = undoOrder(ctx.plan, ctx.state(), to);
   checkPointOfNoReturn(ctx.session, list, pastPointOfNoReturn);
-  ctx.record({ type: 'begin', operation: 'rollback', planId: ctx.plan.id, pid: process.pid, ...(to ? { to } : {}), ...(pastPointOfNoReturn ? { pastPointOfNoReturn } : {}) });
-  let current: Action | null = null;
-  try {
-    // Group consecutive actions of a step (they are already newest first) for step events.
-    let stepNow: string | null = null;
-    const steps = [...new Set(list.map((a) => a.step))];
-    for (const action of list) {
-      if (action.step !== stepNow) {
-        if (stepNow) ctx.emit({ type: 'step-done', phase: 'rollback', step: stepNow });
-        stepNow = action.step;
-        const info = stepOf(ctx.plan, action.step);
-        ctx.emit({ type: 'step-start', phase: 'rollback', step: info.id, title: info.title, risk: info.risk, index: steps.indexOf(info.id), total: steps.length });
-      }
-      if (ctx.gracefulRequested()) return stop(ctx, false);
-      current = action;
-      await undoOne(ctx, action, ctx.state().actions.get(action.id)!);
-      current = null;
-    }
-    if (stepNow) ctx.emit({ type: 'step-done', phase: 'rollback', step: stepNow });
-    ctx.record({ type: 'end', operation: 'rollback', status: 'finished' });
-    ctx.emit({ type: 'finished', phase: 'rollback', changed: ctx.changed, unchanged: ctx.unchanged });
-    return { status: 'finished', changed: ctx.changed, unchanged: ctx.unchanged };
-  } catch (err) {
-    if (err instanceof HardStop) return stop(ctx, true);
-    const error = describeError(err);
-    if (current && !(err instanceof BadInputError)) {
-      ctx.record({ type: 'failed', phase: 'rollback', action: current.id, error, ...(err instanceof CommandFailed ? { exitCode: err.exitCode } : {}) });
-      ctx.emit({ type: 'action-failed', phase: 'rollback', action: current.id, host: actionHost(current), error });
-    }
-    ctx.record({ type: 'end', operation: 'rollback', status: 'failed' });
-    if (err instanceof BadInputError) throw err;
-    return { status: 'failed', action: current?.id ?? null, error };
+  await ctx.record({ type: 'begin', operation: 'rollback', planId: ctx.plan.id, pid: process.pid, ...(to ? { to } : {}), ...(pastPointOfNoReturn ? { pastPointOfNoReturn } : {}) });
+  // The list is newest first, so each step's actions are consecutive: undo step by step, each through runStep
+  // (hosts of a parallel step are undone concurrently, each host newest first).
+  const groups: Array<{ step: string; actions: Action[] }> = [];
+  for (const a of list) {
+    const last = groups[groups.length - 1];
+    if (last?.step === a.step) last.actions.push(a);
+    else groups.push({ step: a.step, actions: [a] });
   }
+  for (const [index, group] of groups.entries()) {
+    const info = stepOf(ctx.plan, group.step);
+    if (ctx.gracefulRequested()) return stop(ctx, false);
+    ctx.emit({ type: 'step-start', phase: 'rollback', step: info.id, title: info.title, risk: info.risk, index, total: groups.length });
+    const states = ctx.state().actions;
+    const verdict = await runStep(ctx, 'rollback', info, group.actions, (action) => undoOne(ctx, action, states.get(action.id)!));
+    switch (verdict.kind) {
+      case 'done':
+        ctx.emit({ type: 'step-done', phase: 'rollback', step: info.id });
+        continue;
+      case 'stopped':
+        return stop(ctx, verdict.hard);
+      case 'question':
+        await ctx.record({ type: 'end', operation: 'rollback', status: 'failed' });
+        throw verdict.error;
+      case 'failed':
+        await ctx.record({ type: 'end', operation: 'rollback', status: 'failed' });
+        return { status: 'failed', action: verdict.action, host: verdict.host, error: verdict.error };
+    }
+  }
+  await ctx.record({ type: 'end', operation: 'rollback', status: 'finished' });
+  ctx.emit({ type: 'finished', phase: 'rollback', changed: ctx.changed, unchanged: ctx.unchanged });
+  return { status: 'finished', changed: ctx.changed, unchanged: ctx.unchanged };
 }
 
-function nothing(ctx: RunContext, action: Action, reason: string): void {
-  ctx.record({ type: 'done', phase: 'rollback', action: action.id, outcome: 'unchanged', detail: reason });
+async function nothing(ctx: RunContext, action: Action, reason: string): Promise<void> {
+  await ctx.record({ type: 'done', phase: 'rollback', action: action.id, outcome: 'unchanged', detail: reason });
   ctx.unchanged++;
   ctx.emit({ type: 'action-skipped', phase: 'rollback', action: action.id, reason });
 }
 
-function undone(ctx: RunContext, action: Action, detail: string, exitCode?: number): void {
-  ctx.record({ type: 'done', phase: 'rollback', action: action.id, outcome: 'changed', detail, ...(exitCode !== undefined ? { exitCode } : {}) });
+async function undone(ctx: RunContext, action: Action, detail: string, exitCode?: number): Promise<void> {
+  await ctx.record({ type: 'done', phase: 'rollback', action: action.id, outcome: 'changed', detail, ...(exitCode !== undefined ? { exitCode } : {}) });
   ctx.changed++;
   ctx.emit({ type: 'action-done', phase: 'rollback', action: action.id, detail });
 }
@@ -113,7 +113,7 @@ async function undoOne(ctx: RunContext, action: Action, state: ActionState): Pro
       const current = await ctx.fileState(action.host, action.path);
       if (before === null) {
         if (!current) return nothing(ctx, action, 'the file did not exist before and does not now');
-        ctx.record({ type: 'started', phase: 'rollback', action: action.id });
+        await ctx.record({ type: 'started', phase: 'rollback', action: action.id });
         await ctx.removeFile(action.host, action.path);
         return undone(ctx, action, `removed ${action.path} (it did not exist before)`);
       }
@@ -121,13 +121,13 @@ async function undoOne(ctx: RunContext, action: Action, state: ActionState): Pro
         return nothing(ctx, action, 'the file is already the original');
       }
       if (!state.backup) throw new ActionError(`the journal holds no backup path for ${action.id}`);
-      ctx.record({ type: 'started', phase: 'rollback', action: action.id });
+      await ctx.record({ type: 'started', phase: 'rollback', action: action.id });
       await ctx.restoreFromBackup(action.host, action.path, state.backup, before);
       return undone(ctx, action, `restored ${action.path} from ${state.backup}`);
     }
     case 'run': {
       if (!action.undo) {
-        ctx.record({ type: 'done', phase: 'rollback', action: action.id, outcome: 'unchanged', detail: 'no undo command' });
+        await ctx.record({ type: 'done', phase: 'rollback', action: action.id, outcome: 'unchanged', detail: 'no undo command' });
         ctx.emit({ type: 'notice', text: `${action.id} has no undo command; its effect stays: ${action.description}` });
         return;
       }
@@ -139,11 +139,11 @@ async function undoOne(ctx: RunContext, action: Action, state: ActionState): Pro
       } else if (!action.probe && state.status === 'undoing') {
         const decision = await resolveUnknown(ctx, 'rollback', action, `the undo \`${showArgv(redactArgv(action.undo))}\` on ${action.host} was interrupted and there is no probe to tell whether it took effect`);
         if (decision === 'done') {
-          ctx.record({ type: 'done', phase: 'rollback', action: action.id, outcome: 'operator' });
+          await ctx.record({ type: 'done', phase: 'rollback', action: action.id, outcome: 'operator' });
           return;
         }
       }
-      ctx.record({ type: 'started', phase: 'rollback', action: action.id });
+      await ctx.record({ type: 'started', phase: 'rollback', action: action.id });
       const code = await execWithRetry(ctx, action.host, action.undo, action.id, 'rollback', action.retry, action.timeoutMs);
       return undone(ctx, action, `ran \`${showArgv(redactArgv(action.undo))}\``, code);
     }
@@ -153,7 +153,7 @@ async function undoOne(ctx: RunContext, action: Action, state: ActionState): Pro
       let obj = await ctx.guard(api.get(action.object));
       if (!obj) throw new ActionError(`${action.object.kind} ${action.object.name} no longer exists; nothing to restore`);
       if (fieldsMatch(obj, state.fieldsBefore)) return nothing(ctx, action, 'the fields are already as before');
-      ctx.record({ type: 'started', phase: 'rollback', action: action.id });
+      await ctx.record({ type: 'started', phase: 'rollback', action: action.id });
       for (let attempt = 1; ; attempt++) {
         try {
           await ctx.guard(api.replace(action.object, restoreFields(obj, state.fieldsBefore)));

@@ -15,6 +15,12 @@ export interface Step {
   /** The highest risk among its actions (the preview's badge). */
   risk: Risk;
   actions: Action[];
+  /**
+   * The step may run its actions on up to this many hosts at once (the engine may bound it lower): each host's
+   * actions keep their order, and an action marked `gate` runs alone between what comes before and after it.
+   * Absent: one action at a time, in order.
+   */
+  parallelHosts?: number;
 }
 
 /** A step builder: pure function of facts (and the session id, for backup paths and names). */

@@ -83,7 +83,8 @@ function sameFile(a: { sha256: string; mode: number } | null, b: { sha256: strin
 export async function resolveUnknown(ctx: RunContext, phase: Phase, action: Action, detail: string): Promise<'done' | 'redo'> {
   const given = ctx.opts.resolutions?.[action.id];
   if (given) return given;
-  if (ctx.opts.decide) return ctx.opts.decide({ phase, action, question: detail });
+  const decide = ctx.opts.decide;
+  if (decide) return ctx.oneAtATime(() => decide({ phase, action, question: detail }));
   return badInput(
     `cannot tell whether ${phase === 'apply' ? '' : 'the undo of '}${action.id} took effect: ${detail}`,
     `check on the host, then run \`${ctx.resumeCommand} --assume-done ${action.id}\` or \`${ctx.resumeCommand} --redo ${action.id}\``,

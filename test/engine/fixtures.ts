@@ -46,7 +46,8 @@ export function seedNodes(base: string): void {
   writeFileSync(join(base, 'node3/etc/kubernetes/old.conf'), 'obsolete\n', { mode: 0o640 });
 }
 
-export function representativePlan(): Plan {
+/** `parallelHosts`: the 'files' step (two writes per node) runs its nodes in parallel. */
+export function representativePlan(opts: { parallelHosts?: number } = {}): Plan {
   const actions: Action[] = [];
   for (const n of NODES) {
     actions.push({
@@ -129,7 +130,7 @@ export function representativePlan(): Plan {
     factsFingerprint: 'sha256:facts',
     now: new Date('2026-01-02T03:04:05Z'),
     steps: [
-      { id: 'files', title: 'Write files', description: 'manifests and keys', risk: 'reversible', actions: actions.filter((a) => a.step === 'files') },
+      { id: 'files', title: 'Write files', description: 'manifests and keys', risk: 'reversible', ...opts, actions: actions.filter((a) => a.step === 'files') },
       { id: 'cmds', title: 'Commands', description: 'a command and a removal', risk: 'reversible', actions: actions.filter((a) => a.step === 'cmds') },
       { id: 'verify', title: 'Verify', description: 'wait and a last write', risk: 'read-only', actions: actions.filter((a) => a.step === 'verify') },
     ],
