@@ -4,11 +4,11 @@
  * at once (OpenSSH's MaxSessions is 10), one SFTP session reused. Knows nothing of sudo: see remote-host.ts.
  */
 import { connect as netConnect, type Socket } from 'node:net';
-import { readFile } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
-import type { AnyAuthMethod, AuthenticationType, ClientChannel, SFTPWrapper } from 'ssh2';
+import type { AnyAuthMethod, AuthenticationType, ClientChannel, ParsedKey, SFTPWrapper } from 'ssh2';
 import { appendKnownHost, checkHostKey, keyTypeOfBlob, knownKeyTypes, readKnownHosts } from './known-hosts.js';
+import { SettledFileCache } from './file-cache.js';
 import { Semaphore } from './semaphore.js';
 import { GuardedSftp } from './sftp.js';
 import type { SshTarget } from './ssh-config.js';
@@ -40,6 +40,8 @@ export interface ConnectOptions extends HostKeyPolicy {
    * connection rejects at once; this only catches a peer that is silent while the TCP connection stays up.
    */
   operationTimeoutMs?: number;
+  /** Parsed identity files to share across connections (the pool keeps one). Default: read for this connection only. */
+  identities?: IdentityCache;
   /** Supplies the connection to `target.jump` (the pool shares one per bastion). Default: a private one, closed with this. */
   jumpVia?: (jump: SshTarget) => Promise<SshConnection>;
 }
@@ -128,25 +130,44 @@ interface AuthPlan {
   unreadable: string[];
 }
 
-async function planAuth(target: SshTarget, agentSocket: string | null): Promise<AuthPlan> {
+type Identity = { kind: 'key'; key: ParsedKey } | { kind: 'encrypted' } | { kind: 'unreadable' };
+
+function parseIdentity(pem: Buffer): Identity {
+  const parsed = utils.parseKey(pem);
+  if (parsed instanceof Error) {
+    // ssh2 says "Encrypted private OpenSSH key detected, but no passphrase given" (or similar for PEM).
+    return /encrypt|passphrase/i.test(parsed.message) ? { kind: 'encrypted' } : { kind: 'unreadable' };
+  }
+  return parsed.isPrivateKey() ? { kind: 'key', key: parsed } : { kind: 'unreadable' };
+}
+
+/**
+ * Identity files read and parsed once, shared by every connection made with it (the pool holds one per run);
+ * reread when the file changes (see file-cache.ts). ssh2 gets the parsed key and does not parse it again.
+ */
+export class IdentityCache {
+  private readonly files = new SettledFileCache(parseIdentity);
+
+  get(path: string): Promise<Identity | null> {
+    return this.files.get(path);
+  }
+
+  clear(): void {
+    this.files.clear();
+  }
+}
+
+async function planAuth(target: SshTarget, agentSocket: string | null, identities: IdentityCache): Promise<AuthPlan> {
   const plan: AuthPlan = { attempts: [], missing: [], encrypted: [], unreadable: [] };
   const username = target.user;
   if (agentSocket) plan.attempts.push({ label: 'ssh-agent keys', method: { type: 'agent', username, agent: agentSocket } });
-  for (const file of target.identityFiles) {
-    let pem: Buffer;
-    try {
-      pem = await readFile(file);
-    } catch (err) {
-      (errno(err) === 'ENOENT' ? plan.missing : plan.unreadable).push(file);
-      continue;
-    }
-    const parsed = utils.parseKey(pem);
-    if (parsed instanceof Error) {
-      // ssh2 says "Encrypted private OpenSSH key detected, but no passphrase given" (or similar for PEM).
-      (/encrypt|passphrase/i.test(parsed.message) ? plan.encrypted : plan.unreadable).push(file);
-      continue;
-    }
-    plan.attempts.push({ label: file, method: { type: 'publickey', username, key: pem } });
+  const loaded = await Promise.all(target.identityFiles.map((file) => identities.get(file).catch(() => ({ kind: 'unreadable' }) as const)));
+  for (const [i, file] of target.identityFiles.entries()) {
+    const id = loaded[i];
+    if (!id) plan.missing.push(file);
+    else if (id.kind === 'encrypted') plan.encrypted.push(file);
+    else if (id.kind === 'unreadable') plan.unreadable.push(file);
+    else plan.attempts.push({ label: file, method: { type: 'publickey', username, key: id.key } });
   }
   return plan;
 }
@@ -435,7 +456,7 @@ async function handshake(opts: ConnectOptions, label: string, sock: Socket | Dup
   const entries = await readKnownHosts(target.knownHostsFiles);
   const knownTypes = knownKeyTypes(entries, target.hostName, target.port);
   const agentSocket = opts.agentSocket === undefined ? (process.env.SSH_AUTH_SOCK ?? null) : opts.agentSocket;
-  const plan = await planAuth(target, agentSocket);
+  const plan = await planAuth(target, agentSocket, opts.identities ?? new IdentityCache());
   if (plan.attempts.length === 0) {
     sock.destroy();
     throw authError(label, target, plan, []);

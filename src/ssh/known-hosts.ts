@@ -5,6 +5,7 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { SettledFileCache } from './file-cache.js';
 import { dirname } from 'node:path';
 
 export type HostField =
@@ -90,10 +91,18 @@ function parseHostField(text: string): HostField | null {
   return { type: 'patterns', patterns: text.split(',').filter((p) => p !== '') };
 }
 
+const globCache = new Map<string, RegExp | null>();
+
 /** OpenSSH pattern match: `*` and `?` wildcards, case-insensitive, whole string. */
 function globMatch(pattern: string, name: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${re}$`, 'i').test(name);
+  // Most patterns are plain names or addresses: no regular expression needed (one was compiled per entry per check).
+  let re = globCache.get(pattern);
+  if (re === undefined) {
+    re = /[*?]/.test(pattern) ? new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i') : null;
+    if (globCache.size > 10_000) globCache.clear();
+    globCache.set(pattern, re);
+  }
+  return re ? re.test(name) : pattern.toLowerCase() === name.toLowerCase();
 }
 
 /** Whether an entry's host field names `host`:`port` (negated patterns veto, as in OpenSSH's match_hostname). */
@@ -112,20 +121,13 @@ export function entryMatches(entry: KnownHostEntry, host: string, port: number):
   return matched;
 }
 
-/** Every entry of the given files, in order; missing files are skipped. */
+/** Parsed known_hosts files, shared by every connection and reused while unchanged (see file-cache.ts). */
+const knownHostsFiles = new SettledFileCache((data, path) => parseKnownHosts(data.toString('utf8'), path));
+
+/** Every entry of the given files, in order; missing files are skipped. Never stale: each file is stat'ed on every call. */
 export async function readKnownHosts(paths: readonly string[]): Promise<KnownHostEntry[]> {
-  const all: KnownHostEntry[] = [];
-  for (const path of paths) {
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw err;
-    }
-    all.push(...parseKnownHosts(text, path));
-  }
-  return all;
+  const files = await Promise.all(paths.map((p) => knownHostsFiles.get(p)));
+  return files.flatMap((f) => f ?? []);
 }
 
 /**

@@ -3,9 +3,9 @@
  * behind them; one sudo password prompt for the whole run; bounded parallelism across hosts.
  */
 import type { Hosts } from '../engine/ports.js';
-import { connectSsh, type HostKeyPolicy, type SshConnection } from './connection.js';
+import { connectSsh, IdentityCache, type HostKeyPolicy, type SshConnection } from './connection.js';
 import { SshRemoteHost, type ExecAuditRecord } from './remote-host.js';
-import { resolveSshTarget, type ResolveOptions, type SshOverrides, type SshTarget } from './ssh-config.js';
+import { SshConfigResolver, type ResolveOptions, type SshOverrides, type SshTarget } from './ssh-config.js';
 import type { RemoteHost } from './types.js';
 
 export interface PoolNode {
@@ -39,12 +39,17 @@ export class HostPool implements Hosts {
   private readonly hosts = new Map<string, Promise<SshRemoteHost>>();
   private readonly bastions = new Map<string, Promise<SshConnection>>();
   private password: Promise<string> | null = null;
+  /** ~/.ssh/config read once per pool, like one `ssh` run reads it once. */
+  private readonly config: SshConfigResolver;
+  /** Identity files parsed once and shared by every connection of the pool. */
+  private readonly identities = new IdentityCache();
 
   constructor(nodes: readonly PoolNode[], private readonly opts: HostPoolOptions = {}) {
     for (const n of nodes) {
       if (this.nodes.has(n.name)) throw new Error(`duplicate node name ${n.name}`);
       this.nodes.set(n.name, n);
     }
+    this.config = new SshConfigResolver(opts.sshConfig ?? {});
   }
 
   /** The host for a node name, connected (and its sudo probed) on first use. */
@@ -62,9 +67,10 @@ export class HostPool implements Hosts {
   private async open(name: string): Promise<SshRemoteHost> {
     const node = this.nodes.get(name);
     if (!node) throw new Error(`unknown node ${name} (known: ${[...this.nodes.keys()].join(', ')})`);
-    const target = await resolveSshTarget(node.address, { ...this.opts.ssh, ...node.ssh }, this.opts.sshConfig ?? {});
+    const target = await this.config.resolve(node.address, { ...this.opts.ssh, ...node.ssh });
     const host = new SshRemoteHost(node.name, target, {
       ...this.hostKeyPolicy(),
+      identities: this.identities,
       ...(this.opts.connectTimeoutMs ? { connectTimeoutMs: this.opts.connectTimeoutMs } : {}),
       ...(this.opts.operationTimeoutMs ? { operationTimeoutMs: this.opts.operationTimeoutMs } : {}),
       ...(this.opts.agentSocket !== undefined ? { agentSocket: this.opts.agentSocket } : {}),
@@ -105,7 +111,7 @@ export class HostPool implements Hosts {
     const key = targetKey(jump);
     const cached = this.bastions.get(key);
     if (cached) return cached.then((c) => (c.isOpen ? c : (this.bastions.delete(key), this.bastion(jump))));
-    const p = connectSsh({ ...this.hostKeyPolicy(), name: jump.alias, target: jump, jumpVia: (j) => this.bastion(j), ...(this.opts.agentSocket !== undefined ? { agentSocket: this.opts.agentSocket } : {}) });
+    const p = connectSsh({ ...this.hostKeyPolicy(), identities: this.identities, name: jump.alias, target: jump, jumpVia: (j) => this.bastion(j), ...(this.opts.agentSocket !== undefined ? { agentSocket: this.opts.agentSocket } : {}) });
     this.bastions.set(key, p);
     p.catch(() => this.bastions.get(key) === p && this.bastions.delete(key));
     return p;
@@ -118,6 +124,7 @@ export class HostPool implements Hosts {
     this.bastions.clear();
     await Promise.all(hosts.map((h) => h.then((x) => x.close(), () => undefined)));
     await Promise.all(bastions.map((b) => b.then((x) => x.close(), () => undefined)));
+    this.identities.clear();
   }
 }
 

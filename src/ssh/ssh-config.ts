@@ -157,10 +157,38 @@ export function parseJumpHop(hop: string): { user?: string; host: string; port?:
 }
 
 export async function resolveSshTarget(alias: string, overrides: SshOverrides = {}, opts: ResolveOptions = {}): Promise<SshTarget> {
-  const home = opts.homeDir ?? homedir();
-  const configPath = opts.configPath === undefined ? join(home, '.ssh', 'config') : opts.configPath;
-  const config = SSHConfig.parse(configPath === null ? '' : await loadConfigText(configPath, home, 0));
-  return resolveWith(config, alias, overrides, home, opts.localUser ?? userInfo().username, 0);
+  return new SshConfigResolver(opts).resolve(alias, overrides);
+}
+
+/**
+ * Reads and parses the config once (on first use) and resolves any number of hosts against it, the way one
+ * `ssh` invocation reads its config once. The pool keeps one per run: parsing a config with a Host block per
+ * node for every node was quadratic (50 nodes: ~3 ms of parsing per host, all before the first dial).
+ */
+export class SshConfigResolver {
+  private loaded: Promise<{ config: SSHConfig; home: string; localUser: string }> | null = null;
+
+  constructor(private readonly opts: ResolveOptions = {}) {}
+
+  private load(): Promise<{ config: SSHConfig; home: string; localUser: string }> {
+    if (!this.loaded) {
+      const p = (async () => {
+        const home = this.opts.homeDir ?? homedir();
+        const configPath = this.opts.configPath === undefined ? join(home, '.ssh', 'config') : this.opts.configPath;
+        const config = SSHConfig.parse(configPath === null ? '' : await loadConfigText(configPath, home, 0));
+        return { config, home, localUser: this.opts.localUser ?? userInfo().username };
+      })();
+      this.loaded = p;
+      // A failed read is not cached: the next resolve() reads again.
+      p.catch(() => this.loaded === p && (this.loaded = null));
+    }
+    return this.loaded;
+  }
+
+  async resolve(alias: string, overrides: SshOverrides = {}): Promise<SshTarget> {
+    const { config, home, localUser } = await this.load();
+    return resolveWith(config, alias, overrides, home, localUser, 0);
+  }
 }
 
 function resolveWith(config: SSHConfig, alias: string, o: SshOverrides, home: string, localUser: string, depth: number): SshTarget {
