@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ExitCode } from '../exit-codes.js';
+import { INVOKED_AS_ENV, invokedAs } from '../reporters/invocation.js';
 
 const DEFAULT_DIR = '/var/tmp/ha-wizard-demo';
 const USAGE = `Usage: ha-wizard demo [--dir DIR] [--keep]
@@ -59,7 +60,7 @@ export async function run(argv: string[]): Promise<number> {
     return ExitCode.Failure;
   }
   if (process.getuid?.() !== 0) {
-    process.stderr.write('ha-wizard demo: the lab needs root (network namespaces, mounts, one sshd per node): sudo ha-wizard demo\n');
+    process.stderr.write(`ha-wizard demo: the lab needs root (network namespaces, mounts, one sshd per node): sudo ${invokedAs().replace(/^sudo /, '')} demo\n`);
     return ExitCode.Failure;
   }
   if (!process.stdin.isTTY || !process.stdout.isTTY) {
@@ -67,6 +68,8 @@ export async function run(argv: string[]): Promise<number> {
     return ExitCode.BadInput;
   }
   const dir = resolve(values.dir ?? DEFAULT_DIR);
+  // The commands printed here and by the wizard inside, in the form the operator started this one.
+  const cmd = invokedAs();
   const lab = await import('../../test/lab/lab.js');
   process.stdout.write(`Starting a lab in ${dir}: cp1 (control plane), cp2 and cp3 (to promote), w1 and w2 (workers), lb (proxy host)…\n`);
   let state;
@@ -81,7 +84,7 @@ export async function run(argv: string[]): Promise<number> {
   process.stdout.write(`${state.alreadyRunning ? 'The lab was already running.' : 'Lab up.'} Opening the wizard on ${join(dir, 'cluster.yaml')}…\n`);
   const cli = fileURLToPath(new URL('../cli.js', import.meta.url));
   // Sessions of the demo live with the lab, not among the operator's real ones.
-  const env = { ...process.env, HA_WIZARD_STATE_DIR: join(dir, 'state') };
+  const env = { ...process.env, HA_WIZARD_STATE_DIR: join(dir, 'state'), [INVOKED_AS_ENV]: cmd };
   let code: number;
   try {
     code = await runChild(lab.clientArgv(state, [process.execPath, cli, '-c', join(dir, 'cluster.yaml')]), env);
@@ -89,9 +92,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`ha-wizard demo: cannot start the wizard: ${(err as Error).message}\n`);
     code = ExitCode.Failure;
   }
-  const down = `ha-wizard lab down --dir ${dir}`;
+  const down = `${cmd} lab down --dir ${dir}`;
   if (values.keep) {
-    process.stdout.write(`The lab keeps running. Look around: ha-wizard lab ssh --dir ${dir} cp1; stop it: ${down}\n`);
+    process.stdout.write(`The lab keeps running. Look around: ${cmd} lab ssh --dir ${dir} cp1; stop it: ${down}\n`);
     return code;
   }
   const answer = await ask('Tear the lab down now? [Y/n] ');

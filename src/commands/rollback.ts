@@ -3,8 +3,9 @@ import { ExitCode } from '../exit-codes.js';
 import { rollback } from '../engine/rollback.js';
 import { resolutionsFrom, runSession } from '../engine/cli-run.js';
 import { parseCommand } from './options.js';
+import { jsonReporter } from '../reporters/json.js';
 
-const USAGE = 'Usage: ha-wizard rollback [SESSION] [--to STEP] [--past-point-of-no-return] [--force-unlock ID] [--assume-done ACTION]... [--redo ACTION]...';
+const USAGE = 'Usage: ha-wizard rollback [SESSION] [--to STEP] [--past-point-of-no-return] [--force-unlock ID] [--assume-done ACTION]... [--redo ACTION]... [--json]';
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(
@@ -17,6 +18,7 @@ export async function run(argv: string[]): Promise<number> {
       'force-unlock': { type: 'string' },
       'assume-done': { type: 'string', multiple: true },
       redo: { type: 'string', multiple: true },
+      json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     'session id',
@@ -26,10 +28,11 @@ export async function run(argv: string[]): Promise<number> {
 
 Undoes a session's done actions in reverse (the latest session when SESSION is omitted): restores backed-up files byte for byte,
 runs undo commands, restores patched objects. --to STEP keeps STEP and everything before it.
+--json prints one engine event per line (JSON Lines) on stdout; messages go to stderr.
 `);
     return ExitCode.Ok;
   }
-  return runSession('rollback', positionals[0], {}, (session, deps, opts) =>
+  return runSession('rollback', positionals[0], values.json ? { onEvent: jsonReporter() } : {}, (session, deps, opts) =>
     rollback(session, deps, {
       ...opts,
       to: values.to,

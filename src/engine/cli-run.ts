@@ -1,7 +1,11 @@
-/** Shared by `resume` and `rollback`: open the session, build its deps, run with interrupts and plain output. */
+/**
+ * Shared by `resume` and `rollback`: open the session, build its deps, run with interrupts. Events go to
+ * `opts.onEvent` (the JSON reporter under --json), else to the plain reporter; messages go to stderr.
+ */
 import { BadInputError, ExitCode } from '../exit-codes.js';
 import { exitCodeOf, type EngineDeps, type Outcome, type RunOptions } from './context.js';
 import { interrupts } from './interrupt.js';
+import { invokedAs } from '../reporters/invocation.js';
 import { plainReporter } from '../reporters/plain.js';
 import { createDeps, RuntimeUnavailableError } from './runtime.js';
 import { latestSession, openSession, type Session } from './session.js';
@@ -28,9 +32,9 @@ export async function runSession(
       ...opts,
       signal: ints.signal,
       hardSignal: ints.hardSignal,
-      onEvent: plainReporter(),
+      onEvent: opts.onEvent ?? plainReporter(),
     });
-    if (outcome.status === 'failed') process.stderr.write(`ha-wizard ${command}: ${outcome.error}\nSee ${session.auditPath}; fix the cause, then: ha-wizard resume ${session.id}\n`);
+    if (outcome.status === 'failed') process.stderr.write(`ha-wizard ${command}: ${outcome.error}\nSee ${session.auditPath}; fix the cause, then: ${invokedAs()} resume ${session.id}\n`);
     return exitCodeOf(outcome);
   } catch (err) {
     if (err instanceof BadInputError) {

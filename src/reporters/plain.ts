@@ -4,6 +4,7 @@
  * output indented under the action that printed it, and the Terraform-style ending.
  */
 import type { EngineEvent, EventSink } from '../engine/events.js';
+import { asInvoked, invokedAs } from './invocation.js';
 
 export interface PlainReporterOptions {
   /** Where lines go (default: process.stdout). */
@@ -12,6 +13,8 @@ export interface PlainReporterOptions {
   now?: () => number;
   /** Print command output lines (default true). */
   output?: boolean;
+  /** How the operator runs ha-wizard, for the resume command (default: as this process was started). */
+  command?: string;
 }
 
 interface Started {
@@ -32,6 +35,7 @@ export function plainReporter(opts: PlainReporterOptions = {}): EventSink {
   const write = opts.write ?? ((t: string) => void process.stdout.write(t));
   const now = opts.now ?? Date.now;
   const showOutput = opts.output ?? true;
+  const command = opts.command ?? invokedAs();
   const started = new Map<string, Started>();
   let width = 8;
   const line = (s: string) => write(`${s}\n`);
@@ -70,8 +74,8 @@ export function plainReporter(opts: PlainReporterOptions = {}): EventSink {
       case 'stopped':
         line(
           e.hard
-            ? `Stopped immediately: the action in flight was abandoned and will be checked on resume. Continue with: ${e.resumeCommand}`
-            : `Stopped safely after the current action. Continue with: ${e.resumeCommand}`,
+            ? `Stopped immediately: the action in flight was abandoned and will be checked on resume. Continue with: ${asInvoked(e.resumeCommand, command)}`
+            : `Stopped safely after the current action. Continue with: ${asInvoked(e.resumeCommand, command)}`,
         );
         return;
       case 'finished':

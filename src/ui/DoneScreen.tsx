@@ -1,5 +1,6 @@
 import { Box, Text } from 'ink';
 import type { WizardState } from '../wizard/model.js';
+import { resumeCommand } from '../wizard/reducer.js';
 import { useTone } from './use-color.js';
 
 /** Screen 7: the result — verification, the new endpoint, the kubeconfig to use, the session, next steps. */
@@ -16,9 +17,11 @@ export function DoneScreen({ state }: { state: WizardState }) {
         </Text>
         <Text wrap="wrap">
           {state.interrupts > 1 ? 'The action in flight was abandoned; resume checks whether it took effect before going on. ' : 'The current action finished and was journaled. '}
-          Continue with: {o.resumeCommand ?? `ha-wizard resume ${state.session}`}
+          Continue with: {resumeCommand(state)}
         </Text>
-        <Text>Or undo everything: ha-wizard rollback {state.session}</Text>
+        <Text>
+          Or undo everything: {state.options.command} rollback {state.session}
+        </Text>
         <Text>Enter or q to quit.</Text>
       </Box>
     );
@@ -56,7 +59,9 @@ export function DoneScreen({ state }: { state: WizardState }) {
       ) : null}
       {target ? <Text>API endpoint: https://{target.endpoint}</Text> : null}
       <Text wrap="wrap">Kubeconfig: /etc/kubernetes/admin.conf on {target?.master ?? 'the first control-plane node'} now points at the endpoint; copy it to ~/.kube/config (keep it private).</Text>
-      <Text>Session: {state.session} (ha-wizard status {state.session}; undo with ha-wizard rollback)</Text>
+      <Text>
+        Session: {state.session} ({state.options.command} status {state.session}; undo with {state.options.command} rollback)
+      </Text>
       <Text wrap="wrap">Next: kubectl get nodes through the endpoint; try a failover drill (stop one apiserver); keep the etcd snapshot from the backup step.</Text>
       <Text>Enter or q to quit.</Text>
     </Box>

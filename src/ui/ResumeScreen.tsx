@@ -13,7 +13,7 @@ export function ResumeScreen({ state }: { state: WizardState }) {
       <Text>
         Session {s.id} (cluster {s.cluster}): {s.state}, {s.done}/{s.total} actions done, {s.where}.
       </Text>
-      {state.resumable.length > 1 ? <Text>({state.resumable.length - 1} older unfinished session(s): see ha-wizard sessions)</Text> : null}
+      {state.resumable.length > 1 ? <Text>({state.resumable.length - 1} older unfinished session(s): see {state.options.command} sessions)</Text> : null}
       <Box marginTop={1}>
         <Menu items={RESUME_CHOICES} cursor={state.menu} />
       </Box>

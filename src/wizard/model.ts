@@ -125,7 +125,7 @@ export interface WizardState {
   /** An effect in flight that the screen waits on (spinner text). */
   busy: string | null;
   /** Options given on the command line. */
-  options: { configPath: string | null; canSkip: boolean };
+  options: { configPath: string | null; canSkip: boolean; command: string };
   resumable: ResumableSession[];
   menu: number;
   welcome: { mode: 'menu' | 'path'; path: string; report: string | null };

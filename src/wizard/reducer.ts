@@ -6,6 +6,7 @@ import type { Phase } from '../engine/events.js';
 import { checkForm, EMPTY_FORM, FIELDS, formFromConfig, formYaml } from './form.js';
 import type { Effect, FailureChoice, Intent, ResultEvent, Screen, Transition, WizardEvent, WizardState } from './model.js';
 import { foldEvent, startRun } from './progress.js';
+import { asInvoked } from '../reporters/invocation.js';
 
 export const EXIT = { ok: 0, failure: 1, badInput: 2, stopped: 3 } as const;
 
@@ -13,6 +14,8 @@ export interface InitialOptions {
   configPath?: string | null;
   /** Whether the engine can skip a failed read-only action (offered on the failure screen). */
   canSkip?: boolean;
+  /** How the operator runs ha-wizard (`npx ha-wizard`, …), for the commands the screens suggest. */
+  command?: string;
 }
 
 export function initialState(opts: InitialOptions = {}): WizardState {
@@ -21,7 +24,7 @@ export function initialState(opts: InitialOptions = {}): WizardState {
     help: false,
     message: null,
     busy: opts.configPath ? 'Reading the config file…' : 'Looking for sessions in progress…',
-    options: { configPath: opts.configPath ?? null, canSkip: opts.canSkip ?? false },
+    options: { configPath: opts.configPath ?? null, canSkip: opts.canSkip ?? false, command: opts.command ?? 'ha-wizard' },
     resumable: [],
     menu: 0,
     welcome: { mode: 'menu', path: opts.configPath ?? 'cluster.yaml', report: null },
@@ -255,7 +258,13 @@ function interrupt(s: WizardState): Transition {
 }
 
 function resumeHint(s: WizardState): string {
-  return s.outcome?.status === 'finished' ? `Session ${s.session} finished.` : `Continue later with: ha-wizard resume ${s.session}`;
+  return s.outcome?.status === 'finished' ? `Session ${s.session} finished.` : `Continue later with: ${s.options.command} resume ${s.session}`;
+}
+
+/** The command that continues the session, as the operator can run it. */
+export function resumeCommand(s: WizardState): string {
+  const given = s.outcome?.resumeCommand;
+  return given ? asInvoked(given, s.options.command) : `${s.options.command} resume ${s.session}`;
 }
 
 function menuMove(s: WizardState, i: Intent, count: number): WizardState | null {
@@ -517,7 +526,7 @@ function chooseFailure(s: WizardState, choice: FailureChoice): Transition {
     case 'rollback-all':
       return t({ ...s, busy: 'Rolling back…' }, { type: 'rollback', session });
     case 'quit':
-      return quit(s, EXIT.stopped, `Stopped. Continue later with: ha-wizard resume ${session}   (or undo: ha-wizard rollback ${session})`);
+      return quit(s, EXIT.stopped, `Stopped. Continue later with: ${s.options.command} resume ${session}   (or undo: ${s.options.command} rollback ${session})`);
   }
 }
 
@@ -525,11 +534,22 @@ function done(s: WizardState, i: Intent): Transition {
   if (i.type !== 'quit' && i.type !== 'select' && i.type !== 'back') return t(s);
   const o = s.outcome;
   if (!o) return quit(s, EXIT.ok, '');
-  if (o.status === 'stopped') return quit(s, EXIT.stopped, `Stopped safely. Continue with: ${o.resumeCommand ?? `ha-wizard resume ${s.session}`}`);
+  if (o.status === 'stopped') return quit(s, EXIT.stopped, `Stopped safely. Continue with: ${resumeCommand(s)}`);
   return quit(s, EXIT.ok, doneMessage(s, o.phase));
 }
 
 function doneMessage(s: WizardState, phase: Phase): string {
   if (phase === 'rollback') return `Rollback of session ${s.session} complete.`;
   return `Session ${s.session} complete.${s.target ? ` The API is now at https://${s.target.endpoint}.` : ''}`;
+}
+
+/**
+ * What to do next when the wizard must leave on its own (SIGTERM, or SIGHUP: the terminal is gone and
+ * no one will press q): stop a run safely and wait for it, then quit. null = wait for the next state.
+ */
+export function leaveIntent(s: WizardState): Intent | null {
+  if (s.exit) return null;
+  if (s.screen === 'execute' && !s.outcome) return s.interrupts === 0 ? { type: 'interrupt' } : null;
+  // Anywhere else an interrupt quits at once, with the exit code and message of a quit.
+  return { type: 'interrupt' };
 }

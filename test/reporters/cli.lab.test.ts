@@ -2,8 +2,9 @@
  * The CLI's reporters through the real command, without a terminal, on one lab:
  *   1. `apply --yes --json`, interrupted with SIGINT once the proxy step changed something: stdout is JSON Lines
  *      only (every line parses, each an engine event with its time), ending with `stopped`; exit 3;
- *   2. `rollback` of that session (before the point of no easy return: an exact reverse) in plain lines;
- *   3. `apply --yes` with the plain reporter: a full conversion, one line per action, exit 0.
+ *   2. `resume --json` of that session, interrupted again after its first action: JSON Lines only, exit 3;
+ *   3. `rollback` of that session (before the point of no easy return: an exact reverse) in plain lines;
+ *   4. `apply --yes` with the plain reporter: a full conversion, one line per action, exit 0.
  * etcdctl on cp1 judges the result.
  */
 import { after, before, test } from 'node:test';
@@ -101,6 +102,28 @@ test('apply --yes --json: JSON Lines only on stdout, one engine event per line; 
   assert.match(r.stderr, /Interrupt received: finishing the current action/);
   // Only what the stop allowed ran: backup, and part of the proxy step.
   assert.ok(!events.some((e) => e.type === 'step-start' && e.index > 1), 'no step after the second started');
+});
+
+test('resume --json: the stopped session goes on in JSON Lines only; SIGINT after its first action stops it again with exit 3', async () => {
+  let sent = false;
+  const r = await haWizard(['resume', '--json'], (soFar, kill) => {
+    const complete = soFar.slice(0, soFar.lastIndexOf('\n') + 1);
+    if (!sent && parseJsonLines(complete).some((e) => e.type === 'action-done' || e.type === 'action-skipped')) {
+      sent = true;
+      kill('SIGINT');
+    }
+  });
+  assert.equal(r.code, 3, `exit 3 (stopped on request)\n${r.stdout}\n${r.stderr}`);
+  assert.ok(sent, 'an action finished before the interrupt');
+  const lines = r.stdout.split('\n').filter((l) => l !== '');
+  const events = parseJsonLines(r.stdout);
+  assert.equal(events.length, lines.length, 'every stdout line is one JSON object');
+  assert.ok(events.every((e) => /^\d{4}-\d\d-\d\dT/.test(e.time)));
+  // It continues where the apply stopped: nothing of the backup step runs again.
+  assert.ok(!events.some((e) => e.type === 'action-start' && e.step === 'backup'), 'backup is not redone');
+  const last = events.at(-1);
+  assert.ok(last?.type === 'stopped' && !last.hard && /^ha-wizard resume \S+$/.test(last.resumeCommand), JSON.stringify(last));
+  assert.match(r.stderr, /Interrupt received: finishing the current action/);
 });
 
 test('rollback of the stopped session: plain lines, each undone action on its host; exit 0', async () => {

@@ -2,13 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { plainReporter } from '../../src/reporters/plain.js';
 import { jsonReporter, parseJsonLines } from '../../src/reporters/json.js';
+import { asInvoked, invokedAs } from '../../src/reporters/invocation.js';
 import { FAILED_APPLY, FULL_APPLY, STOPPED_APPLY } from '../ui/fixtures/events.js';
 import { PLAN } from '../ui/fixtures/plan.js';
 
 function capture(events: typeof FULL_APPLY, output = true): string[] {
   let text = '';
   let clock = 0;
-  const sink = plainReporter({ write: (t) => (text += t), now: () => (clock += 250), output });
+  const sink = plainReporter({ write: (t) => (text += t), now: () => (clock += 250), output, command: 'ha-wizard' });
   for (const e of events) sink(e);
   return text.trimEnd().split('\n');
 }
@@ -68,4 +69,23 @@ test('json: one JSON object per event, the event unchanged plus time', () => {
   );
   assert.ok(back.every((l) => l.time === '2026-11-22T10:00:00.000Z'));
   assert.equal(back.at(-1)?.type, 'finished');
+});
+
+test('plain: the resume command is printed the way the operator runs ha-wizard', () => {
+  let text = '';
+  const sink = plainReporter({ write: (t) => (text += t), now: () => 0, command: 'npx ha-wizard' });
+  sink({ type: 'stopped', phase: 'apply', hard: false, resumeCommand: 'ha-wizard resume s1' });
+  assert.equal(text, 'Stopped safely after the current action. Continue with: npx ha-wizard resume s1\n');
+});
+
+test('invocation: npx, the bin link on PATH, a script path, and the form a parent passed down', () => {
+  const base = { PATH: '/usr/local/bin:/usr/bin' };
+  assert.equal(invokedAs(['node', '/usr/local/bin/ha-wizard'], base, '/home/op'), 'ha-wizard');
+  assert.equal(invokedAs(['node', '/x/node_modules/.bin/ha-wizard'], { ...base, npm_command: 'exec' }, '/home/op'), 'npx ha-wizard');
+  assert.equal(invokedAs(['node', '/repo/node_modules/.bin/ha-wizard'], base, '/repo'), 'node_modules/.bin/ha-wizard');
+  assert.equal(invokedAs(['node', '/repo/dist/src/cli.js'], base, '/repo'), 'node dist/src/cli.js');
+  assert.equal(invokedAs(['node', '/repo/dist/src/cli.js'], base, '/elsewhere'), 'node /repo/dist/src/cli.js');
+  assert.equal(invokedAs(['node', '/repo/dist/src/cli.js'], { ...base, HA_WIZARD_INVOKED_AS: 'sudo npx ha-wizard' }, '/repo'), 'sudo npx ha-wizard');
+  assert.equal(asInvoked('ha-wizard resume s1', 'npx ha-wizard'), 'npx ha-wizard resume s1');
+  assert.equal(asInvoked('ha-wizardx resume', 'npx ha-wizard'), 'ha-wizardx resume', 'only the command word');
 });

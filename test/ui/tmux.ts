@@ -82,22 +82,6 @@ export class Tmux {
     return status ? Number(status) : 128 + Number(signal);
   }
 
-  /**
-   * Presses `key` to leave and waits for the exit status. If the program is still up after 10 s the key is pressed
-   * once more and that is reported (`onRetry`): a keystroke lost right after a screen change is a known open bug of
-   * the wizard under load (see the session notes), and this keeps the rest of the run judged meanwhile.
-   */
-  async quitWith(key: string, onRetry: (screen: string) => void): Promise<number> {
-    await this.keys(key);
-    try {
-      return await this.waitExit(10_000);
-    } catch {
-      onRetry(await this.screen());
-      await this.keys(key);
-      return this.waitExit(30_000);
-    }
-  }
-
   async waitExit(timeoutMs = 30_000): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -108,10 +92,10 @@ export class Tmux {
     }
   }
 
-  /** Starts the program again in the same pane (the previous one must have ended), on a cleared screen. */
+  /** Starts the program again in the same pane, on a cleared screen (a previous one still running is killed). */
   async respawn(argv: readonly string[]): Promise<void> {
     await this.tmux(['clear-history', '-t', this.target]);
-    await this.tmux(['respawn-pane', '-t', this.target, '--', ...argv]);
+    await this.tmux(['respawn-pane', '-k', '-t', this.target, '--', ...argv]);
   }
 
   async kill(): Promise<void> {

@@ -17,12 +17,19 @@ test('interactive only with a terminal on both ends and CI unset', () => {
 });
 
 test('without a terminal the wizard fails with exit 2 and the commands to run instead, before loading ink', () => {
-  const r = spawnSync(process.execPath, [cli, '-c', 'my.yaml'], { input: '', encoding: 'utf8', env: { ...process.env, CI: '' } });
+  const env: NodeJS.ProcessEnv = { ...process.env, CI: '' };
+  delete env['HA_WIZARD_INVOKED_AS'];
+  delete env['npm_command'];
+  const r = spawnSync(process.execPath, [cli, '-c', 'my.yaml'], { input: '', encoding: 'utf8', env, cwd: '/' });
   assert.equal(r.status, 2);
   assert.equal(r.stdout, '');
   assert.match(r.stderr, /needs a terminal \(stdin or stdout is not a terminal\)/);
-  assert.match(r.stderr, /ha-wizard plan -c my\.yaml --out plan\.json/);
-  assert.match(r.stderr, /ha-wizard apply plan\.json -c my\.yaml --yes/);
+  // Not on PATH here: the commands name the script that ran, so they work when pasted.
+  assert.ok(r.stderr.includes(`  node ${cli} plan -c my.yaml --out plan.json`), r.stderr);
+  assert.ok(r.stderr.includes(`  node ${cli} apply plan.json -c my.yaml --yes`), r.stderr);
+  // Under npx they say npx.
+  const npx = spawnSync(process.execPath, [cli, '-c', 'my.yaml'], { input: '', encoding: 'utf8', env: { ...env, npm_command: 'exec' } });
+  assert.match(npx.stderr, /^ {2}npx ha-wizard plan -c my\.yaml --out plan\.json/m);
 });
 
 test('a bad flag is bad input', () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Effect, Intent, WizardEvent, WizardState } from '../../src/wizard/model.js';
-import { approvalWords, failureChoices, initialState, reduce, textInputActive } from '../../src/wizard/reducer.js';
+import { approvalWords, failureChoices, initialState, leaveIntent, reduce, resumeCommand, textInputActive } from '../../src/wizard/reducer.js';
 import { FIELDS } from '../../src/wizard/form.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { FAILED_APPLY, FULL_APPLY, SESSION } from '../ui/fixtures/events.js';
@@ -161,4 +161,22 @@ test('the form validates as you type with the config rules and saves only when v
     assert.deepEqual(back.controlPlane.promote.map((n) => n.name), ['cp2', 'cp3']);
     assert.equal(back.proxy.host?.address, '10.0.0.5');
   }
+});
+
+test('leaving on SIGTERM/SIGHUP: a run is stopped safely first, then the wizard quits; nothing once it exits', () => {
+  const s = initialState();
+  assert.deepEqual(leaveIntent(s), { type: 'interrupt' }, 'outside a run an interrupt quits');
+  const running: WizardState = { ...s, screen: 'execute', busy: null, outcome: null, interrupts: 0 };
+  assert.deepEqual(leaveIntent(running), { type: 'interrupt' });
+  assert.equal(leaveIntent({ ...running, interrupts: 1 }), null, 'waits for the run to stop');
+  const stopped: WizardState = { ...running, session: 's1', interrupts: 1, screen: 'done', outcome: { status: 'stopped', phase: 'apply', resumeCommand: 'ha-wizard resume s1' } };
+  const quit = reduce(stopped, { type: 'intent', intent: leaveIntent(stopped)! });
+  assert.equal(quit.state.exit?.code, 3);
+  assert.equal(leaveIntent(quit.state), null);
+});
+
+test('the suggested commands use the form the operator ran ha-wizard in', () => {
+  const s: WizardState = { ...initialState({ command: 'npx ha-wizard' }), session: 's1', outcome: { status: 'stopped', phase: 'apply', resumeCommand: 'ha-wizard resume s1' } };
+  assert.equal(resumeCommand(s), 'npx ha-wizard resume s1');
+  assert.equal(resumeCommand({ ...s, outcome: { status: 'failed', phase: 'apply' } }), 'npx ha-wizard resume s1');
 });
