@@ -6,10 +6,18 @@
  * must name the endpoint, a failover drill, and a rollback that must give back every file (sha256),
  * ConfigMap (byte for byte) and node mark. The nginx/dedicated lab also plants an apiserver certificate
  * without the endpoint and expects the verify step to fail with Go's x509 explanation.
+ *
+ * The failover drill is ha-wizard's own opt-in drill in two variants (nginx/dedicated with --failover-drill,
+ * haproxy/per-node with verify.failoverDrill in the config), judged from the session's journal, and a
+ * hand-made one (kubectl with an apiserver parked) in the other two. The nginx/dedicated lab also seeds a
+ * ConfigMap and a Deployment that name the old master: `plan` must list both with the exact object and
+ * field, apply must repeat them at the end, and a drill whose endpoint check fails must still get the
+ * apiserver back (its safety timer).
  */
 import { after, before, describe, test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,14 +72,56 @@ interface Lab {
   api: ApiState;
 }
 
-async function newLab(kind: Kind, placement: Placement): Promise<Lab> {
+/** How a suite drills: ha-wizard's drill by the flag or by the config (on cp2), or by hand after the conversion. */
+type Drill = 'flag' | 'config' | 'by-hand';
+
+interface SuiteOptions {
+  drill: Drill;
+  /** Seed kube-system with objects that name the old master (the audit). */
+  audit?: boolean;
+}
+
+/** A fake CNI's ConfigMap and operator Deployment naming the master, as an operator's cluster would have them. */
+function auditObjects(master: string): string {
+  return `apiVersion: v1
+kind: ConfigMap
+metadata: { name: fake-cni-config, namespace: kube-system }
+data:
+  k8s-service-host: "${master}"
+  mtu: "1450"
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: fake-cni-operator, namespace: kube-system }
+spec:
+  selector: { matchLabels: { app: fake-cni-operator } }
+  template:
+    metadata: { labels: { app: fake-cni-operator } }
+    spec:
+      containers:
+        - name: operator
+          image: registry.k8s.io/pause:3.10
+          args: ["--v=2", "--kube-apiserver=https://${master}:6443"]
+          env:
+            - { name: LOG_LEVEL, value: info }
+`;
+}
+
+async function newLab(kind: Kind, placement: Placement, opts: SuiteOptions): Promise<Lab> {
   const dir = mkdtempSync(join(tmpdir(), `haw-e2e-${kind}-${placement}-`));
   made.push(dir);
   const s = await labUp({ dir, name: `${tag}${kind[0]}${placement[0]}`, promote: 2, workers: 1, proxyHost: placement === 'dedicated' });
   const config = join(dir, 'cluster.yaml');
-  const doc = parse(readFileSync(config, 'utf8')) as { proxy: { kind: string }; endpoint: { host: string; port: number } };
+  const doc = parse(readFileSync(config, 'utf8')) as { proxy: { kind: string }; endpoint: { host: string; port: number }; verify?: { failoverDrill: string } };
   doc.proxy.kind = kind;
+  if (opts.drill === 'config') doc.verify = { failoverDrill: 'cp2' };
   writeFileSync(config, stringify(doc));
+  if (opts.audit) {
+    const file = join(dir, 'audit-objects.yaml');
+    writeFileSync(file, auditObjects(node(s, 'cp1').address));
+    // The lab apiserver serves no OpenAPI document, so kubectl's client-side schema validation is off.
+    ok(await kubectlDirect(s, ['apply', '--validate=false', '-f', file], env), 'seed the audit objects');
+  }
   const { host, port } = doc.endpoint;
   return {
     s,
@@ -107,16 +157,57 @@ async function restartApiserver(l: Lab, cp: string): Promise<void> {
   await until(`${cp}'s apiserver to listen`, 30_000, () => apiserverPortOpen(l, cp, true));
 }
 
-function endpointSuite(kind: Kind, placement: Placement, extra?: (get: () => Lab) => void): void {
-  describe(`${kind}, ${placement}: 1 → 3 with one worker`, () => {
+/** The (object, field) pairs the audit must report for the seeded objects, exactly. */
+const SEEDED_REFERENCES = [
+  'ConfigMap kube-system/fake-cni-config data.k8s-service-host',
+  'Deployment kube-system/fake-cni-operator spec.template.spec.containers[name=operator].args[1]',
+];
+
+/** The session's journal records, from the one session under the lab's state dir. */
+function journal(l: Lab): Array<{ type: string; phase?: string; action?: string; outcome?: string }> {
+  const sessions = join(l.state, 'sessions');
+  const ids = readdirSync(sessions);
+  assert.equal(ids.length, 1, `one session under ${sessions}: ${ids.join(', ')}`);
+  return readFileSync(join(sessions, ids[0]!, 'journal.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { type: string; phase?: string; action?: string; outcome?: string });
+}
+
+function endpointSuite(kind: Kind, placement: Placement, opts: SuiteOptions, extra?: (get: () => Lab) => void): void {
+  describe(`${kind}, ${placement}: 1 → 3 with one worker${opts.drill === 'by-hand' ? '' : `, ha-wizard's failover drill (${opts.drill})`}`, () => {
     let l: Lab;
+    let applied = '';
     before(async () => {
-      l = await newLab(kind, placement);
+      l = await newLab(kind, placement, opts);
     });
 
+    if (opts.audit) {
+      test('plan lists the ConfigMap and the Deployment that name the old master, with the exact object and field', async () => {
+        const r = await wizard(l, ['plan', '-c', l.config, '--json']);
+        assert.equal(r.code, 0, r.stderr.slice(-4000));
+        const out = JSON.parse(r.stdout) as { oldAddressReferences: { oldAddress: string; findings: Array<{ object: string; field: string; value: string }>; notes: string[] } };
+        const cp1 = node(l.s, 'cp1').address;
+        assert.equal(out.oldAddressReferences.oldAddress, `https://${cp1}:6443`);
+        assert.deepEqual(out.oldAddressReferences.notes, []);
+        assert.deepEqual(out.oldAddressReferences.findings.map((f) => `${f.object} ${f.field}`).sort(), SEEDED_REFERENCES);
+        assert.deepEqual(out.oldAddressReferences.findings.map((f) => f.value).sort(), [`--kube-apiserver=https://${cp1}:6443`, cp1]);
+        const text = await wizard(l, ['plan', '-c', l.config]);
+        assert.equal(text.code, 0, text.stderr.slice(-4000));
+        assert.match(text.stdout, new RegExp(`References to the old address https://${cp1.replace(/\./g, '\\.')}:6443 that ha-wizard does not change \\(2\\)`));
+        for (const ref of SEEDED_REFERENCES) assert.ok(text.stdout.includes(`  - ${ref}: `), `the text plan lists ${ref}`);
+      });
+    }
+
     test('the conversion completes (exit 0)', async () => {
-      const r = await wizard(l, ['apply', '-c', l.config, '--yes']);
+      const r = await wizard(l, ['apply', '-c', l.config, '--yes', ...(opts.drill === 'flag' ? ['--failover-drill'] : [])]);
+      applied = r.stdout;
       assert.equal(r.code, 0, `apply failed:\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`);
+      if (opts.audit) {
+        // Repeated after "Apply complete", where the operator looks last.
+        const tail = r.stdout.slice(r.stdout.lastIndexOf('Apply complete'));
+        for (const ref of SEEDED_REFERENCES) assert.ok(tail.includes(`  - ${ref}: `), `apply's end lists ${ref}:\n${tail}`);
+      }
     });
 
     test('kubectl through the endpoint: 30 consecutive calls, no TLS error', async () => {
@@ -167,24 +258,46 @@ function endpointSuite(kind: Kind, placement: Placement, extra?: (get: () => Lab
       for (const n of nodes.items) assert.equal(n.status.conditions.find((c) => c.type === 'Ready')?.status, 'True', `${n.metadata.name} Ready`);
     });
 
-    test('failover drill: cp3 apiserver down, the endpoint keeps answering, then it is back', async () => {
-      ok(await nodeExec(l.s, 'cp3', ['mv', '/etc/kubernetes/manifests/kube-apiserver.yaml', '/etc/kubernetes/e2e-drill.yaml']), 'stop cp3 apiserver');
-      try {
-        await until("cp3's apiserver to stop", 30_000, () => apiserverPortOpen(l, 'cp3', false));
-        for (let i = 0; i < 10; i++) {
-          const r = await kubectlVia(l, ['get', '--raw', '/readyz']);
-          assert.equal(r.code, 0, `call ${i + 1} with cp3 down:\n${r.stderr}`);
-          assert.equal(r.stdout.trim(), 'ok');
+    if (opts.drill === 'by-hand') {
+      test('failover drill: cp3 apiserver down, the endpoint keeps answering, then it is back', async () => {
+        ok(await nodeExec(l.s, 'cp3', ['mv', '/etc/kubernetes/manifests/kube-apiserver.yaml', '/etc/kubernetes/e2e-drill.yaml']), 'stop cp3 apiserver');
+        try {
+          await until("cp3's apiserver to stop", 30_000, () => apiserverPortOpen(l, 'cp3', false));
+          for (let i = 0; i < 10; i++) {
+            const r = await kubectlVia(l, ['get', '--raw', '/readyz']);
+            assert.equal(r.code, 0, `call ${i + 1} with cp3 down:\n${r.stderr}`);
+            assert.equal(r.stdout.trim(), 'ok');
+          }
+        } finally {
+          ok(await nodeExec(l.s, 'cp3', ['mv', '/etc/kubernetes/e2e-drill.yaml', '/etc/kubernetes/manifests/kube-apiserver.yaml']), 'start cp3 apiserver');
         }
-      } finally {
-        ok(await nodeExec(l.s, 'cp3', ['mv', '/etc/kubernetes/e2e-drill.yaml', '/etc/kubernetes/manifests/kube-apiserver.yaml']), 'start cp3 apiserver');
-      }
-      await until("cp3's apiserver to answer", 60_000, async () => {
-        const r = await labExec(l.s.dir, ['curl', '-sf', '--cacert', fileOf(l.s, 'cp1', '/etc/kubernetes/pki/ca.crt'), `https://${node(l.s, 'cp3').address}:6443/readyz`]);
-        return r.code === 0;
+        await until("cp3's apiserver to answer", 60_000, async () => {
+          const r = await labExec(l.s.dir, ['curl', '-sf', '--cacert', fileOf(l.s, 'cp1', '/etc/kubernetes/pki/ca.crt'), `https://${node(l.s, 'cp3').address}:6443/readyz`]);
+          return r.code === 0;
+        });
+        ok(await kubectlVia(l, ['get', 'nodes']), 'kubectl after the drill');
       });
-      ok(await kubectlVia(l, ['get', 'nodes']), 'kubectl after the drill');
-    });
+    } else {
+      test("ha-wizard's failover drill passed: every check through the endpoint answered with the apiserver stopped, then it was back", async () => {
+        const drilled = opts.drill === 'config' ? 'cp2' : 'cp3';
+        const from = placement === 'per-node' ? 'w1' : 'cp1';
+        const done = new Set(journal(l).filter((r) => r.type === 'done' && r.phase === 'apply' && r.action?.startsWith('failover-drill/')).map((r) => r.action!));
+        const expected = [
+          `${drilled}/stop-apiserver`,
+          `${drilled}/apiserver-stopped`,
+          ...[1, 2, 3, 4, 5, 6].map((i) => `${from}/endpoint-during-drill-${i}`),
+          `${drilled}/still-stopped`,
+          `${drilled}/start-apiserver`,
+          `${drilled}/readyz-after-drill`,
+        ].map((a) => `failover-drill/${a}`);
+        assert.deepEqual([...done].sort(), expected.sort());
+        assert.match(applied, new RegExp(`ok +${from} +failover-drill/${from}/endpoint-during-drill-6: ready`));
+        // Judged without ha-wizard: the manifest is back, nothing left parked, the apiserver answers.
+        assert.ok(existsSync(fileOf(l.s, drilled, '/etc/kubernetes/manifests/kube-apiserver.yaml')));
+        assert.ok(!existsSync(fileOf(l.s, drilled, '/etc/kubernetes/ha-wizard-drill-kube-apiserver.yaml')));
+        ok(await labExec(l.s.dir, ['curl', '-sf', '--cacert', fileOf(l.s, 'cp1', '/etc/kubernetes/pki/ca.crt'), `https://${node(l.s, drilled).address}:6443/readyz`]), `${drilled} readyz`);
+      });
+    }
 
     extra?.(() => l);
 
@@ -265,7 +378,45 @@ function plantedCertificate(get: () => Lab): void {
   });
 }
 
-endpointSuite('nginx', 'dedicated', plantedCertificate);
-endpointSuite('haproxy', 'dedicated');
-endpointSuite('nginx', 'per-node');
-endpointSuite('haproxy', 'per-node');
+/** The drill's checks fail (the endpoint refuses): the run stops there, and the safety timer still brings the apiserver back. */
+function failingDrill(get: () => Lab): void {
+  test('a drill whose endpoint check fails stops there, and the stopped apiserver still comes back by itself', async () => {
+    const l = get();
+    const manifest = fileOf(l.s, 'cp3', '/etc/kubernetes/manifests/kube-apiserver.yaml');
+    const reject = ['INPUT', '-p', 'tcp', '--dport', String(l.port), '-j', 'REJECT', '--reject-with', 'tcp-reset'];
+    const lb = l.s.nodes.find((n) => n.name === 'lb')!;
+    let blocked = false;
+    try {
+      // The drill as planned, its safety timer shortened from minutes to 8 s for the test. The endpoint is
+      // blocked once discovery (which reads the API through it) is done.
+      const block = () => {
+        const r = spawnSync('nsenter', ['-t', String(lb.pid), '-n', '--', 'iptables', '-I', ...reject], { encoding: 'utf8' });
+        assert.equal(r.status, 0, `block the endpoint: ${r.stderr}`);
+        blocked = true;
+      };
+      const run = await runSteps(l.config, (facts) => {
+        block();
+        const drill = buildVerifySteps(facts, undefined, { failoverDrill: 'cp3' })[1]!;
+        return [{ ...drill, actions: drill.actions.map((a) => (a.type === 'run' && a.id.endsWith('/stop-apiserver') ? { ...a, argv: [...a.argv.slice(0, -1), '8'] } : a)) }];
+      });
+      assert.equal(run.outcome.status, 'failed');
+      assert.equal(run.outcome.status === 'failed' ? run.outcome.action : null, 'failover-drill/cp1/endpoint-during-drill-1');
+      assert.match(run.outcome.status === 'failed' ? run.outcome.error : '', /comes back by itself at most \d+ s after it was stopped/);
+      // Nobody restores it: the timer on cp3 does.
+      await until("cp3's manifest to be back", 60_000, async () => existsSync(manifest));
+      await until("cp3's apiserver to listen", 60_000, () => apiserverPortOpen(l, 'cp3', true));
+      assert.ok(!existsSync(fileOf(l.s, 'cp3', '/etc/kubernetes/ha-wizard-drill-kube-apiserver.yaml')));
+    } finally {
+      if (blocked) ok(await nodeExec(l.s, 'lb', ['iptables', '-D', ...reject]), 'unblock the endpoint');
+    }
+    ok(await kubectlVia(l, ['get', 'nodes']), 'kubectl through the endpoint after the failed drill');
+  });
+}
+
+endpointSuite('nginx', 'dedicated', { drill: 'flag', audit: true }, (get) => {
+  plantedCertificate(get);
+  failingDrill(get);
+});
+endpointSuite('haproxy', 'dedicated', { drill: 'by-hand' });
+endpointSuite('nginx', 'per-node', { drill: 'by-hand' });
+endpointSuite('haproxy', 'per-node', { drill: 'config' });
