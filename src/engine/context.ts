@@ -15,7 +15,7 @@ import type { Hosts, KubeApi, KubeApiFactory, Materializer, Prober, ProbeResult 
 import { redactArgv, redactText, showArgv } from './secrets.js';
 import type { Session } from './session.js';
 import { foldJournal, type JournalState } from './state.js';
-import type { RemoteHost } from '../ssh/types.js';
+import { RemoteError, type RemoteHost } from '../ssh/types.js';
 
 export interface EngineDeps {
   hosts: Hosts;
@@ -223,11 +223,26 @@ export class RunContext {
 
   async fileState(hostName: string, path: string): Promise<FileState | null> {
     const h = await this.host(hostName);
-    const sum = await this.guard(h.sha256(path));
-    if (sum === null) return null;
     const st = await this.guard(h.stat(path));
+    if (!st.exists) return null;
+    const sum = await this.hashOf(h, path, st.size);
+    if (sum === null) return null;
     return { sha256: sum, mode: (st.mode ?? 0) & 0o7777, uid: st.uid ?? 0, gid: st.gid ?? 0 };
   }
+
+  /**
+   * sha256 of a remote file (null: absent). A small file (configs, certificates, manifests: nearly all this tool
+   * touches) is read over the open connection and hashed here, so no process is started on the host, which adds
+   * up over a fleet; a large or unknown-size one is hashed on the host, so it never crosses the network.
+   */
+  private async hashOf(h: RemoteHost, path: string, size: number | undefined): Promise<string | null> {
+    if (size === undefined || size > LOCAL_HASH_MAX_BYTES) return this.guard(h.sha256(path));
+    const data = await this.guard(readOrNull(h, path));
+    return data ? sha256(data) : null;
+  }
+
+  /** `host:path` of backups chooseBackup found absent, so makeBackup need not hash them again. */
+  private readonly freeBackups = new Set<string>();
 
   /**
    * Where the original of `path` is (or will be) saved on its host. Read-only, so it can be journaled
@@ -239,7 +254,9 @@ export class RunContext {
     const base = `${backupRoot(this.session.id)}${path}`;
     for (let n = 1; ; n++) {
       const candidate = n === 1 ? base : `${base}.${n}`;
-      const sum = await this.guard(h.sha256(candidate));
+      const st = await this.guard(h.stat(candidate));
+      const sum = st.exists ? await this.hashOf(h, candidate, st.size) : null;
+      if (sum === null) this.freeBackups.add(`${hostName}:${candidate}`);
       if (sum === null || sum === before.sha256) return candidate;
     }
   }
@@ -247,15 +264,17 @@ export class RunContext {
   /** Saves the original (byte for byte, mode and owner) unless the backup already holds it. */
   async makeBackup(hostName: string, path: string, backup: string, before: FileState): Promise<void> {
     const h = await this.host(hostName);
-    if ((await this.guard(h.sha256(backup))) === before.sha256) return;
-    const current = await this.guard(h.sha256(path));
-    if (current !== before.sha256) {
+    const free = this.freeBackups.delete(`${hostName}:${backup}`);
+    if (!free && (await this.guard(h.sha256(backup))) === before.sha256) return;
+    // Read once and hash here: the bytes saved are exactly the bytes checked.
+    const data = await this.guard(readOrNull(h, path));
+    const current = data ? sha256(data) : null;
+    if (!data || current !== before.sha256) {
       throw new ActionError(`${hostName}: ${path} changed (sha256 ${current ?? 'absent'}) before its original could be saved; the original (sha256 ${before.sha256}) is not in ${backup}`);
     }
     await this.run(hostName, ['mkdir', '-p', '-m', '0700', backupRoot(this.session.id)]);
-    const data = await this.guard(h.readFile(path));
     await this.guard(h.writeFileAtomic(backup, data, { mode: before.mode, owner: `${before.uid}:${before.gid}` }));
-    const saved = await this.guard(h.sha256(backup));
+    const saved = await this.hashOf(h, backup, data.length);
     if (saved !== before.sha256) throw new ActionError(`${hostName}: backup ${backup} does not match the original (sha256 ${saved ?? 'absent'}, expected ${before.sha256})`);
   }
 
@@ -307,6 +326,16 @@ export class RunContext {
         return this.guard(this.deps.prober.https(probe, this.hosts));
     }
   }
+}
+
+/** Files up to this size are hashed on the workstation (read over SFTP) rather than by sha256sum on the host. */
+const LOCAL_HASH_MAX_BYTES = 256 * 1024;
+
+function readOrNull(h: RemoteHost, path: string): Promise<Buffer | null> {
+  return h.readFile(path).catch((err: unknown) => {
+    if (err instanceof RemoteError && err.code === 'ENOENT') return null;
+    throw err;
+  });
 }
 
 /** The last lines of a command's output, redacted, for an error message. */
