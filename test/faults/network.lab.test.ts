@@ -1,71 +1,138 @@
 /**
- * Network faults during a conversion (cp1 → cp1..cp3, nginx on lb, one worker): inside the etcd, the
- * control-plane and the repoint step, each of: the node's packets dropped (iptables DROP in its netns),
- * its SSH connections reset (REJECT tcp-reset), its sshd session processes killed. Every fault must end
- * the run with an error naming the host and the action, leave no file half-written (a target is either
- * as before or complete, and a temp file left behind grants no more than its target's mode), and `resume` must go on once the fault
- * is lifted. One conversion, nine faults. Lab wall time ~3 min.
+ * Network faults on every step of a conversion (cp1 → cp1..cp3, nginx on lb, one worker). ONE conversion is
+ * interrupted in every step in turn: the fault goes in on the host the step touches, the run fails, the
+ * fault is lifted, `resume` runs on until the next step's fault, and the last resume finishes. The three
+ * kinds rotate over the steps (each at least five times):
+ *   reset      the node's SSH packets answered with TCP resets (iptables REJECT tcp-reset in its netns)
+ *   kill-sshd  the node's per-connection sshd processes SIGKILLed, again and again until lifted
+ *   drop       the node's SSH packets dropped (iptables DROP): only keepalives notice
+ * Each fault must end its run with exit 1 and an error naming the host and the action; the failure is in the
+ * faulted step, on the faulted host; no file of the node is half-written (every planned target that changed
+ * during the run holds a complete planned content with its planned mode, and a temp file a lost connection
+ * left behind grants no more than its target); the master's etcd stays healthy. Then the converted cluster is
+ * checked: 3 voting etcd members, certificates verify, shared keys byte-identical, clients on the endpoint,
+ * backups readable, no private key on the workstation or in any output.
+ *
+ * Where a fault lands: the watcher tails the journal and, at the `started` record of the step's target action
+ * (or any later action of that step on the same host), pauses the wizard (SIGSTOP), puts the fault in, and
+ * lets it go on (SIGCONT): the action in flight meets the fault. A target is never an https wait (those turn
+ * a lost connection into "not ready yet" and fail only at their deadline) and always has a later action on the
+ * same host in its step, so even a fast action that finished first leaves the failure inside the step.
+ * verify is read-only: its fault (on the master, in the etcd-health wait) must still fail clearly and resume
+ * must finish verify. mark-control-plane and repoint-cluster act through the API tunnelled over the master's
+ * SSH connection: the fault goes on the master. Lab wall time ~4 min on 2 cores (five drops wait out the
+ * 15 s SSH keepalive each).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { parse } from 'yaml';
 import { nodeExec, type LabState } from '../lab/lab.js';
-import { cleanupLabs, cli, describe as show, etcdHealthy, etcdMembers, faultLab, hostFile, leaks, onlySession, snapshot, type CliResult, type Snapshot } from './harness.js';
+import {
+  cleanupLabs,
+  cli,
+  describe as show,
+  etcdHealthy,
+  etcdMembers,
+  faultLab,
+  hostFile,
+  kubeconfigServer,
+  kubectl,
+  leaks,
+  onNode,
+  onlySession,
+  sessionDirs,
+  snapshot,
+  type CliResult,
+  type Snapshot,
+} from './harness.js';
 import type { JournalRecord } from '../../src/engine/journal.js';
 import type { Plan } from '../../src/engine/plan.js';
-import { actionHost } from '../../src/engine/actions.js';
+import { actionHost, type Action, type WriteFileAction } from '../../src/engine/actions.js';
 
 type Fault = 'reset' | 'kill-sshd' | 'drop';
+const KINDS: Fault[] = ['reset', 'kill-sshd', 'drop'];
 
 const work = mkdtempSync(join(tmpdir(), 'hawf-net-'));
 const state = join(work, 'state');
 let s: LabState;
-let s0: Snapshot;
 
 before(async () => {
   s = await faultLab('nw', { promote: 2, workers: 1, proxyHost: true });
-  s0 = snapshot(s);
 });
 after(async () => {
   await cleanupLabs();
   rmSync(work, { recursive: true, force: true });
 });
 
-function journal(): JournalRecord[] {
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function planOf(): Plan | null {
   try {
-    return onlySession(state).journal();
+    return onlySession(state).plan;
   } catch {
-    return [];
+    return null;
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Reads the session journal incrementally (complete lines only), from wherever it stood when made. */
+class JournalTail {
+  private offset = 0;
+  private partial = '';
+  readonly records: JournalRecord[] = [];
+  private file(): string | null {
+    const dirs = sessionDirs(state);
+    return dirs.length === 1 ? join(dirs[0]!, 'journal.jsonl') : null;
+  }
+  constructor() {
+    const f = this.file();
+    if (f && existsSync(f)) this.offset = statSync(f).size;
+  }
+  /** New complete records since the last call. */
+  poll(): JournalRecord[] {
+    const f = this.file();
+    if (!f || !existsSync(f)) return [];
+    const size = statSync(f).size;
+    if (size <= this.offset) return [];
+    const buf = Buffer.alloc(size - this.offset);
+    const fd = openSync(f, 'r');
+    try {
+      readSync(fd, buf, 0, buf.length, this.offset);
+    } finally {
+      closeSync(fd);
+    }
+    this.offset = size;
+    const lines = (this.partial + buf.toString('utf8')).split('\n');
+    this.partial = lines.pop()!;
+    const fresh = lines.filter(Boolean).map((l) => JSON.parse(l) as JournalRecord);
+    this.records.push(...fresh);
+    return fresh;
+  }
+}
 
+/** Puts `fault` on `node`; resolves once it is in effect, with the function that lifts it. */
 async function inject(node: string, fault: Fault): Promise<() => Promise<void>> {
   const ipt = async (op: '-I' | '-D', rule: string[]) => {
     const r = await nodeExec(s, node, ['iptables', op, 'INPUT', ...rule]);
     assert.equal(r.code, 0, `iptables ${op} on ${node}: ${r.stderr}`);
   };
-  if (fault === 'drop') {
-    const rule = ['-p', 'tcp', '--dport', '22', '-j', 'DROP'];
+  if (fault === 'drop' || fault === 'reset') {
+    const rule = ['-p', 'tcp', '--dport', '22', '-j', ...(fault === 'drop' ? ['DROP'] : ['REJECT', '--reject-with', 'tcp-reset'])];
     await ipt('-I', rule);
     return () => ipt('-D', rule);
   }
-  if (fault === 'reset') {
-    const rule = ['-p', 'tcp', '--dport', '22', '-j', 'REJECT', '--reject-with', 'tcp-reset'];
-    await ipt('-I', rule);
-    return () => ipt('-D', rule);
-  }
-  // kill-sshd: the per-connection sshd processes (children of the node's PID 1, its listening sshd), again
-  // and again until lifted, so the action in flight on that node loses its connection.
+  // kill-sshd: the per-connection sshd processes (children of the node's PID 1, its listening sshd), once
+  // before the wizard goes on and then again and again until lifted, so a reconnect dies too.
+  const killAll = () => nodeExec(s, node, ['sh', '-c', 'for p in $(pgrep -P 1 -x sshd); do kill -9 "$p"; done']).catch(() => undefined);
+  await killAll();
   let on = true;
   const loop = (async () => {
     while (on) {
-      await nodeExec(s, node, ['sh', '-c', 'for p in $(pgrep -P 1 -x sshd); do kill -9 "$p"; done']).catch(() => undefined);
       await sleep(150);
+      if (on) await killAll();
     }
   })();
   return async () => {
@@ -74,144 +141,285 @@ async function inject(node: string, fault: Fault): Promise<() => Promise<void>> 
   };
 }
 
+function isHttpsWait(a: Action): boolean {
+  return a.type === 'wait' && a.probe.type === 'https';
+}
+
 /**
- * Runs `args` and, as soon as the journal shows an action of `step` on `node` started in this run,
- * injects `fault` on `node`. Resolves with the run's result once it ends; the fault is still on (it stays
- * on until the run fails, so an action that finished before the fault landed only moves the failure later).
- * `trigger` is the action whose start injected the fault.
+ * The action of `step` whose start puts the fault in: not an https wait, with a later non-https action on the
+ * same host in the step (a spill-over stays in the step); non-waits first; `host` when given.
  */
-async function runWithFault(
-  args: string[],
-  step: string,
-  node: string,
-  fault: Fault,
-  plan: () => Plan | null,
-): Promise<{ r: CliResult; lift: () => Promise<void>; trigger: string }> {
-  const from = journal().length;
+function targetOf(plan: Plan, step: string, host?: string): Action {
+  const acts = plan.actions.filter((a) => a.step === step && !isHttpsWait(a));
+  const laterOnHost = (i: number) => acts.slice(i + 1).some((b) => actionHost(b) === actionHost(acts[i]!));
+  const ranked = acts
+    .map((a, i) => ({ a, i, score: (laterOnHost(i) ? 0 : 2) + (a.type === 'wait' ? 1 : 0) + (host && actionHost(a) !== host ? 4 : 0) }))
+    .sort((x, y) => x.score - y.score || x.i - y.i);
+  assert.ok(ranked.length > 0, `step ${step} has an action a network fault can reach quickly`);
+  return ranked[0]!.a;
+}
+
+/** Steps where the fault goes on another host than the default choice: the master's side of joining etcd. */
+const PREFER: Record<string, string> = { 'etcd-cp3': 'cp1' };
+
+/** The last records of the session's journal, one line each (the journal holds no secret): for failure messages. */
+function journalNote(n = 16): string {
+  try {
+    return onlySession(state)
+      .journal()
+      .slice(-n)
+      .map((x) => `  ${JSON.stringify(x).slice(0, 300)}`)
+      .join('\n');
+  } catch {
+    return '  (no journal)';
+  }
+}
+
+interface Hit {
+  step: string;
+  fault: Fault;
+  node: string;
+  trigger: string;
+  failed: string;
+  error: string;
+}
+
+/**
+ * Runs `args`; at the `started` record of `target` (or of a later action of its step on its host) in this run,
+ * pauses the wizard, injects `fault` on the target's host and lets it go on. Resolves once the run ended; the
+ * fault is still on (the caller lifts it after checking).
+ */
+async function runWithFault(args: string[], target: Action, fault: Fault): Promise<{ r: CliResult; lift: (() => Promise<void>) | null; trigger: string; records: JournalRecord[] }> {
+  const node = actionHost(target);
+  const tail = new JournalTail();
   const child = cli(state, args, { timeoutMs: 300_000 });
   let ended = false;
   void child.then(() => (ended = true));
   let lift: (() => Promise<void>) | null = null;
   let trigger = '';
-  // The fault goes in at the first action on `node` at or after the step's first action: an earlier fault's
-  // failure may have landed late enough that this step is already done on the node, and then the next action
-  // there takes the fault (the caller reports which step it hit).
-  const onNodeFrom = (p: Plan) => {
-    const first = p.actions.findIndex((a) => a.step === step && actionHost(a) === node);
-    return new Set(p.actions.slice(first < 0 ? p.actions.length : first).filter((a) => actionHost(a) === node).map((a) => a.id));
-  };
+  let eligible: Set<string> | null = null;
+  let pid = 0;
   while (!ended && !lift) {
-    const p = plan();
-    const eligible = p ? onNodeFrom(p) : null;
-    const started = eligible && journal().slice(from).find((rec) => rec.type === 'started' && rec.phase === 'apply' && eligible.has(rec.action));
-    if (started?.type === 'started') {
-      trigger = started.action;
-      lift = await inject(node, fault);
-    } else await sleep(25);
+    if (!eligible) {
+      const p = planOf();
+      if (p) {
+        const acts = p.actions.filter((a) => a.step === target.step);
+        const from = acts.findIndex((a) => a.id === target.id);
+        eligible = new Set(acts.slice(from).filter((a) => actionHost(a) === node).map((a) => a.id));
+      }
+    }
+    for (const rec of tail.poll()) {
+      if (rec.type === 'begin') pid = rec.pid;
+      if (!lift && eligible && rec.type === 'started' && rec.phase === 'apply' && eligible.has(rec.action)) {
+        trigger = rec.action;
+        let paused = false;
+        try {
+          if (pid) {
+            process.kill(pid, 'SIGSTOP');
+            paused = true;
+          }
+        } catch {
+          // it ended between the record and the signal
+        }
+        try {
+          lift = await inject(node, fault);
+        } finally {
+          if (paused) process.kill(pid, 'SIGCONT');
+        }
+      }
+    }
+    if (!lift) await sleep(5);
   }
   const r = await child;
-  if (!lift) {
-    // Say what the watcher saw, so a miss can be told apart from a run that never reached the step.
-    const p = plan();
-    const recs = journal();
-    const seen = recs.filter((rec) => rec.type === 'started' && p?.actions.some((a) => a.id === rec.action && a.step === step && actionHost(a) === node)).length;
-    assert.fail(`the run ended before any action on ${node} from step ${step} on (plan ${p ? 'read' : 'unreadable'}, journal ${recs.length} records from ${from}, ${seen} starts in the step on ${node}): ${show(r)}`);
-  }
-  return { r, lift, trigger };
+  tail.poll();
+  return { r, lift, trigger, records: tail.records };
 }
 
-/** Every file this step writes on the node is either as before or complete; no temp file is left readable. */
-function nothingHalfWritten(plan: Plan, step: string, node: string): string[] {
+/** The written bytes are a whole planned content of `a` (not a prefix, not another file). */
+function complete(a: WriteFileAction, bytes: Buffer): boolean {
+  const sum = createHash('sha256').update(bytes).digest('hex');
+  const c = a.content;
+  try {
+    switch (c.type) {
+      case 'literal':
+        return sum === createHash('sha256').update(c.text).digest('hex');
+      case 'copy':
+        return sum === c.sha256;
+      case 'private-key':
+        createPrivateKey(bytes);
+        return true;
+      case 'certificate':
+        return new X509Certificate(bytes).subject.includes(c.spec.subject.commonName);
+      case 'kubeconfig':
+      case 'kubeconfig-server': {
+        const k = parse(bytes.toString('utf8')) as { clusters: Array<{ cluster: { server: string } }>; users: Array<{ user: Record<string, string> }> };
+        if (!k.clusters.some((x) => x.cluster.server === c.server)) return false;
+        const user = k.users[0]?.user ?? {};
+        if (user['client-key-data']) createPrivateKey(Buffer.from(user['client-key-data'], 'base64'));
+        if (user['client-certificate-data']) new X509Certificate(Buffer.from(user['client-certificate-data'], 'base64'));
+        return c.type === 'kubeconfig-server' || Boolean(user['client-key-data'] && user['client-certificate-data']);
+      }
+    }
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Every planned target on `node` that changed during the run (against `before`) holds a complete planned
+ * content with its planned mode; nothing planned vanished; a temp file left behind grants no more than its
+ * target. Returns the problems and the temp files found.
+ */
+function halfWritten(plan: Plan, node: string, before: Snapshot): { problems: string[]; temps: string[] } {
   const problems: string[] = [];
-  for (const a of plan.actions) {
-    if (a.type !== 'write-file' || a.step !== step || a.host !== node) continue;
-    const key = `${node}:${a.path}`;
+  const temps: string[] = [];
+  const writes = plan.actions.filter((a): a is WriteFileAction => a.type === 'write-file' && a.host === node && /^\/(etc|var\/lib)\/[^/]+\//.test(a.path));
+  const dirs = new Map<string, string>();
+  for (const path of new Set(writes.map((a) => a.path))) {
+    const key = `${node}:${path}`;
     const file = hostFile(s, key);
+    dirs.set(dirname(file), dirname(path));
+    const was = before.get(key);
     if (!existsSync(file)) {
-      if (s0.has(key)) problems.push(`${key} vanished`);
+      if (was) problems.push(`${key} vanished`);
       continue;
     }
     const bytes = readFileSync(file);
-    const sum = createHash('sha256').update(bytes).digest('hex');
-    if (s0.get(key)?.endsWith(sum)) continue;
-    if (a.content.type === 'literal') {
-      if (sum !== createHash('sha256').update(a.content.text).digest('hex')) problems.push(`${key} is neither the original nor the planned content`);
-    } else {
-      const text = bytes.toString('latin1');
-      const begins = (text.match(/-----BEGIN /g) ?? []).length;
-      const ends = (text.match(/-----END /g) ?? []).length;
-      if (begins !== ends || (a.content.type !== 'private-key' && a.content.type !== 'certificate' && !/\n$/.test(text))) problems.push(`${key} looks truncated`);
+    const mode = statSync(file).mode & 0o7777;
+    if (was === `${mode.toString(8)}:${createHash('sha256').update(bytes).digest('hex')}`) continue;
+    const writers = writes.filter((a) => a.path === path);
+    if (!writers.some((a) => a.mode === mode && complete(a, bytes))) {
+      problems.push(`${key} (mode ${mode.toString(8)}, ${bytes.length} bytes) changed during the run but is no complete planned content (${writers.map((a) => a.id).join(', ')})`);
     }
-    if ((statSync(file).mode & 0o7777) !== a.mode) problems.push(`${key} has mode ${(statSync(file).mode & 0o7777).toString(8)}, planned ${a.mode.toString(8)}`);
-    // A temp file a lost connection left behind (it cannot be removed over a dead connection) must grant
-    // no more than the file it stands in for: a key's temp is 0600 from its first byte, a certificate's may be 0644.
-    const dir = file.slice(0, file.lastIndexOf('/'));
+  }
+  for (const [dir, remoteDir] of dirs) {
+    if (!existsSync(dir)) continue;
     for (const f of readdirSync(dir)) {
       const m = /^\.(.+)\.ha-wizard-tmp-[0-9a-f]+$/.exec(f);
       if (!m) continue;
-      const target = plan.actions.find((x) => x.type === 'write-file' && x.host === node && x.path === `${a.path.slice(0, a.path.lastIndexOf('/'))}/${m[1]}`);
-      const allowed = target?.type === 'write-file' ? target.mode : 0o600;
+      temps.push(`${node}:${remoteDir}/${f}`);
+      const target = writes.find((x) => x.path === `${remoteDir}/${m[1]}`);
+      const allowed = target ? target.mode : 0o600;
       const mode = statSync(join(dir, f)).mode & 0o777;
-      if (mode & ~allowed) problems.push(`${dir}/${f}: temp file left with mode ${mode.toString(8)}, more than its target's ${allowed.toString(8)}`);
+      if (mode & ~allowed) problems.push(`${node}:${remoteDir}/${f}: temp file left with mode ${mode.toString(8)}, more than its target's ${allowed.toString(8)}`);
     }
   }
-  return problems;
+  return { problems, temps };
 }
 
-describe('network faults in the etcd, control-plane and repoint steps', () => {
-  test('each fault fails the run naming host and action, leaves nothing half-written, and resume completes once lifted', async () => {
-    const schedule: Array<{ step: string; node: string; fault: Fault }> = [];
-    for (const [step, node] of [
-      ['etcd-cp2', 'cp2'],
-      ['control-plane-cp2', 'cp2'],
-      ['repoint-workers-1', 'w1'],
-    ] as const) {
-      for (const fault of ['reset', 'kill-sshd', 'drop'] as const) schedule.push({ step, node, fault });
-    }
-    const planOf = () => {
-      try {
-        return onlySession(state).plan;
-      } catch {
-        return null;
-      }
-    };
+describe('network faults on every step of a 1 → 3 conversion', () => {
+  test('a fault in each step fails the run naming host and action, leaves nothing half-written, and resume finishes once it is lifted', async () => {
     const outputs: CliResult[] = [];
-    const report: string[] = [];
-    let first = true;
-    for (const { step, node, fault } of schedule) {
-      const args = first ? ['apply', '-c', join(s.dir, 'cluster.yaml'), '--yes'] : ['resume', onlySession(state).id];
-      first = false;
-      const { r, lift, trigger } = await runWithFault(args, step, node, fault, planOf);
+    const hits: Hit[] = [];
+    const temps = new Set<string>();
+    let plan: Plan | null = null;
+    let i = 0;
+    // The step list comes from the plan, which exists only once the first run made it: the first target is
+    // the first step's (backup), chosen from a plan made by `plan` beforehand.
+    const first = await cli(join(work, 'preview'), ['plan', '-c', join(s.dir, 'cluster.yaml'), '--out', join(work, 'plan.json')]);
+    outputs.push(first);
+    assert.equal(first.code, 0, show(first));
+    const preview = JSON.parse(readFileSync(join(work, 'plan.json'), 'utf8')) as Plan;
+    const steps = preview.steps.map((x) => x.id);
+    for (const step of steps) {
+      const fault = KINDS[i++ % KINDS.length]!;
+      const target = targetOf(plan ?? preview, step, PREFER[step]);
+      const node = actionHost(target);
+      const args = plan ? ['resume', onlySession(state).id] : ['apply', '-c', join(s.dir, 'cluster.yaml'), '--yes'];
+      const before = snapshot(s, (n) => n === node);
+      const { r, lift, trigger, records } = await runWithFault(args, target, fault);
       outputs.push(r);
       try {
-        const plan = planOf()!;
-        const failed = journal().filter((x): x is Extract<JournalRecord, { type: 'failed' }> => x.type === 'failed').at(-1);
-        assert.equal(r.code, 1, `${fault} on ${node} in ${step}: ${show(r)}`);
-        assert.ok(failed, `${fault}: a failed record`);
+        plan = planOf();
+        assert.ok(plan, `a session exists after the run for ${step}: ${show(r)}`);
+        assert.ok(lift, `${fault} for ${step}: the run ended before ${target.id} (or a later action of ${step} on ${node}) started: ${show(r)}\n--- journal (tail)\n${journalNote()}`);
+        assert.deepEqual(
+          plan.steps.map((x) => x.id),
+          steps,
+          'the session plan has the steps of the preview',
+        );
+        const failures = records.filter((x): x is Extract<JournalRecord, { type: 'failed' }> => x.type === 'failed' && x.phase === 'apply');
+        assert.equal(r.code, 1, `${fault} on ${node} in ${step}: ${show(r)}\n--- journal (tail)\n${journalNote()}`);
+        assert.ok(failures.length > 0, `${fault} on ${node} in ${step}: a failed record in this run`);
+        for (const f of failures) {
+          const a: Action = plan.actions.find((x) => x.id === f.action)!;
+          assert.equal(actionHost(a), node, `${fault} on ${node} in ${step}: ${f.action} failed on another host: ${f.error}`);
+          assert.equal(a.step, step, `${fault} on ${node} in ${step}: the failure ${f.action} is outside the faulted step`);
+        }
+        const failed = failures[0]!;
         const at = plan.actions.findIndex((a) => a.id === failed.action);
-        const from = plan.actions.findIndex((a) => a.id === trigger);
-        report.push(`${fault} on ${node} for ${step} (injected at ${trigger}): failed ${failed.action}: ${failed.error.split('\n')[0]}`);
-        // The fault lands while the triggering action (or one after it) runs: the failure is there or later,
-        // never before, and it is a failure on the faulted node.
-        assert.ok(at >= from, `${fault} on ${node}: the failure ${failed.action} comes before ${trigger}, which injected the fault`);
-        assert.equal(actionHost(plan.actions[at]!), node, `${fault} on ${node}: the failed action ${failed.action} is on ${node}`);
-        const text = r.stdout + r.stderr;
-        assert.ok(text.includes(node), `${fault}: the error names ${node}:\n${text.slice(-1500)}`);
-        assert.ok(text.includes(failed.action), `${fault}: the error names ${failed.action}:\n${text.slice(-1500)}`);
-        // Every step from the fault to the failure may have written on the node: none left a file half-written.
-        const steps = new Set(plan.actions.slice(from, at + 1).map((a) => a.step));
-        for (const st of steps) assert.deepEqual(nothingHalfWritten(plan, st, node), [], `${fault} on ${node} in ${st}`);
-        assert.ok(await etcdHealthy(s), `master etcd healthy after ${fault} in ${step}`);
+        assert.ok(at >= plan.actions.findIndex((a) => a.id === trigger), `${fault} on ${node}: the failure ${failed.action} comes before ${trigger}, which put the fault in`);
+        // The operator sees which host and which action: on one line of the output.
+        const lines = (r.stdout + r.stderr).split('\n');
+        assert.ok(
+          lines.some((l) => l.includes(node) && l.includes(failed.action)),
+          `${fault}: no output line names both ${node} and ${failed.action}:\n${(r.stdout + r.stderr).slice(-2000)}`,
+        );
+        hits.push({ step, fault, node, trigger, failed: failed.action, error: failed.error.split('\n')[0]!.slice(0, 220) });
+        process.stdout.write(`# ${step}: ${fault} on ${node}, ${trigger} -> ${failed.action}: ${hits.at(-1)!.error}\n`);
+        const hw = halfWritten(plan, node, before);
+        for (const t of hw.temps) temps.add(t);
+        assert.deepEqual(hw.problems, [], `${fault} on ${node} in ${step}: nothing half-written`);
+        assert.ok(await etcdHealthy(s), `master etcd healthy after ${fault} on ${node} in ${step}`);
       } finally {
-        await lift();
+        if (lift) await lift();
       }
     }
     const last = await cli(state, ['resume', onlySession(state).id], { timeoutMs: 300_000 });
     outputs.push(last);
-    process.stdout.write(`# ${report.join('\n# ')}\n`);
-    assert.equal(last.code, 0, show(last));
+    process.stdout.write(`# temp files left by lost connections: ${temps.size ? [...temps].join(', ') : 'none'}\n`);
+    assert.equal(last.code, 0, `${show(last)}\n--- journal (tail)\n${journalNote()}`);
+
+    // Every step got a fault that failed inside it; every kind was used at least five times.
+    assert.deepEqual(
+      steps.filter((st) => !hits.some((h) => h.step === st)),
+      [],
+      'steps without a fault',
+    );
+    for (const k of KINDS) assert.ok(hits.filter((h) => h.fault === k).length >= 5, `${k}: ${hits.filter((h) => h.fault === k).length} faults`);
+
+    // The cluster is converted.
     const members = await etcdMembers(s);
-    assert.deepEqual(members.map((m) => `${m.name}:${m.isLearner}`), ['cp1:false', 'cp2:false', 'cp3:false']);
+    assert.deepEqual(
+      members.map((m) => `${m.name}:${m.isLearner}`),
+      ['cp1:false', 'cp2:false', 'cp3:false'],
+    );
+    for (const node of ['cp1', 'cp2', 'cp3']) {
+      await onNode(
+        s,
+        node,
+        'cd /etc/kubernetes/pki && openssl verify -CAfile ca.crt apiserver.crt apiserver-kubelet-client.crt && openssl verify -CAfile front-proxy-ca.crt front-proxy-client.crt && ' +
+          'openssl verify -CAfile etcd/ca.crt etcd/server.crt etcd/peer.crt etcd/healthcheck-client.crt apiserver-etcd-client.crt',
+      );
+      assert.match(await kubectl(s, ['get', 'nodes', '-o', 'name'], node), /node\/cp3/, `kubectl with ${node}'s admin.conf`);
+    }
+    const files = snapshot(s, (_n, p) => /^\/etc\/kubernetes\/pki\/(ca|front-proxy-ca|etcd\/ca)\.(crt|key)$|^\/etc\/kubernetes\/pki\/sa\.(key|pub)$/.test(p));
+    const bytesOf = (key: string) => files.get(key)?.replace(/^\d+:/, ''); // the hash; modes are the plan's business
+    for (const p of ['ca.crt', 'ca.key', 'sa.key', 'sa.pub', 'front-proxy-ca.crt', 'front-proxy-ca.key', 'etcd/ca.crt', 'etcd/ca.key']) {
+      const key = `/etc/kubernetes/pki/${p}`;
+      assert.ok(bytesOf(`cp1:${key}`), `cp1:${key} exists`);
+      assert.equal(bytesOf(`cp2:${key}`), bytesOf(`cp1:${key}`), `cp2:${key} byte-identical to cp1's`);
+      assert.equal(bytesOf(`cp3:${key}`), bytesOf(`cp1:${key}`), `cp3:${key} byte-identical to cp1's`);
+    }
+    const plannedServer = (id: string) => {
+      const a = plan!.actions.find((x) => x.id === id);
+      assert.ok(a?.type === 'write-file', `${id} in the plan`);
+      const c = a.content;
+      if (c.type === 'kubeconfig-server' || c.type === 'kubeconfig') return c.server;
+      assert.ok(c.type === 'literal', `${id}: a kubeconfig`);
+      return (parse(c.text) as { clusters: Array<{ cluster: { server: string } }> }).clusters[0]!.cluster.server;
+    };
+    assert.equal(kubeconfigServer(s, 'w1', '/etc/kubernetes/kubelet.conf'), plannedServer('repoint-workers-1/w1/kubelet.conf'), "w1's kubelet on the endpoint");
+    assert.equal(kubeconfigServer(s, 'cp1', '/etc/kubernetes/admin.conf'), plannedServer('repoint-cluster/cp1/admin.conf'), "cp1's admin.conf on the endpoint");
+    // The backups the faulted backup step made are whole: every tarball lists, the etcd snapshot is a snapshot.
+    for (const a of plan!.actions) {
+      if (a.step !== 'backup' || a.type !== 'run' || a.probe?.type !== 'file' || !a.probe.path.endsWith('.tar.gz')) continue;
+      await onNode(s, a.host, `tar -tzf ${a.probe.path} >/dev/null`);
+    }
+    const snap = plan!.actions.find((a) => a.id === 'backup/cp1/etcd-snapshot');
+    assert.ok(snap?.type === 'run' && snap.probe?.type === 'file');
+    await onNode(s, 'cp1', `ETCDCTL_API=3 etcdctl snapshot status ${snap.probe.path} -w json 2>/dev/null || etcdutl snapshot status ${snap.probe.path} -w json`);
+
     assert.deepEqual(leaks(state), []);
     for (const o of outputs) assert.doesNotMatch(o.stdout + o.stderr, /-----BEGIN [A-Z ]*PRIVATE KEY-----/);
   });
