@@ -45,7 +45,9 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
     return ExitCode.BadInput;
   }
   const color = !values['no-color'] && !('NO_COLOR' in env && env.NO_COLOR !== '');
-  const code = await runInteractive({ configPath: values.config ?? null, color, command: invokedAs(process.argv, env), trace: exitTracer(env) });
+  const trace = exitTracer(env);
+  const code = await runInteractive({ configPath: values.config ?? null, color, command: invokedAs(process.argv, env), trace });
+  trace(`process.exit(${code})`);
   // Everything is closed (or given up on, bounded) and every session is journaled: nothing may keep the
   // operator's terminal now. A clean teardown leaves no handle, so this only cuts short what would linger.
   process.exit(code);

@@ -48,11 +48,13 @@ export function exitTracer(env: NodeJS.ProcessEnv = process.env): (moment: strin
     const resources = (process as unknown as { getActiveResourcesInfo?: () => string[] }).getActiveResourcesInfo?.() ?? [];
     appendFileSync(file, `[${process.pid} +${Date.now() - t0}ms] ${moment}\n  resources: ${resources.join(', ')}\n${liveHandles().map((l) => `  ${l}\n`).join('')}`);
   };
+  let watching = false;
   return (moment) => {
     write(moment);
-    if (moment === 'quit') {
-      const every = setInterval(() => write('still running'), 1000);
-      every.unref();
+    // From the first moment (the operator quit) on: a line every second while the process lives, and its end.
+    if (!watching) {
+      watching = true;
+      setInterval(() => write('still running'), 1000).unref();
       process.once('exit', (code) => appendFileSync(file, `[${process.pid} +${Date.now() - t0}ms] exit ${code}\n`));
     }
   };

@@ -8,6 +8,9 @@ import type { Effect, FailureChoice, Intent, ResultEvent, Screen, Transition, Wi
 import { foldEvent, startRun } from './progress.js';
 import { asInvoked } from '../reporters/invocation.js';
 
+/** The spinner while an approved apply opens its session: from here on q does not leave (Ctrl-C stops). */
+const STARTING = 'Starting the session…';
+
 export const EXIT = { ok: 0, failure: 1, badInput: 2, stopped: 3 } as const;
 
 export interface InitialOptions {
@@ -209,6 +212,11 @@ function reduceIntent(s: WizardState, i: Intent): Transition {
   if (i.type === 'interrupt') return interrupt(s);
   if (s.help) return i.type === 'help' || i.type === 'back' || i.type === 'quit' ? t({ ...s, help: false }) : t(s);
   if (i.type === 'help' && !textInputActive(s)) return t({ ...s, help: true });
+  // q leaves at once while the wizard only reads (sessions, the config, discovery, the plan): nothing has
+  // changed and nothing is starting. Ignoring it made a q pressed before a slow load finished look lost.
+  if (s.busy && s.busy !== STARTING && i.type === 'quit' && s.session === null && s.screen !== 'execute') {
+    return quit(s, EXIT.ok, 'Nothing was changed.');
+  }
   if (s.busy && s.screen !== 'execute' && s.screen !== 'connect') return t(s);
   switch (s.screen) {
     case 'resume':
@@ -434,7 +442,7 @@ function plan(s: WizardState, i: Intent): Transition {
         if (!words.includes(p.confirm.trim())) {
           return t({ ...s, plan: { ...p, confirm: '', error: `Only ${words.map((w) => `'${w}'`).join(' or ')} will be accepted to approve.` } });
         }
-        return t({ ...s, plan: { ...p, confirm: null, error: null }, busy: 'Starting the session…' }, { type: 'apply' });
+        return t({ ...s, plan: { ...p, confirm: null, error: null }, busy: STARTING }, { type: 'apply' });
       }
       default:
         return t(s);

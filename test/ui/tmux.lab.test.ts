@@ -14,7 +14,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,9 +82,34 @@ async function quitExpecting(code: number): Promise<void> {
     status = await t.waitExit(20_000);
   } catch (err) {
     const trace = existsSync(traceFile) ? readFileSync(traceFile, 'utf8') : '(no exit trace: the wizard never saw the quit)';
-    throw new Error(`${(err as Error).message}\nexit trace:\n${trace}`);
+    throw new Error(`${(err as Error).message}\nexit trace:\n${trace}\nprocesses:\n${processes(await t.panePid())}`);
   }
   assert.equal(status, code, `exit status; the screen:\n${await t.screen(true)}`);
+}
+
+/** The process tree under `pid` with each thread's state and kernel wait channel (what a hang waits on). */
+function processes(pid: number): string {
+  const out: string[] = [];
+  const walk = (p: number, depth: number) => {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+    } catch {
+      out.push(`${'  '.repeat(depth)}${p} (gone)`);
+      return;
+    }
+    const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').join(' ').slice(0, 120);
+    out.push(`${'  '.repeat(depth)}${p} ${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]} ${cmd}`);
+    for (const task of readdirSync(`/proc/${p}/task`)) {
+      const ts = readFileSync(`/proc/${p}/task/${task}/stat`, 'utf8');
+      const wchan = readFileSync(`/proc/${p}/task/${task}/wchan`, 'utf8');
+      out.push(`${'  '.repeat(depth + 1)}task ${task} ${ts.slice(ts.lastIndexOf(')') + 2).split(' ')[0]} ${wchan}`);
+    }
+    const children = readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim();
+    for (const c of children ? children.split(' ') : []) walk(Number(c), depth + 1);
+  };
+  walk(pid, 0);
+  return out.join('\n');
 }
 
 /** etcdctl, run on cp1 with kubeadm's healthcheck client: the members as etcd sees them. */
@@ -200,8 +225,10 @@ test('tmux: Ctrl-C mid-step stops safely (exit 3); ha-wizard started again offer
   const stopped = await t.waitFor(/Enter or q to quit/, 180_000);
   keep('stopped', stopped);
   assert.match(stopped, /Stopped safely\./);
-  assert.match(stopped, /Continue with: \S*ha-wizard resume \S+/);
-  const session = /ha-wizard resume (\S+)/.exec(stopped)![1]!;
+  // The command is in the form this wizard was started (here `node …/cli.js`), and may wrap.
+  const resumeAt = /Continue with: [\s\S]*?cli\.js\s+resume\s+(\S+)/.exec(stopped);
+  assert.ok(resumeAt, `how to resume; the screen:\n${stopped}`);
+  const session = resumeAt[1]!;
   await quitExpecting(3);
 
   await startWizard();

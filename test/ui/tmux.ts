@@ -98,6 +98,11 @@ export class Tmux {
     await this.tmux(['respawn-pane', '-k', '-t', this.target, '--', ...argv]);
   }
 
+  /** The pid of the program in the pane (as tmux started it). */
+  async panePid(): Promise<number> {
+    return Number((await this.tmux(['display-message', '-p', '-t', this.target, '#{pane_pid}'])).trim());
+  }
+
   async kill(): Promise<void> {
     await this.tmux(['kill-server']).catch(() => undefined);
   }

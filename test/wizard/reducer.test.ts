@@ -180,3 +180,13 @@ test('the suggested commands use the form the operator ran ha-wizard in', () => 
   assert.equal(resumeCommand(s), 'npx ha-wizard resume s1');
   assert.equal(resumeCommand({ ...s, outcome: { status: 'failed', phase: 'apply' } }), 'npx ha-wizard resume s1');
 });
+
+test('q leaves at once while the wizard is still reading, but not once an approved apply is starting', () => {
+  const loading = initialState({ configPath: 'c.yaml' });
+  assert.ok(loading.busy, 'busy reading at start');
+  const quit = reduce(loading, { type: 'intent', intent: { type: 'quit' } });
+  assert.deepEqual(quit.state.exit, { code: 0, message: 'Nothing was changed.' });
+  assert.deepEqual(quit.effects, [{ type: 'exit', code: 0 }]);
+  const starting: WizardState = { ...loading, screen: 'plan', busy: 'Starting the session…' };
+  assert.equal(reduce(starting, { type: 'intent', intent: { type: 'quit' } }).state.exit, null);
+});
