@@ -3,7 +3,8 @@
  * against known_hosts (bastions too), agent and key-file auth, at most `maxChannels` exec/sftp channels open
  * at once (OpenSSH's MaxSessions is 10), one SFTP session reused. Knows nothing of sudo: see remote-host.ts.
  */
-import { connect as netConnect, type Socket } from 'node:net';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { connect as netConnect, Socket as NetSocket, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import type { AnyAuthMethod, AuthenticationType, ClientChannel, ParsedKey, SFTPWrapper } from 'ssh2';
@@ -138,7 +139,28 @@ function parseIdentity(pem: Buffer): Identity {
     // ssh2 says "Encrypted private OpenSSH key detected, but no passphrase given" (or similar for PEM).
     return /encrypt|passphrase/i.test(parsed.message) ? { kind: 'encrypted' } : { kind: 'unreadable' };
   }
-  return parsed.isPrivateKey() ? { kind: 'key', key: parsed } : { kind: 'unreadable' };
+  return parsed.isPrivateKey() ? { kind: 'key', key: withKeyObject(parsed) } : { kind: 'unreadable' };
+}
+
+/**
+ * ssh2 keeps a parsed private key as a PEM string and hands it to crypto.sign, which decodes the PEM again for
+ * every signature (OpenSSL 3 decoders: ~1 ms for ed25519, ten times the signature itself). The key shared by
+ * the pool's connections gets a decoded KeyObject in its place. Same key, same signatures; if this ssh2 does not
+ * keep the PEM where expected, the key is used as ssh2 parsed it.
+ */
+function withKeyObject(parsed: ParsedKey): ParsedKey {
+  const slot = Object.getOwnPropertySymbols(parsed).find((s) => s.description === 'Private key PEM');
+  const pem: unknown = slot ? (parsed as unknown as Record<symbol, unknown>)[slot] : undefined;
+  if (!slot || typeof pem !== 'string') return parsed;
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(pem);
+  } catch {
+    return parsed;
+  }
+  const fast = Object.create(parsed) as ParsedKey & Record<symbol, unknown>;
+  fast[slot] = key;
+  return fast;
 }
 
 /**
@@ -551,6 +573,7 @@ async function handshake(opts: ConnectOptions, label: string, sock: Socket | Dup
     });
     client.on('close', () => fail(hostKeyFailure ?? new RemoteError(`${label}: the server closed the connection during the SSH handshake`, label, 'ECONNRESET')));
 
+    if (sock instanceof NetSocket) coalesceWrites(sock);
     client.connect({
       sock: sock as Socket,
       username: target.user,
@@ -574,5 +597,45 @@ async function handshake(opts: ConnectOptions, label: string, sock: Socket | Dup
         next(false);
       },
     } as never);
+    ignoreHostKeysAnnouncement(client);
   });
+}
+
+/**
+ * Every write ssh2 makes while handling one chunk from the server (and the promise callbacks it runs) leaves in
+ * one writev: NEWKEYS and the service request, a channel close and the next open, and so on. Each separate
+ * write wakes the server once more, and on a busy machine each wakeup can preempt this process.
+ */
+function coalesceWrites(sock: Socket): void {
+  let corked = false;
+  const cork = () => {
+    if (corked) return;
+    corked = true;
+    sock.cork();
+    setImmediate(() => {
+      corked = false;
+      sock.uncork();
+    });
+  };
+  // Before ssh2's own 'data' listener, which parses and answers.
+  sock.prependListener('data', cork);
+  // The identification string and KEXINIT, written when the client starts.
+  cork();
+}
+
+/**
+ * After authentication OpenSSH announces all its host keys (hostkeys-00@openssh.com, UpdateHostKeys), and ssh2
+ * answers every announcement by asking the server to prove it holds each key: one more request, a signature per
+ * host key on the server and a verification here, all for a 'hostkeys' event nothing here listens to. Host keys
+ * are only ever trusted from known_hosts, so the announcement is dropped, as OpenSSH's client does when
+ * UpdateHostKeys is off. Only the no-reply form is dropped; anything else still goes to ssh2.
+ */
+function ignoreHostKeysAnnouncement(client: InstanceType<typeof Client>): void {
+  const handlers = (client as unknown as { _protocol?: { _handlers?: Record<string, unknown> } })._protocol?._handlers;
+  const original = handlers?.GLOBAL_REQUEST;
+  if (!handlers || typeof original !== 'function') return;
+  handlers.GLOBAL_REQUEST = (p: unknown, name: string, wantReply: boolean, data: unknown) => {
+    if (name === 'hostkeys-00@openssh.com' && !wantReply) return;
+    return (original as (...args: unknown[]) => unknown).call(handlers, p, name, wantReply, data);
+  };
 }

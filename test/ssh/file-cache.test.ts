@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import ssh2 from 'ssh2';
 import { IdentityCache } from '../../src/ssh/connection.js';
 import { SettledFileCache } from '../../src/ssh/file-cache.js';
 import { fingerprintSha256, verifyHostKey } from '../../src/ssh/known-hosts.js';
 import { SshConfigResolver, resolveSshTarget } from '../../src/ssh/ssh-config.js';
 
+const { utils } = ssh2;
 const dir = mkdtempSync(join(tmpdir(), 'haw-fcache-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -80,6 +82,28 @@ test('identity files: parsed keys, encrypted and unusable files are told apart',
   const k = await ids.get(plain);
   assert.equal(k?.kind, 'key');
   assert.equal(k?.kind === 'key' && k.key.type, 'ssh-ed25519');
+  // The shared key signs exactly as ssh2's own parse of the same file does (ed25519 is deterministic).
+  const data = Buffer.from('session id and userauth request');
+  const own = utils.parseKey(readFileSync(plain));
+  assert.ok(k?.kind === 'key' && !(own instanceof Error));
+  const sig = k.key.sign(data);
+  assert.ok(Buffer.isBuffer(sig));
+  assert.deepEqual(sig, own.sign(data));
+  assert.equal(own.verify(data, sig), true);
+  assert.equal((await ids.get(plain))?.kind, 'key');
+  for (const type of ['rsa', 'ecdsa']) {
+    const file = join(dir, `id_${type}`);
+    execFileSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-f', file]);
+    const id = await ids.get(file);
+    assert.ok(id?.kind === 'key');
+    const parsed = utils.parseKey(readFileSync(file));
+    assert.ok(!(parsed instanceof Error));
+    for (const algo of type === 'rsa' ? ['sha256', 'sha512'] : [undefined]) {
+      const s = id.key.sign(data, algo);
+      assert.ok(Buffer.isBuffer(s), `${type} ${algo}: ${String(s)}`);
+      assert.equal(parsed.verify(data, s, algo), true, `${type} ${algo}`);
+    }
+  }
   assert.equal((await ids.get(enc))?.kind, 'encrypted');
   assert.equal((await ids.get(`${plain}.pub`))?.kind, 'unreadable', 'a public key cannot sign');
   writeFileSync(join(dir, 'junk'), 'not a key\n');
