@@ -64,6 +64,8 @@ export interface PreviewStep {
   index: number;
   /** Set on the step holding the first point-of-no-easy-return action. */
   pointOfNoReturn: string | null;
+  /** The step runs up to this many hosts at once (absent: one action at a time). */
+  parallelHosts?: number;
   entries: PreviewEntry[];
 }
 
@@ -160,7 +162,8 @@ export function buildPreview(plan: Plan, inputs: PreviewInputs): Preview {
       }
       entries.push(entryFor(a, files, objects, summary));
     }
-    return { id: step.id, title: step.title, description: step.description, risk: step.risk, index, pointOfNoReturn, entries };
+    const parallel = (step.parallelHosts ?? 1) > 1 ? { parallelHosts: step.parallelHosts } : {};
+    return { id: step.id, title: step.title, description: step.description, risk: step.risk, index, pointOfNoReturn, ...parallel, entries };
   });
   const parts = [
     `${summary.filesToWrite} ${plural(summary.filesToWrite, 'file')} to write${summary.filesReplaced ? ` (${summary.filesReplaced} replace)` : ''}`,
@@ -294,6 +297,7 @@ export function renderPreview(preview: Preview, opts: { color?: boolean } = {}):
     out.push('');
     out.push(c('1', `Step ${step.index + 1}/${preview.steps.length}  ${step.id}: ${step.title}  ${BADGE[step.risk]}`));
     if (step.description) out.push(`  ${step.description}`);
+    if (step.parallelHosts) out.push(`  Runs up to ${step.parallelHosts} hosts at once, each host's actions in order.`);
     let host: string | null = null;
     for (const e of step.entries) {
       if (e.host !== host) {
