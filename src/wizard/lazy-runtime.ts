@@ -7,7 +7,12 @@ import type { WizardRuntime } from './runtime.js';
 
 export function lazyLiveRuntime(env: NodeJS.ProcessEnv = process.env): WizardRuntime & { preload(): void } {
   let loaded: Promise<LiveRuntime> | null = null;
-  const rt = () => (loaded ??= import('./live-runtime.js').then((m) => new m.LiveRuntime(env)));
+  let ready: LiveRuntime | null = null;
+  const rt = () =>
+    (loaded ??= import('./live-runtime.js').then((m) => {
+      ready = new m.LiveRuntime(env);
+      return ready;
+    }));
   return {
     canSkip: false,
     preload: () => void rt(),
@@ -20,8 +25,10 @@ export function lazyLiveRuntime(env: NodeJS.ProcessEnv = process.env): WizardRun
     apply: async (hooks) => (await rt()).apply(hooks),
     resume: async (session, hooks, prompts, skip) => (await rt()).resume(session, hooks, prompts, skip),
     rollback: async (session, to, hooks, prompts) => (await rt()).rollback(session, to, hooks, prompts),
+    // Only a loaded runtime can hold connections: quitting while it still loads (a q right after the first
+    // frame) must not wait for ssh2 and the engine to finish importing just to close nothing.
     close: async () => {
-      if (loaded) await (await loaded).close();
+      await ready?.close();
     },
   };
 }

@@ -112,7 +112,8 @@ export class LiveRuntime implements WizardRuntime {
         if (!['stopped', 'failed', 'interrupted'].includes(st.state)) continue;
         const failed = st.steps.find((x) => x.failures.length);
         const current = st.steps.find((x) => x.current);
-        const where = failed ? `failed at ${failed.failures[0]!.action}` : current ? `stopped in ${current.current}` : `${st.state} after ${st.done} actions`;
+        // Only what the state and counts do not already say (the screen shows both).
+        const where = failed ? `failed at ${failed.failures[0]!.action}` : current ? `stopped in ${current.current}` : '';
         out.push({ id, cluster: s.meta.cluster, state: st.state, done: st.done, total: st.total, where });
       } catch {
         // A damaged session is listed by `ha-wizard sessions`, not offered here.

@@ -4,7 +4,7 @@
  * in with `send-keys`, the screen comes out with `capture-pane`, exactly what a person would see.
  */
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -17,6 +17,23 @@ export interface TmuxOptions {
   argv: readonly string[];
   cols?: number;
   rows?: number;
+}
+
+/** The exit status of process `pid` if it has ended and waits to be reaped (state Z), else null. */
+export function zombieStatus(pid: number): number | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null; // reaped (tmux has the status then) or never there
+  }
+  // After "pid (comm) ": state is field 3, exit_code (the waitpid status, Linux 3.5+) field 52.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (fields[0] !== 'Z') return null;
+  const wait = Number(fields[52 - 3]);
+  if (!Number.isInteger(wait)) return null;
+  const sig = wait & 0x7f;
+  return sig === 0 ? (wait >> 8) & 0xff : 128 + sig;
 }
 
 export class Tmux {
@@ -73,13 +90,16 @@ export class Tmux {
     }
   }
 
-  /** The program's exit status once it has ended (128 + N when signal N ended it, as shells say), else null. */
+  /**
+   * The program's exit status once it has ended (128 + N when signal N ended it, as shells say), else null.
+   * tmux's own record first; while tmux has not reaped it yet (seen for more than 20 s on a loaded machine,
+   * the program long gone), the kernel's: a zombie's /proc stat carries its wait status.
+   */
   async exitStatus(): Promise<number | null> {
-    const out = (await this.tmux(['display-message', '-p', '-t', this.target, '#{pane_dead}/#{pane_dead_status}/#{pane_dead_signal}'])).trim();
-    const [dead, status, signal] = out.split('/');
-    // tmux marks the pane dead when the pty closes, which can come before it has reaped the process: no status yet.
-    if (dead !== '1' || (!status && !signal)) return null;
-    return status ? Number(status) : 128 + Number(signal);
+    const out = (await this.tmux(['display-message', '-p', '-t', this.target, '#{pane_dead}/#{pane_dead_status}/#{pane_dead_signal}/#{pane_pid}'])).trim();
+    const [dead, status, signal, pid] = out.split('/');
+    if (dead === '1' && (status || signal)) return status ? Number(status) : 128 + Number(signal);
+    return pid ? zombieStatus(Number(pid)) : null;
   }
 
   async waitExit(timeoutMs = 30_000): Promise<number> {
