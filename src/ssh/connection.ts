@@ -598,7 +598,37 @@ async function handshake(opts: ConnectOptions, label: string, sock: Socket | Dup
       },
     } as never);
     ignoreHostKeysAnnouncement(client);
+    signFirstRequest(client, new Set(plan.attempts.flatMap((a) => (a.method.type === 'publickey' && typeof a.method.key === 'object' && !Buffer.isBuffer(a.method.key) ? [a.method.key] : []))));
   });
+}
+
+const RSA_SIGNATURE_HASH: Record<string, string> = { 'rsa-sha2-256': 'sha256', 'rsa-sha2-512': 'sha512', 'ssh-rsa': 'sha1' };
+
+/**
+ * ssh2 first asks whether the server would accept a key (USERAUTH_REQUEST without a signature, answered by
+ * PK_OK) and signs only then: one round trip per key. For a key file whose private key is loaded here, the
+ * signed request goes at once, as OpenSSH does for keys it holds privately. The signature covers this
+ * session's id, as always; a server that refuses the key answers with a failure and the next key is tried.
+ * Agent keys are untouched (signing needs the agent).
+ */
+function signFirstRequest(client: InstanceType<typeof Client>, ownKeys: ReadonlySet<object>): void {
+  const proto = (client as unknown as { _protocol?: { authPK?: unknown } })._protocol;
+  const authPK = proto?.authPK;
+  if (!proto || typeof authPK !== 'function' || ownKeys.size === 0) return;
+  type Sign = (data: Buffer, done: (signature: Buffer) => void) => void;
+  proto.authPK = function (this: unknown, username: string, key: ParsedKey, keyAlgo?: string, cbSign?: Sign) {
+    if (cbSign !== undefined || typeof keyAlgo === 'function' || !ownKeys.has(key)) return authPK.call(this, username, key, keyAlgo, cbSign);
+    const hash = keyAlgo ? RSA_SIGNATURE_HASH[keyAlgo] : undefined;
+    const sign: Sign = (data, done) => {
+      const signature = key.sign(data, hash);
+      if (signature instanceof Error) {
+        client.emit('error', Object.assign(new Error(`Error signing data with key: ${signature.message}`), { level: 'client-authentication' }));
+        return;
+      }
+      done(signature);
+    };
+    return authPK.call(this, username, key, keyAlgo, sign);
+  };
 }
 
 /**

@@ -218,6 +218,40 @@ test('clear errors: unreachable host, refused port, rejected key, encrypted key'
   );
 });
 
+test('identity files are tried in order, each request signed at once: a rejected key, then an RSA (rsa-sha2) or ECDSA key the host accepts', async () => {
+  const cp2 = node('cp2');
+  const authorized = hostPath(cp2, '/root/.ssh/authorized_keys');
+  const original = readFileSync(authorized, 'utf8');
+  const keygen = (name: string, type: string) => {
+    const file = join(work, name);
+    execFileSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-f', file]);
+    return { file, fingerprint: execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${file}.pub`], { encoding: 'utf8' }).split(' ')[1]! };
+  };
+  const rejected = keygen('not_authorized', 'ed25519');
+  const accepted = [keygen('authorized_rsa', 'rsa'), keygen('authorized_ecdsa', 'ecdsa')];
+  writeFileSync(authorized, original + accepted.map((k) => readFileSync(`${k.file}.pub`, 'utf8')).join(''));
+  try {
+    for (const key of accepted) {
+      const pool = new HostPool([{ name: 'cp2', address: cp2.address }], {
+        sshConfig: { configPath: null },
+        agentSocket: null,
+        ssh: { user: 'root', identityFiles: [rejected.file, key.file], knownHostsFiles: [join(dir, 'known_hosts')] },
+      });
+      try {
+        assert.equal((await (await pool.get('cp2')).exec(['echo', 'in'])).stdout, 'in\n');
+      } finally {
+        await pool.closeAll();
+      }
+      // sshd names the key it accepted; the rejected one was never accepted.
+      const log = readFileSync(hostPath(cp2, '/var/log/sshd.log'), 'utf8');
+      assert.match(log, new RegExp(`Accepted publickey for root .*${key.fingerprint.replace(/[+/]/g, '\\$&')}`));
+      assert.doesNotMatch(log, new RegExp(`Accepted publickey for root .*${rejected.fingerprint.replace(/[+/]/g, '\\$&')}`));
+    }
+  } finally {
+    writeFileSync(authorized, original);
+  }
+});
+
 test('the pool fans out with bounded parallelism and reports each host separately', async () => {
   const pool = labPool(lab);
   try {
