@@ -109,7 +109,9 @@ async function applyOne(ctx: RunContext, action: Action, state: ActionState): Pr
     return;
   }
   let prior: ActionState | undefined;
-  if (state.status === 'applying' || state.status === 'apply-failed') {
+  // An action that failed before its started record (the connection died while it read the host) changed
+  // nothing and has no recorded original to compare against: it simply runs again.
+  if ((state.status === 'applying' || state.status === 'apply-failed') && state.touched) {
     // Interrupted or failed last time: look before acting.
     const check = await checkApplied(ctx, action, state);
     const decision = check.verdict === 'unknown' ? await resolveUnknown(ctx, 'apply', action, check.detail) : check.verdict;

@@ -124,3 +124,31 @@ test('object patches: before-fields journaled, 409 retried, rollback restores th
   assert.equal((obj.data as Record<string, string>)['kubeconfig.conf'], original);
   assert.equal((obj.data as Record<string, string>).other, 'changed by someone else');
 });
+
+test('an action that failed while it only read the host (no started record) runs again on resume, no question asked', async () => {
+  const t = setup();
+  const real = deps(t.base);
+  let broken = true;
+  // The connection to node2 dies while the engine looks at the file it is about to replace.
+  const flaky = {
+    get: async (name: string) => {
+      const host = await real.hosts.get(name);
+      if (name !== 'node2') return host;
+      const fail = async (): Promise<never> => {
+        throw new Error('node2 (10.0.0.2:22): the SSH connection is closed');
+      };
+      return new Proxy(host, {
+        get: (target, prop, receiver) =>
+          broken && ['stat', 'readFile', 'sha256'].includes(String(prop)) ? fail : Reflect.get(target, prop, receiver),
+      });
+    },
+  };
+  const first = await apply(t.plan, t.session, { ...real, hosts: flaky }, { env: t.env });
+  assert.equal(first.status, 'failed');
+  const st = foldJournal(t.plan, readJournal(t.session.journalPath));
+  const failed = [...st.actions.entries()].filter(([, s]) => s.status === 'apply-failed');
+  assert.deepEqual(failed.map(([id, s]) => [id, s.touched]), [['files/node2/manifest', false]]);
+  broken = false;
+  assert.equal((await resume(t.session, deps(t.base), { env: t.env })).status, 'finished');
+  assert.match(readFileSync(join(t.base, 'node2/etc/kubernetes/manifests/kube-apiserver.yaml'), 'utf8'), /endpoint: lb/);
+});
