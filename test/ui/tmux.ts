@@ -93,13 +93,16 @@ export class Tmux {
   /**
    * The program's exit status once it has ended (128 + N when signal N ended it, as shells say), else null.
    * tmux's own record first; while tmux has not reaped it yet (seen for more than 20 s on a loaded machine,
-   * the program long gone), the kernel's: a zombie's /proc stat carries its wait status.
+   * the program long gone: tmux missed the SIGCHLD), the kernel's: a zombie's /proc stat carries its wait status.
    */
   async exitStatus(): Promise<number | null> {
-    const out = (await this.tmux(['display-message', '-p', '-t', this.target, '#{pane_dead}/#{pane_dead_status}/#{pane_dead_signal}/#{pane_pid}'])).trim();
-    const [dead, status, signal, pid] = out.split('/');
+    const out = (await this.tmux(['display-message', '-p', '-t', this.target, '#{pane_dead}/#{pane_dead_status}/#{pane_dead_signal}/#{pane_pid}/#{pid}'])).trim();
+    const [dead, status, signal, pid, server] = out.split('/');
     if (dead === '1' && (status || signal)) return status ? Number(status) : 128 + Number(signal);
-    return pid ? zombieStatus(Number(pid)) : null;
+    const zombie = pid ? zombieStatus(Number(pid)) : null;
+    // tmux built with libutempter can miss the SIGCHLD of a pane (tmux/tmux#311, #2679): nudge our own server.
+    if (zombie !== null && server) process.kill(Number(server), 'SIGCHLD');
+    return zombie;
   }
 
   async waitExit(timeoutMs = 30_000): Promise<number> {
