@@ -597,7 +597,7 @@ async function handshake(opts: ConnectOptions, label: string, sock: Socket | Dup
         next(false);
       },
     } as never);
-    ignoreHostKeysAnnouncement(client);
+    declineHostKeysAnnouncement(client);
     signFirstRequest(client, new Set(plan.attempts.flatMap((a) => (a.method.type === 'publickey' && typeof a.method.key === 'object' && !Buffer.isBuffer(a.method.key) ? [a.method.key] : []))));
   });
 }
@@ -657,15 +657,19 @@ function coalesceWrites(sock: Socket): void {
  * After authentication OpenSSH announces all its host keys (hostkeys-00@openssh.com, UpdateHostKeys), and ssh2
  * answers every announcement by asking the server to prove it holds each key: one more request, a signature per
  * host key on the server and a verification here, all for a 'hostkeys' event nothing here listens to. Host keys
- * are only ever trusted from known_hosts, so the announcement is dropped, as OpenSSH's client does when
- * UpdateHostKeys is off. Only the no-reply form is dropped; anything else still goes to ssh2.
+ * are only ever trusted from known_hosts, so the announcement is declined instead, as OpenSSH's client does when
+ * UpdateHostKeys is off. It is declined with a REQUEST_FAILURE at once, which sshd takes as a keepalive answer:
+ * sent nothing, the announcement stays unacknowledged until the delayed ACK (40 ms), and sshd, which does not
+ * set TCP_NODELAY for a session without a terminal, holds its channel-open confirmation back behind it (Nagle).
+ * Only the no-reply form is handled here; anything else still goes to ssh2.
  */
-function ignoreHostKeysAnnouncement(client: InstanceType<typeof Client>): void {
-  const handlers = (client as unknown as { _protocol?: { _handlers?: Record<string, unknown> } })._protocol?._handlers;
+function declineHostKeysAnnouncement(client: InstanceType<typeof Client>): void {
+  const proto = (client as unknown as { _protocol?: { _handlers?: Record<string, unknown>; requestFailure?: () => void } })._protocol;
+  const handlers = proto?._handlers;
   const original = handlers?.GLOBAL_REQUEST;
-  if (!handlers || typeof original !== 'function') return;
+  if (!proto || !handlers || typeof original !== 'function' || typeof proto.requestFailure !== 'function') return;
   handlers.GLOBAL_REQUEST = (p: unknown, name: string, wantReply: boolean, data: unknown) => {
-    if (name === 'hostkeys-00@openssh.com' && !wantReply) return;
+    if (name === 'hostkeys-00@openssh.com' && !wantReply) return proto.requestFailure!();
     return (original as (...args: unknown[]) => unknown).call(handlers, p, name, wantReply, data);
   };
 }
