@@ -150,6 +150,8 @@ export function throughProxyWait(
   serverName: string,
   what: string,
   timeoutMs = PROXY_READY_TIMEOUT_MS,
+  /** Tells repeated checks apart on screen, e.g. "call 2 of 3". */
+  note?: string,
 ): Action {
   const client = from.worker
     ? { caPath: NODE_CA, clientCertPath: KUBELET_CLIENT_PEM, clientKeyPath: KUBELET_CLIENT_PEM }
@@ -158,7 +160,7 @@ export function throughProxyWait(
     step,
     `${from.host}/${what}`,
     { type: 'https', host: from.host, address, port, path: '/readyz', serverName, ...client },
-    `wait until https://${hostPort(address, port)}/readyz answers from ${from.host} with a certificate valid for ${serverName}`,
+    `wait until https://${hostPort(address, port)}/readyz answers from ${from.host} with a certificate valid for ${serverName}${note ? ` (${note})` : ''}`,
     timeoutMs,
   );
 }

@@ -64,7 +64,7 @@ function checksActions(step: string, facts: ClusterFacts, opts: VerifyOptions): 
   }
   // Through the endpoint as many times as there are apiservers, so a balancer in rotation meets each of them.
   for (let i = 0; i < cps.length; i++) {
-    actions.push(throughProxyWait(step, facts, { host: master.host, worker: false }, endpointHost, endpointPort, endpointHost, `via-endpoint-${i + 1}`, CHECK_TIMEOUT_MS));
+    actions.push(throughProxyWait(step, facts, { host: master.host, worker: false }, endpointHost, endpointPort, endpointHost, `via-endpoint-${i + 1}`, CHECK_TIMEOUT_MS, `call ${i + 1} of ${cps.length}, so a balancer in rotation meets each apiserver`));
   }
   for (const w of sample(workerHosts(facts), opts.sampleWorkers ?? 3)) {
     actions.push(throughProxyWait(step, facts, { host: w.name, worker: true }, local.address, local.port, local.serverName, 'via-endpoint', CHECK_TIMEOUT_MS));
