@@ -80,3 +80,111 @@ test('nothing listening: a plain failure, not a hang', async () => {
   assert.equal(r.ok, false);
   assert.match(r.detail, /ECONNREFUSED/);
 });
+
+/** A FakeHost that counts reads per path and how many were in flight at once. */
+class CountingHost extends FakeHost {
+  readonly reads = new Map<string, number>();
+  inFlight = 0;
+  maxInFlight = 0;
+  override async readFile(path: string): Promise<Buffer> {
+    this.reads.set(path, (this.reads.get(path) ?? 0) + 1);
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      await new Promise((r) => setTimeout(r, 5));
+      return await super.readFile(path);
+    } finally {
+      this.inFlight--;
+    }
+  }
+  total(): number {
+    return [...this.reads.values()].reduce((a, b) => a + b, 0);
+  }
+}
+
+async function countingNode(): Promise<CountingHost> {
+  const client = await fx.issue({ subject: { commonName: 'system:node:node2' }, dnsNames: [], ipAddresses: [], usages: ['clientAuth'], validityDays: 365 });
+  const h = new CountingHost('node2');
+  // Like kubelet-client-current.pem: certificate and key in one file.
+  return h.put('/pki/ca.crt', fx.caPem).put('/pki/kubelet-client-current.pem', client.certPem + client.keyPem);
+}
+
+const kubeletProbe = (over: Record<string, unknown> = {}) =>
+  probe({ host: 'node2', path: '/whoami', clientCertPath: '/pki/kubelet-client-current.pem', clientKeyPath: '/pki/kubelet-client-current.pem', ...over });
+
+test('one read per distinct file, the reads in parallel; nothing held after a pass', async () => {
+  const h = await countingNode();
+  const prober = new HttpsProber();
+  const r = await prober.https(kubeletProbe(), fakeHosts(h));
+  assert.equal(r.ok, true, r.detail);
+  assert.match(r.detail, /system:node:node2/);
+  assert.deepEqual(Object.fromEntries(h.reads), { '/pki/ca.crt': 1, '/pki/kubelet-client-current.pem': 1 });
+  assert.equal(h.maxInFlight, 2);
+  assert.equal(prober.heldCount, 0);
+  // The next probe (a later wait) reads the files again.
+  assert.equal((await prober.https(kubeletProbe(), fakeHosts(h))).ok, true);
+  assert.equal(h.total(), 4);
+});
+
+test('retries of a probe that fails for want of a listener reuse the files; a pass then drops them', async () => {
+  const h = await countingNode();
+  const hs = fakeHosts(h);
+  const closed = createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const deadPort = (closed.address() as AddressInfo).port;
+  await new Promise<void>((r) => closed.close(() => r()));
+  const prober = new HttpsProber({ timeoutMs: 3000 });
+  for (let i = 0; i < 3; i++) {
+    const r = await prober.https(kubeletProbe({ port: deadPort }), hs);
+    assert.equal(r.ok, false);
+    assert.match(r.detail, /ECONNREFUSED/);
+  }
+  assert.equal(h.total(), 2, 'three attempts, one read of each file');
+  assert.equal(prober.heldCount, 1);
+  // Another probe (another port) does not share them.
+  assert.equal((await prober.https(kubeletProbe(), hs)).ok, true);
+  assert.equal(h.total(), 4);
+  assert.equal(prober.heldCount, 1);
+  // Without reuse, every attempt reads.
+  const fresh = new HttpsProber({ timeoutMs: 3000, credentialsTtlMs: 0 });
+  await fresh.https(kubeletProbe({ port: deadPort }), hs);
+  await fresh.https(kubeletProbe({ port: deadPort }), hs);
+  assert.equal(h.total(), 8);
+  assert.equal(fresh.heldCount, 0);
+});
+
+test('a failure the files could cause (TLS, 401) reads them again on the next attempt', async () => {
+  const h = await countingNode();
+  const hs = fakeHosts(h);
+  const prober = new HttpsProber();
+  // The wrong CA on the node: unknown authority; then fixed on the node, the next attempt passes.
+  h.put('/pki/ca.crt', fx.otherCaPem);
+  const bad = await prober.https(kubeletProbe(), hs);
+  assert.match(bad.detail, /x509: certificate signed by unknown authority$/);
+  assert.equal(prober.heldCount, 0);
+  h.put('/pki/ca.crt', fx.caPem);
+  assert.equal((await prober.https(kubeletProbe(), hs)).ok, true);
+  // No client certificate (yet): 401, then the files are read again.
+  const noClient = await prober.https(kubeletProbe({ clientCertPath: '/pki/missing.pem', clientKeyPath: '/pki/missing.pem' }), hs);
+  assert.match(noClient.detail, /missing\.pem/);
+  assert.equal(prober.heldCount, 0);
+  const anon = await prober.https(probe({ host: 'node2', path: '/whoami' }), hs);
+  assert.match(anon.detail, /HTTP 401/);
+  assert.equal(prober.heldCount, 0);
+});
+
+test('held files expire after their time to live', async () => {
+  const h = await countingNode();
+  const hs = fakeHosts(h);
+  const prober = new HttpsProber({ timeoutMs: 3000, credentialsTtlMs: 50 });
+  const closed = createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const deadPort = (closed.address() as AddressInfo).port;
+  await new Promise<void>((r) => closed.close(() => r()));
+  await prober.https(kubeletProbe({ port: deadPort }), hs);
+  assert.equal(prober.heldCount, 1);
+  await new Promise((r) => setTimeout(r, 120));
+  assert.equal(prober.heldCount, 0);
+  await prober.https(kubeletProbe({ port: deadPort }), hs);
+  assert.equal(h.total(), 4);
+});
