@@ -2,6 +2,9 @@
  * One authenticated ssh2 connection to one host: TCP with TCP_NODELAY from the first byte, host key checked
  * against known_hosts (bastions too), agent and key-file auth, at most `maxChannels` exec/sftp channels open
  * at once (OpenSSH's MaxSessions is 10), one SFTP session reused. Knows nothing of sudo: see remote-host.ts.
+ * For fan-outs (one handshake per node, all at once on a few cores) the handshake does no more than it must:
+ * key files parsed once per pool, the first publickey request already signed, the writes made for one server
+ * chunk coalesced, and OpenSSH's host key announcement declined instead of proven (see the functions below).
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { connect as netConnect, Socket as NetSocket, type Socket } from 'node:net';

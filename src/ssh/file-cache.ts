@@ -13,6 +13,7 @@ const SETTLED_MS = 2000;
 
 export class SettledFileCache<T> {
   private readonly files = new Map<string, { id: string; value: T }>();
+  private readonly inflight = new Map<string, Promise<T | null>>();
   private readonly settledNs: bigint;
 
   /**
@@ -26,8 +27,22 @@ export class SettledFileCache<T> {
     this.settledNs = BigInt(Math.round(settledMs * 1e6));
   }
 
-  /** The parsed file, or null when it does not exist. Other read errors reject (EACCES, EISDIR, ...). */
-  async get(path: string): Promise<T | null> {
+  /**
+   * The parsed file, or null when it does not exist. Other read errors reject (EACCES, EISDIR, ...).
+   * Callers arriving while a look at the same file is under way share it (a fan-out asks 50 times at once):
+   * its stat started before they asked, by no more than one stat's time.
+   */
+  get(path: string): Promise<T | null> {
+    const pending = this.inflight.get(path);
+    if (pending) return pending;
+    const p = this.look(path);
+    this.inflight.set(path, p);
+    const done = () => this.inflight.get(path) === p && this.inflight.delete(path);
+    p.then(done, done);
+    return p;
+  }
+
+  private async look(path: string): Promise<T | null> {
     let st: BigIntStats;
     try {
       st = await stat(path, { bigint: true });

@@ -55,6 +55,20 @@ test('a file changed just before it was read is never served from the cache (sam
   await assert.rejects(cache.get(dir), /EISDIR/);
 });
 
+test('callers asking at the same time share one look at the file; the next caller looks again', async () => {
+  const path = join(dir, 'shared');
+  writeFileSync(path, 'v1\n');
+  const { cache, parses } = counting();
+  const all = await Promise.all(Array.from({ length: 50 }, () => cache.get(path)));
+  assert.ok(all.every((v) => v === 'v1\n'));
+  assert.equal(parses(), 1);
+  writeFileSync(path, 'v2\n');
+  assert.equal(await cache.get(path), 'v2\n');
+  assert.equal(parses(), 2);
+  rmSync(path);
+  assert.deepEqual(await Promise.all([cache.get(path), cache.get(path)]), [null, null]);
+});
+
 test('known_hosts: a key replaced in the same file right after a check is seen at the next check', async () => {
   const keys = ['a', 'b'].map((n) => {
     const file = join(dir, `host_${n}`);
