@@ -12,7 +12,7 @@
  */
 import type { Probe } from '../engine/actions.js';
 import type { Hosts, ProbeResult, Prober } from '../engine/ports.js';
-import { dialTls, requestOver, TlsVerifyError } from './tls.js';
+import { handshakeOver, openTunnel, requestOver, TlsVerifyError } from './tls.js';
 
 type HttpsProbe = Extract<Probe, { type: 'https' }>;
 
@@ -59,10 +59,20 @@ export class HttpsProber implements Prober {
     let keep = false;
     try {
       const host = await hosts.get(probe.host);
-      const creds = await this.credentials(key, probe, hosts);
+      // The tunnel opens while the files are read: two round trips to the host at once, not one after the other.
+      const tunnel = openTunnel(host, probe.address, probe.port, this.timeoutMs);
+      // Handled when awaited below; until then a refusal must not count as unhandled.
+      tunnel.catch(() => undefined);
+      let creds: Credentials;
+      try {
+        creds = await this.credentials(key, probe, hosts);
+      } catch (e) {
+        tunnel.then((s) => s.destroy(), () => undefined);
+        throw e;
+      }
       let socket;
       try {
-        socket = await dialTls(host, {
+        socket = await handshakeOver(host, await tunnel, {
           address: probe.address,
           port: probe.port,
           serverName: probe.serverName,

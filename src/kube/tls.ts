@@ -64,24 +64,43 @@ function peerInfo(socket: TLSSocket): CertInfo | undefined {
 
 /** Opens the tunnel and completes a verified TLS handshake. Rejects with TlsVerifyError on a certificate problem. */
 export async function dialTls(host: RemoteHost, t: TlsTarget): Promise<TLSSocket> {
+  return handshakeOver(host, await openTunnel(host, t.address, t.port, t.timeoutMs), t);
+}
+
+/** The tunnel alone (ssh direct-tcpip from the host to address:port), e.g. opened while the credentials are still being read. */
+export function openTunnel(host: RemoteHost, address: string, port: number, timeoutMs = 15_000): Promise<Duplex> {
+  return withTimeout(host.forwardOut(address, port), timeoutMs, `connect to ${address}:${port} from ${host.name}`, (late) => late.destroy());
+}
+
+function connectOver(stream: Duplex, t: TlsTarget, isIP: boolean): TLSSocket {
+  return tlsConnect({
+    socket: stream,
+    ca: t.caPem,
+    ...(t.certPem ? { cert: t.certPem } : {}),
+    ...(t.keyPem ? { key: t.keyPem } : {}),
+    // RFC 6066 forbids IP literals in SNI; Go's client omits it too.
+    ...(isIP ? {} : { servername: t.serverName }),
+    // Verified below, so the failure can be worded like Go's, with the certificate at hand.
+    rejectUnauthorized: false,
+    checkServerIdentity: () => undefined,
+    ALPNProtocols: ['http/1.1'],
+  });
+}
+
+/** A verified TLS handshake over an open tunnel (closed on failure). Rejects with TlsVerifyError on a certificate problem. */
+export function handshakeOver(host: RemoteHost, stream: Duplex, t: TlsTarget): Promise<TLSSocket> {
   const timeoutMs = t.timeoutMs ?? 15_000;
-  const stream: Duplex = await withTimeout(host.forwardOut(t.address, t.port), timeoutMs, `connect to ${t.address}:${t.port} from ${host.name}`, (late) =>
-    late.destroy(),
-  );
   const isIP = canonicalIP(t.serverName) !== null;
   return new Promise<TLSSocket>((resolve, reject) => {
-    const socket = tlsConnect({
-      socket: stream,
-      ca: t.caPem,
-      ...(t.certPem ? { cert: t.certPem } : {}),
-      ...(t.keyPem ? { key: t.keyPem } : {}),
-      // RFC 6066 forbids IP literals in SNI; Go's client omits it too.
-      ...(isIP ? {} : { servername: t.serverName }),
-      // Verified below, so the failure can be worded like Go's, with the certificate at hand.
-      rejectUnauthorized: false,
-      checkServerIdentity: () => undefined,
-      ALPNProtocols: ['http/1.1'],
-    });
+    let socket: TLSSocket;
+    try {
+      socket = connectOver(stream, t, isIP);
+    } catch (e) {
+      // A CA, certificate or key that is not PEM throws here, before any handshake.
+      stream.destroy();
+      reject(new Error(`TLS with ${t.address}:${t.port} (from ${host.name}): ${(e as Error).message}`));
+      return;
+    }
     const timer = setTimeout(() => fail(new Error(`TLS handshake with ${t.address}:${t.port} (from ${host.name}) timed out after ${timeoutMs} ms`)), timeoutMs);
     const fail = (e: Error) => {
       clearTimeout(timer);

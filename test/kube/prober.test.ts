@@ -95,7 +95,14 @@ class CountingHost extends FakeHost {
       return await super.readFile(path);
     } finally {
       this.inFlight--;
+      this.done++;
     }
+  }
+  done = 0;
+  readsDoneAtDial: number[] = [];
+  override forwardOut(host: string, port: number) {
+    this.readsDoneAtDial.push(this.done);
+    return super.forwardOut(host, port);
   }
   total(): number {
     return [...this.reads.values()].reduce((a, b) => a + b, 0);
@@ -120,6 +127,7 @@ test('one read per distinct file, the reads in parallel; nothing held after a pa
   assert.match(r.detail, /system:node:node2/);
   assert.deepEqual(Object.fromEntries(h.reads), { '/pki/ca.crt': 1, '/pki/kubelet-client-current.pem': 1 });
   assert.equal(h.maxInFlight, 2);
+  assert.deepEqual(h.readsDoneAtDial, [0], 'the tunnel opens while the files are being read');
   assert.equal(prober.heldCount, 0);
   // The next probe (a later wait) reads the files again.
   assert.equal((await prober.https(kubeletProbe(), fakeHosts(h))).ok, true);
@@ -187,4 +195,15 @@ test('held files expire after their time to live', async () => {
   assert.equal(prober.heldCount, 0);
   await prober.https(kubeletProbe({ port: deadPort }), hs);
   assert.equal(h.total(), 4);
+});
+
+test('a client key that is not PEM: a plain failure, the files read again next time', async () => {
+  const h = await countingNode();
+  h.put('/pki/garbage.pem', 'not a key');
+  const prober = new HttpsProber();
+  const r = await prober.https(kubeletProbe({ clientCertPath: '/pki/garbage.pem', clientKeyPath: '/pki/garbage.pem' }), fakeHosts(h));
+  assert.equal(r.ok, false);
+  assert.match(r.detail, /^GET https:\/\/127\.0\.0\.1:\d+\/whoami \(from node2, as node1\): TLS with 127\.0\.0\.1:\d+ \(from node2\): /);
+  assert.doesNotMatch(r.detail, /not a key/);
+  assert.equal(prober.heldCount, 0);
 });
