@@ -219,12 +219,34 @@ export class SshConnection {
     maxChannels: number,
     private readonly ownedJump: SshConnection | null,
     private readonly operationTimeoutMs = DEFAULT_OPERATION_TIMEOUT_MS,
+    /** The TCP socket when dialled directly (not through a jump host's channel). */
+    private readonly sock: Socket | null = null,
   ) {
     this.channels = new Semaphore(maxChannels);
     client.on('close', () => this.markClosed());
     client.on('end', () => this.markClosed());
     // Late errors (keepalive timeout, socket reset) surface through failing operations and `isOpen`.
-    client.on('error', () => this.markClosed());
+    // ssh2 ends the connection gracefully after a keepalive timeout; reset it first (see `reset`).
+    client.on('error', () => {
+      this.reset();
+      this.markClosed();
+    });
+  }
+
+  /**
+   * A connection given up must not deliver what it still holds: a plain close lets the kernel retransmit
+   * unsent bytes, so behind a dropped link a command we reported as failed would run on the host once the
+   * link returns (seen in the network-fault suite: an apiserver manifest moved away after resume had
+   * restored it). A TCP reset discards them.
+   */
+  private reset(): void {
+    const sock = this.sock;
+    if (!sock || sock.destroyed) return;
+    try {
+      sock.resetAndDestroy();
+    } catch {
+      sock.destroy();
+    }
   }
 
   get isOpen(): boolean {
@@ -252,6 +274,7 @@ export class SshConnection {
 
   /** Gives the connection up at once (an operation got no answer): everything in flight rejects, the next operation reconnects. */
   destroy(): void {
+    this.reset();
     this.client.destroy();
     this.markClosed();
   }
@@ -566,7 +589,7 @@ async function handshake(opts: ConnectOptions, label: string, sock: Socket | Dup
       if (settled) return;
       settled = true;
       disarm();
-      resolve(new SshConnection(label, client, opts.maxChannels ?? 8, ownedJump, opts.operationTimeoutMs));
+      resolve(new SshConnection(label, client, opts.maxChannels ?? 8, ownedJump, opts.operationTimeoutMs, sock instanceof NetSocket ? sock : null));
     });
     client.on('error', (err: Error & { level?: string }) => {
       if (hostKeyFailure) return fail(hostKeyFailure);
