@@ -89,7 +89,7 @@ function Body({ state, rows, still }: { state: WizardState; rows: number; still:
     case 'failure':
       return <FailureScreen state={state} rows={rows} />;
     case 'done':
-      return <DoneScreen state={state} />;
+      return <DoneScreen state={state} rows={rows} />;
   }
 }
 

@@ -1,10 +1,11 @@
 import { Box, Text } from 'ink';
 import type { WizardState } from '../wizard/model.js';
-import { resumeCommand } from '../wizard/reducer.js';
+import { DRILL_STEP, resumeCommand } from '../wizard/reducer.js';
+import { repointItems } from './plan-lines.js';
 import { useTone } from './use-color.js';
 
 /** Screen 7: the result — verification, the new endpoint, the kubeconfig to use, the session, next steps. */
-export function DoneScreen({ state }: { state: WizardState }) {
+export function DoneScreen({ state, rows = 24 }: { state: WizardState; rows?: number }) {
   const tone = useTone();
   const o = state.outcome;
   const run = state.run;
@@ -37,8 +38,15 @@ export function DoneScreen({ state }: { state: WizardState }) {
       </Box>
     );
   }
-  const verify = (run?.steps ?? []).filter((s) => s.id.startsWith('verify')).flatMap((s) => s.actions);
+  const verify = (run?.steps ?? []).filter((s) => s.id.startsWith('verify') || s.id === DRILL_STEP).flatMap((s) => s.actions);
+  const drilled = (run?.steps ?? []).some((s) => s.id === DRILL_STEP);
   const target = state.target;
+  const refs = state.plan?.references;
+  const items = refs ? repointItems(refs) : [];
+  // What the screen holds besides the list (the header, footer and wrapped lines included): the list gets the rest.
+  const room = Math.max(2, rows - 14 - verify.length - (items.length ? 1 : 0));
+  const shown = items.length > room ? items.slice(0, room - 1) : items;
+  const endpoint = 'the endpoint';
   return (
     <Box flexDirection="column">
       <Text color={tone('green')} bold>
@@ -62,7 +70,28 @@ export function DoneScreen({ state }: { state: WizardState }) {
       <Text>
         Session: {state.session} ({state.options.command} status {state.session}; undo with {state.options.command} rollback)
       </Text>
-      <Text wrap="wrap">Next: kubectl get nodes through the endpoint; try a failover drill (stop one apiserver); keep the etcd snapshot from the backup step.</Text>
+      {items.length ? (
+        <Box flexDirection="column">
+          <Text bold wrap="truncate-end">
+            What to do next: repoint these from {refs?.oldAddress} to {endpoint}:
+          </Text>
+          {shown.map((item, i) => (
+            <Text key={i} wrap="truncate-middle">
+              {'  - '}
+              {item}
+            </Text>
+          ))}
+          {shown.length < items.length ? <Text wrap="truncate-end">{`  … and ${items.length - shown.length} more: ${state.options.command} plan lists them all`}</Text> : null}
+        </Box>
+      ) : null}
+      <Text wrap="wrap">
+        Next: kubectl get nodes through the endpoint;{drilled ? '' : ' try a failover drill (stop one apiserver);'} keep the etcd snapshot from the backup step.
+      </Text>
+      {refs && refs.notes.length ? (
+        <Text color={tone('yellow')} wrap="truncate-end">
+          The old-address audit is incomplete ({refs.notes.length} note(s)); {state.options.command} plan shows them.
+        </Text>
+      ) : null}
       <Text>Enter or q to quit.</Text>
     </Box>
   );

@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import type { WizardState } from '../wizard/model.js';
-import { approvalWords } from '../wizard/reducer.js';
-import { stepDetailLines } from './plan-lines.js';
+import { approvalWords, referenceCount } from '../wizard/reducer.js';
+import { referenceLines, stepDetailLines } from './plan-lines.js';
 import { RiskBadge } from './RiskBadge.js';
 import { useTone } from './use-color.js';
 
@@ -33,6 +33,64 @@ export function PlanScreen({ state, rows }: { state: WizardState; rows: number }
         {p.error ? <Text color={tone('red')}>{p.error}</Text> : null}
       </Box>
     ) : null;
+  const refs = p.references;
+  const refCount = referenceCount(refs);
+  const endpoint = state.target?.endpoint ?? state.config?.endpoint;
+  if (refs && p.showReferences) {
+    const lines = referenceLines(refs);
+    const room = Math.max(3, rows - 8);
+    const scroll = Math.min(p.scroll, Math.max(0, lines.length - room));
+    return (
+      <Box flexDirection="column">
+        {header}
+        <Text bold wrap="truncate-end">
+          Old address {refs.oldAddress}: {refCount} reference(s) ha-wizard does not change
+        </Text>
+        <Text wrap="truncate-end">Repoint each to {endpoint ? `https://${endpoint}` : 'the endpoint'} yourself once the conversion is done:</Text>
+        {lines.slice(scroll, scroll + room).map((l, i) => (
+          <Text key={scroll + i} color={l.color ? tone(l.color) : undefined} bold={l.bold === true} wrap="truncate-middle">
+            {l.text}
+          </Text>
+        ))}
+        <Text color={tone('gray')}>
+          lines {lines.length ? scroll + 1 : 0}-{Math.min(lines.length, scroll + room)} of {lines.length} · ↑↓ PgUp/PgDn scroll · o or Esc back to the plan
+        </Text>
+      </Box>
+    );
+  }
+  const drill = p.drill;
+  const refLine = refs ? (
+    refCount ? (
+      <Text color={tone('yellow')} wrap="truncate-end">
+        {refCount} reference(s) to the old address that ha-wizard does not change: o to see them
+      </Text>
+    ) : refs.notes.length ? (
+      <Text color={tone('yellow')} wrap="truncate-end">
+        Old address audit incomplete ({refs.notes.length} note(s)): o to see why
+      </Text>
+    ) : refs.audited ? (
+      <Text color={tone('gray')} wrap="truncate-end">
+        No other references to the old address in kube-system.
+      </Text>
+    ) : null
+  ) : null;
+  const drillLine = drill ? (
+    <Text wrap="truncate-end">
+      {drill.node ? `Failover drill (stop ${drill.node}'s apiserver, check the endpoint): ` : 'Failover drill: '}
+      {drill.on ? (
+        <>
+          <Text color={tone('yellow')} bold>
+            on
+          </Text>
+          {' · d: remove it'}
+        </>
+      ) : drill.node ? (
+        'off · d: add it'
+      ) : (
+        'off (needs two control-plane nodes)'
+      )}
+    </Text>
+  ) : null;
   if (expanded) {
     const lines = stepDetailLines(expanded);
     const room = Math.max(3, rows - 8);
@@ -55,7 +113,7 @@ export function PlanScreen({ state, rows }: { state: WizardState; rows: number }
       </Box>
     );
   }
-  const room = Math.max(3, rows - 9);
+  const room = Math.max(3, rows - 9 - (refLine ? 1 : 0) - (drillLine ? 1 : 0));
   const first = Math.max(0, Math.min(p.cursor - Math.floor(room / 2), steps.length - room));
   return (
     <Box flexDirection="column">
@@ -81,7 +139,9 @@ export function PlanScreen({ state, rows }: { state: WizardState; rows: number }
       <Text bold wrap="wrap">
         {p.preview.summary.line}
       </Text>
-      {confirm ?? <Text>Enter: see a step&apos;s actions · a: approve · Esc: back · q: quit without changing anything</Text>}
+      {refLine}
+      {drillLine}
+      {confirm ?? <Text>Enter: a step&apos;s actions · a: approve · Esc: back · q: quit, changing nothing</Text>}
     </Box>
   );
 }

@@ -45,6 +45,8 @@ export const BINDINGS: readonly Binding[] = [
   { keys: ['enter'], intent: 'select', description: 'choose / continue / expand a step', footer: ['resume', 'welcome', 'form', 'discovery', 'plan', 'failure', 'done'] },
   { keys: ['space'], intent: 'toggle', description: 'expand or collapse a step; cycle a choice', screens: ['plan', 'form'] },
   { keys: ['a'], intent: 'approve', description: 'approve the plan (then type the word it asks for)', screens: ['plan'], footer: ['plan'] },
+  { keys: ['d'], intent: 'drill', description: 'add or remove the failover drill (re-plans)', screens: ['plan'] },
+  { keys: ['o'], intent: 'references', description: 'show or hide references to the old address', screens: ['plan'] },
   { keys: ['y'], intent: 'yes', description: 'accept (host key) / it took effect (question)', screens: ['connect', 'execute'] },
   { keys: ['n'], intent: 'no', description: 'refuse (host key) / redo it (question)', screens: ['connect', 'execute'] },
   { keys: ['r'], intent: 'retry', description: 'retry (connect, preflight, failed action)', screens: ['connect', 'discovery', 'failure', 'execute'], footer: ['connect', 'discovery', 'failure'] },

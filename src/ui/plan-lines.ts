@@ -3,6 +3,7 @@
  * certificates with SANs, object patches, waits), so the plan screen can scroll them as a window.
  */
 import type { PreviewEntry, PreviewStep } from '../engine/preview.js';
+import type { OldAddressReport } from '../wizard/model.js';
 
 export interface Line {
   text: string;
@@ -68,4 +69,28 @@ export function stepDetailLines(step: PreviewStep): Line[] {
     out.push(...entryLines(e));
   }
   return out;
+}
+
+/** Everything the old-address audit found, as display lines: each object, then the field and what it holds. */
+export function referenceLines(r: OldAddressReport): Line[] {
+  const out: Line[] = [];
+  for (const f of r.findings) {
+    out.push({ text: f.object, bold: true });
+    out.push({ text: `  ${f.field}: ${f.value}` });
+  }
+  for (const n of r.unreachableNodes) {
+    out.push({ text: `Node ${n}`, bold: true });
+    out.push({ text: `  /etc/kubernetes/kubelet.conf: not in the config's workers (add it there)` });
+  }
+  if (r.notes.length) {
+    out.push({ text: `The audit is incomplete (${r.notes.length} ${r.notes.length === 1 ? 'note' : 'notes'}):`, color: 'yellow' });
+    for (const n of r.notes) out.push({ text: `  ${n}`, color: 'yellow' });
+  }
+  if (!out.length) out.push({ text: r.audited ? 'None found in kube-system ConfigMaps, DaemonSets and Deployments.' : 'Discovery did not audit the cluster.' });
+  return out;
+}
+
+/** What to repoint, one line each (the done screen's "what to do next"). */
+export function repointItems(r: OldAddressReport): string[] {
+  return [...r.findings.map((f) => `${f.object}: ${f.field}`), ...r.unreachableNodes.map((n) => `Node ${n}: /etc/kubernetes/kubelet.conf (not in the config's workers)`)];
 }

@@ -146,7 +146,12 @@ export class WizardController {
         void guard(rt.discover().then((r) => this.dispatch({ type: 'discovered', facts: r.facts, checks: r.checks }), (err: unknown) => this.dispatch({ type: 'discover-failed', error: this.fail('discovery failed', err) })));
         return;
       case 'make-plan':
-        void guard(rt.makePlan().then((r) => this.dispatch({ type: 'planned', summary: r.summary, preview: r.preview }), (err: unknown) => this.dispatch({ type: 'plan-failed', error: err instanceof Error ? err.message : String(err) })));
+        void guard(
+          rt.makePlan(e.failoverDrill === undefined ? {} : { failoverDrill: e.failoverDrill }).then(
+            (r) => this.dispatch({ type: 'planned', summary: r.summary, preview: r.preview, ...(r.references ? { references: r.references } : {}), ...(r.drill ? { drill: r.drill } : {}) }),
+            (err: unknown) => this.dispatch({ type: 'plan-failed', error: err instanceof Error ? err.message : String(err) }),
+          ),
+        );
         return;
       case 'apply':
         void guard(rt.apply(this.hooks()).then((o) => this.ended('apply', o)));

@@ -9,7 +9,8 @@ import { BadInputError } from '../exit-codes.js';
 import { readConfigFile, parseConfigText } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
 import type { ClusterFacts } from '../discovery/facts.js';
-import { configNodes, createEngineDeps, discoverCluster, planConversion, previewConversion, type ConnectPolicy, type Discovered } from '../conversion.js';
+import { configNodes, createEngineDeps, discoverCluster, oldAddressReferences, planConversion, previewConversion, type ConnectPolicy, type Discovered } from '../conversion.js';
+import { failoverDrillChoice } from '../../steps/index.js';
 import type { Plan } from '../engine/plan.js';
 import type { Preview } from '../engine/preview.js';
 import { createSession, listSessionIds, openSession, sessionJournal, type Session } from '../engine/session.js';
@@ -21,7 +22,7 @@ import { rollback } from '../engine/rollback.js';
 import type { EngineDeps, Outcome, RunOptions } from '../engine/context.js';
 import type { CheckResult } from '../preflight/checks.js';
 import { mapLimit, type HostPool } from '../ssh/pool.js';
-import type { FactsSummary, PlanSummary, ResumableSession, RunTarget } from './model.js';
+import type { DrillSummary, FactsSummary, PlanExtras, PlanSummary, ResumableSession, RunTarget } from './model.js';
 import { plannedCounts } from './progress.js';
 import type { LoadedConfigText, Prompts, RunHooks, RunOutcome, WizardRuntime } from './runtime.js';
 
@@ -72,6 +73,14 @@ export function summarizePlan(plan: Plan): PlanSummary {
     planned: plannedCounts(plan.actions),
     steps: plan.steps.map((s) => ({ id: s.id, title: s.title, risk: s.risk, hosts: hosts(s.id) })),
   };
+}
+
+/** The drill as planned: on when the plan holds its step; the node it stops (the config's, else the last to promote). */
+export function drillSummary(facts: ClusterFacts, plan: Plan, opts: { failoverDrill?: boolean }): DrillSummary {
+  const choice = failoverDrillChoice(facts, opts);
+  const cps = [facts.config.controlPlane.existing.name, ...facts.config.controlPlane.promote.map((n) => n.name)];
+  const node = typeof choice === 'string' ? choice : typeof facts.config.verify?.failoverDrill === 'string' ? facts.config.verify.failoverDrill : cps.length >= 2 ? cps[cps.length - 1]! : null;
+  return { on: plan.steps.some((s) => s.id === 'failover-drill'), node };
 }
 
 export function targetOf(c: ClusterConfig): RunTarget {
@@ -167,12 +176,13 @@ export class LiveRuntime implements WizardRuntime {
     return { facts: summarizeFacts(this.discovered.facts, this.discovered.checks), checks: this.discovered.checks };
   }
 
-  async makePlan(): Promise<{ summary: PlanSummary; preview: Preview }> {
+  async makePlan(opts: { failoverDrill?: boolean } = {}): Promise<{ summary: PlanSummary; preview: Preview } & PlanExtras> {
     const d = this.discovered;
     if (!d || !this.deps) throw new Error('discover the cluster first');
-    const { plan, preview } = await previewConversion(planConversion(d), this.deps);
+    const buildOpts = opts.failoverDrill === undefined ? {} : { failoverDrill: opts.failoverDrill };
+    const { plan, preview } = await previewConversion(planConversion(d, undefined, buildOpts), this.deps);
     this.planned = plan;
-    return { summary: summarizePlan(plan), preview };
+    return { summary: summarizePlan(plan), preview, references: oldAddressReferences(d).report, drill: drillSummary(d.facts, plan, buildOpts) };
   }
 
   private runOptions(hooks: RunHooks): RunOptions {

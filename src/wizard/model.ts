@@ -5,6 +5,7 @@
  *   events  = operator intents (from the root key handler) + results reported by the effects runner
  *   effects = what the reducer asks the runner to do (load a file, connect, plan, apply, answer a prompt)
  */
+import type { OldAddressReport } from '../conversion.js';
 import type { Risk } from '../engine/actions.js';
 import type { EngineEvent, Phase } from '../engine/events.js';
 import type { Preview } from '../engine/preview.js';
@@ -33,6 +34,10 @@ export type Intent =
   | { type: 'no' }
   | { type: 'retry' }
   | { type: 'edit' }
+  /** Plan review: add or remove the opt-in failover drill (re-plans). */
+  | { type: 'drill' }
+  /** Plan review: show or hide the references to the old address that ha-wizard does not change. */
+  | { type: 'references' }
   | { type: 'type'; text: string }
   | { type: 'erase' };
 
@@ -115,6 +120,22 @@ export interface Question {
   question: string;
 }
 
+/** The opt-in failover drill as planned: whether the plan holds it, and the control-plane node it stops (or would stop). */
+export interface DrillSummary {
+  on: boolean;
+  /** null when the cluster has too few control-plane nodes for a drill. */
+  node: string | null;
+}
+
+export type { OldAddressReport };
+
+/** What the plan review shows besides the steps: the old-address audit and the drill. */
+export interface PlanExtras {
+  /** Other references to the old master address that ha-wizard does not change (from discovery's audit). */
+  references?: OldAddressReport;
+  drill?: DrillSummary;
+}
+
 export type FailureChoice = 'retry' | 'skip' | 'rollback-step' | 'rollback-all' | 'quit';
 
 export interface WizardState {
@@ -133,7 +154,21 @@ export interface WizardState {
   form: { values: FormValues; field: number; check: FormCheck };
   connect: { hosts: HostRow[]; hostKey: HostKeyPrompt | null; password: PasswordPrompt | null; done: boolean };
   discovery: { facts: FactsSummary | null; checks: CheckResult[]; scroll: number; error: string | null };
-  plan: { summary: PlanSummary; preview: Preview; cursor: number; expanded: string | null; scroll: number; confirm: string | null; error: string | null } | null;
+  plan:
+    | ({
+        summary: PlanSummary;
+        preview: Preview;
+        cursor: number;
+        expanded: string | null;
+        scroll: number;
+        confirm: string | null;
+        error: string | null;
+        /** The list of old-address references is open (instead of the steps). */
+        showReferences?: boolean;
+      } & PlanExtras)
+    | null;
+  /** What the operator asked the next plan to be made with (undefined: as the config says). */
+  planOptions: { failoverDrill?: boolean };
   session: string | null;
   target: RunTarget | null;
   run: RunProgress | null;
@@ -156,7 +191,7 @@ export type ResultEvent =
   | { type: 'connect-done'; ok: boolean }
   | { type: 'discovered'; facts: FactsSummary; checks: CheckResult[] }
   | { type: 'discover-failed'; error: string }
-  | { type: 'planned'; summary: PlanSummary; preview: Preview }
+  | ({ type: 'planned'; summary: PlanSummary; preview: Preview } & PlanExtras)
   | { type: 'plan-failed'; error: string }
   | { type: 'run-started'; phase: Phase; session: string; at: number; planned?: Record<string, number>; target?: RunTarget }
   | { type: 'engine'; event: EngineEvent; at: number }
@@ -174,7 +209,8 @@ export type Effect =
   | { type: 'answer-host-key'; id: number; accept: boolean }
   | { type: 'answer-password'; id: number; password: string | null }
   | { type: 'discover' }
-  | { type: 'make-plan' }
+  /** failoverDrill: the operator's choice (absent: the config's `verify.failoverDrill`). */
+  | { type: 'make-plan'; failoverDrill?: boolean }
   | { type: 'apply' }
   | { type: 'resume'; session: string; skip?: string }
   | { type: 'rollback'; session: string; to?: string }

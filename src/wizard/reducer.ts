@@ -4,7 +4,7 @@
  */
 import type { Phase } from '../engine/events.js';
 import { checkForm, EMPTY_FORM, FIELDS, formFromConfig, formYaml } from './form.js';
-import type { Effect, FailureChoice, Intent, ResultEvent, Screen, Transition, WizardEvent, WizardState } from './model.js';
+import type { Effect, FailureChoice, Intent, OldAddressReport, ResultEvent, Screen, Transition, WizardEvent, WizardState } from './model.js';
 import { foldEvent, startRun } from './progress.js';
 import { asInvoked } from '../reporters/invocation.js';
 
@@ -36,6 +36,7 @@ export function initialState(opts: InitialOptions = {}): WizardState {
     connect: { hosts: [], hostKey: null, password: null, done: false },
     discovery: { facts: null, checks: [], scroll: 0, error: null },
     plan: null,
+    planOptions: {},
     session: null,
     target: null,
     run: null,
@@ -129,6 +130,8 @@ function reduceResult(s: WizardState, e: ResultEvent): Transition {
         form: { ...s.form, values, check: checkForm(values) },
         welcome: { ...s.welcome, mode: 'menu', report: null },
         connect: { hosts: hostRows(e.config), hostKey: null, password: null, done: false },
+        // A new config file: its own verify.failoverDrill decides again.
+        planOptions: {},
       };
       return t({ ...go(next, 'connect'), busy: 'Connecting…' }, { type: 'connect' });
     }
@@ -151,8 +154,19 @@ function reduceResult(s: WizardState, e: ResultEvent): Transition {
       return t({ ...s, busy: null, discovery: { facts: e.facts, checks: e.checks, scroll: 0, error: null } });
     case 'discover-failed':
       return t({ ...s, busy: null, discovery: { ...s.discovery, error: e.error } });
-    case 'planned':
-      return t({ ...go({ ...s, busy: null }, 'plan'), plan: { summary: e.summary, preview: e.preview, cursor: 0, expanded: null, scroll: 0, confirm: null, error: null } });
+    case 'planned': {
+      const extras = { ...(e.references ? { references: e.references } : {}), ...(e.drill ? { drill: e.drill } : {}) };
+      const plan = { summary: e.summary, preview: e.preview, cursor: 0, expanded: null, scroll: 0, confirm: null, error: null, ...extras };
+      const replanned = s.screen === 'plan' && s.plan !== null;
+      if (!replanned) return t({ ...go({ ...s, busy: null }, 'plan'), plan });
+      // Re-planned from the review (the drill toggled): stay here, on the drill step when it was added.
+      const drillAt = e.preview.steps.findIndex((x) => x.id === DRILL_STEP);
+      const cursor = e.drill?.on && drillAt >= 0 ? drillAt : clamp(s.plan!.cursor, 0, Math.max(0, e.preview.steps.length - 1));
+      const text = e.drill?.on
+        ? `Failover drill added as the last step (stops ${e.drill.node ?? 'one'}'s apiserver, then starts it).`
+        : 'Failover drill removed: the last step only reads.';
+      return t({ ...s, busy: null, message: { kind: 'info', text }, plan: { ...plan, cursor } });
+    }
     case 'plan-failed':
       return t({ ...s, busy: null, message: { kind: 'error', text: `Could not make the plan: ${e.error}` } });
     case 'run-started':
@@ -416,7 +430,7 @@ function discovery(s: WizardState, i: Intent): Transition {
     case 'select':
       if (d.error || !d.facts) return t(s);
       if (failed) return t({ ...s, message: { kind: 'error', text: 'Preflight failed: fix the failing checks (each says how), then r to run them again' } });
-      return t({ ...s, busy: 'Making the plan (certificates are specified now, issued at apply)…', message: null }, { type: 'make-plan' });
+      return t({ ...s, busy: 'Making the plan (certificates are specified now, issued at apply)…', message: null }, makePlan(s));
     case 'back':
       return t(go(s, 'form'));
     case 'quit':
@@ -426,9 +440,42 @@ function discovery(s: WizardState, i: Intent): Transition {
   }
 }
 
+/** The step the failover drill adds to the plan. */
+export const DRILL_STEP = 'failover-drill';
+
+/** The make-plan effect with the operator's recorded choices. */
+function makePlan(s: WizardState): Effect {
+  return s.planOptions.failoverDrill === undefined ? { type: 'make-plan' } : { type: 'make-plan', failoverDrill: s.planOptions.failoverDrill };
+}
+
+/** How many references to the old address the operator must repoint (findings and nodes out of reach). */
+export function referenceCount(r: OldAddressReport | undefined): number {
+  return r ? r.findings.length + r.unreachableNodes.length : 0;
+}
+
 function plan(s: WizardState, i: Intent): Transition {
   const p = s.plan;
   if (!p) return t(s);
+  if (p.showReferences && p.confirm === null) {
+    switch (i.type) {
+      case 'up':
+        return t({ ...s, plan: { ...p, scroll: Math.max(0, p.scroll - 1) } });
+      case 'down':
+        return t({ ...s, plan: { ...p, scroll: p.scroll + 1 } });
+      case 'page-up':
+        return t({ ...s, plan: { ...p, scroll: Math.max(0, p.scroll - 10) } });
+      case 'page-down':
+        return t({ ...s, plan: { ...p, scroll: p.scroll + 10 } });
+      case 'references':
+      case 'back':
+      case 'select':
+        return t({ ...s, plan: { ...p, showReferences: false, scroll: 0 } });
+      case 'quit':
+        return quit(s, EXIT.ok, 'Nothing was changed. The plan was not applied.');
+      default:
+        return t(s);
+    }
+  }
   if (p.confirm !== null) {
     switch (i.type) {
       case 'type':
@@ -476,6 +523,16 @@ function plan(s: WizardState, i: Intent): Transition {
       return t(go(s, 'discovery'));
     case 'approve':
       return t({ ...s, plan: { ...p, confirm: '', error: null } });
+    case 'references':
+      if (!p.references) return t(s);
+      return t({ ...s, plan: { ...p, showReferences: true, expanded: null, scroll: 0 } });
+    case 'drill': {
+      if (!p.drill) return t({ ...s, message: { kind: 'error', text: 'The failover drill cannot be changed here' } });
+      if (!p.drill.node && !p.drill.on) return t({ ...s, message: { kind: 'error', text: 'The failover drill needs at least two control-plane nodes' } });
+      const want = !p.drill.on;
+      const next = { ...s, planOptions: { ...s.planOptions, failoverDrill: want }, message: null };
+      return t({ ...next, busy: want ? 'Re-planning with the failover drill…' : 'Re-planning without the failover drill…' }, makePlan(next));
+    }
     case 'quit':
       return quit(s, EXIT.ok, 'Nothing was changed. The plan was not applied.');
     default:

@@ -8,7 +8,7 @@ import type { ClusterConfig } from '../config/schema.js';
 import type { EngineEvent, Phase } from '../engine/events.js';
 import type { Preview } from '../engine/preview.js';
 import type { CheckResult } from '../preflight/checks.js';
-import type { FactsSummary, HostConnState, PlanSummary, ResumableSession, RunTarget } from './model.js';
+import type { FactsSummary, HostConnState, PlanExtras, PlanSummary, ResumableSession, RunTarget } from './model.js';
 
 /** Questions a connection may put to the operator (first-contact host key, sudo password). */
 export interface Prompts {
@@ -52,7 +52,11 @@ export interface WizardRuntime {
   /** Connects to every host of the loaded config; resolves true when all are connected. */
   connect(prompts: Prompts): Promise<boolean>;
   discover(): Promise<{ facts: FactsSummary; checks: CheckResult[] }>;
-  makePlan(): Promise<{ summary: PlanSummary; preview: Preview }>;
+  /**
+   * Plans (and previews) the conversion; `failoverDrill` overrides the config's `verify.failoverDrill`
+   * (true keeps the config's node when it names one). Also returns the old-address audit and the drill as planned.
+   */
+  makePlan(opts?: { failoverDrill?: boolean }): Promise<{ summary: PlanSummary; preview: Preview } & PlanExtras>;
   apply(hooks: RunHooks): Promise<RunOutcome>;
   resume(session: string, hooks: RunHooks, prompts: Prompts, skip?: string): Promise<RunOutcome>;
   rollback(session: string, to: string | undefined, hooks: RunHooks, prompts: Prompts): Promise<RunOutcome>;

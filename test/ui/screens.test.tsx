@@ -11,6 +11,7 @@ import { App } from '../../src/ui/App.js';
 import { WizardController } from '../../src/wizard/controller.js';
 import { FAILED_APPLY, FULL_APPLY, RESUMED_APPLY, SESSION, STOPPED_APPLY } from './fixtures/events.js';
 import { ScriptedRuntime, tick, until, type Script } from '../wizard/scripted-runtime.js';
+import { REFERENCES } from './fixtures/plan.js';
 
 const KEY = { enter: '\r', esc: '\u001b', down: '\u001b[B', up: '\u001b[A', ctrlC: '\u0003', backspace: '\u007f' };
 
@@ -185,6 +186,68 @@ test('the form screen shows each field and its error as you type', async () => {
   await t.waitFor('✗ expected a cluster name of lowercase letters');
   assert.match(t.frame(), /› Cluster name +Prod/);
   assert.ok(t.frame().split('\n').length <= 24);
+  t.ink.unmount();
+});
+
+test('plan review at 80x24: the old-address references (o lists them), d adds the failover drill, the done screen says what to repoint', async () => {
+  const t = setup({ references: REFERENCES, apply: { events: FULL_APPLY, outcome: { status: 'finished' } } }, { configPath: 'cluster.yaml' });
+  await t.waitFor('Preflight: 0 failed');
+  await t.press(KEY.enter);
+  await t.waitFor('Plan ');
+  const plan = t.frame();
+  assert.match(plan, /3 reference\(s\) to the old address that ha-wizard does not change: o to see them/);
+  assert.match(plan, /Failover drill \(stop cp3's apiserver, check the endpoint\): off · d: add it/);
+  assert.match(plan, /verify +\[read-only\]/, 'every step still shows');
+  assert.ok(maxLineWidth(plan) <= 80, 'fits 80 columns');
+  assert.ok(plan.split('\n').length <= 24, `fits 24 rows:\n${plan}`);
+  await t.press('o');
+  await t.waitFor('Repoint each to https://10.200.0.5:6443');
+  const refs = t.frame();
+  assert.match(refs, /Old address https:\/\/10\.200\.0\.11:6443: 3 reference\(s\) ha-wizard does not change/);
+  assert.match(refs, /ConfigMap kube-system\/cilium-config\n +data\.k8s-service-host: 10\.200\.0\.11/);
+  assert.match(refs, /DaemonSet kube-system\/cilium\n +spec\.template.*SERVICE_HOST\]\.value: 10\.200\.0\.11/);
+  assert.match(refs, /Node w9\n +\/etc\/kubernetes\/kubelet\.conf: not in the config's workers/);
+  assert.ok(maxLineWidth(refs) <= 80);
+  await t.press(KEY.esc);
+  await t.waitFor('o to see them');
+  await t.press('d');
+  await t.waitFor('check the endpoint): on');
+  assert.deepEqual(t.runtime.calls.filter((c) => c.startsWith('plan')), ['plan', 'plan drill=true']);
+  const drilled = t.frame();
+  assert.match(drilled, /› +6\. failover-drill +\[disruptive\]/);
+  assert.match(drilled, /Failover drill added as the last step \(stops cp3's apiserver, then starts it\)/);
+  assert.match(drilled, /Failover drill \(stop cp3's apiserver, check the endpoint\): on · d: remove it/);
+  assert.ok(drilled.split('\n').length <= 24, `fits 24 rows:\n${drilled}`);
+  await t.press('?');
+  await t.waitFor('Keys (? or Esc to close)');
+  assert.match(t.frame(), /\bd +add or remove the failover drill \(re-plans\)/);
+  assert.match(t.frame(), /\bo +show or hide references to the old address/);
+  assert.ok(t.frame().split('\n').length <= 24, 'the help fits 24 rows');
+  await t.press('?', 'a');
+  await t.waitFor("Type 'demo'");
+  await t.press('d', 'e', 'm', 'o', KEY.enter);
+  await t.waitFor('Done: cluster demo is highly available');
+  const done = t.frame();
+  assert.match(done, /What to do next: repoint these from https:\/\/10\.200\.0\.11:6443 to the endpoint:/);
+  assert.match(done, /- ConfigMap kube-system\/cilium-config: data\.k8s-service-host/);
+  assert.match(done, /- DaemonSet kube-system\/cilium: spec\.t.*env\[name=KUBERNETES_SERVICE_HOST\]\.value/);
+  assert.match(done, /- Node w9: \/etc\/kubernetes\/kubelet\.conf/);
+  assert.ok(maxLineWidth(done) <= 80);
+  assert.ok(done.split('\n').length <= 24, `fits 24 rows:\n${done}`);
+  t.ink.unmount();
+});
+
+test('a config with verify.failoverDrill plans the drill from the start; d removes it', async () => {
+  const t = setup({ failoverDrill: true }, { configPath: 'cluster.yaml' });
+  await t.waitFor('Preflight: 0 failed');
+  await t.press(KEY.enter);
+  await t.waitFor('check the endpoint): on');
+  assert.match(t.frame(), /failover-drill +\[disruptive\]/);
+  assert.doesNotMatch(t.frame(), /reference\(s\) to the old address/, 'no audit, no line');
+  await t.press('d');
+  await t.waitFor('check the endpoint): off');
+  assert.doesNotMatch(t.frame(), /failover-drill +\[/);
+  assert.deepEqual(t.runtime.calls.filter((c) => c.startsWith('plan')), ['plan', 'plan drill=false']);
   t.ink.unmount();
 });
 

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Effect, Intent, WizardEvent, WizardState } from '../../src/wizard/model.js';
-import { approvalWords, failureChoices, initialState, leaveIntent, reduce, resumeCommand, textInputActive } from '../../src/wizard/reducer.js';
+import { approvalWords, failureChoices, initialState, leaveIntent, reduce, referenceCount, resumeCommand, textInputActive } from '../../src/wizard/reducer.js';
 import { FIELDS } from '../../src/wizard/form.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { FAILED_APPLY, FULL_APPLY, SESSION } from '../ui/fixtures/events.js';
-import { PREVIEW, SUMMARY } from '../ui/fixtures/plan.js';
+import { DRILL_PREVIEW, DRILL_SUMMARY, PREVIEW, REFERENCES, SUMMARY } from '../ui/fixtures/plan.js';
 import { CHECKS, CONFIG_TEXT, FACTS } from './scripted-runtime.js';
 
 function drive(state: WizardState, events: WizardEvent[]): { state: WizardState; effects: Effect[] } {
@@ -189,4 +189,57 @@ test('q leaves at once while the wizard is still reading, but not once an approv
   assert.deepEqual(quit.effects, [{ type: 'exit', code: 0 }]);
   const starting: WizardState = { ...loading, screen: 'plan', busy: 'Starting the session…' };
   assert.equal(reduce(starting, { type: 'intent', intent: { type: 'quit' } }).state.exit, null);
+});
+
+test('plan review: d records the drill intent and asks for a re-plan; the new plan keeps the review and names the drill', () => {
+  const at = drive(atPlan(), [{ type: 'planned', summary: SUMMARY, preview: PREVIEW, drill: { on: false, node: 'cp3' } }]).state;
+  assert.equal(at.plan?.drill?.on, false);
+  let r = drive(at, [i({ type: 'drill' })]);
+  assert.deepEqual(r.effects, [{ type: 'make-plan', failoverDrill: true }]);
+  assert.deepEqual(r.state.planOptions, { failoverDrill: true });
+  assert.match(r.state.busy ?? '', /with the failover drill/);
+  assert.equal(r.state.plan?.drill?.on, false, 'the reducer does not plan: the screen shows the old plan until the new one arrives');
+  r = drive(r.state, [{ type: 'planned', summary: DRILL_SUMMARY, preview: DRILL_PREVIEW, drill: { on: true, node: 'cp3' } }]);
+  assert.equal(r.state.screen, 'plan');
+  assert.equal(r.state.busy, null);
+  assert.equal(r.state.plan?.preview.steps[r.state.plan.cursor]?.id, 'failover-drill', 'the cursor shows the added step');
+  assert.match(r.state.message?.text ?? '', /stops cp3's apiserver/);
+  // Off again, then back to discovery and Enter: the next plan keeps the operator's choice.
+  r = drive(r.state, [i({ type: 'drill' })]);
+  assert.deepEqual(r.effects, [{ type: 'make-plan', failoverDrill: false }]);
+  r = drive(r.state, [{ type: 'planned', summary: SUMMARY, preview: PREVIEW, drill: { on: false, node: 'cp3' } }, i({ type: 'back' }), i({ type: 'select' })]);
+  assert.deepEqual(r.effects, [{ type: 'make-plan', failoverDrill: false }]);
+  // A new config file decides again from its own verify.failoverDrill.
+  r = drive(r.state, [{ type: 'config-loaded', path: 'cluster.yaml', text: CONFIG_TEXT, config, warnings: [] }]);
+  assert.deepEqual(r.state.planOptions, {});
+});
+
+test('plan review: d without a possible drill says why and plans nothing; a failed re-plan keeps the shown plan', () => {
+  const one = drive(atPlan(), [{ type: 'planned', summary: SUMMARY, preview: PREVIEW, drill: { on: false, node: null } }, i({ type: 'drill' })]);
+  assert.deepEqual(one.effects, []);
+  assert.match(one.state.message?.text ?? '', /at least two control-plane nodes/);
+  const none = drive(atPlan(), [i({ type: 'drill' })]);
+  assert.deepEqual(none.effects, [], 'a runtime that reports no drill cannot toggle it');
+  const failed = drive(atPlan(), [{ type: 'planned', summary: SUMMARY, preview: PREVIEW, drill: { on: false, node: 'cp3' } }, i({ type: 'drill' }), { type: 'plan-failed', error: 'boom' }]);
+  assert.equal(failed.state.screen, 'plan');
+  assert.equal(failed.state.plan?.drill?.on, false);
+  assert.match(failed.state.message?.text ?? '', /Could not make the plan: boom/);
+});
+
+test('plan review: o opens the old-address references, the arrows scroll them, o or Esc closes; approval still works after', () => {
+  const at = drive(atPlan(), [{ type: 'planned', summary: SUMMARY, preview: PREVIEW, references: REFERENCES }]).state;
+  assert.equal(referenceCount(at.plan?.references), 3);
+  let r = drive(at, [i({ type: 'references' })]);
+  assert.equal(r.state.plan?.showReferences, true);
+  r = drive(r.state, [i({ type: 'down' }), i({ type: 'down' })]);
+  assert.equal(r.state.plan?.scroll, 2);
+  assert.equal(r.state.plan?.cursor, 0, 'the arrows scroll the list, not the steps');
+  r = drive(r.state, [i({ type: 'back' })]);
+  assert.equal(r.state.plan?.showReferences, false);
+  assert.equal(r.state.screen, 'plan', 'Esc closes the list before it leaves the plan');
+  r = drive(r.state, [i({ type: 'references' }), i({ type: 'references' }), i({ type: 'approve' })]);
+  assert.equal(r.state.plan?.showReferences, false);
+  assert.equal(r.state.plan?.confirm, '');
+  // Without an audit, o means nothing.
+  assert.equal(drive(atPlan(), [i({ type: 'references' })]).state.plan?.showReferences, undefined);
 });

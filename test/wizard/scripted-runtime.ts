@@ -1,10 +1,10 @@
 /** A WizardRuntime that replays recorded engine events and answers from a script: no hosts, no files. */
 import type { EngineEvent } from '../../src/engine/events.js';
 import type { CheckResult } from '../../src/preflight/checks.js';
-import type { FactsSummary, ResumableSession } from '../../src/wizard/model.js';
+import type { FactsSummary, OldAddressReport, ResumableSession } from '../../src/wizard/model.js';
 import type { LoadedConfigText, Prompts, RunHooks, RunOutcome, WizardRuntime } from '../../src/wizard/runtime.js';
 import { parseConfigText } from '../../src/config/load.js';
-import { PREVIEW, SUMMARY } from '../ui/fixtures/plan.js';
+import { DRILL_PREVIEW, DRILL_SUMMARY, PREVIEW, SUMMARY } from '../ui/fixtures/plan.js';
 import { SESSION } from '../ui/fixtures/events.js';
 
 export const CONFIG_TEXT = `name: demo
@@ -49,6 +49,10 @@ export interface Script {
   apply?: { events: EngineEvent[]; outcome: RunOutcome };
   resume?: { events: EngineEvent[]; outcome: RunOutcome };
   rollback?: { events: EngineEvent[]; outcome: RunOutcome };
+  /** The old-address audit makePlan reports (none when absent). */
+  references?: OldAddressReport;
+  /** The config's verify.failoverDrill (the drill stops cp3). */
+  failoverDrill?: boolean;
 }
 
 export class ScriptedRuntime implements WizardRuntime {
@@ -94,9 +98,14 @@ export class ScriptedRuntime implements WizardRuntime {
     return { facts: FACTS, checks: this.script.checks ?? CHECKS.filter((c) => c.status !== 'fail') };
   }
 
-  async makePlan() {
-    this.calls.push('plan');
-    return { summary: SUMMARY, preview: PREVIEW };
+  async makePlan(opts: { failoverDrill?: boolean } = {}) {
+    this.calls.push(opts.failoverDrill === undefined ? 'plan' : `plan drill=${opts.failoverDrill}`);
+    const on = opts.failoverDrill ?? this.script.failoverDrill ?? false;
+    return {
+      ...(on ? { summary: DRILL_SUMMARY, preview: DRILL_PREVIEW } : { summary: SUMMARY, preview: PREVIEW }),
+      drill: { on, node: 'cp3' },
+      ...(this.script.references ? { references: this.script.references } : {}),
+    };
   }
 
   private async replay(phase: 'apply' | 'rollback', run: { events: EngineEvent[]; outcome: RunOutcome } | undefined, hooks: RunHooks): Promise<RunOutcome> {
