@@ -1,7 +1,8 @@
 /**
  * The plain reporter: engine events as text for logs, pipes and CI (no TTY, or CI set). One line per
  * action per host when it ends (ok / skip / FAIL, undo when rolling back, with its duration), a header per step, command
- * output indented under the action that printed it, and the Terraform-style ending.
+ * output indented under the action that printed it and prefixed with its host (a fleet step's hosts run at once, so
+ * their output lines interleave), and the Terraform-style ending.
  */
 import type { EngineEvent, EventSink } from '../engine/events.js';
 import { asInvoked, invokedAs } from './invocation.js';
@@ -55,7 +56,8 @@ export function plainReporter(opts: PlainReporterOptions = {}): EventSink {
         return;
       case 'action-output':
         if (!showOutput) return;
-        for (const l of e.text.split('\n')) line(`       ${pad('', width)}  | ${l}`);
+        // Prefixed with the host: the engine runs a fleet step's hosts at once, so their output interleaves.
+        for (const l of e.text.split('\n')) line(`       ${pad(hostOf(e.action), width)}  | ${l}`);
         return;
       case 'action-done':
         line(`  ${e.phase === 'rollback' ? 'undo' : 'ok  '} ${pad(hostOf(e.action), width)}  ${e.action}: ${e.detail}${took(e.action)}`);

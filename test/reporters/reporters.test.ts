@@ -32,10 +32,29 @@ test('plain: a full apply prints one line per action with its host, a header per
 
 test('plain: command output is indented under the action; a failure names host and error', () => {
   const lines = capture(FAILED_APPLY);
-  assert.ok(lines.some((l) => /^ +\| etcdctl: ok$/.test(l)));
+  assert.ok(lines.some((l) => /^ +cp1 +\| etcdctl: ok$/.test(l)), lines.join('\n'));
   const fail = lines.find((l) => l.startsWith('  FAIL'));
   assert.ok(fail);
   assert.match(fail, /^ {2}FAIL w2 +repoint-workers\/w2\/kubelet: w2: `systemctl restart kubelet` exited with 1: Job for kubelet\.service failed/);
+});
+
+test('plain: output of actions running at once on several hosts is prefixed with each host', () => {
+  let text = '';
+  const sink = plainReporter({ write: (t) => (text += t), now: () => 0 });
+  const start = (host: string) => sink({ type: 'action-start', phase: 'apply', step: 'repoint-workers', action: `repoint-workers/${host}/kubelet`, actionType: 'run', host, description: 'restart kubelet' });
+  const out = (host: string, t: string) => sink({ type: 'action-output', phase: 'apply', action: `repoint-workers/${host}/kubelet`, text: t });
+  start('w1');
+  start('worker-long-name');
+  out('w1', 'line a from w1');
+  out('worker-long-name', 'line a from the long one\nline b from the long one');
+  out('w1', 'line b from w1');
+  const lines = text.trimEnd().split('\n');
+  assert.deepEqual(lines, [
+    '       w1                | line a from w1',
+    '       worker-long-name  | line a from the long one',
+    '       worker-long-name  | line b from the long one',
+    '       w1                | line b from w1',
+  ]);
 });
 
 test('plain: a stop says how to resume', () => {
