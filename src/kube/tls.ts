@@ -4,7 +4,8 @@
  * CA (never the system roots) and the name the operator expects, and a failure is explained in Go's
  * words, as kubectl would print it ("tls: failed to verify certificate: x509: …").
  */
-import { connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
+import type { X509Certificate } from 'node:crypto';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { RemoteHost } from '../ssh/types.js';
@@ -52,14 +53,25 @@ function explainChainError(code: string, peer: CertInfo | undefined, now: Date):
   }
 }
 
-function peerInfo(socket: TLSSocket): CertInfo | undefined {
-  const peer: PeerCertificate | undefined = socket.getPeerCertificate();
-  if (!peer || !peer.raw) return undefined;
+function peerInfo(cert: X509Certificate | undefined): CertInfo | undefined {
+  if (!cert) return undefined;
   try {
-    return parseCertificate(peer.raw);
+    return parseCertificate(cert.raw);
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The common case, cheaply: the verified certificate names `serverName` by OpenSSL's strict check (SANs
+ * only, no Common Name, a wildcard only as a whole left-most label; an IP only by an equal IP SAN), which
+ * Go's check accepts too. Anything else (a wrong name, brackets, an unusual wildcard) gets the full
+ * certificate parse and Go's check, with Go's words when it fails.
+ */
+function namedBy(cert: X509Certificate | undefined, serverName: string): boolean {
+  if (!cert) return false;
+  if (canonicalIP(serverName) !== null) return !serverName.startsWith('[') && cert.checkIP(serverName) !== undefined;
+  return cert.checkHost(serverName, { subject: 'never', wildcards: true, partialWildcards: false, multiLabelWildcards: false, singleLabelSubdomains: false }) !== undefined;
 }
 
 /** Opens the tunnel and completes a verified TLS handshake. Rejects with TlsVerifyError on a certificate problem. */
@@ -111,7 +123,13 @@ export function handshakeOver(host: RemoteHost, stream: Duplex, t: TlsTarget): P
     socket.once('error', (e) => fail(new Error(`TLS with ${t.address}:${t.port} (from ${host.name}): ${e.message}`)));
     socket.once('secureConnect', () => {
       clearTimeout(timer);
-      const peer = peerInfo(socket);
+      const x509 = socket.getPeerX509Certificate();
+      if (socket.authorized && namedBy(x509, t.serverName)) {
+        socket.removeAllListeners('error');
+        resolve(socket);
+        return;
+      }
+      const peer = peerInfo(x509);
       let problem: string | null = null;
       if (!socket.authorized) {
         const code = String((socket.authorizationError as unknown as { code?: string } | null)?.code ?? socket.authorizationError ?? 'unknown');

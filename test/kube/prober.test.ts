@@ -207,3 +207,27 @@ test('a client key that is not PEM: a plain failure, the files read again next t
   assert.doesNotMatch(r.detail, /not a key/);
   assert.equal(prober.heldCount, 0);
 });
+
+test('names are checked as Go checks them: a wildcard covers one whole label, a Common Name alone covers nothing', async () => {
+  const wild = await fx.issue({ subject: { commonName: 'wild' }, dnsNames: ['*.lab.test'], ipAddresses: [], usages: ['serverAuth'], validityDays: 365 });
+  const cnOnly = await fx.issue({ subject: { commonName: 'api.lab.test' }, dnsNames: [], ipAddresses: [], usages: ['serverAuth'], validityDays: 365 });
+  for (const [serving, cases] of [
+    [wild, [['api.lab.test', null], ['a.b.lab.test', /x509: certificate is valid for \*\.lab\.test, not a\.b\.lab\.test$/], ['lab.test', /valid for \*\.lab\.test, not lab\.test$/]]],
+    [cnOnly, [['api.lab.test', /x509: certificate relies on legacy Common Name field, use SANs instead$/]]],
+  ] as const) {
+    const srv = createServer({ cert: serving.certPem, key: serving.keyPem }, (_req, res) => res.end('ok'));
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    try {
+      for (const [name, want] of cases) {
+        const r = await new HttpsProber().https(probe({ port: (srv.address() as AddressInfo).port, serverName: name }), hosts);
+        if (want === null) assert.equal(r.ok, true, r.detail);
+        else {
+          assert.equal(r.ok, false, name);
+          assert.match(r.detail, want);
+        }
+      }
+    } finally {
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
+  }
+});
