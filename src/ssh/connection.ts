@@ -56,6 +56,16 @@ export interface RawExecOptions {
   signal?: AbortSignal;
   /** Per stream; the rest is read and dropped. */
   maxOutputBytes?: number;
+  /**
+   * How a timed-out or aborted command is killed on the host. Set, the command must print its process group id
+   * (`echo $$; exec ...`: sshd makes a session's process a group leader) as the first line of stdout; that line is
+   * taken off the output and the id handed to this on timeout or abort (over another channel), and the channel is
+   * closed once it settles. Unset, the channel is only closed, which leaves the remote command running (sshd keeps
+   * a session's child when the client closes the channel). A channel 'signal' request is no way out: ssh2 drops it
+   * once the channel's input has ended (exec ends it at once), and sshd would deliver it as the login user, who
+   * cannot signal a command run by sudo.
+   */
+  killGroup?: (pgid: number) => Promise<unknown>;
 }
 
 export interface RawExecResult {
@@ -69,6 +79,8 @@ export interface RawExecResult {
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_OUTPUT = 64 * 1024 * 1024;
 const DEFAULT_OPERATION_TIMEOUT_MS = 120_000;
+/** After a timeout or abort, how long the command's kill and the channel's close may take before the caller is answered anyway. */
+const KILL_GRACE_MS = 15_000;
 /** ssh2's default host key algorithms, in its order; reordered so types on file come first. */
 const HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
 
@@ -350,48 +362,85 @@ export class SshConnection {
           size[key] += chunk.length;
           bufs.push(chunk);
         };
+        const collectOut = collect(out, 'out');
+        // With killGroup the first stdout line is the process group id (see RawExecOptions.killGroup).
+        let header: Buffer | null = opts.killGroup ? Buffer.alloc(0) : null;
+        let pgid: number | null = null;
+        let killWhenKnown = false;
+        const onOut = (chunk: Buffer) => {
+          if (!header) return collectOut(chunk);
+          const all = Buffer.concat([header, chunk]);
+          const nl = all.indexOf(0x0a);
+          if (nl < 0 && all.length < 32) return void (header = all);
+          header = null;
+          const id = nl > 0 ? /^[0-9]+$/.exec(all.subarray(0, nl).toString('latin1'))?.[0] : undefined;
+          // Never a broadcast: `kill -- -1` or `-0` would signal far more than this command.
+          if (id !== undefined && Number(id) > 1 && Number.isSafeInteger(Number(id))) {
+            pgid = Number(id);
+            if (all.length > nl + 1) collectOut(all.subarray(nl + 1));
+            if (killWhenKnown) killGroup();
+          } else {
+            // Not the wrapper's line: keep it as output, and fall back to closing the channel.
+            collectOut(all);
+            if (killWhenKnown) closeChannel();
+          }
+        };
         // Both streams must be drained or 'close' may never come (mscdex/ssh2#498).
-        ch.on('data', collect(out, 'out'));
+        ch.on('data', onOut);
         ch.stderr.on('data', collect(err, 'err'));
         let failure: RemoteError | null = null;
-        const kill = (e: RemoteError) => {
-          if (failure) return;
-          failure = e;
+        let backstop: NodeJS.Timeout | null = null;
+        const closeChannel = () => {
           try {
-            ch.signal('KILL');
+            ch.close();
           } catch {
             /* the channel may already be closing */
           }
-          ch.close();
+        };
+        const killGroup = () => {
+          const id = pgid;
+          if (id === null || !opts.killGroup) return closeChannel();
+          // The channel closes by itself once the command is gone; closing it is the fallback if the kill failed.
+          void opts.killGroup(id).then(closeChannel, closeChannel);
+        };
+        const kill = (e: RemoteError) => {
+          if (failure) return;
+          failure = e;
+          // Without a reply the channel is closed and, after a grace period, the caller is answered anyway.
+          backstop = setTimeout(() => settle(() => reject(e)), KILL_GRACE_MS);
+          backstop.unref();
+          if (header) killWhenKnown = true;
+          else killGroup();
         };
         const timer = opts.timeoutMs ? setTimeout(() => kill(new RemoteError(`${this.label}: timed out after ${opts.timeoutMs} ms: ${describe}`, this.label, 'ETIMEDOUT')), opts.timeoutMs) : null;
         const onAbort = () => kill(new RemoteError(`${this.label}: aborted: ${describe}`, this.label, 'ABORT_ERR'));
         opts.signal?.addEventListener('abort', onAbort, { once: true });
-        // ssh2 closes the channels of a lost connection itself; this is the backstop should it not.
         let gone = false;
+        const settle = (fn: () => void) => {
+          if (gone) return;
+          gone = true;
+          unlisten();
+          if (timer) clearTimeout(timer);
+          if (backstop) clearTimeout(backstop);
+          opts.signal?.removeEventListener('abort', onAbort);
+          fn();
+        };
+        // ssh2 closes the channels of a lost connection itself; this is the backstop should it not.
         const unlisten = this.onClose(() => {
-          const t = setTimeout(() => {
-            if (gone) return;
-            gone = true;
-            if (timer) clearTimeout(timer);
-            opts.signal?.removeEventListener('abort', onAbort);
-            reject(this.lost(describe));
-          }, 1000);
+          const t = setTimeout(() => settle(() => reject(this.lost(describe))), 1000);
           t.unref();
         });
         // The exit status comes with 'close', not from an 'exit' listener: a fast command's exit-status can be parsed
         // in the same chunk as the exec reply, before any listener attached after the open callback could see it.
-        ch.on('close', (code?: number | null, signal?: string) => {
-          unlisten();
-          if (gone) return;
-          gone = true;
-          if (timer) clearTimeout(timer);
-          opts.signal?.removeEventListener('abort', onAbort);
-          if (failure) return reject(failure);
-          if (typeof code === 'number') return resolve({ code, signal: null, stdout: Buffer.concat(out), stderr: Buffer.concat(err), truncated });
-          if (code === null && signal) return resolve({ code: null, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err), truncated });
-          reject(this.closed ? this.lost(describe) : new RemoteError(`${this.label}: no exit status for: ${describe}`, this.label, 'ENOEXIT'));
-        });
+        ch.on('close', (code?: number | null, signal?: string) =>
+          settle(() => {
+            if (failure) return reject(failure);
+            if (header?.length) collectOut(header);
+            if (typeof code === 'number') return resolve({ code, signal: null, stdout: Buffer.concat(out), stderr: Buffer.concat(err), truncated });
+            if (code === null && signal) return resolve({ code: null, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err), truncated });
+            reject(this.closed ? this.lost(describe) : new RemoteError(`${this.label}: no exit status for: ${describe}`, this.label, 'ENOEXIT'));
+          }),
+        );
         ch.end(opts.stdin ?? undefined);
       });
     });

@@ -132,7 +132,7 @@ export class SshRemoteHost implements RemoteHost {
   }
 
   /** Runs argv, as root unless `privileged` is false; resolves with raw bytes. Emits the audit record. */
-  private async run(argv: readonly string[], opts: ExecOptions & { privileged?: boolean; maxOutputBytes?: number } = {}): Promise<RawExecResult & { secrets: string[] }> {
+  private async run(argv: readonly string[], opts: ExecOptions & { privileged?: boolean; maxOutputBytes?: number; unkillable?: boolean } = {}): Promise<RawExecResult & { secrets: string[] }> {
     const started = performance.now();
     const secrets = [...(opts.redact ?? [])];
     const shown = () => argv.map((a) => redact(a, secrets));
@@ -149,9 +149,13 @@ export class SshRemoteHost implements RemoteHost {
         command = `sudo -k -S -p '' -- ${quoted}`;
         stdin = Buffer.concat([Buffer.from(`${priv.password}\n`), stdin ?? Buffer.alloc(0)]);
       }
+      const killable = !opts.unkillable && (!!opts.timeoutMs || opts.signal !== undefined);
       const r = await conn.exec(
-        command,
+        // The login shell is the session's process group leader (sshd runs it under setsid): it prints its pid,
+        // the group id, and becomes the command. exec keeps the command's exit status or signal as it was.
+        killable ? `echo $$; exec ${command}` : command,
         {
+          ...(killable ? { killGroup: (pgid: number) => this.killGroup(pgid, priv) } : {}),
           ...(stdin ? { stdin } : {}),
           ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
           ...(opts.signal ? { signal: opts.signal } : {}),
@@ -169,6 +173,24 @@ export class SshRemoteHost implements RemoteHost {
     } finally {
       this.opts.onExec?.({ ...record, durationMs: Math.round(performance.now() - started) });
     }
+  }
+
+  /**
+   * Kills what a timed-out or aborted command left running: its process group (sudo and the command under it
+   * included) and every descendant of a process in it (a command started by sudo in a session of its own on a pty,
+   * with `use_pty`, is not in the group). Stopped first so nothing forks away meanwhile. `kill -s SIG --`: dash's
+   * builtin rejects `kill -SIG -- -PGID`. Run as root, over a
+   * channel of its own: sshd does not deliver the channel's own 'signal' request here (see RawExecOptions.killGroup).
+   */
+  private async killGroup(pgid: number, priv: Privilege): Promise<void> {
+    if (!Number.isSafeInteger(pgid) || pgid <= 1) return;
+    const script =
+      'g=$1; [ "$g" -gt 1 ] || exit 0; kill -s STOP -- "-$g" 2>/dev/null; ' +
+      'd=$(ps -e -o pid= -o ppid= -o pgid= 2>/dev/null | awk -v g="$g" \'{ p[$1] = $2; q[$1] = $3 } ' +
+      'END { for (i in p) { j = i; for (n = 0; n < 64 && j > 1; n++) { if (q[j] == g || j == g) { print i; break } j = p[j] } } }\'); ' +
+      'kill -s KILL -- "-$g" $d 2>/dev/null; exit 0';
+    // As whoever ran the command: root through the same sudo, or the login user for an unprivileged command.
+    await this.run(['sh', '-c', script, 'ha-wizard-kill', String(pgid)], { privileged: priv.kind !== 'root', timeoutMs: 10_000, unkillable: true });
   }
 
   async exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {

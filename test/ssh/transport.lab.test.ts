@@ -97,17 +97,34 @@ test('30 concurrent commands and file reads on one connection, no channel failur
   }
 });
 
-test('timeouts and aborts kill the remote command and reject', async () => {
+test('timeouts and aborts kill the remote command, sudo and what it started included, and reject', async () => {
   const pool = labPool(lab);
+  /** The node's processes running `sleep 30` (the node has its own PID namespace). */
+  const sleepers = async () => (await nodeExec(lab, 'cp1', ['ps', '-e', '-o', 'pid=,args='])).stdout.split('\n').map((l) => l.trim()).filter((l) => /^\d+ sleep 30$/.test(l));
   try {
     const cp1 = await pool.get('cp1');
+    assert.deepEqual(await sleepers(), []);
     await assert.rejects(cp1.exec(['sleep', '30'], { timeoutMs: 300 }), (e: RemoteError) => e.code === 'ETIMEDOUT' && /cp1/.test(e.message));
+    assert.deepEqual(await sleepers(), [], 'the timed-out command is gone from the host');
     const ac = new AbortController();
     const p = cp1.exec(['sleep', '30'], { signal: ac.signal });
     setTimeout(() => ac.abort(), 200);
     await assert.rejects(p, (e: RemoteError) => e.code === 'ABORT_ERR');
-    // the connection is still usable afterwards
+    assert.deepEqual(await sleepers(), [], 'the aborted command is gone from the host');
+    // Through sudo (as the wizard runs commands for a non-root login), and a shell that ignores HUP and TERM with
+    // its command in the background: sudo's child and the grandchild die too.
+    await assert.rejects(cp1.exec(['sudo', '-n', '--', 'sleep', '30'], { timeoutMs: 300 }), (e: RemoteError) => e.code === 'ETIMEDOUT');
+    assert.deepEqual(await sleepers(), [], 'the command under sudo is gone from the host');
+    const ac2 = new AbortController();
+    const p2 = cp1.exec(['sudo', '-n', '--', 'sh', '-c', 'trap "" HUP TERM; sleep 30 & wait'], { signal: ac2.signal });
+    setTimeout(() => ac2.abort(), 300);
+    await assert.rejects(p2, (e: RemoteError) => e.code === 'ABORT_ERR');
+    assert.deepEqual(await sleepers(), [], 'the background child of the aborted shell is gone from the host');
+    // The connection is still usable afterwards, and plain commands keep their output and exit status.
     assert.equal((await cp1.exec(['true'])).code, 0);
+    assert.deepEqual(await cp1.exec(['sh', '-c', 'echo out; echo err >&2; exit 3'], { timeoutMs: 10_000 }), { code: 3, signal: null, stdout: 'out\n', stderr: 'err\n' });
+    assert.deepEqual(await cp1.exec(['printf', '%s', 'no newline'], { timeoutMs: 10_000 }), { code: 0, signal: null, stdout: 'no newline', stderr: '' });
+    assert.deepEqual(await cp1.exec(['sh', '-c', 'kill -KILL $$'], { signal: new AbortController().signal }), { code: null, signal: 'SIGKILL', stdout: '', stderr: '' });
   } finally {
     await pool.closeAll();
   }
