@@ -189,3 +189,12 @@ export type ActionType = Action['type'];
 export function actionHost(action: Action): string {
   return action.type === 'wait' ? action.probe.host : action.host;
 }
+
+/**
+ * Whether a failed action may be skipped (`resume --skip`, the wizard's "skip"): only when it changes nothing,
+ * so going on without it leaves nothing half-done and nothing to undo: a `wait`, or a `run` whose risk is
+ * read-only. Takes the action's type and risk alone, so the wizard can ask it of a preview entry.
+ */
+export function isSkippable(action: { type: ActionType; risk?: Risk }): boolean {
+  return action.type === 'wait' || (action.type === 'run' && action.risk === 'read-only');
+}

@@ -3,6 +3,7 @@
  * `opts.onEvent` (the JSON reporter under --json), else to the plain reporter; messages go to stderr.
  */
 import { BadInputError, ExitCode } from '../exit-codes.js';
+import { isSkippable } from './actions.js';
 import { exitCodeOf, type EngineDeps, type Outcome, type RunOptions } from './context.js';
 import { interrupts } from './interrupt.js';
 import { invokedAs } from '../reporters/invocation.js';
@@ -34,7 +35,12 @@ export async function runSession(
       hardSignal: ints.hardSignal,
       onEvent: opts.onEvent ?? plainReporter(),
     });
-    if (outcome.status === 'failed') process.stderr.write(`ha-wizard ${command}: ${outcome.error}\nSee ${session.auditPath}; fix the cause, then: ${invokedAs()} resume ${session.id}\n`);
+    if (outcome.status === 'failed') {
+      const failed = outcome.action ? session.plan.actions.find((a) => a.id === outcome.action) : undefined;
+      // A failed action that changes nothing may also be skipped (resume --skip).
+      const skip = failed && isSkippable(failed) ? `\nIt changes nothing, so you may instead go on without it: ${invokedAs()} resume ${session.id} --skip ${failed.id}` : '';
+      process.stderr.write(`ha-wizard ${command}: ${outcome.error}\nSee ${session.auditPath}; fix the cause, then: ${invokedAs()} resume ${session.id}${skip}\n`);
+    }
     return exitCodeOf(outcome);
   } catch (err) {
     if (err instanceof BadInputError) {

@@ -46,6 +46,11 @@ export interface RunOptions {
   decide?: (q: Question) => Promise<Resolution>;
   /** Non-interactive answers (`--assume-done ID`, `--redo ID`). */
   resolutions?: Record<string, Resolution>;
+  /**
+   * Failed actions to skip instead of retrying (`--skip ID`): each must have failed in the apply being resumed
+   * and change nothing (actions.ts isSkippable); it is journaled done with outcome 'skipped'. Anything else is refused.
+   */
+  skip?: string[];
   env?: NodeJS.ProcessEnv;
   /** Caps a step's `parallelHosts` (default DEFAULT_MAX_PARALLEL_HOSTS); 1 runs every step one action at a time. */
   maxParallelHosts?: number;

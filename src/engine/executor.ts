@@ -9,7 +9,7 @@
  * (schedule.ts explains how); each action still follows exactly this sequence.
  */
 import { BadInputError } from '../exit-codes.js';
-import { actionHost, isSensitive, type Action, type PatchObjectAction, type RemoveFileAction, type RunAction, type WaitAction, type WriteFileAction } from './actions.js';
+import { actionHost, isSensitive, isSkippable, type Action, type PatchObjectAction, type RemoveFileAction, type RunAction, type WaitAction, type WriteFileAction } from './actions.js';
 import { ActionError, CommandFailed, HardStop, RunContext, describeError, isConflict, sha256, tail, type EngineDeps, type Outcome, type RunOptions } from './context.js';
 import { applyEdits, editsPresent, fieldsBefore } from './edits.js';
 import { fileKey, assertFresh, type Plan } from './plan.js';
@@ -33,6 +33,7 @@ export async function apply(plan: Plan, session: Session, deps: EngineDeps, opts
     if (ctx.journal.records.length > 0) {
       throw new BadInputError(`session ${session.id} has already run`, `continue it with \`${ctx.resumeCommand}\`, or roll it back`);
     }
+    checkSkips(ctx);
     await preflight(ctx);
     return await continueApply(ctx);
   } finally {
@@ -63,6 +64,32 @@ export async function preflight(ctx: RunContext): Promise<void> {
   }
   if (problems.length) {
     throw new BadInputError(`plan ${ctx.plan.id} is stale; nothing was changed:\n  ${problems.join('\n  ')}`, 'run `ha-wizard plan` again and review the new preview');
+  }
+}
+
+/**
+ * Refuses `skip` (--skip ID) unless every id names an action that failed in the apply being resumed and that
+ * changes nothing (isSkippable). Runs before anything is journaled, so a refused skip changes nothing.
+ */
+export function checkSkips(ctx: RunContext): void {
+  const ids = ctx.opts.skip ?? [];
+  if (!ids.length) return;
+  const st = ctx.state();
+  const retry = `retry it with \`${ctx.resumeCommand}\` (without --skip), or roll back with \`ha-wizard rollback ${ctx.session.id}\``;
+  for (const id of ids) {
+    const action = ctx.plan.actions.find((a) => a.id === id);
+    if (!action) throw new BadInputError(`--skip ${id}: plan ${ctx.plan.id} has no such action`, 'name the failed action as `ha-wizard status` lists it');
+    if (!isSkippable(action)) {
+      throw new BadInputError(
+        `cannot skip ${id}: it is a ${action.type} action (risk ${action.risk}), which changes the hosts; only a wait or a read-only command can be skipped`,
+        retry,
+      );
+    }
+    const s = st.actions.get(id)!;
+    if (st.operation !== 'apply' || s.status !== 'apply-failed') {
+      const now = st.operation === 'rollback' ? `the session's last operation is a rollback` : `its state is ${s.status}`;
+      throw new BadInputError(`cannot skip ${id}: only an action whose last apply attempt failed can be skipped, and ${now}`, `run \`${ctx.resumeCommand}\` without --skip ${id}`);
+    }
   }
 }
 
@@ -106,6 +133,13 @@ export async function stop(ctx: RunContext, hard: boolean): Promise<Outcome> {
 async function applyOne(ctx: RunContext, action: Action, state: ActionState): Promise<void> {
   if (state.status === 'applied') {
     ctx.emit({ type: 'action-skipped', phase: 'apply', action: action.id, reason: 'done in an earlier run' });
+    return;
+  }
+  if (state.status === 'apply-failed' && ctx.opts.skip?.includes(action.id) && isSkippable(action)) {
+    // checkSkips allowed it: it changes nothing, so going on without it leaves nothing half-done.
+    const reason = `skipped by the operator after it failed: ${state.lastError ?? 'no error recorded'}`;
+    await ctx.record({ type: 'done', phase: 'apply', action: action.id, outcome: 'skipped', detail: reason });
+    ctx.emit({ type: 'action-skipped', phase: 'apply', action: action.id, reason });
     return;
   }
   let prior: ActionState | undefined;

@@ -65,9 +65,10 @@ export const journalRecordSchema = z.discriminatedUnion('type', [
     /**
      * changed: this run made the change. unchanged: it was already so, nothing was touched (and nothing is
      * undone by rollback). verified: an interrupted action was checked on resume and found done.
-     * operator: the operator said it is done.
+     * operator: the operator said it is done. skipped: it failed and the operator skipped it (only an action
+     * that changes nothing, actions.ts isSkippable); `detail` says why.
      */
-    outcome: z.enum(['changed', 'unchanged', 'verified', 'operator']),
+    outcome: z.enum(['changed', 'unchanged', 'verified', 'operator', 'skipped']),
     /** write: sha256 of the content now on the host. */
     sha256: sha256.optional(),
     mode: z.number().int().optional(),

@@ -1,11 +1,12 @@
 /**
  * resume: continues a session's last operation where it stopped. Done actions are skipped; an action
  * started but not recorded done is checked (verify.ts) and then recorded done, redone, or put to the
- * operator. A session whose last operation finished has nothing to resume.
+ * operator. A session whose last operation finished has nothing to resume. `skip` (--skip ID) journals a failed
+ * action that changes nothing as done (outcome 'skipped') instead of retrying it; executor.ts checkSkips says when.
  */
 import { BadInputError } from '../exit-codes.js';
 import { RunContext, type EngineDeps, type Outcome, type RunOptions } from './context.js';
-import { continueApply, preflight } from './executor.js';
+import { checkSkips, continueApply, preflight } from './executor.js';
 import { continueRollback } from './rollback.js';
 import type { Session } from './session.js';
 
@@ -13,6 +14,7 @@ export async function resume(session: Session, deps: EngineDeps, opts: RunOption
   const ctx = RunContext.open(session, deps, opts, 'resume');
   try {
     const st = ctx.state();
+    checkSkips(ctx);
     if (st.operation === null) {
       // Killed before the first record: nothing happened yet, so this is a fresh apply.
       await preflight(ctx);

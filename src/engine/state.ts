@@ -20,7 +20,9 @@ export type ActionStatus =
 export interface ActionState {
   status: ActionStatus;
   /** How the last apply ended: 'unchanged' means this session changed nothing (rollback leaves it). */
-  outcome?: 'changed' | 'unchanged' | 'verified' | 'operator';
+  outcome?: 'changed' | 'unchanged' | 'verified' | 'operator' | 'skipped';
+  /** outcome 'skipped': why (the failure that was skipped). */
+  skipReason?: string;
   /** From the first `started` of the current apply: the original file and its backup, or the original fields. */
   before?: FileState | null;
   backup?: string | null;
@@ -87,10 +89,12 @@ export function foldJournal(plan: Plan, records: readonly JournalRecord[]): Jour
         if (r.phase === 'apply') {
           s.status = 'applied';
           s.outcome = r.outcome;
+          s.skipReason = r.outcome === 'skipped' ? (r.detail ?? 'skipped') : undefined;
         } else {
           s.status = 'undone';
           s.touched = false;
           s.outcome = undefined;
+          s.skipReason = undefined;
         }
         break;
       }
@@ -114,7 +118,8 @@ export function needsUndo(action: Action, s: ActionState): boolean {
     case 'undone':
       return false;
     case 'applied':
-      return s.outcome !== 'unchanged';
+      // A skipped action changed nothing (only actions that change nothing can be skipped).
+      return s.outcome !== 'unchanged' && s.outcome !== 'skipped';
     default:
       // applying, apply-failed, undoing, undo-failed: possibly changed.
       return s.touched;
@@ -143,6 +148,8 @@ export interface StepProgress {
   undone: number;
   current: string | null;
   failures: Array<{ action: string; error: string }>;
+  /** Actions that failed and were skipped (counted in `done`): the operator went on without them. */
+  skipped: Array<{ action: string; reason: string }>;
 }
 
 export interface SessionStatus {
@@ -157,10 +164,11 @@ export function sessionStatus(plan: Plan, records: readonly JournalRecord[], loc
   const st = foldJournal(plan, records);
   const steps: StepProgress[] = plan.steps.map((s) => {
     const acts = plan.actions.filter((a) => a.step === s.id);
-    const p: StepProgress = { id: s.id, title: s.title, total: acts.length, done: 0, undone: 0, current: null, failures: [] };
+    const p: StepProgress = { id: s.id, title: s.title, total: acts.length, done: 0, undone: 0, current: null, failures: [], skipped: [] };
     for (const a of acts) {
       const as = st.actions.get(a.id)!;
       if (as.status === 'applied') p.done++;
+      if (as.status === 'applied' && as.outcome === 'skipped') p.skipped.push({ action: a.id, reason: as.skipReason ?? 'skipped' });
       if (as.status === 'undone') p.undone++;
       if ((as.status === 'applying' || as.status === 'undoing') && !p.current) p.current = a.id;
       if ((as.status === 'apply-failed' || as.status === 'undo-failed') && as.lastError) p.failures.push({ action: a.id, error: as.lastError });

@@ -14,7 +14,7 @@ export function lazyLiveRuntime(env: NodeJS.ProcessEnv = process.env): WizardRun
       return ready;
     }));
   return {
-    canSkip: false,
+    canSkip: true,
     preload: () => void rt(),
     findSessions: async () => (await rt()).findSessions(),
     loadConfig: async (path) => (await rt()).loadConfig(path),

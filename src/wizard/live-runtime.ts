@@ -103,7 +103,7 @@ async function refusing(run: () => Promise<Outcome>): Promise<RunOutcome> {
 }
 
 export class LiveRuntime implements WizardRuntime {
-  readonly canSkip = false;
+  readonly canSkip = true;
   private config: { path: string; text: string; value: ClusterConfig } | null = null;
   private deps: (EngineDeps & { hosts: HostPool }) | null = null;
   private discovered: Discovered | null = null;
@@ -221,12 +221,12 @@ export class LiveRuntime implements WizardRuntime {
 
   async resume(id: string, hooks: RunHooks, prompts: Prompts, skip?: string): Promise<RunOutcome> {
     return refusing(async () => {
-      if (skip) throw new BadInputError(`skipping ${skip} is not supported by the engine yet`, 'retry it, or roll back');
       const session = openSession(id, this.env);
       const deps = this.depsFor(session, prompts);
       const st = sessionStatus(session.plan, sessionJournal(session), false);
       hooks.started(st.operation ?? 'apply', session.id, plannedCounts(session.plan.actions), targetOf(this.needConfig().value));
-      return resume(session, deps, this.runOptions(hooks));
+      // The engine refuses a skip of anything but a failed action that changes nothing (BadInputError: refused).
+      return resume(session, deps, { ...this.runOptions(hooks), ...(skip ? { skip: [skip] } : {}) });
     });
   }
 

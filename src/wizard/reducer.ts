@@ -3,6 +3,7 @@
  * it needs. Screens hold no logic: they render a WizardState and turn keys into intents.
  */
 import type { Phase } from '../engine/events.js';
+import { isSkippable } from '../engine/actions.js';
 import { checkForm, EMPTY_FORM, FIELDS, formFromConfig, formYaml } from './form.js';
 import type { Effect, FailureChoice, Intent, OldAddressReport, ResultEvent, Screen, Transition, WizardEvent, WizardState } from './model.js';
 import { foldEvent, startRun } from './progress.js';
@@ -59,15 +60,21 @@ export const RESUME_CHOICES = ['Resume it', 'Roll it back', 'Start a new convers
 export function failureChoices(s: WizardState): FailureChoice[] {
   const f = s.run?.failure;
   const out: FailureChoice[] = ['retry'];
-  if (s.options.canSkip && f && f.phase === 'apply' && isReadOnlyAction(s, f.action)) out.push('skip');
+  if (s.options.canSkip && f && f.phase === 'apply' && skippable(s, f.action)) out.push('skip');
   if (f?.phase === 'apply') out.push('rollback-step', 'rollback-all');
   out.push('quit');
   return out;
 }
 
-function isReadOnlyAction(s: WizardState, action: string): boolean {
+/** The engine's rule (actions.ts isSkippable), asked of the failed action's preview entry. */
+function skippable(s: WizardState, action: string): boolean {
   for (const step of s.plan?.preview.steps ?? []) {
-    for (const e of step.entries) if (e.action === action) return e.kind === 'wait' || (e.kind === 'run' && e.risk === 'read-only');
+    for (const e of step.entries) {
+      if (e.action !== action) continue;
+      if (e.kind === 'wait') return isSkippable({ type: 'wait' });
+      if (e.kind === 'run') return isSkippable({ type: 'run', risk: e.risk });
+      return false;
+    }
   }
   return false;
 }

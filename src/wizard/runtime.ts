@@ -43,7 +43,7 @@ export interface LoadedConfigText {
 }
 
 export interface WizardRuntime {
-  /** Whether a failed read-only action can be skipped (needs engine support). */
+  /** Whether a failed action that changes nothing can be skipped (the engine's resume `skip`). */
   readonly canSkip: boolean;
   findSessions(): Promise<ResumableSession[]>;
   /** Throws with the full report (a ConfigError/BadInputError message) when the file is unusable. */

@@ -8,7 +8,7 @@ import { rollback } from '../../src/engine/rollback.js';
 import { resume } from '../../src/engine/resume.js';
 import { buildPlan, withObserved } from '../../src/engine/plan.js';
 import { createSession } from '../../src/engine/session.js';
-import { foldJournal, undoOrder } from '../../src/engine/state.js';
+import { foldJournal, sessionStatus, undoOrder } from '../../src/engine/state.js';
 import { readJournal } from '../../src/engine/journal.js';
 import type { Action, ObjectRef } from '../../src/engine/actions.js';
 import type { KubeApi, KubeObject } from '../../src/engine/ports.js';
@@ -151,4 +151,85 @@ test('an action that failed while it only read the host (no started record) runs
   broken = false;
   assert.equal((await resume(t.session, deps(t.base), { env: t.env })).status, 'finished');
   assert.match(readFileSync(join(t.base, 'node2/etc/kubernetes/manifests/kube-apiserver.yaml'), 'utf8'), /endpoint: lb/);
+});
+
+test('a failed wait is skipped on resume --skip: journaled as skipped with the failure, later actions run, rollback has nothing to undo for it', async () => {
+  const wait: Action = { id: 'check/node1/ready', step: 'check', description: 'node1 is ready', risk: 'read-only', type: 'wait', probe: { type: 'file', host: 'node1', path: '/etc/kubernetes/ready' }, timeoutMs: 200, intervalMs: 50 };
+  const write: Action = { id: 'after/node2/conf', step: 'after', description: 'a config on node2', risk: 'reversible', type: 'write-file', host: 'node2', path: '/etc/kubernetes/after.conf', content: { type: 'literal', text: 'after\n' }, mode: 0o644 };
+  const plan = buildPlan({
+    cluster: 'unit',
+    factsFingerprint: 'f',
+    steps: [
+      { id: 'check', title: 'Check', description: '', risk: 'read-only', actions: [wait] },
+      { id: 'after', title: 'After', description: '', risk: 'reversible', actions: [write] },
+    ],
+  });
+  const t = setup(plan);
+  const failed = await apply(t.plan, t.session, deps(t.base), { env: t.env });
+  assert.equal(failed.status, 'failed');
+  assert.equal(failed.status === 'failed' && failed.action, wait.id);
+  assert.equal(foldJournal(plan, readJournal(t.session.journalPath)).actions.get(wait.id)?.status, 'apply-failed');
+
+  // An id the plan does not have is refused before anything is journaled.
+  const before = readJournal(t.session.journalPath).length;
+  await assert.rejects(resume(t.session, deps(t.base), { env: t.env, skip: ['check/node1/nope'] }), /--skip check\/node1\/nope: plan .* has no such action/);
+  assert.equal(readJournal(t.session.journalPath).length, before);
+
+  const events: EngineEvent[] = [];
+  const done = await resume(t.session, deps(t.base), { env: t.env, skip: [wait.id], onEvent: (e) => events.push(e) });
+  assert.equal(done.status, 'finished');
+  const skipped = events.find((e) => e.type === 'action-skipped' && e.action === wait.id);
+  assert.ok(skipped && skipped.type === 'action-skipped' && /^skipped by the operator after it failed: node1: timed out .* waiting for node1 is ready/.test(skipped.reason), JSON.stringify(skipped));
+  assert.equal(readFileSync(join(t.base, 'node2/etc/kubernetes/after.conf'), 'utf8'), 'after\n');
+
+  const records = readJournal(t.session.journalPath);
+  const rec = records.find((r) => r.type === 'done' && r.action === wait.id);
+  assert.ok(rec && rec.type === 'done');
+  assert.equal(rec.outcome, 'skipped');
+  assert.match(rec.detail ?? '', /after it failed: node1: timed out/);
+  const st = foldJournal(plan, records);
+  assert.deepEqual([st.actions.get(wait.id)?.status, st.actions.get(wait.id)?.outcome], ['applied', 'skipped']);
+  const status = sessionStatus(plan, records, false);
+  assert.equal(status.state, 'applied');
+  assert.deepEqual(status.steps[0]?.skipped, [{ action: wait.id, reason: rec.detail }]);
+  assert.deepEqual(status.steps[1]?.skipped, []);
+  assert.deepEqual(undoOrder(plan, st).map((a) => a.id), [write.id]);
+  await assert.rejects(resume(t.session, deps(t.base), { env: t.env }), /nothing to resume/);
+
+  const undone: EngineEvent[] = [];
+  assert.equal((await rollback(t.session, deps(t.base), { env: t.env, onEvent: (e) => undone.push(e) })).status, 'finished');
+  assert.ok(!undone.some((e) => 'action' in e && e.action === wait.id), 'the skipped wait is not touched by rollback');
+  assert.throws(() => readFileSync(join(t.base, 'node2/etc/kubernetes/after.conf')), /ENOENT/);
+});
+
+test('skipping is refused for a failed write-file and for an action that has not failed; nothing is journaled', async () => {
+  // The test materializer cannot issue certificates, so this write fails (after reading the host, before changing it).
+  const write: Action = {
+    id: 'certs/node1/crt',
+    step: 'certs',
+    description: 'a certificate on node1',
+    risk: 'reversible',
+    type: 'write-file',
+    host: 'node1',
+    path: '/etc/kubernetes/pki/x.crt',
+    content: { type: 'certificate', keyPath: '/etc/kubernetes/pki/x.key', spec: { ca: { host: 'node1', certPath: '/ca.crt', keyPath: '/ca.key' }, subject: { commonName: 'x' }, dnsNames: [], ipAddresses: [], usages: ['serverAuth'], validityDays: 1 } },
+    mode: 0o644,
+  };
+  const wait: Action = { id: 'certs/node1/ready', step: 'certs', description: 'the certificate is there', risk: 'read-only', type: 'wait', probe: { type: 'file', host: 'node1', path: '/etc/kubernetes/pki/x.crt' }, timeoutMs: 200, intervalMs: 50 };
+  const plan = buildPlan({ cluster: 'unit', factsFingerprint: 'f', steps: [{ id: 'certs', title: 'Certs', description: '', risk: 'reversible', actions: [write, wait] }] });
+  const t = setup(plan);
+  const failed = await apply(t.plan, t.session, deps(t.base), { env: t.env });
+  assert.equal(failed.status === 'failed' && failed.action, write.id);
+  const before = readJournal(t.session.journalPath).length;
+  await assert.rejects(
+    resume(t.session, deps(t.base), { env: t.env, skip: [write.id] }),
+    (e: Error & { hint?: string }) => /cannot skip certs\/node1\/crt: it is a write-file action .* only a wait or a read-only command can be skipped/.test(e.message) && /without --skip/.test(e.hint ?? ''),
+  );
+  await assert.rejects(resume(t.session, deps(t.base), { env: t.env, skip: [wait.id] }), /cannot skip certs\/node1\/ready: only an action whose last apply attempt failed can be skipped, and its state is pending/);
+  // A fresh apply has nothing failed, so nothing to skip.
+  const fresh = setup(plan);
+  await assert.rejects(apply(fresh.plan, fresh.session, deps(fresh.base), { env: fresh.env, skip: [wait.id] }), /cannot skip certs\/node1\/ready/);
+  assert.equal(readJournal(fresh.session.journalPath).length, 0);
+  assert.equal(readJournal(t.session.journalPath).length, before);
+  assert.equal(foldJournal(plan, readJournal(t.session.journalPath)).actions.get(write.id)?.status, 'apply-failed');
 });

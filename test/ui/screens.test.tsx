@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { render } from 'ink-testing-library';
 import { stripVTControlCharacters as stripAnsi } from 'node:util';
 import { App } from '../../src/ui/App.js';
+import type { EngineEvent } from '../../src/engine/events.js';
 import { WizardController } from '../../src/wizard/controller.js';
 import { FAILED_APPLY, FULL_APPLY, RESUMED_APPLY, SESSION, STOPPED_APPLY } from './fixtures/events.js';
 import { ScriptedRuntime, tick, until, type Script } from '../wizard/scripted-runtime.js';
@@ -130,6 +131,49 @@ test('failure: what failed, where, the error, and the choices; roll back this st
   await t.waitFor('Rollback complete');
   assert.deepEqual(t.runtime.calls.slice(-1), [`rollback ${SESSION} --to etcd-cp2`]);
   t.ink.unmount();
+});
+
+/** FULL_APPLY up to the start of `action`, which then fails on cp1. */
+function failingAt(action: string): EngineEvent[] {
+  const at = FULL_APPLY.findIndex((e) => e.type === 'action-start' && e.action === action);
+  assert.ok(at > 0, action);
+  return [...FULL_APPLY.slice(0, at + 1), { type: 'action-failed', phase: 'apply', action, host: 'cp1', error: `cp1: ${action} failed` }];
+}
+
+test('failure of a wait: skip is offered and resumes with that action skipped; a failed write-file is not offered skip', async () => {
+  const resumed: EngineEvent[] = [
+    { type: 'step-start', phase: 'apply', step: 'verify', title: 'Verify', risk: 'read-only', index: 4, total: 5 },
+    { type: 'action-skipped', phase: 'apply', action: 'verify/cp1/readyz', reason: 'skipped by the operator after it failed: cp1: verify/cp1/readyz failed' },
+    { type: 'step-done', phase: 'apply', step: 'verify' },
+    { type: 'finished', phase: 'apply', changed: 5, unchanged: 0 },
+  ];
+  const t = setup(
+    { canSkip: true, apply: { events: failingAt('verify/cp1/readyz'), outcome: { status: 'failed', error: 'readyz failed' } }, resume: { events: resumed, outcome: { status: 'finished' } } },
+    { configPath: 'cluster.yaml' },
+  );
+  await t.waitFor('Preflight');
+  await t.press(KEY.enter);
+  await t.waitFor('Plan ');
+  await t.press('a', 'd', 'e', 'm', 'o', KEY.enter);
+  await t.waitFor('failed on cp1');
+  const f = t.frame();
+  assert.match(f, /✗ verify\/cp1\/readyz failed on cp1/);
+  assert.match(f, /Skip it \(read-only, changes nothing\) and continue/);
+  await t.press(KEY.down, KEY.enter);
+  await t.waitFor('Done:');
+  assert.deepEqual(t.runtime.calls.slice(-1), [`resume ${SESSION} --skip verify/cp1/readyz`]);
+  t.ink.unmount();
+
+  const w = setup({ canSkip: true, apply: { events: failingAt('endpoint-cert/cp1/manifest'), outcome: { status: 'failed', error: 'write failed' } } }, { configPath: 'cluster.yaml' });
+  await w.waitFor('Preflight');
+  await w.press(KEY.enter);
+  await w.waitFor('Plan ');
+  await w.press('a', 'd', 'e', 'm', 'o', KEY.enter);
+  await w.waitFor('failed on cp1');
+  assert.match(w.frame(), /✗ endpoint-cert\/cp1\/manifest failed on cp1/);
+  assert.match(w.frame(), /› Retry/);
+  assert.doesNotMatch(w.frame(), /Skip/);
+  w.ink.unmount();
 });
 
 test('Ctrl-C during apply stops after the action and says how to resume; the next start offers to resume it', async () => {

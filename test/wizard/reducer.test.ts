@@ -113,6 +113,33 @@ test('a failure offers retry, roll back this step, roll back everything, quit; s
   assert.deepEqual(failureChoices(skippable), ['retry', 'skip', 'rollback-step', 'rollback-all', 'quit']);
 });
 
+test('skip is offered for a failed wait (the engine rule) and resumes with it skipped; never for a failed write-file or a changing command', () => {
+  const failedAt = (action: string, host: string): WizardState => {
+    const at = FULL_APPLY.findIndex((e) => e.type === 'action-start' && e.action === action);
+    assert.ok(at > 0, action);
+    const events = [...FULL_APPLY.slice(0, at + 1), { type: 'action-failed', phase: 'apply', action, host, error: `${action} failed` } as const];
+    const r = drive({ ...atPlan(), options: { ...atPlan().options, canSkip: true } }, [
+      { type: 'run-started', phase: 'apply', session: SESSION, at: 0 },
+      ...events.map((event): WizardEvent => ({ type: 'engine', event, at: 1 })),
+      { type: 'run-ended', status: 'failed', phase: 'apply', error: `${action} failed`, at: 2 },
+    ]);
+    assert.equal(r.state.screen, 'failure');
+    assert.equal(r.state.run?.failure?.action, action);
+    return r.state;
+  };
+  const wait = failedAt('verify/cp1/readyz', 'cp1');
+  assert.deepEqual(failureChoices(wait), ['retry', 'skip', 'rollback-step', 'rollback-all', 'quit']);
+  const skipped = drive(wait, [i({ type: 'down' }), i({ type: 'select' })]);
+  assert.deepEqual(skipped.effects, [{ type: 'resume', session: SESSION, skip: 'verify/cp1/readyz' }]);
+  assert.equal(skipped.state.busy, 'Skipping…');
+  // A write-file changes a host: no skip, even with a runtime that can skip.
+  assert.deepEqual(failureChoices(failedAt('endpoint-cert/cp1/manifest', 'cp1')), ['retry', 'rollback-step', 'rollback-all', 'quit']);
+  // A command that is not read-only (etcd member add) neither.
+  assert.deepEqual(failureChoices(failedAt('etcd-cp2/cp1/member-add', 'cp1')), ['retry', 'rollback-step', 'rollback-all', 'quit']);
+  // Without a runtime that can skip, a failed wait is not offered it either.
+  assert.deepEqual(failureChoices({ ...wait, options: { ...wait.options, canSkip: false } }), ['retry', 'rollback-step', 'rollback-all', 'quit']);
+});
+
 test('a refused rollback (point of no easy return) returns to the failure choices with the reason', () => {
   let r = drive(atPlan(), [{ type: 'run-started', phase: 'apply', session: SESSION, at: 0 }, ...FAILED_APPLY.map((event): WizardEvent => ({ type: 'engine', event, at: 1 })), { type: 'run-ended', status: 'failed', phase: 'apply', error: 'x', at: 2 }]);
   r = drive(r.state, [{ type: 'run-started', phase: 'rollback', session: SESSION, at: 3 }, { type: 'run-refused', error: 'rolling back would cross the point of no easy return', hint: 'roll back only the steps after it' }]);

@@ -53,13 +53,17 @@ export interface Script {
   references?: OldAddressReport;
   /** The config's verify.failoverDrill (the drill stops cp3). */
   failoverDrill?: boolean;
+  /** Whether the runtime offers skipping a failed action that changes nothing (the live one does). */
+  canSkip?: boolean;
 }
 
 export class ScriptedRuntime implements WizardRuntime {
-  readonly canSkip = false;
+  readonly canSkip: boolean;
   readonly calls: string[] = [];
   answers: { hostKey?: boolean; password?: string | null; decided?: string } = {};
-  constructor(private readonly script: Script) {}
+  constructor(private readonly script: Script) {
+    this.canSkip = script.canSkip ?? false;
+  }
 
   async findSessions() {
     return this.script.sessions ?? [];
@@ -129,8 +133,8 @@ export class ScriptedRuntime implements WizardRuntime {
     return this.replay('apply', this.script.apply, hooks);
   }
 
-  async resume(session: string, hooks: RunHooks) {
-    this.calls.push(`resume ${session}`);
+  async resume(session: string, hooks: RunHooks, _prompts: Prompts, skip?: string) {
+    this.calls.push(`resume ${session}${skip ? ` --skip ${skip}` : ''}`);
     return this.replay('apply', this.script.resume, hooks);
   }
 
