@@ -5,4 +5,5 @@ import { fileURLToPath } from 'node:url';
 /** The repository root (this file runs from dist/test/config/). */
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const fixtures = join(repoRoot, 'test', 'config', 'fixtures');
-export const cliPath = join(repoRoot, 'dist', 'src', 'cli.js');
+/** The CLI built next to this test (dist/ or an engineer's own --outDir), never another build's. */
+export const cliPath = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
