@@ -4,6 +4,7 @@ import { currentLock } from '../engine/lock.js';
 import { latestSession, openSession, sessionJournal } from '../engine/session.js';
 import { sessionStatus } from '../engine/state.js';
 import { parseCommand } from './options.js';
+import { invokedAs } from '../reporters/invocation.js';
 
 const USAGE = 'Usage: ha-wizard status [SESSION] [--json]';
 
@@ -26,8 +27,10 @@ export async function run(argv: string[]): Promise<number> {
     for (const s of st.steps) {
       out.push(`  ${s.done === s.total ? '✓' : s.current ? '▸' : ' '} ${s.id.padEnd(24)} ${s.done}/${s.total}${s.undone ? `  (${s.undone} undone)` : ''}${s.current ? `  in flight: ${s.current}` : ''}`);
       for (const f of s.failures) out.push(`      failed ${f.action}: ${f.error}`);
+      for (const k of s.skipped) out.push(`      skipped ${k.action}: ${k.reason}`);
     }
-    if (['stopped', 'failed', 'interrupted'].includes(st.state)) out.push(`Continue with: ha-wizard resume ${session.id}   (or undo: ha-wizard rollback ${session.id})`);
+    const me = invokedAs();
+    if (['stopped', 'failed', 'interrupted'].includes(st.state)) out.push(`Continue with: ${me} resume ${session.id}   (or undo: ${me} rollback ${session.id})`);
     process.stdout.write(`${out.join('\n')}\n`);
     return ExitCode.Ok;
   } catch (err) {

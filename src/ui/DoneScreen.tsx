@@ -47,10 +47,15 @@ export function DoneScreen({ state, rows = 24 }: { state: WizardState; rows?: nu
   const room = Math.max(2, rows - 14 - verify.length - (items.length ? 1 : 0));
   const shown = items.length > room ? items.slice(0, room - 1) : items;
   const endpoint = 'the endpoint';
+  // The engine's reason for a check the operator skipped after it failed (src/engine/executor.ts).
+  const skippedByOperator = (a: { status: string; detail: string }) => a.status === 'skipped' && a.detail.startsWith('skipped by the operator');
+  const unchecked = verify.filter(skippedByOperator).length;
   return (
     <Box flexDirection="column">
-      <Text color={tone('green')} bold>
-        Done: cluster {target?.cluster ?? state.plan?.summary.cluster ?? ''} is highly available.
+      <Text color={tone(unchecked ? 'yellow' : 'green')} bold>
+        {unchecked
+          ? `Done, but ${unchecked} check(s) were skipped: cluster ${target?.cluster ?? state.plan?.summary.cluster ?? ''} is not verified highly available.`
+          : `Done: cluster ${target?.cluster ?? state.plan?.summary.cluster ?? ''} is highly available.`}
       </Text>
       <Text>
         {run?.finished?.changed ?? 0} change(s) made, {run?.finished?.unchanged ?? 0} already in place.
@@ -60,7 +65,8 @@ export function DoneScreen({ state, rows = 24 }: { state: WizardState; rows?: nu
           <Text bold>Verification</Text>
           {verify.map((a) => (
             <Text key={a.id} wrap="truncate-end">
-              <Text color={tone(a.status === 'failed' ? 'red' : 'green')}>{a.status === 'failed' ? '✗' : '✓'}</Text> {a.description}
+              <Text color={tone(a.status === 'failed' ? 'red' : skippedByOperator(a) ? 'yellow' : 'green')}>{a.status === 'failed' ? '✗' : skippedByOperator(a) ? '–' : '✓'}</Text> {a.description}
+              {skippedByOperator(a) ? ' (skipped, not checked)' : ''}
             </Text>
           ))}
         </Box>

@@ -160,8 +160,10 @@ test('failure of a wait: skip is offered and resumes with that action skipped; a
   assert.match(f, /✗ verify\/cp1\/readyz failed on cp1/);
   assert.match(f, /Skip it \(read-only, changes nothing\) and continue/);
   await t.press(KEY.down, KEY.enter);
-  await t.waitFor('Done:');
+  await t.waitFor('Done, but 1 check(s) were skipped');
   assert.deepEqual(t.runtime.calls.slice(-1), [`resume ${SESSION} --skip verify/cp1/readyz`]);
+  assert.match(t.frame(), /is not verified highly\s+available/);
+  assert.match(t.frame(), /– .*\(skipped, not checked\)/);
   t.ink.unmount();
 
   const w = setup({ canSkip: true, apply: { events: failingAt('endpoint-cert/cp1/manifest'), outcome: { status: 'failed', error: 'write failed' } } }, { configPath: 'cluster.yaml' });
