@@ -11,6 +11,7 @@ import { createSession } from '../engine/session.js';
 import { apply } from '../engine/executor.js';
 import { exitCodeOf } from '../engine/context.js';
 import { interrupts } from '../engine/interrupt.js';
+import { failureMessage } from '../engine/cli-run.js';
 import { plainReporter } from '../reporters/plain.js';
 import { jsonReporter } from '../reporters/json.js';
 import { discoverCluster, oldAddressReferences, preflightError } from '../conversion.js';
@@ -80,7 +81,7 @@ export async function run(argv: string[]): Promise<number> {
         if (values.json) log(oldAddress);
         else process.stdout.write(`\n${oldAddress}\n`);
       }
-      if (outcome.status === 'failed') log(`ha-wizard apply: ${outcome.error}\nSee ${session.auditPath}; fix the cause, then: ha-wizard resume ${session.id} (or roll back: ha-wizard rollback ${session.id})`);
+      if (outcome.status === 'failed') log(failureMessage('apply', outcome, session));
       return exitCodeOf(outcome);
     } finally {
       ints.dispose();

@@ -35,12 +35,7 @@ export async function runSession(
       hardSignal: ints.hardSignal,
       onEvent: opts.onEvent ?? plainReporter(),
     });
-    if (outcome.status === 'failed') {
-      const failed = outcome.action ? session.plan.actions.find((a) => a.id === outcome.action) : undefined;
-      // A failed action that changes nothing may also be skipped (resume --skip).
-      const skip = failed && isSkippable(failed) ? `\nIt changes nothing, so you may instead go on without it: ${invokedAs()} resume ${session.id} --skip ${failed.id}` : '';
-      process.stderr.write(`ha-wizard ${command}: ${outcome.error}\nSee ${session.auditPath}; fix the cause, then: ${invokedAs()} resume ${session.id}${skip}\n`);
-    }
+    if (outcome.status === 'failed') process.stderr.write(`${failureMessage(command, outcome, session)}\n`);
     return exitCodeOf(outcome);
   } catch (err) {
     if (err instanceof BadInputError) {
@@ -67,4 +62,13 @@ export function resolutionsFrom(assumeDone: string[] = [], redo: string[] = []):
     out[id] = 'redo';
   }
   return out;
+}
+
+/** What a failed run tells the operator: the error, where the details are, and how to go on or undo. */
+export function failureMessage(command: string, outcome: { error: string; action: string | null }, session: Session): string {
+  const me = invokedAs();
+  const failed = outcome.action ? session.plan.actions.find((a) => a.id === outcome.action) : undefined;
+  // A failed action that changes nothing may also be skipped (resume --skip).
+  const skip = failed && isSkippable(failed) ? `\nIt changes nothing, so you may instead go on without it: ${me} resume ${session.id} --skip ${failed.id}` : '';
+  return `ha-wizard ${command}: ${outcome.error}\nSee ${session.auditPath}; fix the cause, then: ${me} resume ${session.id} (or roll back: ${me} rollback ${session.id})${skip}`;
 }
