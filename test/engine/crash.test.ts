@@ -5,34 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createSession, newSessionId, type Session } from '../../src/engine/session.js';
-import { resume } from '../../src/engine/resume.js';
-import { rollback } from '../../src/engine/rollback.js';
+import { createSession, newSessionId } from '../../src/engine/session.js';
 import { readJournal } from '../../src/engine/journal.js';
-import { NODES, deps, representativePlan, seedNodes } from './fixtures.js';
-import { treeHashes } from './dir-host.js';
-
-const child = fileURLToPath(new URL('./crash-child.js', import.meta.url));
-
-// Generated keys differ run to run, and backups are engine bookkeeping: compared separately.
-const skipVolatile = (rel: string) => rel.startsWith('etc/kubernetes/tmp') || rel === 'etc/kubernetes/pki/new.key';
-const skipBackups = (rel: string) => rel.startsWith('etc/kubernetes/tmp');
-
-function snapshot(base: string, skip: (rel: string) => boolean) {
-  return Object.fromEntries(NODES.map((n) => [n, treeHashes(join(base, n), skip)]));
-}
-
-function runChild(op: string, base: string, env: NodeJS.ProcessEnv, id: string, killAfter?: number) {
-  return spawnSync(process.execPath, [child, op, base, id], {
-    env: { ...env, ...(killAfter ? { HA_WIZARD_TEST_KILL_AFTER_RECORD: String(killAfter) } : {}) },
-    encoding: 'utf8',
-  });
-}
+import { representativePlan, seedNodes } from './fixtures.js';
+import { inProcess, runChild, skipBackups, skipVolatile, snapshot } from './crash-harness.js';
 
 function fresh() {
   const base = mkdtempSync(join(tmpdir(), 'haw-crash-'));
@@ -41,17 +20,6 @@ function fresh() {
   const plan = representativePlan();
   const session = createSession(plan, { id: newSessionId(plan.cluster), env });
   return { base, env, session };
-}
-
-// Resume and rollback run in this process (only the killed apply needs its own), to keep the test quick.
-async function inProcess(op: 'resume' | 'rollback', base: string, env: NodeJS.ProcessEnv, session: Session) {
-  const saved = process.env.HA_WIZARD_STATE_DIR;
-  process.env.HA_WIZARD_STATE_DIR = env.HA_WIZARD_STATE_DIR;
-  try {
-    return op === 'resume' ? await resume(session, deps(base), { env }) : await rollback(session, deps(base), { env });
-  } finally {
-    process.env.HA_WIZARD_STATE_DIR = saved;
-  }
 }
 
 test('crash at every journal record, resume, equals an uninterrupted apply; rollback restores every file', async () => {

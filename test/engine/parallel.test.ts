@@ -6,16 +6,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { apply } from '../../src/engine/executor.js';
 import { rollback } from '../../src/engine/rollback.js';
-import { resume } from '../../src/engine/resume.js';
 import { buildPlan, type Plan } from '../../src/engine/plan.js';
-import { createSession, newSessionId, type Session } from '../../src/engine/session.js';
+import { createSession, newSessionId } from '../../src/engine/session.js';
 import { readJournal, type JournalRecord } from '../../src/engine/journal.js';
 import { atomicUnits, runLanes, scheduleProblems, segmentsOf } from '../../src/engine/schedule.js';
 import type { Action } from '../../src/engine/actions.js';
@@ -23,7 +20,8 @@ import type { EngineEvent } from '../../src/engine/events.js';
 import type { Hosts } from '../../src/engine/ports.js';
 import type { RemoteHost } from '../../src/ssh/types.js';
 import { deps, NODES, representativePlan, seedNodes } from './fixtures.js';
-import { dirHosts, treeHashes } from './dir-host.js';
+import { dirHosts } from './dir-host.js';
+import { inProcess, runChild, skipBackups, skipVolatile, snapshot } from './crash-harness.js';
 
 const WORKERS = ['w1', 'w2', 'w3', 'w4', 'w5', 'w6'];
 const LIMIT = 3;
@@ -254,11 +252,6 @@ test('runLanes: never more lanes at once than the limit; a failure ends the segm
 
 // ---- crash in the middle of a parallel batch, then resume ----------------------------------------
 
-const child = fileURLToPath(new URL('./crash-child.js', import.meta.url));
-const skipVolatile = (rel: string) => rel.startsWith('etc/kubernetes/tmp') || rel === 'etc/kubernetes/pki/new.key';
-const skipBackups = (rel: string) => rel.startsWith('etc/kubernetes/tmp');
-const snapshot = (base: string, skip: (rel: string) => boolean) => Object.fromEntries(NODES.map((n) => [n, treeHashes(join(base, n), skip)]));
-
 function freshParallel() {
   const base = mkdtempSync(join(tmpdir(), 'haw-parcrash-'));
   seedNodes(base);
@@ -266,20 +259,6 @@ function freshParallel() {
   const plan = representativePlan({ parallelHosts: NODES.length });
   const session = createSession(plan, { id: newSessionId(plan.cluster), env });
   return { base, env, session };
-}
-
-function runChild(op: string, base: string, env: NodeJS.ProcessEnv, id: string, killAfter?: number) {
-  return spawnSync(process.execPath, [child, op, base, id], { env: { ...env, ...(killAfter ? { HA_WIZARD_TEST_KILL_AFTER_RECORD: String(killAfter) } : {}) }, encoding: 'utf8' });
-}
-
-async function inProcess(op: 'resume' | 'rollback', base: string, env: NodeJS.ProcessEnv, session: Session) {
-  const saved = process.env.HA_WIZARD_STATE_DIR;
-  process.env.HA_WIZARD_STATE_DIR = env.HA_WIZARD_STATE_DIR;
-  try {
-    return op === 'resume' ? await resume(session, deps(base), { env }) : await rollback(session, deps(base), { env });
-  } finally {
-    process.env.HA_WIZARD_STATE_DIR = saved;
-  }
 }
 
 test('crash at every record of a parallel batch: resume ends as an uninterrupted apply, rollback restores every file', async () => {
