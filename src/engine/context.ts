@@ -291,7 +291,7 @@ export class RunContext {
       throw new ActionError(`${hostName}: cannot restore ${path}: its backup ${backup} is ${saved === null ? 'missing' : `different (sha256 ${saved})`}; the original had sha256 ${before.sha256}`);
     }
     const data = await this.guard(h.readFile(backup));
-    await this.guard(h.writeFileAtomic(path, data, { mode: before.mode, owner: `${before.uid}:${before.gid}` }));
+    await this.guard(h.writeFileAtomic(path, data, { mode: before.mode, owner: `${before.uid}:${before.gid}`, removeStaleTemps: true }));
     const now = await this.fileState(hostName, path);
     if (now?.sha256 !== before.sha256 || now.mode !== before.mode) {
       throw new ActionError(`${hostName}: ${path} after restore is sha256 ${now?.sha256 ?? 'absent'} mode ${now ? `0${now.mode.toString(8)}` : '-'}, expected ${before.sha256} mode 0${before.mode.toString(8)}`);

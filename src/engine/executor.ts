@@ -202,7 +202,8 @@ async function writeFile(ctx: RunContext, action: WriteFileAction, prior?: Actio
   await ctx.record({ type: 'started', phase: 'apply', action: action.id, before, backup });
   if (before && backup) await ctx.makeBackup(action.host, action.path, backup, before);
   const h = await ctx.host(action.host);
-  await ctx.guard(h.writeFileAtomic(action.path, bytes, { mode: action.mode, owner: action.owner }));
+  // A redo also clears the temp files a lost connection left beside the target last time.
+  await ctx.guard(h.writeFileAtomic(action.path, bytes, { mode: action.mode, owner: action.owner, ...(prior ? { removeStaleTemps: true } : {}) }));
   const what = current ? 'replaced' : 'created';
   await changed(ctx, action, `${what} ${action.path} (0${action.mode.toString(8)}${isSensitive(content) ? ', sensitive' : ''})`, { sha256: written, mode: action.mode });
 }

@@ -12,6 +12,8 @@
  * Test hook (crash tests only): with env `HA_WIZARD_TEST_KILL_AFTER_RECORD=N` the process SIGKILLs itself
  * right after the Nth record it appended is fsync'd, so tests can stop the engine at every record.
  * (With group commit, records that shared that fsync are on disk too.)
+ * With `HA_WIZARD_TEST_PAUSE_AT=ID[,ID…]` it SIGSTOPs itself once, right after the started record of the first
+ * of those actions is fsync'd: the network-fault tests put a fault in at that moment, then SIGCONT it.
  */
 import { closeSync, fsyncSync, openSync, readFileSync, writeSync, constants } from 'node:fs';
 import { z } from 'zod';
@@ -156,7 +158,11 @@ export class Journal {
     this.nextSeq = records.length + 1;
     const kill = process.env.HA_WIZARD_TEST_KILL_AFTER_RECORD;
     this.killAfter = kill ? Number(kill) : undefined;
+    this.pauseAt = new Set((process.env.HA_WIZARD_TEST_PAUSE_AT ?? '').split(',').filter(Boolean));
   }
+
+  private readonly pauseAt: Set<string>;
+  private pauseDue = false;
 
   /** Reads (strictly) and opens for appending. */
   static open(path: string): Journal {
@@ -203,6 +209,10 @@ export class Journal {
     this.nextSeq++;
     this.records.push(full);
     this.written++;
+    if (full.type === 'started' && full.phase === 'apply' && this.pauseAt.has(full.action)) {
+      this.pauseAt.clear();
+      this.pauseDue = true;
+    }
     return full;
   }
 
@@ -211,6 +221,10 @@ export class Journal {
     fsyncSync(this.fd);
     // The crash hook fires once the Nth record is on disk (with any records that shared its fsync).
     if (this.killAfter !== undefined && this.written >= this.killAfter) process.kill(process.pid, 'SIGKILL');
+    if (this.pauseDue) {
+      this.pauseDue = false;
+      process.kill(process.pid, 'SIGSTOP');
+    }
   }
 
   close(): void {

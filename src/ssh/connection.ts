@@ -324,11 +324,13 @@ export class SshConnection {
   }
 
   /** Opens an exec channel, retrying briefly if the server refuses the channel (another client's sessions, MaxSessions below ours). */
-  private async openExec(command: string): Promise<ClientChannel> {
+  private async openExec(command: string, describe: string): Promise<ClientChannel> {
+    // Messages name the command as the caller shows it (redacted, without sudo or kill wrappers).
+    const what = `running ${describe.slice(0, 120)}`;
     for (let attempt = 0; ; attempt++) {
-      if (this.closed) throw this.lost(`running ${command.slice(0, 80)}`);
+      if (this.closed) throw this.lost(what);
       try {
-        return await this.request<ClientChannel>(`running ${command.slice(0, 80)}`, (cb) => this.client.exec(command, (err, ch) => cb(err, ch)));
+        return await this.request<ClientChannel>(what, (cb) => this.client.exec(command, (err, ch) => cb(err, ch)));
       } catch (err) {
         if (err instanceof RemoteError) throw err;
         if (attempt < 4 && /open failed|Channel open failure/i.test((err as Error).message)) {
@@ -344,7 +346,7 @@ export class SshConnection {
   exec(command: string, opts: RawExecOptions = {}, describe = command): Promise<RawExecResult> {
     return this.channels.use(async () => {
       opts.signal?.throwIfAborted();
-      const ch = await this.openExec(command);
+      const ch = await this.openExec(command, describe);
       const max = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
       return new Promise<RawExecResult>((resolve, reject) => {
         const out: Buffer[] = [];

@@ -285,7 +285,11 @@ export class SshRemoteHost implements RemoteHost {
     const tmp = posix.join(dir, `.${posix.basename(path)}.ha-wizard-tmp-${randomBytes(6).toString('hex')}`);
     const mode = opts.mode.toString(8).padStart(4, '0');
     const sftp = await this.asRoot();
-    if (sftp) return this.writeAsRoot(sftp, path, dir, tmp, bytes, opts.mode, user, group);
+    if (sftp) {
+      await this.writeAsRoot(sftp, path, dir, tmp, bytes, opts.mode, user, group);
+      if (opts.removeStaleTemps) await this.removeStaleTemps(sftp, path);
+      return;
+    }
 
     // Not root: SFTP (as the login user) into a private directory, then sudo install + mv into place.
     const made = await this.run(['mktemp', '-d'], { privileged: false });
@@ -303,9 +307,24 @@ export class SshRemoteHost implements RemoteHost {
       'writing',
       path,
       // The EXIT trap removes the staging dir and, on failure, the temp file; mv within one directory is an atomic rename.
-      'trap \'rm -f -- "$3"; rm -rf -- "$7"\' EXIT; mkdir -p -- "$2" && install -m "$4" -o "$5" -g "$6" -- "$1" "$3" && sync -- "$3" && mv -f -- "$3" "$8"',
-      [staged, dir, tmp, mode, user, group, privateDir, path],
+      // $9 = 1: also the temp files of earlier writes of this path that a lost connection left (see WriteOptions).
+      'trap \'rm -f -- "$3"; rm -rf -- "$7"\' EXIT; mkdir -p -- "$2" && install -m "$4" -o "$5" -g "$6" -- "$1" "$3" && sync -- "$3" && mv -f -- "$3" "$8" || exit 1; ' +
+        'if [ "$9" = 1 ]; then for f in "$2"/."${8##*/}".ha-wizard-tmp-*; do if [ -f "$f" ]; then rm -f -- "$f"; fi; done; fi',
+      [staged, dir, tmp, mode, user, group, privateDir, path, opts.removeStaleTemps ? '1' : '0'],
     );
+  }
+
+  /** Removes `.NAME.ha-wizard-tmp-*` beside path (regular files only); best effort: the write itself is done. */
+  private async removeStaleTemps(sftp: GuardedSftp, path: string): Promise<void> {
+    const dir = posix.dirname(path);
+    const prefix = `.${posix.basename(path)}.ha-wizard-tmp-`;
+    const entries = await sftp.call<Array<{ filename: string; attrs: { mode: number } }>>(`writing ${path}: listing ${dir}`, (cb) => sftp.raw.readdir(dir, cb)).catch(() => []);
+    for (const e of entries) {
+      // 0o170000 = S_IFMT, 0o100000 = S_IFREG.
+      if (!e.filename.startsWith(prefix) || (e.attrs.mode & 0o170000) !== 0o100000) continue;
+      const stale = posix.join(dir, e.filename);
+      await sftp.call<void>(`writing ${path}: removing the stale temp file ${e.filename}`, (cb) => sftp.raw.unlink(stale, (err) => cb(err))).catch(() => undefined);
+    }
   }
 
   private async writeAsRoot(sftp: GuardedSftp, path: string, dir: string, tmp: string, bytes: Buffer, mode: number, user: string, group: string): Promise<void> {

@@ -38,6 +38,12 @@ export interface WriteOptions {
   mode: number;
   /** `user:group` (names or ids); root:root when omitted. */
   owner?: string;
+  /**
+   * Also remove the temp files that earlier writes of this path left when their connection was lost
+   * (`.NAME.ha-wizard-tmp-*` beside it). For redoing an interrupted write and for rollback: it costs a directory
+   * listing, so a first write does without.
+   */
+  removeStaleTemps?: boolean;
 }
 
 export interface RemoteHost {

@@ -185,47 +185,32 @@ interface Hit {
 }
 
 /**
- * Runs `args`; at the `started` record of `target` (or of a later action of its step on its host) in this run,
- * pauses the wizard, injects `fault` on the target's host and lets it go on. Resolves once the run ended; the
- * fault is still on (the caller lifts it after checking).
+ * Runs `args` with the engine's pause hook: right after the `started` record of `target` (or of a later action
+ * of its step on its host) is on disk, the wizard stops itself (SIGSTOP); the fault goes in on the target's host
+ * and the wizard goes on (SIGCONT), so the fault meets that very action however fast the run is. Resolves once
+ * the run ended; the fault is still on (the caller lifts it after checking).
  */
-async function runWithFault(args: string[], target: Action, fault: Fault): Promise<{ r: CliResult; lift: (() => Promise<void>) | null; trigger: string; records: JournalRecord[] }> {
+async function runWithFault(args: string[], plan: Plan, target: Action, fault: Fault): Promise<{ r: CliResult; lift: (() => Promise<void>) | null; trigger: string; records: JournalRecord[] }> {
   const node = actionHost(target);
+  const acts = plan.actions.filter((a) => a.step === target.step);
+  const eligible = new Set(acts.slice(acts.findIndex((a) => a.id === target.id)).filter((a) => actionHost(a) === node).map((a) => a.id));
   const tail = new JournalTail();
-  const child = cli(state, args, { timeoutMs: 300_000 });
+  const child = cli(state, args, { timeoutMs: 300_000, env: { HA_WIZARD_TEST_PAUSE_AT: [...eligible].join(',') } });
   let ended = false;
   void child.then(() => (ended = true));
   let lift: (() => Promise<void>) | null = null;
   let trigger = '';
-  let eligible: Set<string> | null = null;
   let pid = 0;
   while (!ended && !lift) {
-    if (!eligible) {
-      const p = planOf();
-      if (p) {
-        const acts = p.actions.filter((a) => a.step === target.step);
-        const from = acts.findIndex((a) => a.id === target.id);
-        eligible = new Set(acts.slice(from).filter((a) => actionHost(a) === node).map((a) => a.id));
-      }
-    }
     for (const rec of tail.poll()) {
       if (rec.type === 'begin') pid = rec.pid;
-      if (!lift && eligible && rec.type === 'started' && rec.phase === 'apply' && eligible.has(rec.action)) {
-        trigger = rec.action;
-        let paused = false;
-        try {
-          if (pid) {
-            process.kill(pid, 'SIGSTOP');
-            paused = true;
-          }
-        } catch {
-          // it ended between the record and the signal
-        }
-        try {
-          lift = await inject(node, fault);
-        } finally {
-          if (paused) process.kill(pid, 'SIGCONT');
-        }
+      if (rec.type === 'started' && rec.phase === 'apply' && eligible.has(rec.action)) trigger = rec.action;
+    }
+    if (trigger && pid && stopped(pid)) {
+      try {
+        lift = await inject(node, fault);
+      } finally {
+        process.kill(pid, 'SIGCONT');
       }
     }
     if (!lift) await sleep(5);
@@ -233,6 +218,16 @@ async function runWithFault(args: string[], target: Action, fault: Fault): Promi
   const r = await child;
   tail.poll();
   return { r, lift, trigger, records: tail.records };
+}
+
+/** Whether the process is stopped (state T in /proc/PID/stat). */
+function stopped(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'T';
+  } catch {
+    return false;
+  }
 }
 
 /** The written bytes are a whole planned content of `a` (not a prefix, not another file). */
@@ -327,7 +322,7 @@ describe('network faults on every step of a 1 → 3 conversion', () => {
       const node = actionHost(target);
       const args = plan ? ['resume', onlySession(state).id] : ['apply', '-c', join(s.dir, 'cluster.yaml'), '--yes'];
       const before = snapshot(s, (n) => n === node);
-      const { r, lift, trigger, records } = await runWithFault(args, target, fault);
+      const { r, lift, trigger, records } = await runWithFault(args, plan ?? preview, target, fault);
       outputs.push(r);
       try {
         plan = planOf();
@@ -369,6 +364,10 @@ describe('network faults on every step of a 1 → 3 conversion', () => {
     outputs.push(last);
     process.stdout.write(`# temp files left by lost connections: ${temps.size ? [...temps].join(', ') : 'none'}\n`);
     assert.equal(last.code, 0, `${show(last)}\n--- journal (tail)\n${journalNote()}`);
+    // Redoing a write clears what its lost attempts left beside the target (private keys among them).
+    const planned = new Set((plan?.actions ?? []).filter((a) => a.type === 'write-file').map((a) => `${a.host}:${a.path}`));
+    const stale = [...temps].filter((t) => planned.has(t.replace(/\/\.([^/]+)\.ha-wizard-tmp-[0-9a-f]+$/, '/$1')) && existsSync(hostFile(s, t)));
+    assert.deepEqual(stale, [], 'temp files of redone writes still on the nodes after the last resume');
 
     // Every step got a fault that failed inside it; every kind was used at least five times.
     assert.deepEqual(

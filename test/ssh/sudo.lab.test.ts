@@ -52,6 +52,24 @@ test('sudo NOPASSWD: commands and files as root, owner and mode exact', async ()
   }
 });
 
+test('sudo NOPASSWD: a redone write removes the temp files lost connections left beside its target, and only those', async () => {
+  const pool = labPool(nopasswd);
+  try {
+    const cp1 = await pool.get('cp1');
+    const dir = "/etc/kubernetes/stale $(x) 'q'";
+    const name = "it's $(touch y).key";
+    const leftover = `.${name}.ha-wizard-tmp-0a1b2c3d4e5f`;
+    const keep = `.other.ha-wizard-tmp-0a1b2c3d4e5f`;
+    assert.equal((await cp1.exec(['sh', '-c', 'mkdir -p "$1" && cd "$1" && touch -- "$2" "$3"', 'sh', dir, leftover, keep])).code, 0);
+    await cp1.writeFileAtomic(`${dir}/${name}`, 'redone', { mode: 0o600, removeStaleTemps: true });
+    const listing = (await cp1.exec(['ls', '-1A', dir])).stdout.split('\n').filter(Boolean).sort();
+    assert.deepEqual(listing, [keep, name].sort());
+    assert.equal((await cp1.exec(['test', '-e', 'y'])).code, 1, 'a name was interpreted by a shell');
+  } finally {
+    await pool.closeAll();
+  }
+});
+
 test('sudo NOPASSWD: an atomic write is never seen half-written (sudo install + mv)', async () => {
   const pool = labPool(nopasswd);
   try {

@@ -73,6 +73,27 @@ test('files: atomic write with mode and owner, read back, sha256, stat, ENOENT, 
   }
 });
 
+test('a redone write removes the temp files lost connections left beside its target, and only those', async () => {
+  const pool = labPool(lab);
+  try {
+    const cp2 = await pool.get('cp2');
+    const dir = '/etc/kubernetes/stale';
+    const path = `${dir}/ca.key`;
+    // What a write cut off by a lost connection leaves: its temp file. Plus neighbours that are not ours to remove.
+    const leftovers = ['.ca.key.ha-wizard-tmp-0a1b2c3d4e5f', '.ca.key.ha-wizard-tmp-ffeeddccbbaa'];
+    const keep = ['.other.key.ha-wizard-tmp-0a1b2c3d4e5f', 'ca.key.ha-wizard-tmp-0a1b2c3d4e5f'];
+    assert.equal((await cp2.exec(['sh', '-c', 'mkdir -p "$1" && cd "$1" && shift && touch -- "$@" && mkdir .ca.key.ha-wizard-tmp-dir', 'sh', dir, ...leftovers, ...keep])).code, 0);
+    await cp2.writeFileAtomic(path, 'first', { mode: 0o600 });
+    const listing = async () => (await cp2.exec(['ls', '-1A', dir])).stdout.split('\n').filter(Boolean).sort();
+    assert.deepEqual(await listing(), ['.ca.key.ha-wizard-tmp-dir', 'ca.key', ...leftovers, ...keep].sort(), 'a first write lists nothing and removes nothing');
+    await cp2.writeFileAtomic(path, 'redone', { mode: 0o600, removeStaleTemps: true });
+    assert.deepEqual(await listing(), ['.ca.key.ha-wizard-tmp-dir', 'ca.key', ...keep].sort());
+    assert.equal((await cp2.readFile(path)).toString(), 'redone');
+  } finally {
+    await pool.closeAll();
+  }
+});
+
 test('an atomic write is never seen half-written by a concurrent reader (root, SFTP + posix-rename)', async () => {
   const pool = labPool(lab);
   try {
