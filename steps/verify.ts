@@ -174,6 +174,8 @@ export function drillActions(step: string, facts: ClusterFacts, node: CpNode, op
       host: node.host,
       argv: ['sh', '-c', STOP_SCRIPT, 'ha-wizard-drill-stop', APISERVER_MANIFEST, DRILL_PARKED, String(safetyS)],
       undo: restore,
+      // A graceful Ctrl-C finishes the drill through the start: never leave an apiserver parked.
+      pairedWith: `${step}/${node.host}/start-apiserver`,
       probe: { type: 'file', host: node.host, path: APISERVER_MANIFEST, absent: true },
       description: `stop the apiserver on ${node.host}: move its manifest to ${DRILL_PARKED}, with a safety timer that moves it back after ${safetyS} s whatever happens (the API on ${node.host} itself is down meanwhile)`,
       risk: 'disruptive',

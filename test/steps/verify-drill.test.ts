@@ -54,6 +54,7 @@ test('drill, dedicated proxy: stop with a safety timer, six one-attempt checks f
   assert.ok(safetyS >= 90 + 6 * 10, `the safety timer (${safetyS} s) outlasts the stop wait and every check`);
   // Rollback and start both restore the manifest and wait for the API: the drill never leaves it stopped.
   assert.deepEqual(stop.undo, start.argv);
+  assert.equal(stop.pairedWith, start.id, 'a graceful Ctrl-C goes on through the start');
   assert.match(start.argv[2]!, /mv "\$2" "\$1"/);
   for (const w of drill.actions.filter((a) => a.id.includes('endpoint-during-drill')) as WaitAction[]) {
     assert.ok(w.timeoutMs < w.intervalMs, `${w.id}: exactly one attempt (the endpoint must answer every time, not eventually)`);
