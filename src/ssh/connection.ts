@@ -326,7 +326,7 @@ export class SshConnection {
   /** Opens an exec channel, retrying briefly if the server refuses the channel (another client's sessions, MaxSessions below ours). */
   private async openExec(command: string, describe: string): Promise<ClientChannel> {
     // Messages name the command as the caller shows it (redacted, without sudo or kill wrappers).
-    const what = `running ${describe.slice(0, 120)}`;
+    const what = `running ${describe}`;
     for (let attempt = 0; ; attempt++) {
       if (this.closed) throw this.lost(what);
       try {
@@ -343,7 +343,8 @@ export class SshConnection {
   }
 
   /** Runs one command string (already quoted). Resolves with the exit status; rejects only on transport failure, timeout or abort. */
-  exec(command: string, opts: RawExecOptions = {}, describe = command): Promise<RawExecResult> {
+  exec(command: string, opts: RawExecOptions = {}, shown = command): Promise<RawExecResult> {
+    const describe = oneLine(shown);
     return this.channels.use(async () => {
       opts.signal?.throwIfAborted();
       const ch = await this.openExec(command, describe);
@@ -749,4 +750,10 @@ function declineHostKeysAnnouncement(client: InstanceType<typeof Client>): void 
     if (name === 'hostkeys-00@openssh.com' && !wantReply) return proto.requestFailure!();
     return (original as (...args: unknown[]) => unknown).call(handlers, p, name, wantReply, data);
   };
+}
+
+/** A command as one line for messages: a multi-line script's lines joined, long ones cut. */
+export function oneLine(command: string, max = 160): string {
+  const line = command.replace(/\s*\n\s*/g, '; ').replace(/\s+/g, ' ').trim();
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }

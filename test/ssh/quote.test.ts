@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { shJoin, shQuote } from '../../src/ssh/quote.js';
+import { oneLine } from '../../src/ssh/connection.js';
 
 const canary = mkdtempSync(join(tmpdir(), 'haw-quote-'));
 const pwned = join(canary, 'pwned');
@@ -99,3 +100,11 @@ test('arguments no shell can carry are refused', () => {
 });
 
 test.after(() => rmSync(canary, { recursive: true, force: true }));
+
+test('a command in a message is one line: a script shows its lines joined, a long one is cut', () => {
+  assert.equal(oneLine("sh -c 'set -eu\n  n=$(etcdctl member list | wc -l)\n  [ \"$n\" -eq 3 ]' ha-wizard-probe"), "sh -c 'set -eu; n=$(etcdctl member list | wc -l); [ \"$n\" -eq 3 ]' ha-wizard-probe");
+  assert.equal(oneLine('true'), 'true');
+  const long = oneLine(`echo ${'x'.repeat(300)}`);
+  assert.equal(long.length, 160);
+  assert.ok(long.endsWith('…'));
+});
