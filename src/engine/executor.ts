@@ -17,7 +17,7 @@ import { redactArgv, showArgv } from './secrets.js';
 import type { Session } from './session.js';
 import type { ActionState } from './state.js';
 import { checkApplied, knownTargetSha, resolveUnknown } from './verify.js';
-import { GracefulInWait, runStep, waitInterruptible } from './step-run.js';
+import { GracefulInWait, runSteps, waitInterruptible } from './step-run.js';
 
 export interface ApplyOptions extends RunOptions {
   /** The fingerprint of the facts as rediscovered now; a plan built from other facts is refused as stale. */
@@ -97,37 +97,8 @@ export function checkSkips(ctx: RunContext): void {
 export async function continueApply(ctx: RunContext): Promise<Outcome> {
   const { plan } = ctx;
   await ctx.record({ type: 'begin', operation: 'apply', planId: plan.id, pid: process.pid });
-  for (const [index, step] of plan.steps.entries()) {
-    const actions = plan.actions.filter((a) => a.step === step.id);
-    if (ctx.gracefulRequested()) return stop(ctx, false);
-    ctx.emit({ type: 'step-start', phase: 'apply', step: step.id, title: step.title, risk: step.risk, index, total: plan.steps.length });
-    // The journal as of the step's start: each action's own records are the only ones that change it meanwhile.
-    const states = ctx.state().actions;
-    const verdict = await runStep(ctx, 'apply', step, actions, (action) => applyOne(ctx, action, states.get(action.id)!));
-    switch (verdict.kind) {
-      case 'done':
-        ctx.emit({ type: 'step-done', phase: 'apply', step: step.id });
-        continue;
-      case 'stopped':
-        return stop(ctx, verdict.hard);
-      case 'question':
-        await ctx.record({ type: 'end', operation: 'apply', status: 'failed' });
-        throw verdict.error;
-      case 'failed':
-        await ctx.record({ type: 'end', operation: 'apply', status: 'failed' });
-        return { status: 'failed', action: verdict.action, host: verdict.host, error: verdict.error };
-    }
-  }
-  await ctx.record({ type: 'end', operation: 'apply', status: 'finished' });
-  ctx.emit({ type: 'finished', phase: 'apply', changed: ctx.changed, unchanged: ctx.unchanged });
-  return { status: 'finished', changed: ctx.changed, unchanged: ctx.unchanged };
-}
-
-export async function stop(ctx: RunContext, hard: boolean): Promise<Outcome> {
-  const phase = ctx.state().operation ?? 'apply';
-  await ctx.record({ type: 'stopped', phase, hard });
-  ctx.emit({ type: 'stopped', phase, hard, resumeCommand: ctx.resumeCommand });
-  return { status: 'stopped', hard, resumeCommand: ctx.resumeCommand };
+  const steps = plan.steps.map((info) => ({ info, actions: plan.actions.filter((a) => a.step === info.id) }));
+  return runSteps(ctx, 'apply', steps, (action, state) => applyOne(ctx, action, state));
 }
 
 async function applyOne(ctx: RunContext, action: Action, state: ActionState): Promise<void> {

@@ -15,9 +15,9 @@
 import { BadInputError } from '../exit-codes.js';
 import { actionHost, type Action } from './actions.js';
 import { ActionError, RunContext, isConflict, type EngineDeps, type Outcome, type RunOptions } from './context.js';
-import { runStep } from './step-run.js';
+import { runSteps } from './step-run.js';
 import { fieldsMatch, restoreFields } from './edits.js';
-import { execWithRetry, stop } from './executor.js';
+import { execWithRetry } from './executor.js';
 import { stepOf } from './plan.js';
 import { redactArgv, showArgv } from './secrets.js';
 import type { Session } from './session.js';
@@ -66,29 +66,8 @@ export async function continueRollback(ctx: RunContext, to: string | undefined, 
     if (last?.step === a.step) last.actions.push(a);
     else groups.push({ step: a.step, actions: [a] });
   }
-  for (const [index, group] of groups.entries()) {
-    const info = stepOf(ctx.plan, group.step);
-    if (ctx.gracefulRequested()) return stop(ctx, false);
-    ctx.emit({ type: 'step-start', phase: 'rollback', step: info.id, title: info.title, risk: info.risk, index, total: groups.length });
-    const states = ctx.state().actions;
-    const verdict = await runStep(ctx, 'rollback', info, group.actions, (action) => undoOne(ctx, action, states.get(action.id)!));
-    switch (verdict.kind) {
-      case 'done':
-        ctx.emit({ type: 'step-done', phase: 'rollback', step: info.id });
-        continue;
-      case 'stopped':
-        return stop(ctx, verdict.hard);
-      case 'question':
-        await ctx.record({ type: 'end', operation: 'rollback', status: 'failed' });
-        throw verdict.error;
-      case 'failed':
-        await ctx.record({ type: 'end', operation: 'rollback', status: 'failed' });
-        return { status: 'failed', action: verdict.action, host: verdict.host, error: verdict.error };
-    }
-  }
-  await ctx.record({ type: 'end', operation: 'rollback', status: 'finished' });
-  ctx.emit({ type: 'finished', phase: 'rollback', changed: ctx.changed, unchanged: ctx.unchanged });
-  return { status: 'finished', changed: ctx.changed, unchanged: ctx.unchanged };
+  const steps = groups.map((g) => ({ info: stepOf(ctx.plan, g.step), actions: g.actions }));
+  return runSteps(ctx, 'rollback', steps, (action, state) => undoOne(ctx, action, state));
 }
 
 async function nothing(ctx: RunContext, action: Action, reason: string): Promise<void> {

@@ -6,7 +6,8 @@
  */
 import { BadInputError } from '../exit-codes.js';
 import { actionHost, type Action } from './actions.js';
-import { CommandFailed, HardStop, describeError, type RunContext } from './context.js';
+import { CommandFailed, HardStop, describeError, type Outcome, type RunContext } from './context.js';
+import type { ActionState } from './state.js';
 import type { Phase } from './events.js';
 import type { Plan, StepInfo } from './plan.js';
 import { atomicUnits, inMultiActionUnit, runLanes, segmentsOf, type LaneFailure } from './schedule.js';
@@ -95,4 +96,46 @@ function verdictOf(failures: LaneFailure[]): StepVerdict {
   const question = failures.find((f) => f.error instanceof BadInputError);
   if (question) return { kind: 'question', error: question.error as BadInputError };
   return { kind: 'stopped', hard: true };
+}
+
+/**
+ * A whole apply or rollback after its begin record: the steps one after another (apply: plan order; rollback:
+ * newest first), each through runStep, then the end record and event. `one` gets each action's journal state
+ * as of its step's start: each action's own records are the only ones that change it meanwhile.
+ */
+export async function runSteps(
+  ctx: RunContext,
+  phase: Phase,
+  steps: ReadonlyArray<{ info: StepInfo; actions: readonly Action[] }>,
+  one: (action: Action, state: ActionState) => Promise<void>,
+): Promise<Outcome> {
+  for (const [index, { info, actions }] of steps.entries()) {
+    if (ctx.gracefulRequested()) return stop(ctx, false);
+    ctx.emit({ type: 'step-start', phase, step: info.id, title: info.title, risk: info.risk, index, total: steps.length });
+    const states = ctx.state().actions;
+    const verdict = await runStep(ctx, phase, info, actions, (action) => one(action, states.get(action.id)!));
+    switch (verdict.kind) {
+      case 'done':
+        ctx.emit({ type: 'step-done', phase, step: info.id });
+        continue;
+      case 'stopped':
+        return stop(ctx, verdict.hard);
+      case 'question':
+        await ctx.record({ type: 'end', operation: phase, status: 'failed' });
+        throw verdict.error;
+      case 'failed':
+        await ctx.record({ type: 'end', operation: phase, status: 'failed' });
+        return { status: 'failed', action: verdict.action, host: verdict.host, error: verdict.error };
+    }
+  }
+  await ctx.record({ type: 'end', operation: phase, status: 'finished' });
+  ctx.emit({ type: 'finished', phase, changed: ctx.changed, unchanged: ctx.unchanged });
+  return { status: 'finished', changed: ctx.changed, unchanged: ctx.unchanged };
+}
+
+async function stop(ctx: RunContext, hard: boolean): Promise<Outcome> {
+  const phase = ctx.state().operation ?? 'apply';
+  await ctx.record({ type: 'stopped', phase, hard });
+  ctx.emit({ type: 'stopped', phase, hard, resumeCommand: ctx.resumeCommand });
+  return { status: 'stopped', hard, resumeCommand: ctx.resumeCommand };
 }

@@ -37,9 +37,6 @@ export function PlanScreen({ state, rows }: { state: WizardState; rows: number }
   const refCount = referenceCount(refs);
   const endpoint = state.target?.endpoint ?? state.config?.endpoint;
   if (refs && p.showReferences) {
-    const lines = referenceLines(refs);
-    const room = Math.max(3, rows - 8);
-    const scroll = Math.min(p.scroll, Math.max(0, lines.length - room));
     return (
       <Box flexDirection="column">
         {header}
@@ -47,14 +44,7 @@ export function PlanScreen({ state, rows }: { state: WizardState; rows: number }
           Old address {refs.oldAddress}: {refCount} reference(s) ha-wizard does not change
         </Text>
         <Text wrap="truncate-end">Repoint each to {endpoint ? `https://${endpoint}` : 'the endpoint'} yourself once the conversion is done:</Text>
-        {lines.slice(scroll, scroll + room).map((l, i) => (
-          <Text key={scroll + i} color={l.color ? tone(l.color) : undefined} bold={l.bold === true} wrap="truncate-middle">
-            {l.text}
-          </Text>
-        ))}
-        <Text color={tone('gray')}>
-          lines {lines.length ? scroll + 1 : 0}-{Math.min(lines.length, scroll + room)} of {lines.length} · ↑↓ PgUp/PgDn scroll · o or Esc back to the plan
-        </Text>
+        <ScrolledLines lines={referenceLines(refs)} scroll={p.scroll} rows={rows} wrap="truncate-middle" keys="o or Esc back to the plan" />
       </Box>
     );
   }
@@ -92,23 +82,13 @@ export function PlanScreen({ state, rows }: { state: WizardState; rows: number }
     </Text>
   ) : null;
   if (expanded) {
-    const lines = stepDetailLines(expanded);
-    const room = Math.max(3, rows - 8);
-    const scroll = Math.min(p.scroll, Math.max(0, lines.length - room));
     return (
       <Box flexDirection="column">
         {header}
         <Text bold wrap="truncate-end">
           Step {expanded.index + 1}/{steps.length} {expanded.id}: {expanded.title} <RiskBadge risk={expanded.risk} />
         </Text>
-        {lines.slice(scroll, scroll + room).map((l, i) => (
-          <Text key={scroll + i} color={l.color ? tone(l.color) : undefined} bold={l.bold === true} wrap="truncate-end">
-            {l.text}
-          </Text>
-        ))}
-        <Text color={tone('gray')}>
-          lines {lines.length ? scroll + 1 : 0}-{Math.min(lines.length, scroll + room)} of {lines.length} · ↑↓ PgUp/PgDn scroll · ←→ other steps · Esc back
-        </Text>
+        <ScrolledLines lines={stepDetailLines(expanded)} scroll={p.scroll} rows={rows} wrap="truncate-end" keys="←→ other steps · Esc back" />
         {confirm}
       </Box>
     );
@@ -143,5 +123,25 @@ export function PlanScreen({ state, rows }: { state: WizardState; rows: number }
       {drillLine}
       {confirm ?? <Text>Enter: a step&apos;s actions · a: approve · Esc: back · q: quit, changing nothing</Text>}
     </Box>
+  );
+}
+
+/** A scrolled window of styled lines under a header, and where it stands: a step's details, the reference list. */
+function ScrolledLines(props: { lines: ReadonlyArray<{ text: string; color?: string; bold?: boolean }>; scroll: number; rows: number; wrap: 'truncate-end' | 'truncate-middle'; keys: string }) {
+  const tone = useTone();
+  const { lines } = props;
+  const room = Math.max(3, props.rows - 8);
+  const scroll = Math.min(props.scroll, Math.max(0, lines.length - room));
+  return (
+    <>
+      {lines.slice(scroll, scroll + room).map((l, i) => (
+        <Text key={scroll + i} color={l.color ? tone(l.color) : undefined} bold={l.bold === true} wrap={props.wrap}>
+          {l.text}
+        </Text>
+      ))}
+      <Text color={tone('gray')}>
+        lines {lines.length ? scroll + 1 : 0}-{Math.min(lines.length, scroll + room)} of {lines.length} · ↑↓ PgUp/PgDn scroll · {props.keys}
+      </Text>
+    </>
   );
 }
