@@ -63,7 +63,7 @@ const LAB_TOOLS = ['ip', 'unshare', '/usr/sbin/sshd', 'etcd', 'etcdctl', 'nginx'
 function labPrerequisites(): string | null {
   if (process.getuid?.() !== 0) return 'lab tests need root (network namespaces, sshd per node): run `sudo npm test`, or `npm run test:unit` for the unit tests only';
   const missing = LAB_TOOLS.filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
-  if (missing.length) return `lab tests need Debian packages (missing: ${missing.join(', ')}): run \`sudo bash test/lab/install-deps.sh\``;
+  if (missing.length) return `lab tests need Debian packages (missing: ${missing.join(', ')}): run \`sudo bash lab/install-deps.sh\``;
   return null;
 }
 

@@ -16,7 +16,7 @@ const DEFAULT_DIR = '/var/tmp/ha-wizard-demo';
 const USAGE = `Usage: ha-wizard demo [--dir DIR] [--keep]
   --dir DIR   lab directory (default ${DEFAULT_DIR})
   --keep      leave the lab running on exit without asking`;
-export const INSTALL_COMMAND = 'sudo bash test/lab/install-deps.sh';
+export const INSTALL_COMMAND = 'sudo bash lab/install-deps.sh';
 
 function runChild(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolveCode, reject) => {
@@ -70,7 +70,7 @@ export async function run(argv: string[]): Promise<number> {
   const dir = resolve(values.dir ?? DEFAULT_DIR);
   // The commands printed here and by the wizard inside, in the form the operator started this one.
   const cmd = invokedAs();
-  const lab = await import('../../test/lab/lab.js');
+  const lab = await import('../../lab/lab.js');
   process.stdout.write(`Starting a lab in ${dir}: cp1 (control plane), cp2 and cp3 (to promote), w1 and w2 (workers), lb (proxy host)…\n`);
   let state;
   try {

@@ -1,5 +1,5 @@
 /**
- * `ha-wizard lab`: start, stop, inspect and use the built-in test lab (test/lab/lab.ts does the work).
+ * `ha-wizard lab`: start, stop, inspect and use the built-in test lab (lab/lab.ts does the work).
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -30,7 +30,7 @@ Options for up:
   --bastion               nodes reachable only through a bastion host (ProxyJump)
   --k8s-version V         default 1.31.4
   --no-cluster            nodes and sshd only, no kubeadm fixture
-The lab needs root and Debian packages: sudo bash test/lab/install-deps.sh`;
+The lab needs root and Debian packages: sudo bash lab/install-deps.sh`;
 
 const OPTIONS = {
   out: { type: 'string' },
@@ -107,7 +107,7 @@ export async function run(argv: string[]): Promise<number> {
     return ExitCode.BadInput;
   }
   // Loaded only now: the lab code lives with the tests and pulls in zod and yaml.
-  const lab = await import('../../test/lab/lab.js');
+  const lab = await import('../../lab/lab.js');
   try {
     const { values, positionals } = parse(sub, rest);
     if (values.help) {

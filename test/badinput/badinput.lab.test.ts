@@ -17,7 +17,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { hostPath, labDown, labExec, labUp, nodeExec, type LabState } from '../lab/lab.js';
+import { hostPath, labDown, labExec, labUp, nodeExec, type LabState } from '../../lab/lab.js';
 import { BAD_FIXTURES } from '../config/bad-fixtures.js';
 import { cliPath, fixtures, repoRoot } from '../config/paths.js';
 

@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { labDown, labUp } from '../lab/lab.js';
+import { labDown, labUp } from '../../lab/lab.js';
 import { applyTiming, sessionDirs, type ApplyTiming } from '../e2e/timing.js';
 import { runInPrivateNetns } from './netns.js';
 

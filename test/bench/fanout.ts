@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { labDown, labUp } from '../lab/lab.js';
+import { labDown, labUp } from '../../lab/lab.js';
 import { HostPool, mapLimit } from '../../src/ssh/pool.js';
 import { runInPrivateNetns } from './netns.js';
 

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { labDown } from '../lab/lab.js';
+import { labDown } from '../../lab/lab.js';
 import { KUBELET_CONF, endpointOfLab, fleetLab, fleetMs, repointFleet, restoreKubeletConfs, saveKubeletConfs, workersOf } from '../e2e/endpoint-fleet.js';
 import { runInPrivateNetns } from './netns.js';
 

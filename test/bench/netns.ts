@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { isRootNetns } from '../lab/sys.js';
+import { isRootNetns } from '../../lab/sys.js';
 
 export async function runInPrivateNetns(scriptUrl: string, main: () => Promise<void>): Promise<void> {
   if (!isRootNetns()) return main();

@@ -16,8 +16,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { hostPath, labDown, labExec, labUp, type LabState, type RunResult } from '../lab/lab.js';
-import { run } from '../lab/sys.js';
+import { hostPath, labDown, labExec, labUp, type LabState, type RunResult } from '../../lab/lab.js';
+import { run } from '../../lab/sys.js';
 import { referenceFiles, referenceManifest, type ReferenceVersion } from '../manifests/reference.js';
 import {
   NODE_CERTS,

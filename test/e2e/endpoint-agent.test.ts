@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
-import { LAB_NGINX_STREAM_MODULE, commandFor, hostPathOf } from '../lab/agent/staticpods.js';
+import { LAB_NGINX_STREAM_MODULE, commandFor, hostPathOf } from '../../lab/agent/staticpods.js';
 import { PROXY_PATHS, renderProxyStaticPod } from '../../src/proxy/render.js';
 
 const STREAM = 'stream {\n  server { listen 127.0.0.1:6443; proxy_pass x; }\n}\n';

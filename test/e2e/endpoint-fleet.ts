@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { hostPath, labUp, type LabState } from '../lab/lab.js';
+import { hostPath, labUp, type LabState } from '../../lab/lab.js';
 import { buildProxySteps } from '../../steps/proxy.js';
 import { buildEndpointCertSteps } from '../../steps/endpoint-cert.js';
 import { buildRepointSteps } from '../../steps/repoint.js';

@@ -9,8 +9,8 @@ import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { hostPath, labExec, nodeExec, type LabState } from '../lab/lab.js';
-import type { RunResult } from '../lab/sys.js';
+import { hostPath, labExec, nodeExec, type LabState } from '../../lab/lab.js';
+import type { RunResult } from '../../lab/sys.js';
 
 export function ok(r: RunResult, what: string): string {
   assert.equal(r.code, 0, `${what} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);

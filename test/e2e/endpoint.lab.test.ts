@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
-import { labDown, labExec, labUp, nodeExec, type LabState } from '../lab/lab.js';
+import { labDown, labExec, labUp, nodeExec, type LabState } from '../../lab/lab.js';
 import { buildVerifySteps } from '../../steps/verify.js';
 import { runSteps } from './endpoint-run.js';
 import {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hostPath, labDown, labExec, type LabState } from '../lab/lab.js';
+import { hostPath, labDown, labExec, type LabState } from '../../lab/lab.js';
 import { KUBELET_CONF, endpointOfLab, fleetLab, fleetMs, repointFleet, workersOf } from './endpoint-fleet.js';
 import { fileOf, ok, serverOf } from './endpoint-judge.js';
 

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { labExec, nodeExec, type LabNode, type LabState, type RunResult } from '../lab/lab.js';
-import { run } from '../lab/sys.js';
+import { labExec, nodeExec, type LabNode, type LabState, type RunResult } from '../../lab/lab.js';
+import { run } from '../../lab/sys.js';
 
 export function ok(r: RunResult, what: string): string {
   assert.equal(r.code, 0, `${what} failed (${r.code}):\n${r.stdout}\n${r.stderr}`);

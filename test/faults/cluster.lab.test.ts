@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nodeExec, type LabState } from '../lab/lab.js';
+import { nodeExec, type LabState } from '../../lab/lab.js';
 import { apiState, cleanupLabs, cli, describe as show, diffSnapshots, etcdHealthy, etcdMembers, faultLab, hostFile, kubectl, onlySession, snapshot, until, type CliResult, type Snapshot } from './harness.js';
 import type { JournalRecord } from '../../src/engine/journal.js';
 

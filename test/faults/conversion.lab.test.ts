@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LabState } from '../lab/lab.js';
+import type { LabState } from '../../lab/lab.js';
 import {
   apiState,
   cleanupLabs,

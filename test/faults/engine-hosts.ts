@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { hostPath, readLab, type LabState } from '../lab/lab.js';
+import { hostPath, readLab, type LabState } from '../../lab/lab.js';
 import { HostPool, type HostPoolOptions } from '../../src/ssh/pool.js';
 import type { EngineDeps } from '../../src/engine/context.js';
 import { NODES, deps } from '../engine/fixtures.js';

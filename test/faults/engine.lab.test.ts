@@ -15,7 +15,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hostPath, labDown, labUp, type LabState } from '../lab/lab.js';
+import { hostPath, labDown, labUp, type LabState } from '../../lab/lab.js';
 import { labName } from '../ssh/lab-helpers.js';
 import { createSession, newSessionId, type Session } from '../../src/engine/session.js';
 import { apply } from '../../src/engine/executor.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { labDown, labUp, nodeExec, type LabOptions, type LabState } from '../lab/lab.js';
+import { labDown, labUp, nodeExec, type LabOptions, type LabState } from '../../lab/lab.js';
 import type { JournalRecord } from '../../src/engine/journal.js';
 import type { Plan } from '../../src/engine/plan.js';
 

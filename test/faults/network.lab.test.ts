@@ -30,7 +30,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, r
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
-import { nodeExec, type LabState } from '../lab/lab.js';
+import { nodeExec, type LabState } from '../../lab/lab.js';
 import {
   cleanupLabs,
   cli,

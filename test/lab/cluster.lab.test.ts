@@ -10,8 +10,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, renameSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { labDown, labExec, labSsh, labUp, nodeExec, type LabState } from './lab.js';
-import type { RunResult } from './sys.js';
+import { labDown, labExec, labSsh, labUp, nodeExec, type LabState } from '../../lab/lab.js';
+import type { RunResult } from '../../lab/sys.js';
 
 const made: string[] = [];
 const tag = `k${process.pid % 100000}`;

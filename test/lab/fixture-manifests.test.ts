@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { allManifests } from './fixture/manifests.js';
-import { k8sRelease, nthAddress } from './fixture/versions.js';
-import { etcd34Args } from './agent/etcdflags.js';
+import { allManifests } from '../../lab/fixture/manifests.js';
+import { k8sRelease, nthAddress } from '../../lab/fixture/versions.js';
+import { etcd34Args } from '../../lab/agent/etcdflags.js';
 
 const refDir = fileURLToPath(new URL('../../../test/fixtures/manifests/kubeadm/', import.meta.url));
 const placeholders = { nodeName: '${NODE_NAME}', address: '${NODE_IP}', serviceCidr: '${SERVICE_CIDR}', dnsDomain: '${DNS_DOMAIN}' };

@@ -9,10 +9,10 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { labDown, labExec, labSsh, labUp, nodeExec, readLab, type LabState } from './lab.js';
-import { SLOT_ROOT } from './slots.js';
-import { hostPath } from './layout.js';
-import { isAlive, listensOn, processesByNetns, run } from './sys.js';
+import { labDown, labExec, labSsh, labUp, nodeExec, readLab, type LabState } from '../../lab/lab.js';
+import { SLOT_ROOT } from '../../lab/slots.js';
+import { hostPath } from '../../lab/layout.js';
+import { isAlive, listensOn, processesByNetns, run } from '../../lab/sys.js';
 
 const made: string[] = [];
 const tag = `t${process.pid % 100000}`;

@@ -1,9 +1,9 @@
 /** The lab's pure parts: options, addressing, host paths, rendered files. No privileges needed. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildNodes, hostPath, mountPointsInUppers, nameFromDir, settingsFrom, shadowedBy, type LabState } from './layout.js';
-import { clusterYaml, fstab, initScript, knownHosts, sshConfig, sshdConfig } from './render.js';
-import { remoteCommand } from './lab.js';
+import { buildNodes, hostPath, mountPointsInUppers, nameFromDir, settingsFrom, shadowedBy, type LabState } from '../../lab/layout.js';
+import { clusterYaml, fstab, initScript, knownHosts, sshConfig, sshdConfig } from '../../lab/render.js';
+import { remoteCommand } from '../../lab/lab.js';
 import { parse } from 'yaml';
 
 function stateFor(opts: Parameters<typeof settingsFrom>[0], slot = 7): LabState {
@@ -115,7 +115,7 @@ describe('rendered files', () => {
 
   test('init script: no secret in it, agent only with the cluster, never on the bastion', () => {
     const s = stateFor({ dir: '/tmp/c', bastion: true, sshUser: 'kadm', sudoPassword: 'hunter2' });
-    const agent = { nodeBin: '/usr/bin/node', script: '/r/dist/test/lab/agent/main.js' };
+    const agent = { nodeBin: '/usr/bin/node', script: '/r/dist/lab/agent/main.js' };
     const cp1 = s.nodes.find((n) => n.name === 'cp1')!;
     const bastion = s.nodes.find((n) => n.name === 'bastion')!;
     const script = initScript({ node: cp1, slot: s.slot, labDir: s.dir, sshUser: 'kadm', sudo: s.options.sudo, agent });

@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { clientArgv, labDown, labUp, nodeExec, type LabState } from '../lab/lab.js';
+import { clientArgv, labDown, labUp, nodeExec, type LabState } from '../../lab/lab.js';
 import { parseJsonLines } from '../../src/reporters/json.js';
 
 const cli = fileURLToPath(new URL('../../src/cli.js', import.meta.url));

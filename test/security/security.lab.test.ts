@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { hostPath, labDown, labUp, nodeExec, type LabState } from '../lab/lab.js';
+import { hostPath, labDown, labUp, nodeExec, type LabState } from '../../lab/lab.js';
 import { cliPath, repoRoot } from '../config/paths.js';
 import { loadConfig } from '../../src/config/load.js';
 import { createEngineDeps, discoverCluster, planConversion, preflightError, previewConversion } from '../../src/conversion.js';

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import type { LabState } from '../lab/lab.js';
+import type { LabState } from '../../lab/lab.js';
 import { HostPool, type HostPoolOptions } from '../../src/ssh/pool.js';
 import type { RemoteHost } from '../../src/ssh/types.js';
 

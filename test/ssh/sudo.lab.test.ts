@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { labDown, labUp, type LabState } from '../lab/lab.js';
+import { labDown, labUp, type LabState } from '../../lab/lab.js';
 import type { ExecAuditRecord } from '../../src/ssh/remote-host.js';
 import { RemoteError } from '../../src/ssh/types.js';
 import { assertAtomicUnderConcurrentReads, labName, labPool } from './lab-helpers.js';

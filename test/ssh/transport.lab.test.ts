@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { hostPath, labDown, labUp, nodeExec, type LabState } from '../lab/lab.js';
+import { hostPath, labDown, labUp, nodeExec, type LabState } from '../../lab/lab.js';
 import { fingerprintSha256 } from '../../src/ssh/known-hosts.js';
 import { HostPool, mapLimit } from '../../src/ssh/pool.js';
 import type { ExecAuditRecord } from '../../src/ssh/remote-host.js';

@@ -18,7 +18,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { clientArgv, labDown, labUp, nodeExec, type LabState } from '../lab/lab.js';
+import { clientArgv, labDown, labUp, nodeExec, type LabState } from '../../lab/lab.js';
 import { Tmux } from './tmux.js';
 
 const cli = fileURLToPath(new URL('../../src/cli.js', import.meta.url));

@@ -1,7 +1,7 @@
 /**
  * The lab: nodes are network namespaces on one bridge, each with its own mount, UTS and PID
  * namespace, its own files under DIR/nodes/<name>/ and its own OpenSSH sshd on port 22.
- * See test/lab/README.md for the layout, and BRIEF.md section 5 for why.
+ * See lab/README.md for the layout, and BRIEF.md section 5 for why.
  */
 import { spawn } from 'node:child_process';
 import {
@@ -58,7 +58,7 @@ export type { LabNode, LabOptions, LabState, LabSettings, NodeRole, SudoMode } f
 export { LabInputError, hostPath, NODE_MOUNTS } from './layout.js';
 export type { RunResult } from './sys.js';
 
-export const INSTALL_HINT = 'sudo bash test/lab/install-deps.sh';
+export const INSTALL_HINT = 'sudo bash lab/install-deps.sh';
 
 /** A lab problem the operator can fix (not root, missing packages, a busy name); `hint` says how. */
 export class LabError extends Error {
@@ -435,18 +435,18 @@ interface FixtureModule {
   bootstrapCluster(state: LabState): Promise<void>;
 }
 
-/** The cluster part lives in test/lab/fixture (another module); loaded only when asked for. */
+/** The cluster part lives in lab/fixture (another module); loaded only when asked for. */
 async function loadFixture(): Promise<FixtureModule> {
   const url = new URL('./fixture/index.js', import.meta.url).href;
   try {
     const mod = (await import(url)) as Partial<FixtureModule>;
     if (typeof mod.writeFixture !== 'function' || typeof mod.bootstrapCluster !== 'function') {
-      throw new LabError('test/lab/fixture/index.js lacks writeFixture or bootstrapCluster');
+      throw new LabError('lab/fixture/index.js lacks writeFixture or bootstrapCluster');
     }
     return mod as FixtureModule;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
-      throw new LabError('the lab cluster part (test/lab/fixture) is not built', 'build with `npx tsc -p .`, or start nodes only with --no-cluster');
+      throw new LabError('the lab cluster part (lab/fixture) is not built', 'build with `npx tsc -p .`, or start nodes only with --no-cluster');
     }
     throw e;
   }

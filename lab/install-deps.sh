@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the lab needs (test/lab/packages.txt). Needs root. Starts no service:
+# Installs the Debian packages the lab needs (lab/packages.txt). Needs root. Starts no service:
 # the lab runs its own sshd, etcd, nginx and HAProxy inside network namespaces.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

@@ -27,7 +27,7 @@ export interface LabOptions {
   /** Nodes reachable only through a bastion host (ProxyJump). */
   bastion?: boolean;
   k8sVersion?: string;
-  /** Write the kubeadm fixture and run the node agents (needs test/lab/fixture). */
+  /** Write the kubeadm fixture and run the node agents (needs lab/fixture). */
   cluster?: boolean;
 }
 

@@ -1,7 +1,7 @@
 /**
  * The lab's node agent: stands in for the kubelet on one lab node. Started by the node's init script
  * (inside the node's namespaces, after its mounts):
- *   node dist/test/lab/agent/main.js --node NAME --role master|promote|worker|proxy|bastion --lab-dir DIR
+ *   node dist/lab/agent/main.js --node NAME --role master|promote|worker|proxy|bastion --lab-dir DIR
  * It runs the static pods of /etc/kubernetes/manifests and does the kubelet's API work (kubelet.ts).
  * `systemctl {restart|stop|start} kubelet` (the shim in /usr/local/bin) signals it: HUP restarts the
  * kubelet (kubelet.conf re-read, static pods untouched), USR1 stops it, USR2 starts it. Each answer
