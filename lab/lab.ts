@@ -35,6 +35,8 @@ import {
   type LabOptions,
   type LabState,
 } from './layout.js';
+import { bootstrapCluster, prepareCluster } from './cluster/index.js';
+import { NODE_COMPONENTS_DIR, componentCache, missingBinaries } from './components.js';
 import { clientKeyPath, clusterYaml, fstab, hostsFile, initScript, knownHosts, sshConfig, sshdConfig } from './render.js';
 import { allocateSlot, releaseSlot, slotOwners } from './slots.js';
 import {
@@ -108,7 +110,8 @@ const stateSchema = z.object({
     proxyHost: z.boolean(),
     serviceCidr: z.string(),
     dnsDomain: z.string(),
-    keyAlgorithm: z.enum(['rsa', 'ecdsa']),
+    keyAlgorithm: z.enum(['rsa', 'ecdsa', 'ecdsa-p384']),
+    apiserverPort: z.number().int(),
     sshUser: z.string(),
     sudo: z.enum(['none', 'nopasswd', 'password']),
     bastion: z.boolean(),
@@ -178,9 +181,15 @@ function preflight(settings: LabState['options'], dir: string): void {
   }
   const tools = ['ip', 'unshare', 'nsenter', '/usr/sbin/sshd', 'ssh', 'ssh-keygen'];
   if (settings.sshUser !== 'root') tools.push('useradd', 'chpasswd', 'sudo');
-  if (settings.cluster) tools.push('etcd', 'etcdctl', 'openssl', 'nginx', 'haproxy');
+  if (settings.cluster) tools.push('openssl', 'nginx', 'haproxy');
   const missing = tools.filter((t) => !onPath(t));
   if (missing.length) throw new LabError(`the lab needs Debian packages (missing: ${missing.join(', ')})`, `run \`${INSTALL_HINT}\``);
+  if (settings.cluster) {
+    const unbuilt = missingBinaries(settings.k8sVersion);
+    if (unbuilt.length) {
+      throw new LabError(`the lab's Kubernetes v${settings.k8sVersion} is not built (missing: ${unbuilt.join(', ')})`, `run \`${INSTALL_HINT}\` (it builds every release in lab/components.txt)`);
+    }
+  }
   if (/[,:\n]/.test(dir)) throw new LabInputError(`lab directory ${dir} contains a comma, colon or newline, which mount options cannot carry`);
   const shadow = shadowedBy(dir);
   if (shadow) throw new LabInputError(`lab directory ${dir} is under ${shadow}, which every node replaces with its own: choose another --out`);
@@ -238,19 +247,19 @@ export async function labUp(opts: LabOptions): Promise<LabUpResult> {
     writeState(state); // first, so that `lab down` can clean up after a failed start
     await prepareFiles(state);
     phase('files and keys');
-    const fixture = settings.cluster ? await loadFixture() : null;
-    if (fixture) await fixture.writeFixture(state);
-    if (fixture) phase('writeFixture');
+    if (settings.cluster) await prepareCluster(state);
+    if (settings.cluster) phase('prepareCluster');
     await makeNetwork(state);
     writeState(state);
     phase('network');
-    await startNodes(state, opts.sudoPassword, fixture !== null);
+    await startNodes(state, opts.sudoPassword, settings.cluster);
     writeState(state);
     phase('nodes (sshd listening)');
-    if (fixture) await fixture.bootstrapCluster(state);
-    if (fixture) phase('bootstrapCluster');
+    if (settings.cluster) await bootstrapCluster(state, (node, argv, o) => nodeExec(state, node, argv, o));
+    if (settings.cluster) phase('bootstrapCluster (kubeadm init and join)');
   } catch (e) {
-    await teardown(state).catch(() => undefined);
+    // HAW_LAB_KEEP=1 leaves a lab that failed to come up running, to look into (`lab down` stops it).
+    if (process.env.HAW_LAB_KEEP !== '1') await teardown(state).catch(() => undefined);
     throw e;
   }
   return { ...state, alreadyRunning: false };
@@ -299,7 +308,7 @@ async function prepareFiles(state: LabState): Promise<void> {
       mkdirSync(join(d, sub), { recursive: true });
     }
     for (const p of mountPointsInUppers(node)) mkdirSync(p, { recursive: true });
-    writeFileSync(join(d, 'fstab'), fstab(node));
+    writeFileSync(join(d, 'fstab'), fstab(node, state.options.cluster ? componentCache() : null));
     mkdirSync(join(d, 'var-log', 'nginx'), { recursive: true });
     mkdirSync(join(d, 'var-log', 'haproxy'), { recursive: true });
     mkdirSync(join(d, 'root', '.ssh'), { recursive: true });
@@ -382,7 +391,7 @@ async function makeNetwork(state: LabState): Promise<void> {
 }
 
 async function startNodes(state: LabState, sudoPassword: string | undefined, withAgent: boolean): Promise<void> {
-  const agent = withAgent ? { nodeBin: process.execPath, script: join(here, 'agent', 'main.js') } : null;
+  const agent = withAgent ? { nodeBin: process.execPath, script: join(here, 'agent', 'main.js'), components: NODE_COMPONENTS_DIR } : null;
   for (const node of state.nodes) {
     const script = initScript({ node, slot: state.slot, labDir: state.dir, sshUser: state.options.sshUser, sudo: state.options.sudo, agent });
     const scriptPath = join(node.hostDir, 'init.sh');
@@ -427,28 +436,6 @@ function tail(path: string): string {
     return text ? `\n${path}:\n${text.split('\n').slice(-10).join('\n')}` : '';
   } catch {
     return '';
-  }
-}
-
-interface FixtureModule {
-  writeFixture(state: LabState): Promise<void> | void;
-  bootstrapCluster(state: LabState): Promise<void>;
-}
-
-/** The cluster part lives in lab/fixture (another module); loaded only when asked for. */
-async function loadFixture(): Promise<FixtureModule> {
-  const url = new URL('./fixture/index.js', import.meta.url).href;
-  try {
-    const mod = (await import(url)) as Partial<FixtureModule>;
-    if (typeof mod.writeFixture !== 'function' || typeof mod.bootstrapCluster !== 'function') {
-      throw new LabError('lab/fixture/index.js lacks writeFixture or bootstrapCluster');
-    }
-    return mod as FixtureModule;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
-      throw new LabError('the lab cluster part (lab/fixture) is not built', 'build with `npx tsc -p .`, or start nodes only with --no-cluster');
-    }
-    throw e;
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { basename, join, resolve } from 'node:path';
+import { NODE_COMPONENTS_DIR, defaultK8sVersion, labReleases, resolveK8sVersion } from './components.js';
 
 export type NodeRole = 'master' | 'promote' | 'worker' | 'proxy' | 'bastion';
 export type SudoMode = 'none' | 'nopasswd' | 'password';
@@ -19,17 +20,23 @@ export interface LabOptions {
   proxyHost?: boolean;
   serviceCidr?: string;
   dnsDomain?: string;
-  keyAlgorithm?: 'rsa' | 'ecdsa';
+  /** The cluster's key algorithm (ClusterConfiguration.encryptionAlgorithm: RSA-2048, ECDSA-P256, ECDSA-P384). */
+  keyAlgorithm?: LabKeyAlgorithm;
+  /** The apiserver's port on the master (InitConfiguration.localAPIEndpoint.bindPort). */
+  apiserverPort?: number;
   /** `root`, or a user created on every node that reaches root through sudo. */
   sshUser?: string;
   /** Makes sudo ask for this password (never stored anywhere by the lab). */
   sudoPassword?: string;
   /** Nodes reachable only through a bastion host (ProxyJump). */
   bastion?: boolean;
+  /** A release of lab/components.txt, "1.37" or "1.37.2"; default its first. */
   k8sVersion?: string;
-  /** Write the kubeadm fixture and run the node agents (needs lab/fixture). */
+  /** Make the cluster with kubeadm and run the node agents (default); false: nodes with sshd only. */
   cluster?: boolean;
 }
+
+export type LabKeyAlgorithm = 'rsa' | 'ecdsa' | 'ecdsa-p384';
 
 /** The options as recorded in lab.json: all set, the sudo password replaced by the mode it implies. */
 export interface LabSettings {
@@ -38,10 +45,12 @@ export interface LabSettings {
   proxyHost: boolean;
   serviceCidr: string;
   dnsDomain: string;
-  keyAlgorithm: 'rsa' | 'ecdsa';
+  keyAlgorithm: LabKeyAlgorithm;
+  apiserverPort: number;
   sshUser: string;
   sudo: SudoMode;
   bastion: boolean;
+  /** Full release, "1.37.2". */
   k8sVersion: string;
   cluster: boolean;
 }
@@ -94,9 +103,9 @@ export const DEFAULTS = {
   serviceCidr: '10.96.0.0/12',
   dnsDomain: 'cluster.local',
   keyAlgorithm: 'ecdsa',
+  apiserverPort: 6443,
   sshUser: 'root',
   bastion: false,
-  k8sVersion: '1.31.4',
   cluster: true,
 } as const;
 
@@ -110,11 +119,12 @@ export const optionsSchema = z.object({
   proxyHost: z.boolean().optional(),
   serviceCidr: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'an IPv4 CIDR such as 10.96.0.0/12').optional(),
   dnsDomain: z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'a DNS domain such as cluster.local').optional(),
-  keyAlgorithm: z.enum(['rsa', 'ecdsa']).optional(),
+  keyAlgorithm: z.enum(['rsa', 'ecdsa', 'ecdsa-p384']).optional(),
+  apiserverPort: z.number().int().min(1024).max(65535).optional(),
   sshUser: userName.optional(),
   sudoPassword: z.string().min(1).regex(/^[^\n:]*$/, 'no newline or colon').optional(),
   bastion: z.boolean().optional(),
-  k8sVersion: z.string().regex(/^\d+\.\d+\.\d+$/, 'MAJOR.MINOR.PATCH such as 1.31.4').optional(),
+  k8sVersion: z.string().regex(/^v?\d+\.\d+(\.\d+)?$/, 'a release such as 1.37 or 1.37.2').optional(),
   cluster: z.boolean().optional(),
 });
 
@@ -130,6 +140,10 @@ export function settingsFrom(opts: LabOptions): { name: string; dir: string; set
     throw new LabInputError('sudoPassword needs a non-root sshUser (root does not use sudo)');
   }
   const dir = resolve(o.dir);
+  const k8sVersion = o.k8sVersion === undefined ? defaultK8sVersion() : resolveK8sVersion(o.k8sVersion);
+  if (k8sVersion === null) {
+    throw new LabInputError(`k8sVersion: the lab has no Kubernetes ${o.k8sVersion} (it runs ${labReleases().join(', ')}; lab/components.txt lists them)`);
+  }
   return {
     dir,
     name: o.name ?? nameFromDir(dir),
@@ -140,10 +154,11 @@ export function settingsFrom(opts: LabOptions): { name: string; dir: string; set
       serviceCidr: o.serviceCidr ?? DEFAULTS.serviceCidr,
       dnsDomain: o.dnsDomain ?? DEFAULTS.dnsDomain,
       keyAlgorithm: o.keyAlgorithm ?? DEFAULTS.keyAlgorithm,
+      apiserverPort: o.apiserverPort ?? DEFAULTS.apiserverPort,
       sshUser,
       sudo: sshUser === 'root' ? 'none' : o.sudoPassword !== undefined ? 'password' : 'nopasswd',
       bastion: o.bastion ?? DEFAULTS.bastion,
-      k8sVersion: o.k8sVersion ?? DEFAULTS.k8sVersion,
+      k8sVersion,
       cluster: o.cluster ?? DEFAULTS.cluster,
     },
   };
@@ -262,7 +277,7 @@ export function hostPath(node: Pick<LabNode, 'hostDir'>, inNodePath: string): st
  * start so that `mount -a` finds them (the host has no /etc/kubernetes or /var/lib/kubelet).
  */
 export function mountPointsInUppers(node: Pick<LabNode, 'hostDir'>): string[] {
-  const points = [...OVERLAYS.map((o) => o.path), ...NODE_MOUNTS.map((m) => m.path)];
+  const points = [...OVERLAYS.map((o) => o.path), ...NODE_MOUNTS.map((m) => m.path), NODE_COMPONENTS_DIR];
   return points.flatMap((p) => {
     const o = OVERLAYS.filter((x) => p.startsWith(`${x.path}/`)).sort((a, b) => b.path.length - a.path.length)[0];
     return o ? [join(node.hostDir, o.upper, p.slice(o.path.length))] : [];

@@ -4,6 +4,7 @@
  */
 import { stringify } from 'yaml';
 import { join } from 'node:path';
+import { NODE_COMPONENTS_DIR } from './components.js';
 import { LINKS, NODE_MOUNTS, OVERLAYS, USR_LOCAL_BIN_SUBDIR, type LabNode, type LabState } from './layout.js';
 
 export function clientKeyPath(dir: string): string {
@@ -54,12 +55,15 @@ function fstabPath(p: string): string {
 /**
  * The node's mounts in order, for `mount -a -T`: overlays on /etc and /var/lib, binds of the node's
  * own trees over them (their mount points are made in the overlays' upper layers beforehand, see
- * `mountPointsInUppers`), a tmpfs /run and a tmpfs /usr/local/bin.
+ * `mountPointsInUppers`), a tmpfs /run and a tmpfs /usr/local/bin. With `components` (the host's
+ * component cache), the cache read-only at NODE_COMPONENTS_DIR: the programs every node runs.
  */
-export function fstab(node: Pick<LabNode, 'hostDir'>): string {
+export function fstab(node: Pick<LabNode, 'hostDir'>, components: string | null = null): string {
   const d = node.hostDir;
   const lines = [
     ...OVERLAYS.map((o) => `overlay ${o.path} overlay lowerdir=${o.path},upperdir=${fstabPath(join(d, o.upper))},workdir=${fstabPath(join(d, o.work))} 0 0`),
+    // Before the node's own /root and /home hide the host's, where the cache may live.
+    ...(components ? [`${fstabPath(components)} ${NODE_COMPONENTS_DIR} none bind,ro 0 0`] : []),
     ...NODE_MOUNTS.map((m) => `${fstabPath(join(d, m.hostSubdir))} ${m.path} none bind 0 0`),
     'tmpfs /run tmpfs mode=755,size=64m 0 0',
     'tmpfs /usr/local/bin tmpfs mode=755,size=64m 0 0',
@@ -74,7 +78,7 @@ export interface InitScriptInput {
   sshUser: string;
   sudo: 'none' | 'nopasswd' | 'password';
   /** `node <agent> …` when the cluster part runs, else null. */
-  agent: { nodeBin: string; script: string } | null;
+  agent: { nodeBin: string; script: string; components: string } | null;
 }
 
 /**
@@ -121,7 +125,7 @@ export function initScript(i: InitScriptInput): string {
   lines.push('exec </dev/null');
   if (i.agent && i.node.role !== 'bastion') {
     lines.push(
-      `${shq(i.agent.nodeBin)} ${shq(i.agent.script)} --node ${i.node.name} --role ${i.node.role} --lab-dir ${shq(i.labDir)} >/var/log/agent.log 2>&1 &`,
+      `${shq(i.agent.nodeBin)} ${shq(i.agent.script)} --role ${i.node.role} --components ${shq(i.agent.components)} >/var/log/agent.log 2>&1 &`,
     );
   }
   lines.push(`exec /usr/sbin/sshd -D -f ${shq(join(d, 'ssh', 'sshd_config'))} -E /var/log/sshd.log`);
@@ -183,7 +187,7 @@ export function clusterYaml(state: LabState): string {
   const doc = {
     name: state.name,
     controlPlane: { existing: master, promote: byRole('promote') },
-    endpoint: lb ? { host: lb.address, port: 6443 } : { host: '127.0.0.1', port: 6443 },
+    endpoint: lb ? { host: lb.address, port: state.options.apiserverPort } : { host: '127.0.0.1', port: state.options.apiserverPort },
     proxy: lb ? { kind: 'nginx', placement: 'dedicated', host: lb } : { kind: 'nginx', placement: 'per-node' },
     workers: byRole('worker'),
     ssh: {

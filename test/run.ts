@@ -12,6 +12,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { labReleases, missingBinaries } from '../lab/components.js';
 
 const distTest = fileURLToPath(new URL('.', import.meta.url));
 
@@ -58,12 +59,14 @@ function runNodeTest(prefix: string[], files: string[], concurrency: number): Pr
   });
 }
 
-const LAB_TOOLS = ['ip', 'unshare', '/usr/sbin/sshd', 'etcd', 'etcdctl', 'nginx', 'haproxy', 'openssl', 'iptables', 'parallel-ssh'];
+const LAB_TOOLS = ['ip', 'unshare', '/usr/sbin/sshd', 'nginx', 'haproxy', 'keepalived', 'openssl', 'iptables', 'parallel-ssh'];
 
 function labPrerequisites(): string | null {
   if (process.getuid?.() !== 0) return 'lab tests need root (network namespaces, sshd per node): run `sudo npm test`, or `npm run test:unit` for the unit tests only';
   const missing = LAB_TOOLS.filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
   if (missing.length) return `lab tests need Debian packages (missing: ${missing.join(', ')}): run \`sudo bash lab/install-deps.sh\``;
+  const unbuilt = labReleases().filter((v) => missingBinaries(v).length > 0);
+  if (unbuilt.length) return `lab tests need the Kubernetes components built (not built: ${unbuilt.map((v) => `v${v}`).join(', ')}): run \`sudo bash lab/install-deps.sh\``;
   return null;
 }
 

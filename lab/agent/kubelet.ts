@@ -1,25 +1,34 @@
 /**
- * The kubelet's API side: with /etc/kubernetes/kubelet.conf (server, CA check, the rotated client
- * certificate) it registers its Node, posts its status every 5 s, keeps mirror pods for its static
- * pods, and "runs" the DaemonSet pods (kube-proxy) scheduled to it. A kube-proxy pod reads the
- * kube-proxy ConfigMap's kubeconfig.conf server once, when it starts, like the real kube-proxy, and is
- * Ready only while that server answers /healthz with the cluster CA check, so a repointed kube-proxy
- * is observable, and so is one that was not restarted.
+ * The kubelet's API side, with the kubelet's own credentials (credentials.ts) against the real
+ * kube-apiserver, so the Node authorizer and NodeRestriction judge every call: it registers its Node,
+ * renews its Lease in kube-node-lease, posts node status, keeps a mirror pod for each static pod (owned
+ * by its Node, as NodeRestriction requires) with the containers' real state, and reports status for the
+ * pods the real scheduler binds to it (kube-proxy's DaemonSet pods, CoreDNS), finishing their deletion
+ * as a kubelet does once their containers are gone.
+ *
+ * Bound pods run no process (there are no images here). A kube-proxy pod reads the kube-proxy
+ * ConfigMap's kubeconfig.conf server once, when it starts, like the real kube-proxy, and is Ready only
+ * while that server answers /healthz with the cluster CA check, so a repointed kube-proxy is observable,
+ * and so is one that was not restarted. Other bound pods are Ready once started.
  */
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { arch, release } from 'node:os';
 import { parse as parseYaml } from 'yaml';
-import { ApiError, KubeClient, kubeTime, loadKubeconfig } from '../standins/kubeclient.js';
+import { loadKubeletConf, tlsBootstrap } from './credentials.js';
+import { ApiError, KubeClient, kubeTime, microTime } from './kubeclient.js';
+import type { KubeletSettings } from './settings.js';
 import type { StaticPod, StaticPods } from './staticpods.js';
 
-const KUBELET_CONF = '/etc/kubernetes/kubelet.conf';
 const CLUSTER_CA = '/etc/kubernetes/pki/ca.crt';
 const HEARTBEAT_MS = 5000;
+const LEASE_SECONDS = 40;
+/** What every lab node offers the scheduler: a small machine, room for kubeadm's control plane and addons. */
+const NODE_CAPACITY = { cpu: '2', memory: '4Gi', pods: '110', 'ephemeral-storage': '20Gi', 'hugepages-2Mi': '0' };
 
 type Logger = (...parts: unknown[]) => void;
 
-interface ProxyPod {
+interface BoundPod {
   server: string | null;
   startedAt: string;
   ready: boolean;
@@ -31,37 +40,42 @@ export class Kubelet {
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private inTick = false;
+  private bootstrapping = false;
   private readyTransition = kubeTime();
   private lastStatusOk = false;
-  private readonly proxyPods = new Map<string, ProxyPod>();
+  private nodeUid = '';
+  private readonly boundPods = new Map<string, BoundPod>();
   private readonly mirrorStatus = new Map<string, string>();
-  private version = 'v1.31.0';
+  private version = 'v0.0.0';
 
   constructor(
-    private readonly node: string,
-    private readonly role: string,
-    private readonly address: string,
+    private settings: KubeletSettings,
     private readonly log: Logger,
     private readonly staticPods: StaticPods | null,
   ) {}
 
+  get nodeName(): string {
+    return this.settings.nodeName;
+  }
+
   /** (Re)reads kubelet.conf, as a kubelet process start does. */
-  reload(): void {
+  reload(settings: KubeletSettings): void {
+    this.settings = settings;
     this.client?.close();
     this.client = null;
-    try {
-      const creds = loadKubeconfig(KUBELET_CONF);
+    this.lastStatusOk = false;
+    this.nodeUid = '';
+    const creds = loadKubeletConf(this.log);
+    if (creds) {
       this.client = new KubeClient(creds, `kubelet/${this.version} (linux/amd64) kubernetes/lab`);
-      this.log('kubelet: using', KUBELET_CONF, 'server', creds.server);
-    } catch (e) {
-      this.log('kubelet: cannot load', KUBELET_CONF, (e as Error).message);
+      this.log('kubelet: node', this.nodeName, 'using', 'server', creds.server);
     }
-    this.proxyPods.clear();
+    this.boundPods.clear();
     this.mirrorStatus.clear();
   }
 
-  start(): void {
-    this.reload();
+  start(settings: KubeletSettings): void {
+    this.reload(settings);
     this.running = true;
     this.timer ??= setInterval(() => void this.tick(), HEARTBEAT_MS);
     void this.tick();
@@ -85,11 +99,16 @@ export class Kubelet {
   }
 
   private async tick(): Promise<void> {
-    if (!this.running || !this.client || this.inTick) return;
+    if (!this.running || this.inTick) return;
+    if (!this.client) {
+      await this.bootstrap();
+      if (!this.client) return;
+    }
     this.inTick = true;
     const kc = this.client;
     try {
       await this.heartbeat(kc);
+      await this.renewLease(kc);
       await this.syncPods(kc);
     } catch (e) {
       this.log('kubelet:', e instanceof ApiError ? e.message : `${(e as Error).message}`);
@@ -98,26 +117,36 @@ export class Kubelet {
     }
   }
 
+  /** No kubelet.conf: TLS bootstrap if kubeadm left a bootstrap kubeconfig, else wait (systemd would restart us). */
+  private async bootstrap(): Promise<void> {
+    if (this.bootstrapping) return;
+    this.bootstrapping = true;
+    try {
+      if (await tlsBootstrap(this.nodeName, this.log, () => !this.running)) this.reload(this.settings);
+    } catch (e) {
+      this.log('kubelet: TLS bootstrap failed:', (e as Error).message);
+    } finally {
+      this.bootstrapping = false;
+    }
+  }
+
   private nodeObject(): Record<string, unknown> {
     return {
       apiVersion: 'v1',
       kind: 'Node',
       metadata: {
-        name: this.node,
+        name: this.nodeName,
         labels: {
           'beta.kubernetes.io/arch': 'amd64',
           'beta.kubernetes.io/os': 'linux',
           'kubernetes.io/arch': 'amd64',
-          'kubernetes.io/hostname': this.node,
+          'kubernetes.io/hostname': this.nodeName,
           'kubernetes.io/os': 'linux',
+          ...this.settings.labels,
         },
-        annotations: {
-          'kubeadm.alpha.kubernetes.io/cri-socket': 'unix:///var/run/containerd/containerd.sock',
-          'node.alpha.kubernetes.io/ttl': '0',
-          'volumes.kubernetes.io/controller-managed-attach-detach': 'true',
-        },
+        annotations: { 'volumes.kubernetes.io/controller-managed-attach-detach': 'true' },
       },
-      spec: {},
+      spec: this.settings.taints.length ? { taints: this.settings.taints } : {},
       status: this.nodeStatus(),
     };
   }
@@ -134,8 +163,8 @@ export class Kubelet {
     });
     return {
       addresses: [
-        { type: 'InternalIP', address: this.address },
-        { type: 'Hostname', address: this.node },
+        { type: 'InternalIP', address: this.settings.nodeIP },
+        { type: 'Hostname', address: this.nodeName },
       ],
       conditions: [
         cond('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
@@ -143,11 +172,14 @@ export class Kubelet {
         cond('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
         cond('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'),
       ],
+      // The scheduler fits pods against these: a node without them takes none ("Too many pods").
+      capacity: NODE_CAPACITY,
+      allocatable: NODE_CAPACITY,
       daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
       nodeInfo: {
         architecture: arch() === 'x64' ? 'amd64' : arch(),
         bootID: '',
-        containerRuntimeVersion: 'containerd://1.7.0-lab',
+        containerRuntimeVersion: 'lab://0.0.0',
         kernelVersion: release(),
         kubeProxyVersion: '',
         kubeletVersion: this.version,
@@ -160,14 +192,15 @@ export class Kubelet {
   }
 
   private async heartbeat(kc: KubeClient): Promise<void> {
-    const path = `/api/v1/nodes/${this.node}`;
+    const path = `/api/v1/nodes/${this.nodeName}`;
     try {
       // The lab's kubelet reports the control plane's version (asked once per connection).
       if (!this.lastStatusOk) {
         const v = await kc.get<{ gitVersion?: string }>('/version');
         if (v.gitVersion) this.version = v.gitVersion;
       }
-      await kc.call('PATCH', `${path}/status`, { status: this.nodeStatus() }, 'application/strategic-merge-patch+json');
+      const node = await kc.call('PATCH', `${path}/status`, { status: this.nodeStatus() }, 'application/strategic-merge-patch+json');
+      this.nodeUid = node.metadata?.uid ?? this.nodeUid;
     } catch (e) {
       if (!(e instanceof ApiError && e.status === 404)) {
         if (this.lastStatusOk) this.log('kubelet: node status update failed:', (e as Error).message);
@@ -175,15 +208,29 @@ export class Kubelet {
         throw e;
       }
       this.readyTransition = kubeTime();
-      await kc.call('POST', '/api/v1/nodes', this.nodeObject());
-      this.log('kubelet: registered node', this.node);
+      const node = await kc.call('POST', '/api/v1/nodes', this.nodeObject());
+      this.nodeUid = node.metadata?.uid ?? '';
+      this.log('kubelet: registered node', this.nodeName);
     }
     if (!this.lastStatusOk) this.log('kubelet: node status posted to', kc.creds.server);
     this.lastStatusOk = true;
   }
 
+  /** The node's heartbeat Lease (kube-node-lease/<node>), owned by its Node as the kubelet's lease controller does. */
+  private async renewLease(kc: KubeClient): Promise<void> {
+    const base = '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases';
+    const spec = { holderIdentity: this.nodeName, leaseDurationSeconds: LEASE_SECONDS, renewTime: microTime() };
+    const lease = await kc.find(`${base}/${this.nodeName}`);
+    if (!lease) {
+      const ownerReferences = this.nodeUid ? [{ apiVersion: 'v1', kind: 'Node', name: this.nodeName, uid: this.nodeUid }] : [];
+      await kc.ensure(base, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.nodeName, namespace: 'kube-node-lease', ownerReferences }, spec });
+      return;
+    }
+    await kc.call('PUT', `${base}/${this.nodeName}`, { ...lease, spec: { ...lease.spec, ...spec } });
+  }
+
   private async syncPods(kc: KubeClient): Promise<void> {
-    const list = await kc.get<{ items: any[] }>(`/api/v1/pods?fieldSelector=spec.nodeName%3D${encodeURIComponent(this.node)}`);
+    const list = await kc.get<{ items: any[] }>(`/api/v1/pods?fieldSelector=spec.nodeName%3D${encodeURIComponent(this.nodeName)}`);
     const mirrors = new Map<string, any>();
     const others: any[] = [];
     for (const p of list.items) {
@@ -191,12 +238,12 @@ export class Kubelet {
       else others.push(p);
     }
     await this.syncMirrors(kc, mirrors);
-    await this.syncProxyPods(kc, others);
+    await this.syncBoundPods(kc, others);
   }
 
   private mirrorOf(sp: StaticPod): any {
     const m = sp.manifest;
-    const name = `${sp.name}-${this.node}`;
+    const name = `${sp.name}-${this.nodeName}`;
     return {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -211,9 +258,9 @@ export class Kubelet {
           'kubernetes.io/config.seen': kubeTime(),
           'kubernetes.io/config.source': 'file',
         },
-        ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: this.node, uid: '', controller: true }],
+        ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: this.nodeName, uid: this.nodeUid, controller: true }],
       },
-      spec: { ...m.spec, nodeName: this.node },
+      spec: { ...m.spec, nodeName: this.nodeName },
     };
   }
 
@@ -230,9 +277,9 @@ export class Kubelet {
         { type: 'ContainersReady', status: t(sp.ready) },
         { type: 'PodScheduled', status: 'True' },
       ],
-      hostIP: this.address,
-      podIP: this.address,
-      podIPs: [{ ip: this.address }],
+      hostIP: this.settings.nodeIP,
+      podIP: this.settings.nodeIP,
+      podIPs: [{ ip: this.settings.nodeIP }],
       startTime: started,
       qosClass: 'Burstable',
       containerStatuses: [
@@ -242,7 +289,7 @@ export class Kubelet {
           imageID: '',
           containerID: running ? `lab://${sp.child!.pid}` : '',
           ready: sp.ready,
-          started: running,
+          started: running && sp.started,
           restartCount: sp.restartCount,
           state: running ? { running: { startedAt: started } } : { waiting: sp.waiting ?? { reason: 'ContainerCreating' } },
           lastState: sp.lastExit ? { terminated: { exitCode: sp.lastExit.code ?? 137, reason: 'Error', finishedAt: kubeTime(sp.lastExit.at) } } : {},
@@ -252,6 +299,7 @@ export class Kubelet {
   }
 
   private async syncMirrors(kc: KubeClient, existing: Map<string, any>): Promise<void> {
+    if (!this.nodeUid) return; // NodeRestriction checks the mirror pod's owner against the Node's UID
     const wanted = new Set<string>();
     for (const sp of this.staticPods?.pods.values() ?? []) {
       if (sp.removed) continue;
@@ -261,7 +309,7 @@ export class Kubelet {
       const base = `/api/v1/namespaces/${sp.namespace}/pods/${mirror.metadata.name}`;
       const cur = existing.get(id);
       if (cur && cur.metadata.annotations['kubernetes.io/config.mirror'] !== sp.hash) {
-        await kc.call('DELETE', base).catch(() => undefined);
+        await kc.call('DELETE', base, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 }).catch(() => undefined);
       }
       if (!cur || cur.metadata.annotations['kubernetes.io/config.mirror'] !== sp.hash) {
         await kc.ensure(`/api/v1/namespaces/${sp.namespace}/pods`, mirror);
@@ -275,24 +323,36 @@ export class Kubelet {
       }
     }
     for (const [id, p] of existing) {
-      if (!wanted.has(id)) await kc.call('DELETE', `/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}`).catch(() => undefined);
+      if (!wanted.has(id)) {
+        await kc.call('DELETE', `/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}`, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 }).catch(() => undefined);
+      }
     }
   }
 
-  private async syncProxyPods(kc: KubeClient, pods: any[]): Promise<void> {
+  private async syncBoundPods(kc: KubeClient, pods: any[]): Promise<void> {
     const live = new Set<string>();
     for (const p of pods) {
-      if (p.metadata?.deletionTimestamp) continue;
       const uid = p.metadata.uid as string;
-      live.add(uid);
-      let state = this.proxyPods.get(uid);
-      if (!state) {
-        state = { server: await this.kubeProxyServer(kc), startedAt: kubeTime(), ready: false, lastStatus: '' };
-        this.proxyPods.set(uid, state);
-        this.log('kubelet: started pod', `${p.metadata.namespace}/${p.metadata.name}`, 'apiserver', state.server ?? '(none)');
+      const path = `/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}`;
+      if (p.metadata?.deletionTimestamp) {
+        // Nothing runs for it: its containers are gone at once, and the kubelet finishes the deletion.
+        this.boundPods.delete(uid);
+        await kc
+          .call('DELETE', path, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid } })
+          .catch((e: Error) => this.log('kubelet: cannot finish deleting', `${p.metadata.namespace}/${p.metadata.name}:`, e.message));
+        continue;
       }
-      state.ready = state.server ? await healthz(state.server) : false;
-      const c = p.spec?.containers?.[0] ?? { name: 'c', image: '' };
+      live.add(uid);
+      let state = this.boundPods.get(uid);
+      if (!state) {
+        const isProxy = p.metadata.labels?.['k8s-app'] === 'kube-proxy';
+        state = { server: isProxy ? await this.kubeProxyServer(kc) : null, startedAt: kubeTime(), ready: false, lastStatus: '' };
+        this.boundPods.set(uid, state);
+        this.log('kubelet: started pod', `${p.metadata.namespace}/${p.metadata.name}`, isProxy ? `apiserver ${state.server ?? '(none)'}` : '');
+        state.ready = !isProxy;
+      }
+      if (state.server !== null) state.ready = await healthz(state.server);
+      const containers: any[] = p.spec?.containers ?? [];
       const t = state.ready ? 'True' : 'False';
       const st = {
         phase: 'Running',
@@ -302,21 +362,22 @@ export class Kubelet {
           { type: 'ContainersReady', status: t },
           { type: 'PodScheduled', status: 'True' },
         ],
-        hostIP: this.address,
-        podIP: this.address,
-        podIPs: [{ ip: this.address }],
+        hostIP: this.settings.nodeIP,
+        podIP: this.settings.nodeIP,
+        podIPs: [{ ip: this.settings.nodeIP }],
         startTime: state.startedAt,
-        containerStatuses: [{ name: c.name, image: c.image, imageID: '', ready: state.ready, started: true, restartCount: 0, state: { running: { startedAt: state.startedAt } } }],
+        containerStatuses: containers.map((c) => ({ name: c.name, image: c.image, imageID: '', ready: state!.ready, started: true, restartCount: 0, state: { running: { startedAt: state!.startedAt } } })),
       };
       const key = JSON.stringify(st);
       if (state.lastStatus !== key) {
-        await kc.call('PATCH', `/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}/status`, { status: st }, 'application/merge-patch+json');
+        await kc.call('PATCH', `${path}/status`, { status: st }, 'application/merge-patch+json');
         state.lastStatus = key;
       }
     }
-    for (const uid of this.proxyPods.keys()) if (!live.has(uid)) this.proxyPods.delete(uid);
+    for (const uid of this.boundPods.keys()) if (!live.has(uid)) this.boundPods.delete(uid);
   }
 
+  /** The server of kube-proxy's kubeconfig (the kube-proxy ConfigMap, which the pod mounts: the Node authorizer allows the read). */
   private async kubeProxyServer(kc: KubeClient): Promise<string | null> {
     try {
       const cm = await kc.get<{ data?: Record<string, string> }>('/api/v1/namespaces/kube-system/configmaps/kube-proxy');

@@ -1,87 +1,95 @@
 /**
- * The lab's node agent: stands in for the kubelet on one lab node. Started by the node's init script
- * (inside the node's namespaces, after its mounts):
- *   node dist/lab/agent/main.js --node NAME --role master|promote|worker|proxy|bastion --lab-dir DIR
- * It runs the static pods of /etc/kubernetes/manifests and does the kubelet's API work (kubelet.ts).
- * `systemctl {restart|stop|start} kubelet` (the shim in /usr/local/bin) signals it: HUP restarts the
- * kubelet (kubelet.conf re-read, static pods untouched), USR1 stops it, USR2 starts it. Each answer
- * rewrites /run/lab-kubelet.state ("active|inactive <generation>"), which the shim waits for.
+ * The lab's node agent: stands in for the kubelet on one lab node (there is no container runtime here).
+ * Started by the node's init script (inside the node's namespaces, after its mounts):
+ *   node dist/lab/agent/main.js --role master|promote|worker --components /var/lib/ha-wizard-lab
+ * It runs the static pods of its staticPodPath with the real programs (staticpods.ts), does the kubelet's
+ * API work with the kubelet's credentials (kubelet.ts) and answers the kubelet's healthz endpoint
+ * (127.0.0.1:10248 unless config.yaml says otherwise), which kubeadm waits for.
+ *
+ * Until kubeadm wrote /var/lib/kubelet/config.yaml and a kubeconfig, it waits, as a kubelet that systemd
+ * keeps restarting does. `systemctl {restart|stop|start} kubelet` (the shim in /usr/local/bin) signals
+ * it: HUP restarts the kubelet (its configuration and kubelet.conf re-read, static pods untouched), USR1
+ * stops it, USR2 starts it. Each answer rewrites /run/lab-kubelet.state ("active|inactive <generation>"),
+ * which the shim waits for.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { networkInterfaces } from 'node:os';
-import { Flags } from '../standins/flags.js';
-import { AGENT_PID_FILE, AGENT_STATE_FILE } from '../fixture/systemctl.js';
+import { writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { AGENT_PID_FILE, AGENT_STATE_FILE } from '../cluster/systemctl.js';
+import { Flags } from './flags.js';
 import { Kubelet } from './kubelet.js';
+import { readKubeletSettings, type KubeletSettings } from './settings.js';
 import { StaticPods } from './staticpods.js';
 
 const flags = new Flags(process.argv.slice(2));
-const node = flags.require('node');
 const role = flags.require('role');
+const components = flags.require('components');
 
 function log(...parts: unknown[]): void {
   process.stdout.write(`${new Date().toISOString()} ${parts.map(String).join(' ')}\n`);
 }
 
-/** The node's address: from the lab's state (lab.json), else the first non-loopback IPv4 of its namespace. */
-function nodeAddress(): string {
-  const labDir = flags.get('lab-dir');
-  if (labDir) {
-    try {
-      const state = JSON.parse(readFileSync(join(labDir, 'lab.json'), 'utf8')) as { nodes?: Array<{ name: string; address: string }> };
-      const me = state.nodes?.find((n) => n.name === node);
-      if (me?.address) return me.address;
-    } catch {
-      /* fall back to the interfaces */
-    }
-  }
-  for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
-  }
-  return '127.0.0.1';
-}
-
 if (!['master', 'promote', 'worker'].includes(role)) {
-  log(`node ${node} has role ${role}: no kubelet here`);
+  log(`role ${role}: no kubelet here`);
   process.exit(0);
 }
 
-const address = nodeAddress();
 let generation = 0;
 function writeState(active: boolean): void {
   generation++;
   writeFileSync(AGENT_STATE_FILE, `${active ? 'active' : 'inactive'} ${generation}\n`);
 }
 
+let settings: KubeletSettings = readKubeletSettings();
 let kubelet: Kubelet | null = null;
-const pods = new StaticPods('/etc/kubernetes/manifests', address, log, () => kubelet?.poke());
-kubelet = new Kubelet(node, role, address, log, pods);
+let pods: StaticPods | null = null;
+let healthz: Server | null = null;
+
+/** The kubelet's healthz endpoint: up while the kubelet runs. */
+function serveHealthz(s: KubeletSettings): void {
+  healthz?.close();
+  healthz = createServer((req, res) => {
+    const ok = kubelet?.active === true;
+    res.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain' }).end(ok ? 'ok' : 'kubelet stopped');
+  });
+  healthz.on('error', (e) => log('kubelet: healthz:', e.message));
+  healthz.listen(s.healthzPort, s.healthzBindAddress);
+}
+
+/** A kubelet (re)start: configuration read again, static pods adopted, API work resumed. */
+function startKubelet(): void {
+  settings = readKubeletSettings();
+  pods ??= new StaticPods(settings.staticPodPath, settings.nodeIP, components, log, () => kubelet?.poke());
+  kubelet ??= new Kubelet(settings, log, pods);
+  pods.start();
+  kubelet.start(settings);
+  serveHealthz(settings);
+  writeState(true);
+}
+
+function stopKubelet(): void {
+  kubelet?.stop();
+  pods?.pause();
+  healthz?.close();
+  healthz = null;
+  writeState(false);
+}
 
 writeFileSync(AGENT_PID_FILE, `${process.pid}\n`);
-log(`kubelet stand-in for ${node} (${role}, ${address}) pid ${process.pid}`);
-pods.start();
-kubelet.start();
-writeState(true);
+log(`kubelet stand-in (${role}) pid ${process.pid}, node name ${settings.nodeName}, components ${components}`);
+startKubelet();
 
 process.on('SIGHUP', () => {
   log('systemctl restart kubelet');
-  kubelet!.stop();
-  pods.start();
-  kubelet!.start();
-  writeState(true);
+  kubelet?.stop();
+  startKubelet();
 });
 process.on('SIGUSR1', () => {
   log('systemctl stop kubelet (static pods keep running)');
-  kubelet!.stop();
-  pods.pause();
-  writeState(false);
+  stopKubelet();
 });
 process.on('SIGUSR2', () => {
   log('systemctl start kubelet');
-  if (!kubelet!.active) {
-    pods.start();
-    kubelet!.start();
-  }
-  writeState(true);
+  if (!kubelet?.active) startKubelet();
+  else writeState(true);
 });
 process.on('SIGTERM', () => process.exit(0));

@@ -1,27 +1,26 @@
 /**
- * The kubelet's static pod source: runs what /etc/kubernetes/manifests describes. Kubelet semantics:
- * a pod starts when its manifest appears, is replaced when the manifest's content changes, stops when
- * the manifest goes away, and is restarted (with back-off) when it exits. Stopping or restarting the
- * kubelet does not touch running static pods. Each container runs its manifest's own command line:
- * etcd is the real etcd (flags mapped for 3.4, see etcdflags.ts), the Kubernetes components are the
- * stand-ins in ../standins, started with the manifest's flags.
+ * The kubelet's static pod source and container lifecycle, for a node without a container runtime: runs
+ * what the static pod directory (/etc/kubernetes/manifests) describes, each container as a process
+ * (containers.ts says which program). Kubelet semantics:
+ *  - a pod starts when its manifest appears, is replaced when the manifest's content changes, stops when
+ *    the manifest goes away; stopping or restarting the kubelet does not touch running static pods;
+ *  - hostPath volumes are set up (and checked) before a container starts, and retried while they fail;
+ *  - an exited container is restarted with back-off (10 s doubling to 5 min in the kubelet; 1 s doubling
+ *    to 10 s here, to keep the lab brisk);
+ *  - startup, liveness and readiness probes run as the manifest says (httpGet, tcpSocket): a container
+ *    is ready only after its startup probe passed and while its readiness probe passes, and it is
+ *    killed and restarted when its liveness probe fails `failureThreshold` times in a row;
+ *  - stopping a container is SIGTERM, then SIGKILL after the pod's terminationGracePeriodSeconds.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { connect } from 'node:net';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { etcd34Args, etcdProbePath } from './etcdflags.js';
-
-const STANDINS = fileURLToPath(new URL('../standins/', import.meta.url));
-const STANDIN_FOR: Record<string, string> = {
-  'kube-apiserver': 'apiserver.js',
-  'kube-controller-manager': 'controller-manager.js',
-  'kube-scheduler': 'scheduler.js',
-};
+import { commandFor, setUpHostPaths, type Waiting } from './containers.js';
 
 export interface StaticPod {
   file: string;
@@ -34,82 +33,20 @@ export interface StaticPod {
   startedAt: Date | null;
   restartCount: number;
   lastExit: { code: number | null; signal: string | null; at: Date } | null;
+  /** The startup probe passed (or there is none) since the container last started. */
+  started: boolean;
   ready: boolean;
-  /** Why the container is not running (CrashLoopBackOff, CreateContainerError…). */
-  waiting: { reason: string; message: string } | null;
+  /** Why the container is not running (CrashLoopBackOff, ContainerCreating, ErrImagePull…). */
+  waiting: Waiting | null;
   retryTimer: NodeJS.Timeout | null;
+  probeTimers: Set<NodeJS.Timeout>;
   removed: boolean;
 }
 
 type Logger = (...parts: unknown[]) => void;
 
-/** Debian's nginx (nginx-light) has stream as a dynamic module; the nginx image has it built in. */
-export const LAB_NGINX_STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
-
-/**
- * A container path seen through the pod's hostPath volumes: the file the container would read at `arg`
- * is the host's file at the volume's path (a node-local proxy reads its config this way, as in kubespray).
- */
-export function hostPathOf(pod: any, container: any, arg: string): string {
-  const volumes = new Map<string, string>();
-  for (const v of pod?.spec?.volumes ?? []) if (v?.name && typeof v.hostPath?.path === 'string') volumes.set(v.name, v.hostPath.path);
-  for (const m of container?.volumeMounts ?? []) {
-    const host = volumes.get(m?.name);
-    const at = typeof m?.mountPath === 'string' ? m.mountPath.replace(/\/+$/, '') : '';
-    if (!host || !at) continue;
-    if (arg === at) return host;
-    if (arg.startsWith(`${at}/`)) return `${host.replace(/\/+$/, '')}${arg.slice(at.length)}`;
-  }
-  return arg;
-}
-
-/**
- * nginx from an image runs as Debian's nginx: the stream module loaded with -g when the config does not
- * load it (-g directives are parsed before the file), errors to stderr (the pod's log) instead of the
- * compiled-in /var/log/nginx/error.log, and in the foreground whatever the manifest says.
- */
-function nginxArgs(args: string[], configText: (path: string) => string | null): string[] {
-  const out: string[] = [];
-  const globals: string[] = [];
-  let config: string | null = null;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '-g') {
-      globals.push(args[++i] ?? '');
-      continue;
-    }
-    if (a === '-c') config = args[i + 1] ?? null;
-    out.push(a);
-  }
-  const text = config ? configText(config) : null;
-  const g = globals.join(' ').replace(/\bdaemon\s+\w+\s*;/g, '').trim();
-  const loads = text !== null && /^\s*load_module\s+\S*ngx_stream_module\.so\s*;/m.test(text);
-  const builtin = text === null || !/^\s*stream\s*\{/m.test(text);
-  const pre = loads || builtin ? '' : `load_module ${LAB_NGINX_STREAM_MODULE}; `;
-  return ['-e', 'stderr', ...out, '-g', `${pre}daemon off; ${g}`.trim()];
-}
-
-/** argv for a container, or an error message when the lab has nothing to run for it. */
-export function commandFor(container: any, pod: any = null, configText: (path: string) => string | null = readOrNull): { argv: string[] } | { error: string } {
-  const argv: string[] = [...(container.command ?? []), ...(container.args ?? [])].map(String);
-  const exe = basename(argv[0] ?? '');
-  if (exe === 'etcd') return { argv: ['/usr/bin/etcd', ...etcd34Args(argv.slice(1))] };
-  const standin = STANDIN_FOR[exe];
-  if (standin) return { argv: [process.execPath, join(STANDINS, standin), ...argv.slice(1)] };
-  // Node-local apiserver proxies (kubespray's nginx-proxy / haproxy pods): the real programs, host network.
-  const args = argv.slice(1).map((a) => hostPathOf(pod, container, a));
-  if (exe === 'nginx') return { argv: ['/usr/sbin/nginx', ...nginxArgs(args, configText)] };
-  if (exe === 'haproxy') return { argv: ['/usr/sbin/haproxy', ...args] };
-  return { error: `the lab has no stand-in for command ${JSON.stringify(argv[0] ?? '')} (image ${container.image ?? '?'})` };
-}
-
-function readOrNull(path: string): string | null {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return null;
-  }
-}
+const BACKOFF_MAX_MS = 10_000;
+const VOLUME_RETRY_MS = 2_000;
 
 export class StaticPods {
   readonly pods = new Map<string, StaticPod>();
@@ -117,11 +54,11 @@ export class StaticPods {
   /** Manifests whose old pod is still stopping: left alone until the replacement is launched. */
   private readonly pending = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
-  private probeTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly dir: string,
     private readonly nodeAddress: string,
+    private readonly components: string,
     private readonly log: Logger,
     private readonly onChange: () => void,
   ) {}
@@ -130,10 +67,9 @@ export class StaticPods {
     this.paused = false;
     this.sync();
     this.timer ??= setInterval(() => this.sync(), 200);
-    this.probeTimer ??= setInterval(() => void this.probeAll(), 2000);
   }
 
-  /** kubelet stopped: running pods keep running, but nothing is synced, restarted or probed. */
+  /** kubelet stopped: running containers keep running, but nothing is synced, restarted or probed. */
   pause(): void {
     this.paused = true;
   }
@@ -206,9 +142,11 @@ export class StaticPods {
       startedAt: null,
       restartCount: 0,
       lastExit: null,
+      started: false,
       ready: false,
-      waiting: null,
+      waiting: { reason: 'ContainerCreating', message: '' },
       retryTimer: null,
+      probeTimers: new Set(),
       removed: false,
     };
     this.pods.set(file, pod);
@@ -216,97 +154,205 @@ export class StaticPods {
     this.onChange();
   }
 
+  private retry(pod: StaticPod, ms: number): void {
+    pod.retryTimer = setTimeout(() => {
+      pod.retryTimer = null;
+      if (!this.paused) this.run(pod);
+      else pod.waiting = { reason: 'ContainerCreating', message: 'kubelet is stopped' };
+    }, ms);
+  }
+
+  private backoffMs(pod: StaticPod): number {
+    return Math.min(BACKOFF_MAX_MS, 1000 * 2 ** Math.min(Math.max(pod.restartCount - 1, 0), 4));
+  }
+
   private run(pod: StaticPod): void {
     if (pod.removed) return;
     const container = pod.manifest.spec.containers[0];
-    const cmd = commandFor(container, pod.manifest);
+    const volumes = setUpHostPaths(pod.manifest);
+    if (volumes) {
+      if (pod.waiting?.message !== volumes.message) this.log('static pod', pod.name, volumes.message);
+      pod.waiting = volumes;
+      this.onChange();
+      this.retry(pod, VOLUME_RETRY_MS);
+      return;
+    }
+    const cmd = commandFor(container, pod.manifest, { components: this.components });
     if ('error' in cmd) {
-      pod.waiting = { reason: 'CreateContainerError', message: cmd.error };
-      this.log('static pod', pod.name, cmd.error);
+      if (pod.waiting?.message !== cmd.error.message) this.log('static pod', pod.name, cmd.error.message);
+      pod.waiting = cmd.error;
+      pod.restartCount++;
+      this.onChange();
+      this.retry(pod, this.backoffMs(pod));
       return;
     }
     const logFile = `/var/log/${pod.component}.log`;
     const fd = openSync(logFile, 'a');
-    const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LAB_IMAGE: container.image ?? '' };
+    const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root' };
     for (const e of container.env ?? []) if (e?.name && typeof e.value === 'string') env[e.name] = e.value;
-    // Its own process group, so stopping the pod stops everything it started.
+    // Its own process group, so stopping the container stops everything it started.
     const child = spawn(cmd.argv[0]!, cmd.argv.slice(1), { detached: true, stdio: ['ignore', fd, fd], env });
     closeSync(fd);
     pod.child = child;
     pod.startedAt = new Date();
     pod.waiting = null;
     pod.ready = false;
+    pod.started = false;
     this.log('static pod', pod.name, 'started pid', child.pid, 'log', logFile);
+    child.on('error', (e) => this.log('static pod', pod.name, 'cannot start:', e.message));
     child.on('exit', (code, signal) => {
       if (pod.child !== child) return;
+      this.clearProbes(pod);
       pod.child = null;
       pod.ready = false;
+      pod.started = false;
       pod.lastExit = { code, signal, at: new Date() };
       if (pod.removed) return;
       pod.restartCount++;
-      // The kubelet's back-off (10 s doubling to 5 min) scaled down for the lab: 1, 2, 4, 8, 10 s.
-      const delay = Math.min(10_000, 1000 * 2 ** Math.min(pod.restartCount - 1, 4));
-      pod.waiting = { reason: 'CrashLoopBackOff', message: `back-off ${delay / 1000}s restarting failed container=${container.name} (exit ${code ?? signal})` };
+      const delay = this.backoffMs(pod);
+      pod.waiting = { reason: 'CrashLoopBackOff', message: `back-off ${delay / 1000}s restarting failed container=${container.name} pod=${pod.name} (exit ${code ?? signal})` };
       this.log('static pod', pod.name, `exited (${code ?? signal}), restart ${pod.restartCount} in ${delay} ms`);
       this.onChange();
-      pod.retryTimer = setTimeout(() => {
-        pod.retryTimer = null;
-        if (!this.paused) this.run(pod);
-        else pod.waiting = { reason: 'ContainerCreating', message: 'kubelet is stopped' };
-      }, delay);
+      this.retry(pod, delay);
+    });
+    this.startProbes(pod, child, container);
+  }
+
+  /** The kubelet's prober workers: startup first, then liveness and readiness, each on its own period. */
+  private startProbes(pod: StaticPod, child: ChildProcess, container: any): void {
+    const startup = container.startupProbe ?? null;
+    const liveness = container.livenessProbe ?? null;
+    const readiness = container.readinessProbe ?? null;
+    const alive = () => pod.child === child && !pod.removed;
+    const later = (fn: () => void, ms: number) => {
+      const t = setTimeout(() => {
+        pod.probeTimers.delete(t);
+        fn();
+      }, ms);
+      pod.probeTimers.add(t);
+    };
+    const every = (probe: any, onResult: (ok: boolean) => boolean | void) => {
+      const period = 1000 * Number(probe.periodSeconds ?? 10);
+      const tick = async () => {
+        if (!alive()) return;
+        const ok = this.paused ? null : await this.probe(pod, container, probe);
+        if (!alive()) return;
+        if (ok !== null && onResult(ok) === false) return;
+        later(() => void tick(), period);
+      };
+      later(() => void tick(), 1000 * Number(probe.initialDelaySeconds ?? 0));
+    };
+    const afterStartup = () => {
+      pod.started = true;
+      if (liveness) {
+        let fails = 0;
+        every(liveness, (ok) => {
+          fails = ok ? 0 : fails + 1;
+          if (fails < Number(liveness.failureThreshold ?? 3)) return;
+          this.log('static pod', pod.name, `liveness probe failed ${fails} times: killing the container`);
+          this.kill(child, 'SIGTERM', this.grace(pod));
+          return false;
+        });
+      }
+      if (readiness) {
+        let fails = 0;
+        let passes = 0;
+        every(readiness, (ok) => {
+          fails = ok ? 0 : fails + 1;
+          passes = ok ? passes + 1 : 0;
+          const was = pod.ready;
+          if (passes >= Number(readiness.successThreshold ?? 1)) pod.ready = true;
+          if (fails >= Number(readiness.failureThreshold ?? 3)) pod.ready = false;
+          if (pod.ready !== was) this.onChange();
+        });
+      } else {
+        pod.ready = true;
+        this.onChange();
+      }
+    };
+    if (!startup) return afterStartup();
+    let fails = 0;
+    every(startup, (ok) => {
+      if (ok) {
+        afterStartup();
+        return false;
+      }
+      fails++;
+      if (fails < Number(startup.failureThreshold ?? 3)) return;
+      this.log('static pod', pod.name, `startup probe failed ${fails} times: killing the container`);
+      this.kill(child, 'SIGTERM', this.grace(pod));
+      return false;
+    });
+  }
+
+  private clearProbes(pod: StaticPod): void {
+    for (const t of pod.probeTimers) clearTimeout(t);
+    pod.probeTimers.clear();
+  }
+
+  private grace(pod: StaticPod): number {
+    const s = pod.manifest.spec.terminationGracePeriodSeconds;
+    return 1000 * (typeof s === 'number' && s >= 0 ? s : 30);
+  }
+
+  /** Signals the container's process group; SIGKILL after `graceMs` if it is still there. Resolves on exit. */
+  private kill(child: ChildProcess, sig: NodeJS.Signals, graceMs: number): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      const send = (s: NodeJS.Signals) => {
+        try {
+          process.kill(-child.pid!, s);
+        } catch {
+          /* already gone */
+        }
+      };
+      const hard = setTimeout(() => send('SIGKILL'), graceMs);
+      child.once('exit', () => {
+        clearTimeout(hard);
+        resolve();
+      });
+      send(sig);
     });
   }
 
   private stop(pod: StaticPod): Promise<void> {
     pod.removed = true;
     if (pod.retryTimer) clearTimeout(pod.retryTimer);
+    this.clearProbes(pod);
     const child = pod.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-    return new Promise((resolve) => {
-      const kill = (sig: NodeJS.Signals) => {
-        try {
-          process.kill(-child.pid!, sig);
-        } catch {
-          /* already gone */
-        }
-      };
-      // etcd can take seconds to stop when its peers are gone: TERM, then KILL after a grace of 2 s.
-      const hard = setTimeout(() => kill('SIGKILL'), 2000);
-      child.once('exit', () => {
-        clearTimeout(hard);
-        resolve();
+    if (!child) return Promise.resolve();
+    return this.kill(child, 'SIGTERM', this.grace(pod));
+  }
+
+  /** One probe attempt: true on success, false on failure (the kubelet's httpGet accepts 200-399). */
+  private probe(pod: StaticPod, container: any, p: any): Promise<boolean> {
+    const timeoutMs = 1000 * Number(p.timeoutSeconds ?? 1);
+    const portOf = (port: unknown): number | undefined => {
+      if (typeof port === 'string' && !/^\d+$/.test(port)) return (container.ports ?? []).find((x: any) => x.name === port)?.containerPort;
+      return port === undefined ? undefined : Number(port);
+    };
+    if (p.tcpSocket) {
+      const port = portOf(p.tcpSocket.port);
+      if (!port) return Promise.resolve(false);
+      return new Promise((resolve) => {
+        const s = connect({ host: p.tcpSocket.host || this.nodeAddress, port, timeout: timeoutMs });
+        s.on('connect', () => {
+          s.destroy();
+          resolve(true);
+        });
+        s.on('timeout', () => s.destroy());
+        s.on('error', () => resolve(false));
+        s.on('close', () => resolve(false));
       });
-      kill('SIGTERM');
-    });
-  }
-
-  private async probeAll(): Promise<void> {
-    if (this.paused) return;
-    let changed = false;
-    await Promise.all(
-      [...this.pods.values()].map(async (pod) => {
-        const before = pod.ready;
-        if (!pod.child) pod.ready = false;
-        else {
-          const c = pod.manifest.spec.containers[0];
-          const probe = c.readinessProbe ?? null;
-          pod.ready = probe?.httpGet ? await this.httpProbe(pod, c, probe.httpGet) : true;
-        }
-        if (pod.ready !== before) changed = true;
-      }),
-    );
-    if (changed) this.onChange();
-  }
-
-  private httpProbe(pod: StaticPod, container: any, g: any): Promise<boolean> {
-    let port = g.port;
-    if (typeof port === 'string' && !/^\d+$/.test(port)) port = (container.ports ?? []).find((p: any) => p.name === port)?.containerPort;
+    }
+    const g = p.httpGet;
+    if (!g) return Promise.resolve(true);
+    const port = portOf(g.port);
     if (!port) return Promise.resolve(false);
-    const path = pod.component === 'etcd' ? etcdProbePath(g.path ?? '/') : (g.path ?? '/');
     const https = String(g.scheme ?? 'HTTP').toUpperCase() === 'HTTPS';
     return new Promise((resolve) => {
       const req = (https ? httpsRequest : httpRequest)(
-        { host: g.host || this.nodeAddress, port: Number(port), path, method: 'GET', timeout: 2000, rejectUnauthorized: false, headers: { 'User-Agent': 'kube-probe/lab' } },
+        { host: g.host || this.nodeAddress, port, path: g.path ?? '/', method: 'GET', timeout: timeoutMs, rejectUnauthorized: false, headers: { 'User-Agent': 'kube-probe/lab' } },
         (res) => {
           res.resume();
           resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 400);

@@ -24,13 +24,16 @@ Options for up:
   --proxy-host            a dedicated proxy host lb (default: per-node local proxy in cluster.yaml)
   --service-cidr CIDR     default 10.96.0.0/12
   --dns-domain D          default cluster.local
-  --key-algorithm A       rsa or ecdsa (default ecdsa)
+  --key-algorithm A       rsa, ecdsa or ecdsa-p384 (kubeadm's encryptionAlgorithm; default ecdsa)
+  --apiserver-port PORT   the master apiserver's port (default 6443)
   --ssh-user USER         root (default) or a sudo user created on every node
   --sudo-password PW      sudo asks for this password (default: NOPASSWD)
   --bastion               nodes reachable only through a bastion host (ProxyJump)
-  --k8s-version V         default 1.31.4
-  --no-cluster            nodes and sshd only, no kubeadm fixture
-The lab needs root and Debian packages: sudo bash lab/install-deps.sh`;
+  --k8s-version V         a release the lab builds (lab/components.txt), 1.37 or 1.37.2 (default: the newest)
+  --no-cluster            nodes and sshd only, no Kubernetes
+The cluster is made by the real kubeadm, and runs the real kube-apiserver, kube-controller-manager,
+kube-scheduler and etcd of that release; a node agent stands in for the kubelet.
+The lab needs root, Debian packages and the components built from Go: sudo bash lab/install-deps.sh`;
 
 const OPTIONS = {
   out: { type: 'string' },
@@ -42,6 +45,7 @@ const OPTIONS = {
   'service-cidr': { type: 'string' },
   'dns-domain': { type: 'string' },
   'key-algorithm': { type: 'string' },
+  'apiserver-port': { type: 'string' },
   'ssh-user': { type: 'string' },
   'sudo-password': { type: 'string' },
   bastion: { type: 'boolean' },
@@ -54,7 +58,7 @@ const OPTIONS = {
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
 
 const ALLOWED: Record<string, readonly (keyof typeof OPTIONS)[]> = {
-  up: ['out', 'dir', 'name', 'promote', 'workers', 'proxy-host', 'service-cidr', 'dns-domain', 'key-algorithm', 'ssh-user', 'sudo-password', 'bastion', 'k8s-version', 'no-cluster', 'json'],
+  up: ['out', 'dir', 'name', 'promote', 'workers', 'proxy-host', 'service-cidr', 'dns-domain', 'key-algorithm', 'apiserver-port', 'ssh-user', 'sudo-password', 'bastion', 'k8s-version', 'no-cluster', 'json'],
   down: ['out', 'dir'],
   status: ['out', 'dir', 'json'],
   exec: ['out', 'dir'],
@@ -106,7 +110,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`ha-wizard lab: unknown subcommand "${sub}"\n\n${USAGE}\n`);
     return ExitCode.BadInput;
   }
-  // Loaded only now: the lab code lives with the tests and pulls in zod and yaml.
+  // Loaded only now: the lab is a feature few runs use, and it pulls in zod and yaml.
   const lab = await import('../../lab/lab.js');
   try {
     const { values, positionals } = parse(sub, rest);
@@ -119,8 +123,13 @@ export async function run(argv: string[]): Promise<number> {
       case 'up': {
         if (positionals.length) throw new BadInputError(`lab up takes no arguments (got ${positionals.join(' ')})`);
         const keyAlgorithm = values['key-algorithm'];
-        if (keyAlgorithm !== undefined && keyAlgorithm !== 'rsa' && keyAlgorithm !== 'ecdsa') {
-          throw new BadInputError(`--key-algorithm is rsa or ecdsa, got "${keyAlgorithm}"`);
+        if (keyAlgorithm !== undefined && keyAlgorithm !== 'rsa' && keyAlgorithm !== 'ecdsa' && keyAlgorithm !== 'ecdsa-p384') {
+          throw new BadInputError(`--key-algorithm is rsa, ecdsa or ecdsa-p384, got "${keyAlgorithm}"`);
+        }
+        const port = values['apiserver-port'];
+        const apiserverPort = port === undefined ? undefined : Number(port);
+        if (apiserverPort !== undefined && !(Number.isInteger(apiserverPort) && apiserverPort >= 1024 && apiserverPort <= 65535)) {
+          throw new BadInputError(`--apiserver-port is a port number from 1024 to 65535, got "${port}"`);
         }
         const started = Date.now();
         const state = await lab.labUp({
@@ -132,6 +141,7 @@ export async function run(argv: string[]): Promise<number> {
           serviceCidr: values['service-cidr'],
           dnsDomain: values['dns-domain'],
           keyAlgorithm,
+          apiserverPort,
           sshUser: values['ssh-user'],
           sudoPassword: values['sudo-password'],
           bastion: values.bastion,

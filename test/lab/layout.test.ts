@@ -115,18 +115,20 @@ describe('rendered files', () => {
 
   test('init script: no secret in it, agent only with the cluster, never on the bastion', () => {
     const s = stateFor({ dir: '/tmp/c', bastion: true, sshUser: 'kadm', sudoPassword: 'hunter2' });
-    const agent = { nodeBin: '/usr/bin/node', script: '/r/dist/lab/agent/main.js' };
+    const agent = { nodeBin: '/usr/bin/node', script: '/r/dist/lab/agent/main.js', components: '/var/lib/ha-wizard-lab' };
     const cp1 = s.nodes.find((n) => n.name === 'cp1')!;
     const bastion = s.nodes.find((n) => n.name === 'bastion')!;
     const script = initScript({ node: cp1, slot: s.slot, labDir: s.dir, sshUser: 'kadm', sudo: s.options.sudo, agent });
     assert.doesNotMatch(script, /hunter2/);
     assert.match(script, /IFS= read -r pw/);
-    assert.match(script, /agent\/main\.js --node cp1 --role master --lab-dir \/tmp\/c >\/var\/log\/agent\.log 2>&1 &/);
+    assert.match(script, /agent\/main\.js --role master --components \/var\/lib\/ha-wizard-lab >\/var\/log\/agent\.log 2>&1 &/);
     assert.match(script, /exec \/usr\/sbin\/sshd -D/);
     const b = initScript({ node: bastion, slot: s.slot, labDir: s.dir, sshUser: 'kadm', sudo: s.options.sudo, agent });
     assert.doesNotMatch(b, /agent/);
     assert.match(b, /addr add 10\.201\.7\.4\/24 dev eth1/);
     assert.match(fstab({ hostDir: '/a b' }), /^\/a\\040b\/etc-kubernetes \/etc\/kubernetes none bind 0 0$/m);
+    assert.doesNotMatch(fstab({ hostDir: '/a' }), /ha-wizard-lab/);
+    assert.match(fstab({ hostDir: '/a' }, '/c d/lab'), /^\/c\\040d\/lab \/var\/lib\/ha-wizard-lab none bind,ro 0 0$/m);
   });
 
   test('remote commands keep argv exact; one argument is a shell command, as with ssh', () => {

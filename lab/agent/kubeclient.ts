@@ -1,6 +1,5 @@
 /**
- * A minimal Kubernetes API client for the lab's stand-ins (kubelet agent, controller-manager, scheduler,
- * fixture seeding). It reads a kubeconfig the way client-go does for the fields kubeadm writes (server,
+ * A minimal Kubernetes API client for the lab's node agent (the kubelet stand-in). It reads a kubeconfig the way client-go does for the fields kubeadm writes (server,
  * certificate-authority[-data], client-certificate[-data], client-key[-data]) and verifies the server
  * against that CA with Node's normal hostname/IP check, so a missing SAN fails as it does in production.
  */
@@ -65,7 +64,7 @@ export class KubeClient {
   private readonly agent: Agent;
   constructor(
     readonly creds: KubeConfigCreds,
-    private readonly userAgent = 'lab-standin',
+    private readonly userAgent = 'kubelet/lab',
   ) {
     this.agent = new Agent({ keepAlive: true, maxSockets: 4, ca: creds.ca, cert: creds.cert, key: creds.key });
   }

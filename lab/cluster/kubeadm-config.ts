@@ -1,0 +1,79 @@
+/**
+ * The kubeadm configuration files the lab's cluster is made from, as an operator writes them: an
+ * InitConfiguration and ClusterConfiguration for the first control-plane node (no
+ * controlPlaneEndpoint: the single-master cluster ha-wizard exists to convert), and a JoinConfiguration
+ * per worker that discovers the cluster through a bootstrap token. Pure functions; the real kubeadm
+ * reads the results (cluster/index.ts).
+ */
+import { stringify } from 'yaml';
+
+export type LabKeyAlgorithm = 'rsa' | 'ecdsa' | 'ecdsa-p384';
+
+/** The lab's key option → ClusterConfiguration.encryptionAlgorithm (v1beta4). */
+export const ENCRYPTION_ALGORITHM: Record<LabKeyAlgorithm, string> = {
+  rsa: 'RSA-2048',
+  ecdsa: 'ECDSA-P256',
+  'ecdsa-p384': 'ECDSA-P384',
+};
+
+/** kubeadm writes this CRI socket into the kubelet's instance config; no runtime listens on it in the lab. */
+export const LAB_CRI_SOCKET = 'unix:///var/run/containerd/containerd.sock';
+
+export interface InitInput {
+  k8sVersion: string;
+  keyAlgorithm: LabKeyAlgorithm;
+  serviceCidr: string;
+  dnsDomain: string;
+  apiserverPort: number;
+  master: { name: string; address: string };
+  /** A bootstrap token "abcdef.0123456789abcdef" for the workers to join with. */
+  token: string;
+}
+
+const doc = (o: unknown) => stringify(o, { lineWidth: 0 });
+
+export function initConfiguration(i: InitInput): string {
+  const init = {
+    apiVersion: 'kubeadm.k8s.io/v1beta4',
+    kind: 'InitConfiguration',
+    bootstrapTokens: [{ token: i.token, ttl: '24h0m0s', groups: ['system:bootstrappers:kubeadm:default-node-token'], usages: ['signing', 'authentication'] }],
+    localAPIEndpoint: { advertiseAddress: i.master.address, bindPort: i.apiserverPort },
+    nodeRegistration: {
+      name: i.master.name,
+      criSocket: LAB_CRI_SOCKET,
+      taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }],
+    },
+    // Preflight wants a container runtime and pulls images; the lab has neither (the node agent runs
+    // the programs the images would hold).
+    skipPhases: ['preflight'],
+  };
+  const cluster = {
+    apiVersion: 'kubeadm.k8s.io/v1beta4',
+    kind: 'ClusterConfiguration',
+    kubernetesVersion: `v${i.k8sVersion}`,
+    clusterName: 'kubernetes',
+    encryptionAlgorithm: ENCRYPTION_ALGORITHM[i.keyAlgorithm],
+    networking: { serviceSubnet: i.serviceCidr, dnsDomain: i.dnsDomain },
+  };
+  const kubelet = { apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', cgroupDriver: 'systemd' };
+  return [init, cluster, kubelet].map(doc).join('---\n');
+}
+
+export interface JoinInput {
+  nodeName: string;
+  /** host:port of the master's apiserver, where discovery reads cluster-info. */
+  apiServerEndpoint: string;
+  token: string;
+  /** "sha256:<hex>" of the cluster CA's public key. */
+  caCertHash: string;
+}
+
+export function joinConfiguration(j: JoinInput): string {
+  return doc({
+    apiVersion: 'kubeadm.k8s.io/v1beta4',
+    kind: 'JoinConfiguration',
+    discovery: { bootstrapToken: { apiServerEndpoint: j.apiServerEndpoint, token: j.token, caCertHashes: [j.caCertHash] } },
+    nodeRegistration: { name: j.nodeName, criSocket: LAB_CRI_SOCKET },
+    skipPhases: ['preflight'],
+  });
+}
