@@ -77,7 +77,12 @@ export class KubeClient {
     const url = new URL(path, this.creds.server);
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': this.userAgent };
-    if (payload !== undefined) headers['Content-Type'] = contentType;
+    if (payload !== undefined) {
+      headers['Content-Type'] = contentType;
+      // Node sends a DELETE body neither chunked nor with a length unless told: the server then reads it
+      // as the start of the next request on the connection.
+      headers['Content-Length'] = String(Buffer.byteLength(payload));
+    }
     if (this.creds.token) headers.Authorization = `Bearer ${this.creds.token}`;
     return new Promise((resolvePromise, reject) => {
       const req = request(url, { method, agent: this.agent, headers, timeout: timeoutMs }, (res) => {

@@ -11,7 +11,7 @@
  * while that server answers /healthz with the cluster CA check, so a repointed kube-proxy is observable,
  * and so is one that was not restarted. Other bound pods are Ready once started.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { arch, release } from 'node:os';
 import { parse as parseYaml } from 'yaml';
@@ -46,7 +46,8 @@ export class Kubelet {
   private nodeUid = '';
   private readonly boundPods = new Map<string, BoundPod>();
   private readonly mirrorStatus = new Map<string, string>();
-  private version = 'v0.0.0';
+  /** The "installed kubelet package": the release of the kubeadm the lab put on this node's PATH. */
+  private readonly version = installedVersion();
 
   constructor(
     private settings: KubeletSettings,
@@ -194,11 +195,6 @@ export class Kubelet {
   private async heartbeat(kc: KubeClient): Promise<void> {
     const path = `/api/v1/nodes/${this.nodeName}`;
     try {
-      // The lab's kubelet reports the control plane's version (asked once per connection).
-      if (!this.lastStatusOk) {
-        const v = await kc.get<{ gitVersion?: string }>('/version');
-        if (v.gitVersion) this.version = v.gitVersion;
-      }
       const node = await kc.call('PATCH', `${path}/status`, { status: this.nodeStatus() }, 'application/strategic-merge-patch+json');
       this.nodeUid = node.metadata?.uid ?? this.nodeUid;
     } catch (e) {
@@ -387,6 +383,15 @@ export class Kubelet {
       this.log('kubelet: cannot read the kube-proxy ConfigMap:', (e as Error).message);
       return null;
     }
+  }
+}
+
+function installedVersion(): string {
+  try {
+    const m = /\/v(\d+\.\d+\.\d+)\//.exec(readlinkSync('/usr/local/bin/kubeadm'));
+    return m ? `v${m[1]}` : 'v0.0.0';
+  } catch {
+    return 'v0.0.0';
   }
 }
 
