@@ -4,10 +4,10 @@
  * The ConfigMaps' before-state is recorded by the engine's patch actions. Rollback keeps these files: they
  * are the last resort if rollback itself cannot restore the cluster.
  */
-import type { Action, RunAction } from '../src/engine/actions.js';
+import type { Action, RunAction } from '../src/engine/model/actions.js';
 import type { ClusterFacts } from '../src/discovery/facts.js';
-import type { Step, StepContext } from '../src/engine/step.js';
-import { worstRisk } from '../src/engine/plan.js';
+import type { Step, StepContext } from '../src/engine/model/step.js';
+import { worstRisk } from '../src/engine/model/plan.js';
 import { etcdctl } from '../src/discovery/etcdctl.js';
 import { masterNode } from '../src/discovery/nodes.js';
 

@@ -7,10 +7,10 @@
  * /readyz from the master with a certificate valid for both its IP and its name, which is exactly the
  * check the 2017 x509 "certificate is valid for …, not …" failure would trip.
  */
-import type { Action, WriteFileAction } from '../src/engine/actions.js';
+import type { Action, WriteFileAction } from '../src/engine/model/actions.js';
 import type { ClusterFacts } from '../src/discovery/facts.js';
-import type { Step } from '../src/engine/step.js';
-import { worstRisk } from '../src/engine/plan.js';
+import type { Step } from '../src/engine/model/step.js';
+import { worstRisk } from '../src/engine/model/plan.js';
 import { BadInputError } from '../src/exit-codes.js';
 import { KUBECONFIG_FILES, KUBEADM_CAS, kubeconfigClientSpec, withCA, type KubeconfigKind } from '../src/pki/kubeadm-certs.js';
 import { apiserverURL, endpointURL, masterNode, promotedNodes, type CpNode } from '../src/discovery/nodes.js';

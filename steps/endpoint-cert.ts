@@ -8,9 +8,9 @@
  * is made impossible by construction: `assertEndpointInApiserverCerts` refuses a plan that issues an apiserver
  * certificate without the endpoint, and the step ends by verifying /readyz for the endpoint name.
  */
-import type { Action, CertSpec } from '../src/engine/actions.js';
+import type { Action, CertSpec } from '../src/engine/model/actions.js';
 import type { ClusterFacts } from '../src/discovery/facts.js';
-import type { Step, StepContext } from '../src/engine/step.js';
+import type { Step, StepContext } from '../src/engine/model/step.js';
 import { masterNode } from '../src/discovery/nodes.js';
 import { apiserverAltNames, withCA } from '../src/pki/kubeadm-certs.js';
 import { canonicalIP } from '../src/pki/ip.js';

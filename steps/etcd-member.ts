@@ -10,10 +10,10 @@
  * listening on it, `member update`.
  */
 import { parse } from 'yaml';
-import type { Action, WriteFileAction } from '../src/engine/actions.js';
+import type { Action, WriteFileAction } from '../src/engine/model/actions.js';
 import type { ClusterFacts, KeyAlgorithm } from '../src/discovery/facts.js';
-import type { Step } from '../src/engine/step.js';
-import { worstRisk } from '../src/engine/plan.js';
+import type { Step } from '../src/engine/model/step.js';
+import { worstRisk } from '../src/engine/model/plan.js';
 import { BadInputError } from '../src/exit-codes.js';
 import { nodeCertificates, withCA, type NodeCert } from '../src/pki/kubeadm-certs.js';
 import { clusterHealthArgv, etcdctl, memberPromoteByPeer, memberRemoveByNameOrPeer, memberStateProbe, memberUpdatePeer, noOtherLearnerCheck } from '../src/discovery/etcdctl.js';

@@ -14,7 +14,7 @@
  * healthy before the next joins, so the cluster is never left with a member that could cost it quorum.
  */
 import type { ClusterFacts } from '../src/discovery/facts.js';
-import type { Step, StepBuilder, StepContext } from '../src/engine/step.js';
+import type { Step, StepBuilder, StepContext } from '../src/engine/model/step.js';
 import { buildBackupSteps } from './backup.js';
 import { buildSharedPkiStep } from './shared-pki.js';
 import { buildEtcdMemberStep, buildEtcdPeerUrlSteps } from './etcd-member.js';

@@ -5,10 +5,10 @@
  * changes. Rollback restores the file and then restarts kubelet: actions are undone in reverse, so the
  * first action here exists to restart kubelet after the file is back.
  */
-import type { Action } from '../src/engine/actions.js';
+import type { Action } from '../src/engine/model/actions.js';
 import type { ClusterFacts } from '../src/discovery/facts.js';
-import type { Step } from '../src/engine/step.js';
-import { worstRisk } from '../src/engine/plan.js';
+import type { Step } from '../src/engine/model/step.js';
+import { worstRisk } from '../src/engine/model/plan.js';
 import { BadInputError } from '../src/exit-codes.js';
 import { parseKubeconfig, setServerInText } from '../src/kube/kubeconfig.js';
 import { apiserverURL, masterNode, promotedNodes } from '../src/discovery/nodes.js';

@@ -5,10 +5,10 @@
  * Kubernetes 1.24 (kubeadm#2200); they are added only on such clusters. Taints are written as the whole list
  * (the Node's current taints from discovery plus the new one), since a list cannot be edited by key.
  */
-import type { Action } from '../src/engine/actions.js';
+import type { Action } from '../src/engine/model/actions.js';
 import type { ClusterFacts, KubeNode } from '../src/discovery/facts.js';
-import type { Step } from '../src/engine/step.js';
-import { worstRisk } from '../src/engine/plan.js';
+import type { Step } from '../src/engine/model/step.js';
+import { worstRisk } from '../src/engine/model/plan.js';
 import { atLeast } from '../src/manifests/versions.js';
 import { masterNode, promotedNodes } from '../src/discovery/nodes.js';
 

@@ -10,9 +10,9 @@
  * Rollback runs undos newest first, so a reload that must follow the restored config hangs on the check
  * that precedes the write: "the running config is valid; on rollback, reload it".
  */
-import type { Action } from '../src/engine/actions.js';
+import type { Action } from '../src/engine/model/actions.js';
 import type { ClusterFacts } from '../src/discovery/facts.js';
-import type { Step, StepContext } from '../src/engine/step.js';
+import type { Step, StepContext } from '../src/engine/model/step.js';
 import { masterNode, promotedNodes, type CpNode } from '../src/discovery/nodes.js';
 import { LOCAL_PROXY_ADDRESS, controlPlaneProbeClient, endpointOf, hostPort } from '../src/proxy/endpoint.js';
 import { makeStep, waitAction } from '../src/proxy/probes.js';

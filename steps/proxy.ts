@@ -15,9 +15,9 @@
  * backend down a year later. Unchecked backup twins keep the proxy failing open if the check cannot pass
  * (anonymous auth disabled). nginx (open source) only checks passively: connect timeout 1s, next upstream.
  */
-import type { Action, WriteFileAction } from '../src/engine/actions.js';
+import type { Action, WriteFileAction } from '../src/engine/model/actions.js';
 import type { ClusterFacts } from '../src/discovery/facts.js';
-import type { Step, StepContext } from '../src/engine/step.js';
+import type { Step, StepContext } from '../src/engine/model/step.js';
 import { masterNode, promotedNodes } from '../src/discovery/nodes.js';
 import {
   KUBELET_CLIENT_PEM,

@@ -13,9 +13,9 @@
  * (only `server:` changes); a kubeconfig whose text discovery holds (no key inside) is written as a literal
  * so the preview shows the exact diff.
  */
-import type { Action, Content, WriteFileAction } from '../src/engine/actions.js';
+import type { Action, Content, WriteFileAction } from '../src/engine/model/actions.js';
 import type { ClusterFacts } from '../src/discovery/facts.js';
-import type { Step, StepContext } from '../src/engine/step.js';
+import type { Step, StepContext } from '../src/engine/model/step.js';
 import { kubeNodeName, masterNode, promotedNodes } from '../src/discovery/nodes.js';
 import { setServerInText } from '../src/kube/kubeconfig.js';
 import {

@@ -4,10 +4,10 @@
  * two apiservers with different sa.key reject each other's tokens, two CAs split the cluster's trust.
  * The copies carry the master's sha256 from discovery; apply refuses if a source changed since the plan.
  */
-import type { Action } from '../src/engine/actions.js';
+import type { Action } from '../src/engine/model/actions.js';
 import type { ClusterFacts } from '../src/discovery/facts.js';
-import type { Step } from '../src/engine/step.js';
-import { worstRisk } from '../src/engine/plan.js';
+import type { Step } from '../src/engine/model/step.js';
+import { worstRisk } from '../src/engine/model/plan.js';
 import { BadInputError } from '../src/exit-codes.js';
 import { masterNode, SHARED_PKI_FILES, type CpNode } from '../src/discovery/nodes.js';
 

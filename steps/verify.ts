@@ -9,9 +9,9 @@
  *   - kube-proxy rolled out and available
  *   - drill (opt-in): stop one apiserver, the endpoint still answers, start it again
  */
-import type { Action, Probe } from '../src/engine/actions.js';
+import type { Action, Probe } from '../src/engine/model/actions.js';
 import type { ClusterFacts } from '../src/discovery/facts.js';
-import type { Step, StepContext } from '../src/engine/step.js';
+import type { Step, StepContext } from '../src/engine/model/step.js';
 import { masterNode, promotedNodes, type CpNode } from '../src/discovery/nodes.js';
 import { etcdctl } from '../src/discovery/etcdctl.js';
 import { KUBELET_CLIENT_PEM, KUBERNETES_DIR, MANIFESTS_DIR, NODE_CA, controlPlaneProbeClient, endpointOf, hostPort, nodeLocalServer, workerHosts } from '../src/proxy/endpoint.js';

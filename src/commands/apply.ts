@@ -5,17 +5,17 @@
  */
 import { readFileSync } from 'node:fs';
 import { BadInputError, ExitCode } from '../exit-codes.js';
-import { renderPreview } from '../engine/preview.js';
-import { parsePlan, type Plan } from '../engine/plan.js';
-import { createSession } from '../engine/session.js';
-import { apply } from '../engine/executor.js';
-import { exitCodeOf } from '../engine/context.js';
-import { interrupts } from '../engine/interrupt.js';
-import { failureMessage } from '../engine/cli-run.js';
+import { renderPreview } from '../engine/preview/preview.js';
+import { parsePlan, type Plan } from '../engine/model/plan.js';
+import { createSession } from '../engine/records/session.js';
+import { apply } from '../engine/run/executor.js';
+import { exitCodeOf } from '../engine/run/context.js';
+import { interrupts } from '../engine/run/interrupt.js';
+import { failureMessage } from './session-run.js';
 import { plainReporter } from '../reporters/plain.js';
 import { jsonReporter } from '../reporters/json.js';
-import { discoverCluster, oldAddressReferences, preflightError } from '../conversion.js';
-import { confirmTyped } from '../prompt.js';
+import { discoverCluster, oldAddressReferences, preflightError } from '../conversion/pipeline.js';
+import { confirmTyped } from './prompt.js';
 import { CLUSTER_OPTIONS, PLAN_OPTIONS, parseCommand, preflightIgnores } from './options.js';
 import { discoverAndPlan, openCluster, planOptions } from './cluster-run.js';
 

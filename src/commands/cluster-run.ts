@@ -6,13 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
-import { createEngineDeps, discoverCluster, planConversion, preflightError, previewConversion, type BuildOptions, type Discovered } from '../conversion.js';
-import type { EngineDeps } from '../engine/context.js';
-import type { Plan } from '../engine/plan.js';
-import type { Preview } from '../engine/preview.js';
+import { createEngineDeps, discoverCluster, planConversion, preflightError, previewConversion, type BuildOptions, type Discovered } from '../conversion/pipeline.js';
+import type { EngineDeps } from '../engine/run/context.js';
+import type { Plan } from '../engine/model/plan.js';
+import type { Preview } from '../engine/preview/preview.js';
 import type { CheckResult } from '../preflight/checks.js';
 import type { HostPool } from '../ssh/pool.js';
-import { connectPolicy } from '../prompt.js';
+import { connectPolicy } from './prompt.js';
 import { BadInputError } from '../exit-codes.js';
 
 export interface ClusterRun {

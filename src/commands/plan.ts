@@ -1,11 +1,11 @@
 /** `ha-wizard plan -c FILE [--json] [--out plan.json]`: discover, check, and show every change. Changes nothing. */
 import { writeFileSync } from 'node:fs';
 import { ExitCode } from '../exit-codes.js';
-import { renderPreview } from '../engine/preview.js';
-import { serializePlan } from '../engine/plan.js';
+import { renderPreview } from '../engine/preview/preview.js';
+import { serializePlan } from '../engine/model/plan.js';
 import { CLUSTER_OPTIONS, PLAN_OPTIONS, parseCommand, preflightIgnores } from './options.js';
 import { discoverAndPlan, openCluster, planOptions } from './cluster-run.js';
-import { oldAddressReferences } from '../conversion.js';
+import { oldAddressReferences } from '../conversion/pipeline.js';
 
 const USAGE = 'Usage: ha-wizard plan -c cluster.yaml [--json] [--out plan.json] [--failover-drill] [--accept-new-host-keys] [--ignore-preflight-errors=NAME,...]';
 

@@ -13,7 +13,7 @@
  * is not reported.
  */
 import { z } from 'zod';
-import type { KubeObject } from '../engine/ports.js';
+import type { KubeObject } from '../engine/model/ports.js';
 import { canonicalIP } from '../pki/ip.js';
 
 export interface AuditInput {

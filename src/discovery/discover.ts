@@ -6,8 +6,8 @@
  */
 import type { ClusterConfigLike, ConfigNode } from './config-like.js';
 import type { ClusterFacts, KubeNode } from './facts.js';
-import type { Hosts, KubeApi, KubeApiFactory } from '../engine/ports.js';
-import { RemoteError, type RemoteHost } from '../ssh/types.js';
+import type { Hosts, KubeApi, KubeApiFactory } from '../engine/model/ports.js';
+import { RemoteError, type RemoteHost } from '../engine/model/remote-host.js';
 import type { NodeProbe, PreflightData } from '../preflight/checks.js';
 import { BadInputError } from '../exit-codes.js';
 import { StaticPod } from '../manifests/static-pod.js';

@@ -8,7 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { BadInputError } from '../exit-codes.js';
 import type { ClusterFacts, EtcdMember, KeyAlgorithm, KubeNode } from './facts.js';
-import { canonicalJson } from '../engine/plan.js';
+import { canonicalJson } from '../engine/model/plan.js';
 
 function fail(what: string, issue: string, hint: string): never {
   throw new BadInputError(`${what}: ${issue}`, hint);

@@ -17,7 +17,7 @@
  *   - apiserver-etcd-client: O=system:masters dropped (k/k PR #120521)
  *   - admin.conf: O=system:masters → O=kubeadm:cluster-admins; super-admin.conf (O=system:masters) added (KEP-4214, k/k PR #121305)
  */
-import type { CertSpec } from '../engine/actions.js';
+import type { CertSpec } from '../engine/model/actions.js';
 import type { LeafSpec } from './issue.js';
 import { canonicalIP, indexedIP } from './ip.js';
 

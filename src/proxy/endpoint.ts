@@ -3,7 +3,7 @@
  * apiserver certificate must carry, the hosts that play each role, and the well-known paths those steps read.
  * Pure functions of the facts, so all endpoint steps agree on one answer.
  */
-import type { CertSpec } from '../engine/actions.js';
+import type { CertSpec } from '../engine/model/actions.js';
 import type { ClusterFacts } from '../discovery/facts.js';
 import type { ConfigNode } from '../discovery/config-like.js';
 import { canonicalIP } from '../pki/ip.js';

@@ -3,9 +3,9 @@
  * lease held) are read with kubectl on a control-plane host through its admin.conf: read-only commands,
  * values passed as positional arguments to fixed scripts so no name is ever parsed as code.
  */
-import type { Action, Probe, Risk, WaitAction } from '../engine/actions.js';
-import type { Step } from '../engine/step.js';
-import { worstRisk } from '../engine/plan.js';
+import type { Action, Probe, Risk, WaitAction } from '../engine/model/actions.js';
+import type { Step } from '../engine/model/step.js';
+import { worstRisk } from '../engine/model/plan.js';
 import { shQuote } from '../ssh/quote.js';
 import { ADMIN_CONF, checkNodeName } from './endpoint.js';
 

@@ -16,7 +16,7 @@ import { SettledFileCache } from './file-cache.js';
 import { Semaphore } from './semaphore.js';
 import { GuardedSftp } from './sftp.js';
 import type { SshTarget } from './ssh-config.js';
-import { RemoteError } from './types.js';
+import { RemoteError } from '../engine/model/remote-host.js';
 
 const { Client, utils } = ssh2;
 

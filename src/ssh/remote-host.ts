@@ -10,7 +10,7 @@ import { connectSsh, describeTarget, type ConnectOptions, type RawExecResult, ty
 import { shJoin } from './quote.js';
 import { redact } from './redact.js';
 import type { GuardedSftp } from './sftp.js';
-import { RemoteError, type ExecOptions, type ExecResult, type FileStat, type RemoteHost, type WriteOptions } from './types.js';
+import { RemoteError, type ExecOptions, type ExecResult, type FileStat, type RemoteHost, type WriteOptions } from '../engine/model/remote-host.js';
 
 /** What the audit log records for every command (argv with secrets replaced by `***`). */
 export interface ExecAuditRecord {

@@ -2,8 +2,8 @@
  * The wizard controller's brain: a pure function from (state, event) to the next state and the effects
  * it needs. Screens hold no logic: they render a WizardState and turn keys into intents.
  */
-import type { Phase } from '../engine/events.js';
-import { isSkippable } from '../engine/actions.js';
+import type { Phase } from '../engine/model/events.js';
+import { isSkippable } from '../engine/model/actions.js';
 import { checkForm, EMPTY_FORM, FIELDS, formFromConfig, formYaml } from './form.js';
 import type { Effect, FailureChoice, Intent, OldAddressReport, ResultEvent, Screen, Transition, WizardEvent, WizardState } from './model.js';
 import { foldEvent, startRun } from './progress.js';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { auditOldMasterReferences, describeFindings, findOldMasterReferences, oldAddressReport, renderOldAddressReport, unreachableNodes } from '../../steps/audit.js';
 import { auditKubeSystem } from '../../src/discovery/discover.js';
 import { buildVerifySteps } from '../../steps/verify.js';
-import type { KubeApi, KubeObject } from '../../src/engine/ports.js';
+import type { KubeApi, KubeObject } from '../../src/engine/model/ports.js';
 import { makeFacts } from './facts-fixture.js';
 
 const master = { address: '10.200.0.11', port: 6443 };

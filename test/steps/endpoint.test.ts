@@ -4,10 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Action, RunAction, WaitAction, WriteFileAction } from '../../src/engine/actions.js';
+import type { Action, RunAction, WaitAction, WriteFileAction } from '../../src/engine/model/actions.js';
 import type { ClusterFacts } from '../../src/discovery/facts.js';
-import type { Step } from '../../src/engine/step.js';
-import { actionSchema } from '../../src/engine/plan-schema.js';
+import type { Step } from '../../src/engine/model/step.js';
+import { actionSchema } from '../../src/engine/model/schema.js';
 import { buildProxySteps } from '../../steps/proxy.js';
 import { buildProxyBackendSteps } from '../../steps/proxy-backends.js';
 import { assertEndpointInApiserverCerts, buildEndpointCertSteps, masterApiserverCertSpec } from '../../steps/endpoint-cert.js';

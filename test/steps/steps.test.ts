@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
-import type { Action, CertSpec, WriteFileAction } from '../../src/engine/actions.js';
-import type { Step } from '../../src/engine/step.js';
-import { buildPlan } from '../../src/engine/plan.js';
+import type { Action, CertSpec, WriteFileAction } from '../../src/engine/model/actions.js';
+import type { Step } from '../../src/engine/model/step.js';
+import { buildPlan } from '../../src/engine/model/plan.js';
 import { BadInputError } from '../../src/exit-codes.js';
 import { buildSteps } from '../../steps/index.js';
 import { buildSharedPkiStep } from '../../steps/shared-pki.js';

@@ -6,12 +6,12 @@
  * it touches as it was when the operator reviewed the preview.
  */
 import { createHash } from 'node:crypto';
-import { BadInputError } from '../exit-codes.js';
+import { BadInputError } from '../../exit-codes.js';
 import type { Action, Risk } from './actions.js';
-import { planSchema } from './plan-schema.js';
+import { planSchema } from './schema.js';
 import type { Step } from './step.js';
 import { findSecret } from './secrets.js';
-import { scheduleProblems } from './schedule.js';
+import { scheduleProblems } from '../run/schedule.js';
 
 /** A step as the plan records it: everything but its actions (which the plan holds flat, in order). */
 export type StepInfo = Omit<Step, 'actions'>;

@@ -3,13 +3,13 @@
  * `opts.onEvent` (the JSON reporter under --json), else to the plain reporter; messages go to stderr.
  */
 import { BadInputError, ExitCode } from '../exit-codes.js';
-import { isSkippable } from './actions.js';
-import { exitCodeOf, type EngineDeps, type Outcome, type RunOptions } from './context.js';
-import { interrupts } from './interrupt.js';
+import { isSkippable } from '../engine/model/actions.js';
+import { exitCodeOf, type EngineDeps, type Outcome, type RunOptions } from '../engine/run/context.js';
+import { interrupts } from '../engine/run/interrupt.js';
 import { invokedAs } from '../reporters/invocation.js';
 import { plainReporter } from '../reporters/plain.js';
-import { createDeps, RuntimeUnavailableError } from './runtime.js';
-import { latestSession, openSession, type Session } from './session.js';
+import { createDeps, RuntimeUnavailableError } from '../conversion/session-deps.js';
+import { latestSession, openSession, type Session } from '../engine/records/session.js';
 
 export async function runSession(
   command: string,

@@ -7,9 +7,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import { diffLines } from 'diff';
 import YAML from 'yaml';
-import type { ObjectEdit } from './actions.js';
-import type { FieldBefore } from './journal.js';
-import type { KubeObject } from './ports.js';
+import type { ObjectEdit } from '../model/actions.js';
+import type { FieldBefore } from '../records/journal.js';
+import type { KubeObject } from '../model/ports.js';
 
 type Json = Record<string, unknown>;
 

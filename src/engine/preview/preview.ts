@@ -9,12 +9,12 @@
  */
 import { structuredPatch } from 'diff';
 import { isDeepStrictEqual } from 'node:util';
-import { actionHost, isSensitive, type Action, type CertSpec, type Content, type ObjectRef, type Probe, type Risk } from './actions.js';
-import { applyEdits, getPath, yamlGet } from './edits.js';
-import { fileKey, type Plan } from './plan.js';
-import type { KubeObject } from './ports.js';
-import { looksSecret, redactArgv, showArgv } from './secrets.js';
-import { sha256 } from './context.js';
+import { actionHost, isSensitive, type Action, type CertSpec, type Content, type ObjectRef, type Probe, type Risk } from '../model/actions.js';
+import { applyEdits, getPath, yamlGet } from '../run/edits.js';
+import { fileKey, type Plan } from '../model/plan.js';
+import type { KubeObject } from '../model/ports.js';
+import { looksSecret, redactArgv, showArgv } from '../model/secrets.js';
+import { sha256 } from '../run/context.js';
 
 export interface PreviewInputs {
   /** Current content of every file the plan writes or removes, by `host:path`; null when absent. */

@@ -4,9 +4,9 @@
  * happen (no fsync: the journal is the record the engine relies on).
  */
 import { appendFileSync } from 'node:fs';
-import type { Hosts } from './ports.js';
-import type { ExecOptions, RemoteHost, WriteOptions } from '../ssh/types.js';
-import { redactArgv, redactText } from './secrets.js';
+import type { Hosts } from '../model/ports.js';
+import type { ExecOptions, RemoteHost, WriteOptions } from '../model/remote-host.js';
+import { redactArgv, redactText } from '../model/secrets.js';
 
 export function auditLine(path: string, entry: Record<string, unknown>): void {
   appendFileSync(path, `${JSON.stringify({ at: new Date().toISOString(), ...entry })}\n`, { mode: 0o600 });

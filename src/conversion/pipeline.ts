@@ -3,25 +3,25 @@
  * The `plan` and `apply` commands, `resume`/`rollback` (through createDeps) and the interactive wizard all
  * go through these functions, so there is one way to reach hosts and one way to build a plan.
  */
-import type { ClusterConfig, NodeConfig } from './config/schema.js';
-import { BadInputError } from './exit-codes.js';
-import type { EngineDeps } from './engine/context.js';
-import { observe, observedHashes } from './engine/observe.js';
-import { buildPlan, withObserved, type Plan } from './engine/plan.js';
-import { buildPreview, type Preview } from './engine/preview.js';
-import { newSessionId } from './engine/session.js';
-import type { ClusterFacts } from './discovery/facts.js';
-import { discover } from './discovery/discover.js';
-import { factsFingerprint } from './discovery/parse.js';
-import { applyIgnores, evaluatePreflight, preflightFailed, type CheckResult } from './preflight/checks.js';
-import { HostPool, type PoolNode } from './ssh/pool.js';
-import type { HostKeyPolicy } from './ssh/connection.js';
-import type { ExecAuditRecord } from './ssh/remote-host.js';
-import { PkiMaterializer } from './pki/materializer.js';
-import { TunnelKubeApiFactory } from './kube/client.js';
-import { HttpsProber } from './kube/prober.js';
-import { buildSteps, type BuildOptions } from '../steps/index.js';
-import { oldAddressReport, renderOldAddressReport, type OldAddressReport } from '../steps/audit.js';
+import type { ClusterConfig, NodeConfig } from '../config/schema.js';
+import { BadInputError } from '../exit-codes.js';
+import type { EngineDeps } from '../engine/run/context.js';
+import { observe, observedHashes } from '../engine/preview/observe.js';
+import { buildPlan, withObserved, type Plan } from '../engine/model/plan.js';
+import { buildPreview, type Preview } from '../engine/preview/preview.js';
+import { newSessionId } from '../engine/records/session.js';
+import type { ClusterFacts } from '../discovery/facts.js';
+import { discover } from '../discovery/discover.js';
+import { factsFingerprint } from '../discovery/parse.js';
+import { applyIgnores, evaluatePreflight, preflightFailed, type CheckResult } from '../preflight/checks.js';
+import { HostPool, type PoolNode } from '../ssh/pool.js';
+import type { HostKeyPolicy } from '../ssh/connection.js';
+import type { ExecAuditRecord } from '../ssh/remote-host.js';
+import { PkiMaterializer } from '../pki/materializer.js';
+import { TunnelKubeApiFactory } from '../kube/client.js';
+import { HttpsProber } from '../kube/prober.js';
+import { buildSteps, type BuildOptions } from '../../steps/index.js';
+import { oldAddressReport, renderOldAddressReport, type OldAddressReport } from '../../steps/audit.js';
 
 /** How to treat what only the operator can decide while connecting. */
 export interface ConnectPolicy extends HostKeyPolicy {

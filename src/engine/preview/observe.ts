@@ -3,10 +3,10 @@
  * that make apply refuse a plan whose files changed after review. I/O at the edge; preview.ts stays pure.
  */
 import { createHash } from 'node:crypto';
-import { fileKey, touchedFiles, type Plan } from './plan.js';
-import type { Hosts, KubeApiFactory, KubeObject } from './ports.js';
+import { fileKey, touchedFiles, type Plan } from '../model/plan.js';
+import type { Hosts, KubeApiFactory, KubeObject } from '../model/ports.js';
 import { objectKey, type PreviewInputs } from './preview.js';
-import { RemoteError } from '../ssh/types.js';
+import { RemoteError } from '../model/remote-host.js';
 
 export async function observe(plan: Plan, hosts: Hosts, kube?: KubeApiFactory): Promise<PreviewInputs> {
   const files = new Map<string, Buffer | null>();

@@ -7,7 +7,7 @@
  *   - https probes: src/kube (TLS checks that fail on a missing SAN exactly like kubectl)
  */
 import type { Content, ObjectRef, Probe } from './actions.js';
-import type { RemoteHost } from '../ssh/types.js';
+import type { RemoteHost } from './remote-host.js';
 
 /** Looks up the connection for a node name from the plan. */
 export interface Hosts {

@@ -8,16 +8,16 @@
  * `started` for resume to check. Steps that allow it run different hosts' actions concurrently
  * (schedule.ts explains how); each action still follows exactly this sequence.
  */
-import { BadInputError } from '../exit-codes.js';
-import { actionHost, isSensitive, isSkippable, type Action, type PatchObjectAction, type RemoveFileAction, type RunAction, type WaitAction, type WriteFileAction } from './actions.js';
+import { BadInputError } from '../../exit-codes.js';
+import { actionHost, isSensitive, isSkippable, type Action, type PatchObjectAction, type RemoveFileAction, type RunAction, type WaitAction, type WriteFileAction } from '../model/actions.js';
 import { ActionError, CommandFailed, HardStop, RunContext, describeError, isConflict, sha256, tail, type EngineDeps, type Outcome, type RunOptions } from './context.js';
 import { applyEdits, editsPresent, fieldsBefore } from './edits.js';
-import { fileKey, assertFresh, type Plan } from './plan.js';
-import { redactArgv, showArgv } from './secrets.js';
-import type { Session } from './session.js';
-import type { ActionState } from './state.js';
-import { checkApplied, knownTargetSha, resolveUnknown } from './verify.js';
-import { GracefulInWait, runSteps, waitInterruptible } from './step-run.js';
+import { fileKey, assertFresh, type Plan } from '../model/plan.js';
+import { redactArgv, showArgv } from '../model/secrets.js';
+import type { Session } from '../records/session.js';
+import type { ActionState } from '../records/state.js';
+import { checkApplied, knownTargetSha, resolveUnknown } from './recheck.js';
+import { GracefulInWait, runSteps, waitInterruptible } from './step-runner.js';
 
 export interface ApplyOptions extends RunOptions {
   /** The fingerprint of the facts as rediscovered now; a plan built from other facts is refused as stale. */

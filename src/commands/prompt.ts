@@ -3,8 +3,8 @@
  * questions: each function fails with the flag that answers it instead, so scripts never hang.
  */
 import { createInterface } from 'node:readline';
-import { BadInputError } from './exit-codes.js';
-import type { ConnectPolicy } from './conversion.js';
+import { BadInputError } from '../exit-codes.js';
+import type { ConnectPolicy } from '../conversion/pipeline.js';
 
 export function interactive(): boolean {
   return Boolean(process.stdin.isTTY && process.stderr.isTTY) && !process.env['CI'];

@@ -15,8 +15,8 @@
  * Rollback uses the same lanes over the undo list (newest first), so each host is undone in reverse order.
  * Everything but runLanes is pure.
  */
-import { actionHost, type Action } from './actions.js';
-import type { StepInfo } from './plan.js';
+import { actionHost, type Action } from '../model/actions.js';
+import type { StepInfo } from '../model/plan.js';
 
 /** A set of lanes that may run concurrently; the next segment starts when every lane has ended. */
 export interface Segment {

@@ -2,10 +2,10 @@
  * What the journal says about each action, folded from its records. Pure: status, resume and
  * rollback all read the same fold, so they never disagree about what was done.
  */
-import type { Action } from './actions.js';
+import type { Action } from '../model/actions.js';
 import type { FieldBefore, FileState, JournalRecord } from './journal.js';
-import type { Phase } from './events.js';
-import type { Plan } from './plan.js';
+import type { Phase } from '../model/events.js';
+import type { Plan } from '../model/plan.js';
 
 export type ActionStatus =
   | 'pending'

@@ -4,18 +4,18 @@
  * host-facing primitives every action kind is built from. Only the engine talks to hosts, through here.
  */
 import { createHash } from 'node:crypto';
-import { ExitCode, BadInputError } from '../exit-codes.js';
-import type { Action, Probe } from './actions.js';
-import { auditedHosts } from './audit.js';
-import type { EngineEvent, EventSink, Phase } from './events.js';
-import { Journal, type FileState, type NewRecord } from './journal.js';
-import { acquireLock, type Lock } from './lock.js';
-import type { Plan } from './plan.js';
-import type { Hosts, KubeApi, KubeApiFactory, Materializer, Prober, ProbeResult } from './ports.js';
-import { redactArgv, redactText, showArgv } from './secrets.js';
-import type { Session } from './session.js';
-import { foldJournal, type JournalState } from './state.js';
-import { RemoteError, type RemoteHost } from '../ssh/types.js';
+import { ExitCode, BadInputError } from '../../exit-codes.js';
+import type { Action, Probe } from '../model/actions.js';
+import { auditedHosts } from '../records/audit-log.js';
+import type { EngineEvent, EventSink, Phase } from '../model/events.js';
+import { Journal, type FileState, type NewRecord } from '../records/journal.js';
+import { acquireLock, type Lock } from '../records/lock.js';
+import type { Plan } from '../model/plan.js';
+import type { Hosts, KubeApi, KubeApiFactory, Materializer, Prober, ProbeResult } from '../model/ports.js';
+import { redactArgv, redactText, showArgv } from '../model/secrets.js';
+import type { Session } from '../records/session.js';
+import { foldJournal, type JournalState } from '../records/state.js';
+import { RemoteError, type RemoteHost } from '../model/remote-host.js';
 
 export interface EngineDeps {
   hosts: Hosts;

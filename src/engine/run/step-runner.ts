@@ -4,12 +4,12 @@
  * the moment it happens (with its host), a graceful interrupt that never splits an atomic unit, and one
  * verdict for the step, so apply and rollback cannot drift apart.
  */
-import { BadInputError } from '../exit-codes.js';
-import { actionHost, type Action } from './actions.js';
+import { BadInputError } from '../../exit-codes.js';
+import { actionHost, type Action } from '../model/actions.js';
 import { CommandFailed, HardStop, describeError, type Outcome, type RunContext } from './context.js';
-import type { ActionState } from './state.js';
-import type { Phase } from './events.js';
-import type { Plan, StepInfo } from './plan.js';
+import type { ActionState } from '../records/state.js';
+import type { Phase } from '../model/events.js';
+import type { Plan, StepInfo } from '../model/plan.js';
 import { atomicUnits, inMultiActionUnit, runLanes, segmentsOf, type LaneFailure } from './schedule.js';
 import { DEFAULT_MAX_PARALLEL_HOSTS } from './context.js';
 

@@ -4,7 +4,7 @@
  * actions into a plan, in order.
  */
 import type { Action, Risk } from './actions.js';
-import type { ClusterFacts } from '../discovery/facts.js';
+import type { ClusterFacts } from '../../discovery/facts.js';
 
 export interface Step {
   /** Stable id, e.g. "etcd-cp2"; used by `rollback --to`, the journal and action ids. */

@@ -17,7 +17,7 @@
  */
 import { closeSync, fsyncSync, openSync, readFileSync, writeSync, constants } from 'node:fs';
 import { z } from 'zod';
-import { BadInputError } from '../exit-codes.js';
+import { BadInputError } from '../../exit-codes.js';
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 const phase = z.enum(['apply', 'rollback']);

@@ -4,11 +4,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseConfigText } from '../config/load.js';
-import { createEngineDeps } from '../conversion.js';
-import { connectPolicy } from '../prompt.js';
-import type { EngineDeps } from './context.js';
+import { createEngineDeps } from './pipeline.js';
+import { connectPolicy } from '../commands/prompt.js';
+import type { EngineDeps } from '../engine/run/context.js';
 import type { HostPool } from '../ssh/pool.js';
-import type { Session } from './session.js';
+import type { Session } from '../engine/records/session.js';
 
 export class RuntimeUnavailableError extends Error {
   override readonly name = 'RuntimeUnavailableError';

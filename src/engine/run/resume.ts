@@ -4,11 +4,11 @@
  * operator. A session whose last operation finished has nothing to resume. `skip` (--skip ID) journals a failed
  * action that changes nothing as done (outcome 'skipped') instead of retrying it; executor.ts checkSkips says when.
  */
-import { BadInputError } from '../exit-codes.js';
+import { BadInputError } from '../../exit-codes.js';
 import { RunContext, type EngineDeps, type Outcome, type RunOptions } from './context.js';
 import { checkSkips, continueApply, preflight } from './executor.js';
 import { continueRollback } from './rollback.js';
-import type { Session } from './session.js';
+import type { Session } from '../records/session.js';
 
 export async function resume(session: Session, deps: EngineDeps, opts: RunOptions = {}): Promise<Outcome> {
   const ctx = RunContext.open(session, deps, opts, 'resume');

@@ -3,12 +3,12 @@
  * the operator pressed Ctrl-C twice). The answer is `done` (its effect is there), `redo` (it is not,
  * and doing it again is safe) or `unknown` (neither can be shown: the operator decides).
  */
-import type { Action } from './actions.js';
+import type { Action } from '../model/actions.js';
 import { RunContext, badInput } from './context.js';
 import { editsPresent, fieldsMatch } from './edits.js';
-import type { Phase } from './events.js';
-import type { ActionState } from './state.js';
-import type { WriteFileAction } from './actions.js';
+import type { Phase } from '../model/events.js';
+import type { ActionState } from '../records/state.js';
+import type { WriteFileAction } from '../model/actions.js';
 import { sha256 } from './context.js';
 
 /** The sha256 a write will produce when it is known without materialising secrets. */

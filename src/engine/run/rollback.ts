@@ -12,17 +12,17 @@
  * `to`: keep the actions of that step and every step before it.
  * Rolling back past a point-of-no-easy-return action is refused unless explicitly allowed.
  */
-import { BadInputError } from '../exit-codes.js';
-import { actionHost, type Action } from './actions.js';
+import { BadInputError } from '../../exit-codes.js';
+import { actionHost, type Action } from '../model/actions.js';
 import { ActionError, RunContext, isConflict, type EngineDeps, type Outcome, type RunOptions } from './context.js';
-import { runSteps } from './step-run.js';
+import { runSteps } from './step-runner.js';
 import { fieldsMatch, restoreFields } from './edits.js';
 import { execWithRetry } from './executor.js';
-import { stepOf } from './plan.js';
-import { redactArgv, showArgv } from './secrets.js';
-import type { Session } from './session.js';
-import { undoOrder, type ActionState } from './state.js';
-import { resolveUnknown } from './verify.js';
+import { stepOf } from '../model/plan.js';
+import { redactArgv, showArgv } from '../model/secrets.js';
+import type { Session } from '../records/session.js';
+import { undoOrder, type ActionState } from '../records/state.js';
+import { resolveUnknown } from './recheck.js';
 
 export interface RollbackOptions extends RunOptions {
   /** Keep this step and the ones before it. */

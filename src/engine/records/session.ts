@@ -15,9 +15,9 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileS
 import { homedir, hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { BadInputError } from '../exit-codes.js';
+import { BadInputError } from '../../exit-codes.js';
 import { readJournal, type JournalRecord } from './journal.js';
-import { parsePlan, serializePlan, type Plan } from './plan.js';
+import { parsePlan, serializePlan, type Plan } from '../model/plan.js';
 
 export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.HA_WIZARD_STATE_DIR) return env.HA_WIZARD_STATE_DIR;

@@ -13,7 +13,7 @@ import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, unl
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { BadInputError } from '../exit-codes.js';
+import { BadInputError } from '../../exit-codes.js';
 import { privateDir, stateDir, who } from './session.js';
 
 const lockInfoSchema = z.strictObject({
