@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { BadInputError, ExitCode } from '../exit-codes.js';
-import { renderPreview } from '../engine/preview/preview.js';
-import { parsePlan, type Plan } from '../engine/model/plan.js';
+import { renderPreview } from '../reporters/preview-text.js';
+import { approvalWord, parsePlan, planDisruptive, type Plan } from '../engine/model/plan.js';
 import { createSession } from '../engine/records/session.js';
 import { apply } from '../engine/run/executor.js';
 import { exitCodeOf } from '../engine/run/context.js';
@@ -54,9 +54,7 @@ export async function run(argv: string[]): Promise<number> {
       oldAddress = oldAddressReferences(planned.discovered).text;
       if (!values.json) process.stdout.write(`${renderPreview(planned.preview, { color: Boolean(process.stdout.isTTY) && !process.env['NO_COLOR'] })}\n${oldAddress ? `${oldAddress}\n` : ''}`);
       if (!values.yes) {
-        const disruptive = plan.steps.some((s) => s.risk === 'disruptive' || s.risk === 'point-of-no-easy-return');
-        const word = disruptive ? plan.cluster : 'yes';
-        const ok = await confirmTyped(`Do you want to perform these actions on cluster ${plan.cluster}?${disruptive ? ' The plan restarts control-plane components.' : ''}`, word, '--yes');
+        const ok = await confirmTyped(`Do you want to perform these actions on cluster ${plan.cluster}?${planDisruptive(plan) ? ' The plan restarts control-plane components.' : ''}`, approvalWord(plan), '--yes');
         if (!ok) {
           log('Apply cancelled: nothing was changed.');
           return ExitCode.Ok;

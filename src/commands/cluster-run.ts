@@ -6,8 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
-import { createEngineDeps, discoverCluster, planConversion, preflightError, previewConversion, type BuildOptions, type Discovered } from '../conversion/pipeline.js';
-import type { EngineDeps } from '../engine/run/context.js';
+import { discoverCluster, planConversion, preflightError, previewConversion, type BuildOptions, type Discovered } from '../conversion/pipeline.js';
+import { createEngineDeps } from '../conversion/wiring.js';
+import type { EngineDeps } from '../engine/model/ports.js';
 import type { Plan } from '../engine/model/plan.js';
 import type { Preview } from '../engine/preview/preview.js';
 import type { CheckResult } from '../preflight/checks.js';

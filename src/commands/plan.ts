@@ -1,7 +1,7 @@
 /** `ha-wizard plan -c FILE [--json] [--out plan.json]`: discover, check, and show every change. Changes nothing. */
 import { writeFileSync } from 'node:fs';
 import { ExitCode } from '../exit-codes.js';
-import { renderPreview } from '../engine/preview/preview.js';
+import { renderPreview } from '../reporters/preview-text.js';
 import { serializePlan } from '../engine/model/plan.js';
 import { CLUSTER_OPTIONS, PLAN_OPTIONS, parseCommand, preflightIgnores } from './options.js';
 import { discoverAndPlan, openCluster, planOptions } from './cluster-run.js';

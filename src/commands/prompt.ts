@@ -4,7 +4,7 @@
  */
 import { createInterface } from 'node:readline';
 import { BadInputError } from '../exit-codes.js';
-import type { ConnectPolicy } from '../conversion/pipeline.js';
+import type { ConnectPolicy } from '../conversion/wiring.js';
 
 export function interactive(): boolean {
   return Boolean(process.stdin.isTTY && process.stderr.isTTY) && !process.env['CI'];

@@ -1,14 +1,16 @@
 /**
- * Shared by `resume` and `rollback`: open the session, build its deps, run with interrupts. Events go to
+ * Shared by `resume` and `rollback`: open the session, build its deps from the config it saved, run with interrupts. Events go to
  * `opts.onEvent` (the JSON reporter under --json), else to the plain reporter; messages go to stderr.
  */
 import { BadInputError, ExitCode } from '../exit-codes.js';
 import { isSkippable } from '../engine/model/actions.js';
-import { exitCodeOf, type EngineDeps, type Outcome, type RunOptions } from '../engine/run/context.js';
+import { exitCodeOf, type Outcome, type RunOptions } from '../engine/run/context.js';
+import type { EngineDeps } from '../engine/model/ports.js';
 import { interrupts } from '../engine/run/interrupt.js';
 import { invokedAs } from '../reporters/invocation.js';
 import { plainReporter } from '../reporters/plain.js';
-import { createDeps, RuntimeUnavailableError } from '../conversion/session-deps.js';
+import { createEngineDeps, RuntimeUnavailableError, sessionConfig } from '../conversion/wiring.js';
+import { connectPolicy } from './prompt.js';
 import { latestSession, openSession, type Session } from '../engine/records/session.js';
 
 export async function runSession(
@@ -27,7 +29,7 @@ export async function runSession(
   let close: (() => Promise<void>) | undefined;
   try {
     const session = sessionId ? openSession(sessionId) : latestSession();
-    const deps = await createDeps(session);
+    const deps = createEngineDeps(sessionConfig(session).config, connectPolicy(false));
     close = () => deps.hosts.closeAll();
     const outcome = await body(session, deps, {
       ...opts,

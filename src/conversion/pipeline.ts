@@ -1,11 +1,11 @@
 /**
- * The conversion pipeline, in one place: config → hosts → discovery → preflight → steps → plan → preview.
- * The `plan` and `apply` commands, `resume`/`rollback` (through createDeps) and the interactive wizard all
- * go through these functions, so there is one way to reach hosts and one way to build a plan.
+ * The conversion pipeline, in one place: discovery → preflight → steps → plan → preview (the hosts and the
+ * engine's deps come from wiring.ts). The `plan` and `apply` commands and the interactive wizard all go
+ * through these functions, so there is one way to build a plan.
  */
-import type { ClusterConfig, NodeConfig } from '../config/schema.js';
+import type { ClusterConfig } from '../config/schema.js';
 import { BadInputError } from '../exit-codes.js';
-import type { EngineDeps } from '../engine/run/context.js';
+import type { EngineDeps } from '../engine/model/ports.js';
 import { observe, observedHashes } from '../engine/preview/observe.js';
 import { buildPlan, withObserved, type Plan } from '../engine/model/plan.js';
 import { buildPreview, type Preview } from '../engine/preview/preview.js';
@@ -14,58 +14,8 @@ import type { ClusterFacts } from '../discovery/facts.js';
 import { discover } from '../discovery/discover.js';
 import { factsFingerprint } from '../discovery/parse.js';
 import { applyIgnores, evaluatePreflight, preflightFailed, type CheckResult } from '../preflight/checks.js';
-import { HostPool, type PoolNode } from '../ssh/pool.js';
-import type { HostKeyPolicy } from '../ssh/connection.js';
-import type { ExecAuditRecord } from '../ssh/remote-host.js';
-import { PkiMaterializer } from '../pki/materializer.js';
-import { TunnelKubeApiFactory } from '../kube/client.js';
-import { HttpsProber } from '../kube/prober.js';
 import { buildSteps, type BuildOptions } from '../../steps/index.js';
 import { oldAddressReport, renderOldAddressReport, type OldAddressReport } from '../../steps/audit.js';
-
-/** How to treat what only the operator can decide while connecting. */
-export interface ConnectPolicy extends HostKeyPolicy {
-  /** Asked at most once per run when sudo needs a password (never stored). */
-  askPassword?: (context: { host: string; user: string }) => Promise<string>;
-  /** Every remote command, redacted, for the session's audit log. */
-  onExec?: (record: ExecAuditRecord) => void;
-}
-
-/** Every node the config names, each once: the master, the nodes to promote, the proxy host, the workers. */
-export function configNodes(config: ClusterConfig): NodeConfig[] {
-  return [config.controlPlane.existing, ...config.controlPlane.promote, ...(config.proxy.host ? [config.proxy.host] : []), ...(config.workers ?? [])];
-}
-
-/** One SSH connection per node, opened on first use, with the config's settings over ~/.ssh/config. */
-export function createHostPool(config: ClusterConfig, policy: ConnectPolicy = {}): HostPool {
-  const nodes: PoolNode[] = configNodes(config).map((n) => ({
-    name: n.name,
-    address: n.ssh?.host ?? n.address,
-    ...(n.ssh?.port !== undefined || n.ssh?.user !== undefined ? { ssh: { ...(n.ssh.port !== undefined ? { port: n.ssh.port } : {}), ...(n.ssh.user !== undefined ? { user: n.ssh.user } : {}) } } : {}),
-  }));
-  const { ssh } = config;
-  const askPassword = ssh.sudo === 'auto' || ssh.sudo === 'password' ? policy.askPassword : undefined;
-  return new HostPool(nodes, {
-    ssh: {
-      user: ssh.user,
-      port: ssh.port,
-      identityFiles: ssh.identityFiles,
-      knownHostsFiles: [ssh.knownHosts],
-      ...(ssh.proxyJump ? { proxyJump: ssh.proxyJump } : {}),
-    },
-    sshConfig: { configPath: ssh.configFile === false ? null : ssh.configFile },
-    acceptNewHostKeys: ssh.acceptNewHostKeys || policy.acceptNewHostKeys === true,
-    connectTimeoutMs: ssh.connectTimeoutSeconds * 1000,
-    ...(policy.onUnknownHost ? { onUnknownHost: policy.onUnknownHost } : {}),
-    ...(askPassword ? { askPassword } : {}),
-    ...(policy.onExec ? { onExec: policy.onExec } : {}),
-  });
-}
-
-/** Everything the engine needs to execute a plan against this cluster. */
-export function createEngineDeps(config: ClusterConfig, policy: ConnectPolicy = {}): EngineDeps & { hosts: HostPool } {
-  return { hosts: createHostPool(config, policy), materializer: new PkiMaterializer(), kube: new TunnelKubeApiFactory(), prober: new HttpsProber() };
-}
 
 export interface Discovered {
   facts: ClusterFacts;

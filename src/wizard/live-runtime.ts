@@ -9,9 +9,11 @@ import { BadInputError } from '../exit-codes.js';
 import { readConfigFile, parseConfigText } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
 import type { ClusterFacts } from '../discovery/facts.js';
-import { configNodes, createEngineDeps, discoverCluster, oldAddressReferences, planConversion, previewConversion, type ConnectPolicy, type Discovered } from '../conversion/pipeline.js';
+import { discoverCluster, oldAddressReferences, planConversion, previewConversion, type Discovered } from '../conversion/pipeline.js';
+import { configNodes, createEngineDeps, RuntimeUnavailableError, sessionConfig, type ConnectPolicy } from '../conversion/wiring.js';
 import { failoverDrillChoice } from '../../steps/index.js';
-import type { Plan } from '../engine/model/plan.js';
+import { planDisruptive, type Plan } from '../engine/model/plan.js';
+import { actionHost } from '../engine/model/actions.js';
 import type { Preview } from '../engine/preview/preview.js';
 import { createSession, listSessionIds, openSession, sessionJournal, type Session } from '../engine/records/session.js';
 import { sessionStatus } from '../engine/records/state.js';
@@ -19,7 +21,8 @@ import { currentLock } from '../engine/records/lock.js';
 import { apply } from '../engine/run/executor.js';
 import { resume } from '../engine/run/resume.js';
 import { rollback } from '../engine/run/rollback.js';
-import type { EngineDeps, Outcome, RunOptions } from '../engine/run/context.js';
+import type { Outcome, RunOptions } from '../engine/run/context.js';
+import type { EngineDeps } from '../engine/model/ports.js';
 import type { CheckResult } from '../preflight/checks.js';
 import { mapLimit, type HostPool } from '../ssh/pool.js';
 import type { DrillSummary, FactsSummary, PlanExtras, PlanSummary, ResumableSession, RunTarget } from './model.js';
@@ -65,11 +68,11 @@ export function summarizeFacts(facts: ClusterFacts, checks: readonly CheckResult
 }
 
 export function summarizePlan(plan: Plan): PlanSummary {
-  const hosts = (step: string) => [...new Set(plan.actions.filter((a) => a.step === step).map((a) => (a.type === 'wait' ? a.probe.host : a.host)))];
+  const hosts = (step: string) => [...new Set(plan.actions.filter((a) => a.step === step).map(actionHost))];
   return {
     id: plan.id,
     cluster: plan.cluster,
-    disruptive: plan.steps.some((s) => s.risk === 'disruptive' || s.risk === 'point-of-no-easy-return'),
+    disruptive: planDisruptive(plan),
     planned: plannedCounts(plan.actions),
     steps: plan.steps.map((s) => ({ id: s.id, title: s.title, risk: s.risk, hosts: hosts(s.id) })),
   };
@@ -98,6 +101,8 @@ async function refusing(run: () => Promise<Outcome>): Promise<RunOutcome> {
     return outcomeOf(await run());
   } catch (err) {
     if (err instanceof BadInputError) return { status: 'refused', error: err.message, ...(err.hint ? { hint: err.hint } : {}) };
+    // A session without its saved config cannot be reached: refused before anything changed, like bad input.
+    if (err instanceof RuntimeUnavailableError) return { status: 'refused', error: err.message };
     return { status: 'failed', error: err instanceof Error ? err.message : String(err) };
   }
 }
@@ -211,10 +216,8 @@ export class LiveRuntime implements WizardRuntime {
   /** The deps for a session: the ones already connected to its cluster, or new ones from its saved config. */
   private depsFor(session: Session, prompts: Prompts): EngineDeps {
     if (this.deps && this.config?.value.name === session.plan.cluster) return this.deps;
-    if (!session.configPath) throw new BadInputError(`session ${session.id} has no saved config.yaml, so its hosts cannot be reached`);
-    const text = readConfigFile(session.configPath);
-    const { config } = parseConfigText(text, session.configPath);
-    this.config = { path: session.configPath, text, value: config };
+    const { path, text, config } = sessionConfig(session);
+    this.config = { path, text, value: config };
     this.deps = createEngineDeps(config, promptPolicy(prompts));
     return this.deps;
   }

@@ -4,6 +4,7 @@
  */
 import type { Phase } from '../engine/model/events.js';
 import { isSkippable } from '../engine/model/actions.js';
+import { approvalWord } from '../engine/model/plan.js';
 import { checkForm, EMPTY_FORM, FIELDS, formFromConfig, formYaml } from './form.js';
 import type { Effect, FailureChoice, Intent, OldAddressReport, ResultEvent, Screen, Transition, WizardEvent, WizardState } from './model.js';
 import { foldEvent, startRun } from './progress.js';
@@ -97,13 +98,11 @@ export function textInputActive(s: WizardState): boolean {
   return false;
 }
 
-/**
- * The words that approve a plan: `yes`, or only the cluster name when the plan restarts control-plane
- * components or cannot be undone exactly (a reflexive "yes" must not convert the wrong cluster; `apply` asks the same).
- */
+/** The words that approve the plan under review: the engine's approvalWord (`apply` asks the same), `y` for `yes`. */
 export function approvalWords(s: WizardState): string[] {
   if (!s.plan) return [];
-  return s.plan.summary.disruptive ? [s.plan.summary.cluster] : ['yes', 'y'];
+  const word = approvalWord(s.plan.summary);
+  return word === 'yes' ? ['yes', 'y'] : [word];
 }
 
 const go = (state: WizardState, screen: Screen, extra: Partial<WizardState> = {}): WizardState => ({ ...state, screen, menu: 0, message: null, ...extra });

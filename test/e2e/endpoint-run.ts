@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
-import { createEngineDeps } from '../../src/conversion/pipeline.js';
+import { createEngineDeps } from '../../src/conversion/wiring.js';
 import { discover } from '../../src/discovery/discover.js';
 import { factsFingerprint } from '../../src/discovery/parse.js';
 import type { ClusterFacts } from '../../src/discovery/facts.js';

@@ -8,7 +8,8 @@ import type { RunAction } from '../../src/engine/model/actions.js';
 import type { RunContext } from '../../src/engine/run/context.js';
 import { actionSchema } from '../../src/engine/model/schema.js';
 import { buildPlan } from '../../src/engine/model/plan.js';
-import { buildPreview, renderPreview } from '../../src/engine/preview/preview.js';
+import { buildPreview } from '../../src/engine/preview/preview.js';
+import { renderPreview } from '../../src/reporters/preview-text.js';
 import type { ActionState } from '../../src/engine/records/state.js';
 import { checkApplied } from '../../src/engine/run/recheck.js';
 

@@ -5,16 +5,12 @@
  * of the facts it was built from (apply refuses a stale plan) and, once observed, the hash of every file
  * it touches as it was when the operator reviewed the preview.
  */
-import { createHash } from 'node:crypto';
 import { BadInputError } from '../../exit-codes.js';
-import type { Action, Risk } from './actions.js';
+import { canonicalJson, sha256 } from './hash.js';
+import { actionHost, type Action, type Risk } from './actions.js';
 import { planSchema } from './schema.js';
-import type { Step } from './step.js';
+import type { Step, StepInfo } from './step.js';
 import { findSecret } from './secrets.js';
-import { scheduleProblems } from '../run/schedule.js';
-
-/** A step as the plan records it: everything but its actions (which the plan holds flat, in order). */
-export type StepInfo = Omit<Step, 'actions'>;
 
 export interface Plan {
   formatVersion: 1;
@@ -34,24 +30,28 @@ export interface Plan {
 
 const RISK_ORDER: Risk[] = ['read-only', 'reversible', 'disruptive', 'point-of-no-easy-return'];
 
+/** Whether applying the plan restarts control-plane components or crosses the point of no easy return. */
+export function planDisruptive(plan: { steps: ReadonlyArray<{ risk: Risk }> }): boolean {
+  return plan.steps.some((s) => s.risk === 'disruptive' || s.risk === 'point-of-no-easy-return');
+}
+
+/**
+ * The word that approves a plan: the cluster's name when the plan is disruptive (a reflexive "yes" must not
+ * convert the wrong cluster), `yes` otherwise. `apply` and the wizard ask for the same word.
+ */
+export function approvalWord(plan: { cluster: string; steps: ReadonlyArray<{ risk: Risk }> }): string {
+  return planDisruptive(plan) ? plan.cluster : 'yes';
+}
+
 export function worstRisk(risks: Iterable<Risk>): Risk {
   let worst = 0;
   for (const r of risks) worst = Math.max(worst, RISK_ORDER.indexOf(r));
   return RISK_ORDER[worst]!;
 }
 
-/** JSON with sorted object keys: the same data always hashes the same. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
-}
-
 export function planContentId(plan: Omit<Plan, 'id'> | Plan): string {
   const { id: _id, ...rest } = plan as Plan;
-  return createHash('sha256').update(canonicalJson(rest)).digest('hex').slice(0, 16);
+  return sha256(canonicalJson(rest)).slice(0, 16);
 }
 
 /** `host:path`, the key the preview inputs and `observed` use for a file. */
@@ -157,6 +157,30 @@ export function validatePlan(plan: Plan, source = 'plan'): void {
   }
   const leak = findSecret(plan);
   if (leak) bad(`${leak} contains secret material; secrets must be Content recipes, never bytes in the plan`);
+}
+
+/**
+ * Problems with `pairedWith` and `gate` in one step (empty: fine): the scheduler (run/schedule.ts) keeps a pair
+ * in one lane, so a pair must name a later action and, in a step that runs hosts in parallel, stay on one host
+ * with no gate inside.
+ */
+export function scheduleProblems(step: Pick<StepInfo, 'id' | 'parallelHosts'>, actions: readonly Action[]): string[] {
+  const problems: string[] = [];
+  const parallel = (step.parallelHosts ?? 1) > 1;
+  actions.forEach((a, i) => {
+    if (a.pairedWith === undefined) return;
+    const j = actions.findIndex((b) => b.id === a.pairedWith);
+    if (j <= i) {
+      problems.push(`${a.id}: pairedWith "${a.pairedWith}" must name a later action of step ${step.id}`);
+      return;
+    }
+    // In a parallel step a unit must fit in one lane: one host, no gate inside.
+    const range = actions.slice(i, j + 1);
+    if (parallel && range.some((b) => actionHost(b) !== actionHost(a) || b.gate)) {
+      problems.push(`${a.id}: in a step that runs hosts in parallel, every action from it to ${a.pairedWith} must be on ${actionHost(a)} and none a gate`);
+    }
+  });
+  return problems;
 }
 
 /** Parses and validates a plan file's text. Every problem is a BadInputError naming the file and field. */

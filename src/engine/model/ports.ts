@@ -9,6 +9,14 @@
 import type { Content, ObjectRef, Probe } from './actions.js';
 import type { RemoteHost } from './remote-host.js';
 
+/** Everything the engine needs to execute a plan (conversion/wiring.ts plugs in the real ones). */
+export interface EngineDeps {
+  hosts: Hosts;
+  materializer: Materializer;
+  kube: KubeApiFactory;
+  prober: Prober;
+}
+
 /** Looks up the connection for a node name from the plan. */
 export interface Hosts {
   get(name: string): Promise<RemoteHost>;

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { Action, CertSpec, Content, ObjectEdit, ObjectRef, Probe } from './actions.js';
-import type { StepInfo } from './plan.js';
+import type { StepInfo } from './step.js';
 
 const name = z.string().min(1);
 const absPath = z.string().regex(/^\/\S*$/, 'must be an absolute path without spaces');

@@ -26,6 +26,9 @@ export interface Step {
 /** A step builder: pure function of facts (and the session id, for backup paths and names). */
 export type StepBuilder = (facts: ClusterFacts, ctx: StepContext) => Step[];
 
+/** A step as the plan records it: everything but its actions (which the plan holds flat, in order). */
+export type StepInfo = Omit<Step, 'actions'>;
+
 export interface StepContext {
   /** The session id: names on-host backups and snapshots. */
   session: string;

@@ -2,7 +2,7 @@
  * Reading, never changing, what a plan touches: the inputs of the preview and the `observed` hashes
  * that make apply refuse a plan whose files changed after review. I/O at the edge; preview.ts stays pure.
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../model/hash.js';
 import { fileKey, touchedFiles, type Plan } from '../model/plan.js';
 import type { Hosts, KubeApiFactory, KubeObject } from '../model/ports.js';
 import { objectKey, type PreviewInputs } from './preview.js';
@@ -37,6 +37,6 @@ export async function observe(plan: Plan, hosts: Hosts, kube?: KubeApiFactory): 
 /** sha256 (or null) of every touched file, for `withObserved`. */
 export function observedHashes(inputs: PreviewInputs): Record<string, string | null> {
   const out: Record<string, string | null> = {};
-  for (const [key, buf] of inputs.files) out[key] = buf ? createHash('sha256').update(buf).digest('hex') : null;
+  for (const [key, buf] of inputs.files) out[key] = buf ? sha256(buf) : null;
   return out;
 }

@@ -1,6 +1,7 @@
 /**
- * The preview: what applying a plan would change, rendered from the plan and the current state of
- * everything it touches. Pure: the caller reads the files and objects (observe.ts) and passes them in.
+ * The preview: what applying a plan would change, as data, built from the plan and the current state of
+ * everything it touches. Pure: the caller reads the files and objects (observe.ts) and passes them in;
+ * reporters/preview-text.ts lays it out for a terminal.
  *
  * Files are shown as unified diffs against what is on the host now (`+ create`, `~ replace`, `- remove`,
  * `= unchanged`); a later action on the same file diffs against the earlier one's result. Secret content
@@ -14,7 +15,7 @@ import { applyEdits, getPath, yamlGet } from '../run/edits.js';
 import { fileKey, type Plan } from '../model/plan.js';
 import type { KubeObject } from '../model/ports.js';
 import { looksSecret, redactArgv, showArgv } from '../model/secrets.js';
-import { sha256 } from '../run/context.js';
+import { sha256 } from '../model/hash.js';
 
 export interface PreviewInputs {
   /** Current content of every file the plan writes or removes, by `host:path`; null when absent. */
@@ -276,72 +277,5 @@ function entryFor(a: Action, files: Map<string, Buffer | null>, objects: Map<str
     case 'wait':
       summary.waits++;
       return { kind: 'wait', action: a.id, host: actionHost(a), probe: describeProbe(a.probe), timeoutMs: a.timeoutMs, description: a.description };
-  }
-}
-
-const BADGE: Record<Risk, string> = {
-  'read-only': '[read-only]',
-  reversible: '[reversible]',
-  disruptive: '[disruptive]',
-  'point-of-no-easy-return': '[POINT OF NO EASY RETURN]',
-};
-
-const SYMBOL: Record<FileChange, string> = { create: '+ create ', replace: '~ replace', unchanged: '= unchanged', remove: '- remove ', absent: '= absent ', generate: '+ generate' };
-
-/** Terraform-like text. `color` adds ANSI colours for terminals. */
-export function renderPreview(preview: Preview, opts: { color?: boolean } = {}): string {
-  const c = (code: string, s: string) => (opts.color ? `\u001b[${code}m${s}\u001b[0m` : s);
-  const out: string[] = [];
-  out.push(`ha-wizard plan ${preview.plan.id} for cluster ${preview.plan.cluster} (${preview.plan.actions} actions, facts ${preview.plan.factsFingerprint.slice(0, 19)}…)`);
-  for (const step of preview.steps) {
-    out.push('');
-    out.push(c('1', `Step ${step.index + 1}/${preview.steps.length}  ${step.id}: ${step.title}  ${BADGE[step.risk]}`));
-    if (step.description) out.push(`  ${step.description}`);
-    if (step.parallelHosts) out.push(`  Runs up to ${step.parallelHosts} hosts at once, each host's actions in order.`);
-    let host: string | null = null;
-    for (const e of step.entries) {
-      if (e.host !== host) {
-        host = e.host;
-        out.push(`  on ${host}:`);
-      }
-      if (step.pointOfNoReturn === e.action) {
-        out.push(c('31;1', '    !! POINT OF NO EASY RETURN: from here on, rollback is not an exact reverse (see its undo below).'));
-      }
-      out.push(...renderEntry(e, c));
-    }
-  }
-  out.push('');
-  out.push(c('1', preview.summary.line));
-  return `${out.join('\n')}\n`;
-}
-
-function renderEntry(e: PreviewEntry, c: (code: string, s: string) => string): string[] {
-  const ind = '        ';
-  switch (e.kind) {
-    case 'file': {
-      const colour = e.change === 'create' ? '32' : e.change === 'remove' ? '31' : e.change === 'replace' ? '33' : '2';
-      const mode = e.mode !== undefined ? ` (0${e.mode.toString(8)})` : '';
-      const lines = [c(colour, `    ${SYMBOL[e.change]} ${e.path}${mode}`)];
-      if (e.contentSummary) lines.push(`${ind}${e.contentSummary}${e.change === 'replace' && e.beforeSha256 ? `; was sha256:${e.beforeSha256.slice(0, 16)}…` : ''}`);
-      if (e.diff) {
-        for (const l of e.diff.split('\n')) lines.push(`${ind}${l.startsWith('+') ? c('32', l) : l.startsWith('-') ? c('31', l) : l.startsWith('@@') ? c('36', l) : l}`);
-      }
-      return lines;
-    }
-    case 'run':
-      return [
-        `    $ ${showArgv(e.argv)}`,
-        `${ind}${e.description}`,
-        `${ind}undo: ${e.undo ? showArgv(e.undo) : e.risk === 'read-only' ? 'none (changes nothing)' : 'none (point of no easy return)'}`,
-        ...(e.probe ? [`${ind}done when: ${e.probe}`] : []),
-        ...(!e.probe && e.idempotent ? [`${ind}if interrupted: runs again (idempotent)`] : []),
-        ...(e.retry ? [`${ind}${e.retry}`] : []),
-      ];
-    case 'patch':
-      if (e.change === 'missing') return [c('31', `    ! patch ${e.object}: not found now; apply would fail`)];
-      if (e.change === 'unchanged') return [c('2', `    = unchanged ${e.object}`)];
-      return [c('33', `    ~ patch ${e.object}`), ...e.fields.map((f) => `${ind}${f.field}: ${f.before} → ${f.after}`)];
-    case 'wait':
-      return [`    … wait: ${e.description}`, `${ind}until ${e.probe}, at most ${Math.round(e.timeoutMs / 1000)} s`];
   }
 }

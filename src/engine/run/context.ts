@@ -1,28 +1,22 @@
 /**
- * One run of the engine (apply, resume or rollback) on one session: the deps with auditing wrapped
- * around them, the open journal, the lock, the interrupt signals and the event sink, plus the
- * host-facing primitives every action kind is built from. Only the engine talks to hosts, through here.
+ * One run of the engine (apply, resume or rollback) on one session: what it is given (deps, options) and
+ * what it ends with (an outcome), and the context it runs in: the deps with auditing wrapped around them, the
+ * open journal, the lock, the interrupt signals and the event sink, guarded host and API access, probes.
+ * Only the engine talks to hosts, through here (files: host-files.ts; failures: errors.ts).
  */
-import { createHash } from 'node:crypto';
-import { ExitCode, BadInputError } from '../../exit-codes.js';
+import { ExitCode } from '../../exit-codes.js';
 import type { Action, Probe } from '../model/actions.js';
 import { auditedHosts } from '../records/audit-log.js';
 import type { EngineEvent, EventSink, Phase } from '../model/events.js';
-import { Journal, type FileState, type NewRecord } from '../records/journal.js';
+import { Journal, type NewRecord } from '../records/journal.js';
 import { acquireLock, type Lock } from '../records/lock.js';
 import type { Plan } from '../model/plan.js';
-import type { Hosts, KubeApi, KubeApiFactory, Materializer, Prober, ProbeResult } from '../model/ports.js';
-import { redactArgv, redactText, showArgv } from '../model/secrets.js';
+import type { EngineDeps, Hosts, KubeApi, ProbeResult } from '../model/ports.js';
+import { redactArgv, showArgv } from '../model/secrets.js';
 import type { Session } from '../records/session.js';
 import { foldJournal, type JournalState } from '../records/state.js';
-import { RemoteError, type RemoteHost } from '../model/remote-host.js';
-
-export interface EngineDeps {
-  hosts: Hosts;
-  materializer: Materializer;
-  kube: KubeApiFactory;
-  prober: Prober;
-}
+import type { RemoteHost } from '../model/remote-host.js';
+import { ActionError, HardStop, tail } from './errors.js';
 
 /** An answer to "did this interrupted action take effect?": done (record it), redo (run it again). */
 export type Resolution = 'done' | 'redo';
@@ -67,34 +61,6 @@ export type Outcome =
 
 export function exitCodeOf(outcome: Outcome): ExitCode {
   return outcome.status === 'finished' ? ExitCode.Ok : outcome.status === 'stopped' ? ExitCode.Stopped : ExitCode.Failure;
-}
-
-/** Thrown (internally) when the hard signal fires; the run ends as 'stopped' with the action left started. */
-export class HardStop extends Error {
-  override readonly name = 'HardStop';
-}
-
-/** A failure of one action, already described for the operator (host, command, stderr). */
-export class ActionError extends Error {
-  override readonly name = 'ActionError';
-}
-
-/** A command that ran to its end and exited non-zero: its effect is known (it failed), unlike a dropped one. */
-export class CommandFailed extends ActionError {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-  ) {
-    super(message);
-  }
-}
-
-export function sha256(data: Buffer | string): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-export function backupRoot(session: string): string {
-  return `/etc/kubernetes/tmp/ha-wizard-backup-${session}`;
 }
 
 export class RunContext {
@@ -224,84 +190,6 @@ export class RunContext {
     return this.guard(k);
   }
 
-  // ---- host primitives -------------------------------------------------------------------------
-
-  async fileState(hostName: string, path: string): Promise<FileState | null> {
-    const h = await this.host(hostName);
-    const st = await this.guard(h.stat(path));
-    if (!st.exists) return null;
-    const sum = await this.hashOf(h, path, st.size);
-    if (sum === null) return null;
-    return { sha256: sum, mode: (st.mode ?? 0) & 0o7777, uid: st.uid ?? 0, gid: st.gid ?? 0 };
-  }
-
-  /**
-   * sha256 of a remote file (null: absent). A small file (configs, certificates, manifests: nearly all this tool
-   * touches) is read over the open connection and hashed here, so no process is started on the host, which adds
-   * up over a fleet; a large or unknown-size one is hashed on the host, so it never crosses the network.
-   */
-  private async hashOf(h: RemoteHost, path: string, size: number | undefined): Promise<string | null> {
-    if (size === undefined || size > LOCAL_HASH_MAX_BYTES) return this.guard(h.sha256(path));
-    const data = await this.guard(readOrNull(h, path));
-    return data ? sha256(data) : null;
-  }
-
-  /** `host:path` of backups chooseBackup found absent, so makeBackup need not hash them again. */
-  private readonly freeBackups = new Set<string>();
-
-  /**
-   * Where the original of `path` is (or will be) saved on its host. Read-only, so it can be journaled
-   * before the backup is made. A backup already holding exactly `before` is reused; a different one
-   * (an earlier action of this session replaced the same file) gets a numbered sibling.
-   */
-  async chooseBackup(hostName: string, path: string, before: FileState): Promise<string> {
-    const h = await this.host(hostName);
-    const base = `${backupRoot(this.session.id)}${path}`;
-    for (let n = 1; ; n++) {
-      const candidate = n === 1 ? base : `${base}.${n}`;
-      const st = await this.guard(h.stat(candidate));
-      const sum = st.exists ? await this.hashOf(h, candidate, st.size) : null;
-      if (sum === null) this.freeBackups.add(`${hostName}:${candidate}`);
-      if (sum === null || sum === before.sha256) return candidate;
-    }
-  }
-
-  /** Saves the original (byte for byte, mode and owner) unless the backup already holds it. */
-  async makeBackup(hostName: string, path: string, backup: string, before: FileState): Promise<void> {
-    const h = await this.host(hostName);
-    const free = this.freeBackups.delete(`${hostName}:${backup}`);
-    if (!free && (await this.guard(h.sha256(backup))) === before.sha256) return;
-    // Read once and hash here: the bytes saved are exactly the bytes checked.
-    const data = await this.guard(readOrNull(h, path));
-    const current = data ? sha256(data) : null;
-    if (!data || current !== before.sha256) {
-      throw new ActionError(`${hostName}: ${path} changed (sha256 ${current ?? 'absent'}) before its original could be saved; the original (sha256 ${before.sha256}) is not in ${backup}`);
-    }
-    await this.run(hostName, ['mkdir', '-p', '-m', '0700', backupRoot(this.session.id)]);
-    await this.guard(h.writeFileAtomic(backup, data, { mode: before.mode, owner: `${before.uid}:${before.gid}` }));
-    const saved = await this.hashOf(h, backup, data.length);
-    if (saved !== before.sha256) throw new ActionError(`${hostName}: backup ${backup} does not match the original (sha256 ${saved ?? 'absent'}, expected ${before.sha256})`);
-  }
-
-  /** Puts a file back exactly as it was, from its backup. */
-  async restoreFromBackup(hostName: string, path: string, backup: string, before: FileState): Promise<void> {
-    const h = await this.host(hostName);
-    const saved = await this.guard(h.sha256(backup));
-    if (saved !== before.sha256) {
-      throw new ActionError(`${hostName}: cannot restore ${path}: its backup ${backup} is ${saved === null ? 'missing' : `different (sha256 ${saved})`}; the original had sha256 ${before.sha256}`);
-    }
-    const data = await this.guard(h.readFile(backup));
-    await this.guard(h.writeFileAtomic(path, data, { mode: before.mode, owner: `${before.uid}:${before.gid}`, removeStaleTemps: true }));
-    const now = await this.fileState(hostName, path);
-    if (now?.sha256 !== before.sha256 || now.mode !== before.mode) {
-      throw new ActionError(`${hostName}: ${path} after restore is sha256 ${now?.sha256 ?? 'absent'} mode ${now ? `0${now.mode.toString(8)}` : '-'}, expected ${before.sha256} mode 0${before.mode.toString(8)}`);
-    }
-  }
-
-  async removeFile(hostName: string, path: string): Promise<void> {
-    await this.run(hostName, ['rm', '-f', '--', path]);
-  }
-
   /** Runs a command that must succeed (engine housekeeping). */
   async run(hostName: string, argv: string[]): Promise<void> {
     const h = await this.host(hostName);
@@ -333,31 +221,3 @@ export class RunContext {
   }
 }
 
-/** Files up to this size are hashed on the workstation (read over SFTP) rather than by sha256sum on the host. */
-const LOCAL_HASH_MAX_BYTES = 256 * 1024;
-
-function readOrNull(h: RemoteHost, path: string): Promise<Buffer | null> {
-  return h.readFile(path).catch((err: unknown) => {
-    if (err instanceof RemoteError && err.code === 'ENOENT') return null;
-    throw err;
-  });
-}
-
-/** The last lines of a command's output, redacted, for an error message. */
-export function tail(text: string, lines = 5): string {
-  const t = redactText(text.trim()).split('\n').slice(-lines).join('\n');
-  return t || '(no output)';
-}
-
-export function isConflict(err: unknown): boolean {
-  const e = err as { status?: unknown; statusCode?: unknown; code?: unknown; message?: unknown };
-  return e?.status === 409 || e?.statusCode === 409 || e?.code === 409 || e?.code === 'Conflict' || (typeof e?.message === 'string' && /\b409\b|conflict/i.test(e.message));
-}
-
-export function describeError(err: unknown): string {
-  return redactText(err instanceof Error ? err.message : String(err));
-}
-
-export function badInput(msg: string, hint?: string): never {
-  throw new BadInputError(msg, hint);
-}

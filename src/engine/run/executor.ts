@@ -10,12 +10,16 @@
  */
 import { BadInputError } from '../../exit-codes.js';
 import { actionHost, isSensitive, isSkippable, type Action, type PatchObjectAction, type RemoveFileAction, type RunAction, type WaitAction, type WriteFileAction } from '../model/actions.js';
-import { ActionError, CommandFailed, HardStop, RunContext, describeError, isConflict, sha256, tail, type EngineDeps, type Outcome, type RunOptions } from './context.js';
+import { RunContext, type Outcome, type RunOptions } from './context.js';
+import { sha256 } from '../model/hash.js';
+import { ActionError, CommandFailed, HardStop, describeError, isConflict, tail } from './errors.js';
+import type { EngineDeps } from '../model/ports.js';
 import { applyEdits, editsPresent, fieldsBefore } from './edits.js';
 import { fileKey, assertFresh, type Plan } from '../model/plan.js';
 import { redactArgv, showArgv } from '../model/secrets.js';
 import type { Session } from '../records/session.js';
 import type { ActionState } from '../records/state.js';
+import * as files from './host-files.js';
 import { checkApplied, knownTargetSha, resolveUnknown } from './recheck.js';
 import { GracefulInWait, runSteps, waitInterruptible } from './step-runner.js';
 
@@ -155,7 +159,7 @@ async function changed(ctx: RunContext, action: Action, detail: string, extra: {
 }
 
 async function writeFile(ctx: RunContext, action: WriteFileAction, prior?: ActionState): Promise<void> {
-  const current = await ctx.fileState(action.host, action.path);
+  const current = await files.fileState(ctx, action.host, action.path);
   const target = knownTargetSha(action);
   if (target !== null && current?.sha256 === target && current.mode === action.mode) {
     return unchanged(ctx, action, 'already has this content');
@@ -169,9 +173,9 @@ async function writeFile(ctx: RunContext, action: WriteFileAction, prior?: Actio
   }
   // A redo keeps the original recorded by the first attempt; the file may already hold our half-done work.
   const before = prior?.touched ? (prior.before ?? null) : current;
-  const backup = prior?.touched ? (prior.backup ?? null) : before ? await ctx.chooseBackup(action.host, action.path, before) : null;
+  const backup = prior?.touched ? (prior.backup ?? null) : before ? await files.chooseBackup(ctx, action.host, action.path, before) : null;
   await ctx.record({ type: 'started', phase: 'apply', action: action.id, before, backup });
-  if (before && backup) await ctx.makeBackup(action.host, action.path, backup, before);
+  if (before && backup) await files.makeBackup(ctx, action.host, action.path, backup, before);
   const h = await ctx.host(action.host);
   // A redo also clears the temp files a lost connection left beside the target last time.
   await ctx.guard(h.writeFileAtomic(action.path, bytes, { mode: action.mode, owner: action.owner, ...(prior ? { removeStaleTemps: true } : {}) }));
@@ -180,13 +184,13 @@ async function writeFile(ctx: RunContext, action: WriteFileAction, prior?: Actio
 }
 
 async function removeFile(ctx: RunContext, action: RemoveFileAction, prior?: ActionState): Promise<void> {
-  const current = await ctx.fileState(action.host, action.path);
+  const current = await files.fileState(ctx, action.host, action.path);
   if (!current) return unchanged(ctx, action, 'already absent');
   const before = prior?.touched && prior.before ? prior.before : current;
-  const backup = prior?.touched && prior.backup ? prior.backup : await ctx.chooseBackup(action.host, action.path, before);
+  const backup = prior?.touched && prior.backup ? prior.backup : await files.chooseBackup(ctx, action.host, action.path, before);
   await ctx.record({ type: 'started', phase: 'apply', action: action.id, before, backup });
-  await ctx.makeBackup(action.host, action.path, backup, before);
-  await ctx.removeFile(action.host, action.path);
+  await files.makeBackup(ctx, action.host, action.path, backup, before);
+  await files.removeFile(ctx, action.host, action.path);
   await changed(ctx, action, `removed ${action.path} (saved as ${backup})`);
 }
 

@@ -4,12 +4,14 @@
  * and doing it again is safe) or `unknown` (neither can be shown: the operator decides).
  */
 import type { Action } from '../model/actions.js';
-import { RunContext, badInput } from './context.js';
+import { RunContext } from './context.js';
+import { badInput } from './errors.js';
+import * as files from './host-files.js';
 import { editsPresent, fieldsMatch } from './edits.js';
 import type { Phase } from '../model/events.js';
 import type { ActionState } from '../records/state.js';
 import type { WriteFileAction } from '../model/actions.js';
-import { sha256 } from './context.js';
+import { sha256 } from '../model/hash.js';
 
 /** The sha256 a write will produce when it is known without materialising secrets. */
 export function knownTargetSha(action: WriteFileAction): string | null {
@@ -26,7 +28,7 @@ export interface Check {
 export async function checkApplied(ctx: RunContext, action: Action, state: ActionState): Promise<Check> {
   switch (action.type) {
     case 'write-file': {
-      const current = await ctx.fileState(action.host, action.path);
+      const current = await files.fileState(ctx, action.host, action.path);
       const original = state.before ?? null;
       const target = knownTargetSha(action);
       if (current && target !== null && current.sha256 === target && current.mode === action.mode) return { verdict: 'done', detail: 'the file has the planned content' };
@@ -44,7 +46,7 @@ export async function checkApplied(ctx: RunContext, action: Action, state: Actio
       };
     }
     case 'remove-file': {
-      const current = await ctx.fileState(action.host, action.path);
+      const current = await files.fileState(ctx, action.host, action.path);
       if (!current) return { verdict: 'done', detail: 'the file is gone' };
       if (sameFile(current, state.before ?? null)) return { verdict: 'redo', detail: 'the file is still there' };
       return { verdict: 'unknown', detail: `${action.host}:${action.path} exists but differs from the file that was to be removed` };

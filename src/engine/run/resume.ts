@@ -5,7 +5,8 @@
  * action that changes nothing as done (outcome 'skipped') instead of retrying it; executor.ts checkSkips says when.
  */
 import { BadInputError } from '../../exit-codes.js';
-import { RunContext, type EngineDeps, type Outcome, type RunOptions } from './context.js';
+import { RunContext, type Outcome, type RunOptions } from './context.js';
+import type { EngineDeps } from '../model/ports.js';
 import { checkSkips, continueApply, preflight } from './executor.js';
 import { continueRollback } from './rollback.js';
 import type { Session } from '../records/session.js';

@@ -14,7 +14,10 @@
  */
 import { BadInputError } from '../../exit-codes.js';
 import { actionHost, type Action } from '../model/actions.js';
-import { ActionError, RunContext, isConflict, type EngineDeps, type Outcome, type RunOptions } from './context.js';
+import { RunContext, type Outcome, type RunOptions } from './context.js';
+import { ActionError, isConflict } from './errors.js';
+import type { EngineDeps } from '../model/ports.js';
+import * as files from './host-files.js';
 import { runSteps } from './step-runner.js';
 import { fieldsMatch, restoreFields } from './edits.js';
 import { execWithRetry } from './executor.js';
@@ -89,11 +92,11 @@ async function undoOne(ctx: RunContext, action: Action, state: ActionState): Pro
     case 'remove-file': {
       if (state.before === undefined) throw new ActionError(`the journal holds no before-state for ${action.id}; restore ${action.host}:${action.path} by hand from ${state.backup ?? 'the backup directory'}`);
       const before = state.before;
-      const current = await ctx.fileState(action.host, action.path);
+      const current = await files.fileState(ctx, action.host, action.path);
       if (before === null) {
         if (!current) return nothing(ctx, action, 'the file did not exist before and does not now');
         await ctx.record({ type: 'started', phase: 'rollback', action: action.id });
-        await ctx.removeFile(action.host, action.path);
+        await files.removeFile(ctx, action.host, action.path);
         return undone(ctx, action, `removed ${action.path} (it did not exist before)`);
       }
       if (current && current.sha256 === before.sha256 && current.mode === before.mode && current.uid === before.uid && current.gid === before.gid) {
@@ -101,7 +104,7 @@ async function undoOne(ctx: RunContext, action: Action, state: ActionState): Pro
       }
       if (!state.backup) throw new ActionError(`the journal holds no backup path for ${action.id}`);
       await ctx.record({ type: 'started', phase: 'rollback', action: action.id });
-      await ctx.restoreFromBackup(action.host, action.path, state.backup, before);
+      await files.restoreFromBackup(ctx, action.host, action.path, state.backup, before);
       return undone(ctx, action, `restored ${action.path} from ${state.backup}`);
     }
     case 'run': {

@@ -13,10 +13,11 @@
  *     and `done` after, from its own lane; appends are serialized by the single thread and made durable
  *     before the lane goes on (journal.ts groups concurrent lanes' fsyncs).
  * Rollback uses the same lanes over the undo list (newest first), so each host is undone in reverse order.
- * Everything but runLanes is pure.
+ * The rules this relies on (a pair stays in one lane, on one host, without a gate inside) are checked when a plan
+ * is built or loaded: model/plan.ts validatePlan. Everything but runLanes is pure.
  */
 import { actionHost, type Action } from '../model/actions.js';
-import type { StepInfo } from '../model/plan.js';
+import type { StepInfo } from '../model/step.js';
 
 /** A set of lanes that may run concurrently; the next segment starts when every lane has ended. */
 export interface Segment {
@@ -75,26 +76,6 @@ export function atomicUnits(actions: readonly Action[]): Map<string, number> {
 export function inMultiActionUnit(units: ReadonlyMap<string, number>, actions: readonly Action[], id: string): boolean {
   const u = units.get(id);
   return u !== undefined && actions.filter((a) => units.get(a.id) === u).length > 1;
-}
-
-/** Problems with `pairedWith` and `gate` in one step, for validatePlan (empty: fine). */
-export function scheduleProblems(step: Pick<StepInfo, 'id' | 'parallelHosts'>, actions: readonly Action[]): string[] {
-  const problems: string[] = [];
-  const parallel = (step.parallelHosts ?? 1) > 1;
-  actions.forEach((a, i) => {
-    if (a.pairedWith === undefined) return;
-    const j = actions.findIndex((b) => b.id === a.pairedWith);
-    if (j <= i) {
-      problems.push(`${a.id}: pairedWith "${a.pairedWith}" must name a later action of step ${step.id}`);
-      return;
-    }
-    // In a parallel step a unit must fit in one lane: one host, no gate inside.
-    const range = actions.slice(i, j + 1);
-    if (parallel && range.some((b) => actionHost(b) !== actionHost(a) || b.gate)) {
-      problems.push(`${a.id}: in a step that runs hosts in parallel, every action from it to ${a.pairedWith} must be on ${actionHost(a)} and none a gate`);
-    }
-  });
-  return problems;
 }
 
 export interface LaneFailure {

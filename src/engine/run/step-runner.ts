@@ -6,12 +6,13 @@
  */
 import { BadInputError } from '../../exit-codes.js';
 import { actionHost, type Action } from '../model/actions.js';
-import { CommandFailed, HardStop, describeError, type Outcome, type RunContext } from './context.js';
+import { DEFAULT_MAX_PARALLEL_HOSTS, type Outcome, type RunContext } from './context.js';
+import { CommandFailed, HardStop, describeError } from './errors.js';
 import type { ActionState } from '../records/state.js';
 import type { Phase } from '../model/events.js';
-import type { Plan, StepInfo } from '../model/plan.js';
+import type { Plan } from '../model/plan.js';
+import type { StepInfo } from '../model/step.js';
 import { atomicUnits, inMultiActionUnit, runLanes, segmentsOf, type LaneFailure } from './schedule.js';
-import { DEFAULT_MAX_PARALLEL_HOSTS } from './context.js';
 
 export type StepVerdict =
   | { kind: 'done' }
