@@ -14,8 +14,7 @@ import type { ClusterFacts } from '../discovery/facts.js';
 import { discover } from '../discovery/discover.js';
 import { factsFingerprint } from '../discovery/parse.js';
 import { applyIgnores, evaluatePreflight, preflightFailed, type CheckResult } from '../preflight/checks.js';
-import { buildSteps, type BuildOptions } from '../../steps/index.js';
-import { oldAddressReport, renderOldAddressReport, type OldAddressReport } from '../../steps/audit.js';
+import { buildSteps, type StepSelection } from '../../steps/index.js';
 
 export interface Discovered {
   facts: ClusterFacts;
@@ -40,9 +39,16 @@ export function preflightError(checks: readonly CheckResult[]): BadInputError | 
   return new BadInputError(`preflight failed, nothing was changed:\n${lines.join('\n')}`, 'fix the above, or skip a check that is safe to skip with --ignore-preflight-errors=NAME');
 }
 
-/** The plan for these facts: pure apart from the clock and the new session id. `opts`: command-line choices (the failover drill). */
-export function planConversion(discovered: Discovered, session = newSessionId(discovered.facts.config.name), opts: BuildOptions = {}): Plan {
-  const steps = buildSteps(discovered.facts, { session }, opts);
+/** Choices made on the command line (or in the wizard) for this plan only; they override the config's. */
+export interface PlanChoices extends StepSelection {
+  /** `--failover-drill`: plan the opt-in drill (true: on the config's node, else the last to promote), or not (false). */
+  failoverDrill?: boolean;
+}
+
+/** The plan for these facts: pure apart from the clock and the new session id. */
+export function planConversion(discovered: Discovered, session = newSessionId(discovered.facts.config.name), choices: PlanChoices = {}): Plan {
+  const { failoverDrill, only, skip } = choices;
+  const steps = buildSteps(discovered.facts, { session, ...(failoverDrill !== undefined ? { failoverDrill } : {}) }, { ...(only ? { only } : {}), ...(skip ? { skip } : {}) });
   return buildPlan({ cluster: discovered.facts.config.name, factsFingerprint: discovered.fingerprint, session, steps });
 }
 
@@ -51,16 +57,4 @@ export async function previewConversion(plan: Plan, deps: EngineDeps): Promise<{
   const inputs = await observe(plan, deps.hosts, deps.kube);
   const observed = withObserved(plan, observedHashes(inputs));
   return { plan: observed, preview: buildPreview(observed, inputs) };
-}
-
-export type { BuildOptions, OldAddressReport };
-
-/**
- * References to the old master address that ha-wizard does not change (kube-system ConfigMaps, DaemonSet and
- * Deployment env and args; nodes it cannot reach), as data and as text: the plan output shows them, apply
- * prints them again at the end.
- */
-export function oldAddressReferences(discovered: Pick<Discovered, 'facts'>): { report: OldAddressReport; text: string } {
-  const report = oldAddressReport(discovered.facts);
-  return { report, text: renderOldAddressReport(report) };
 }

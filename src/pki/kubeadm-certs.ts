@@ -32,6 +32,21 @@ export const KUBEADM_CAS = {
 } as const;
 export type KubeadmCA = keyof typeof KUBEADM_CAS;
 
+/**
+ * kubeadm's certsToTransfer for stacked etcd: identical on every control-plane node (keys 0600, certificates
+ * 0644, sa.pub as kubeadm writes it). Discovery hashes them on the master; the shared-pki step copies them.
+ */
+export const SHARED_PKI_FILES: ReadonlyArray<{ path: string; sensitive: boolean; mode: number }> = [
+  { path: `${PKI_DIR}/ca.crt`, sensitive: false, mode: 0o644 },
+  { path: `${PKI_DIR}/ca.key`, sensitive: true, mode: 0o600 },
+  { path: `${PKI_DIR}/sa.key`, sensitive: true, mode: 0o600 },
+  { path: `${PKI_DIR}/sa.pub`, sensitive: false, mode: 0o600 },
+  { path: `${PKI_DIR}/front-proxy-ca.crt`, sensitive: false, mode: 0o644 },
+  { path: `${PKI_DIR}/front-proxy-ca.key`, sensitive: true, mode: 0o600 },
+  { path: `${PKI_DIR}/etcd/ca.crt`, sensitive: false, mode: 0o644 },
+  { path: `${PKI_DIR}/etcd/ca.key`, sensitive: true, mode: 0o600 },
+];
+
 const SYSTEM_MASTERS = 'system:masters';
 const CLUSTER_ADMINS = 'kubeadm:cluster-admins';
 

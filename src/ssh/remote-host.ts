@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { connectSsh, describeTarget, type ConnectOptions, type RawExecResult, type SshConnection } from './connection.js';
-import { shJoin } from './quote.js';
+import { shJoin } from '../shell/quote.js';
 import { redact } from './redact.js';
 import type { GuardedSftp } from './sftp.js';
 import { RemoteError, type ExecOptions, type ExecResult, type FileStat, type RemoteHost, type WriteOptions } from '../engine/model/remote-host.js';

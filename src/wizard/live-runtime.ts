@@ -9,9 +9,10 @@ import { BadInputError } from '../exit-codes.js';
 import { readConfigFile, parseConfigText } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
 import type { ClusterFacts } from '../discovery/facts.js';
-import { discoverCluster, oldAddressReferences, planConversion, previewConversion, type Discovered } from '../conversion/pipeline.js';
+import { discoverCluster, planConversion, previewConversion, type Discovered } from '../conversion/pipeline.js';
+import { oldAddressReport } from '../discovery/old-address.js';
 import { configNodes, createEngineDeps, RuntimeUnavailableError, sessionConfig, type ConnectPolicy } from '../conversion/wiring.js';
-import { failoverDrillChoice } from '../../steps/index.js';
+import { DRILL_STEP, drillTarget } from '../../steps/failover-drill.js';
 import { planDisruptive, type Plan } from '../engine/model/plan.js';
 import { actionHost } from '../engine/model/actions.js';
 import type { Preview } from '../engine/preview/preview.js';
@@ -78,12 +79,9 @@ export function summarizePlan(plan: Plan): PlanSummary {
   };
 }
 
-/** The drill as planned: on when the plan holds its step; the node it stops (the config's, else the last to promote). */
-export function drillSummary(facts: ClusterFacts, plan: Plan, opts: { failoverDrill?: boolean }): DrillSummary {
-  const choice = failoverDrillChoice(facts, opts);
-  const cps = [facts.config.controlPlane.existing.name, ...facts.config.controlPlane.promote.map((n) => n.name)];
-  const node = typeof choice === 'string' ? choice : typeof facts.config.verify?.failoverDrill === 'string' ? facts.config.verify.failoverDrill : cps.length >= 2 ? cps[cps.length - 1]! : null;
-  return { on: plan.steps.some((s) => s.id === 'failover-drill'), node };
+/** The drill as planned: on when the plan holds its step; the node it stops, read from the plan (or the one it would stop). */
+export function drillSummary(facts: ClusterFacts, plan: Plan): DrillSummary {
+  return { on: plan.steps.some((s) => s.id === DRILL_STEP), node: drillTarget(facts, plan) };
 }
 
 export function targetOf(c: ClusterConfig): RunTarget {
@@ -187,7 +185,7 @@ export class LiveRuntime implements WizardRuntime {
     const buildOpts = opts.failoverDrill === undefined ? {} : { failoverDrill: opts.failoverDrill };
     const { plan, preview } = await previewConversion(planConversion(d, undefined, buildOpts), this.deps);
     this.planned = plan;
-    return { summary: summarizePlan(plan), preview, references: oldAddressReferences(d).report, drill: drillSummary(d.facts, plan, buildOpts) };
+    return { summary: summarizePlan(plan), preview, references: oldAddressReport(d.facts), drill: drillSummary(d.facts, plan) };
   }
 
   private runOptions(hooks: RunHooks): RunOptions {

@@ -5,7 +5,7 @@
  *   events  = operator intents (from the root key handler) + results reported by the effects runner
  *   effects = what the reducer asks the runner to do (load a file, connect, plan, apply, answer a prompt)
  */
-import type { OldAddressReport } from '../conversion/pipeline.js';
+import type { OldAddressReport } from '../discovery/old-address.js';
 import type { Risk } from '../engine/model/actions.js';
 import type { EngineEvent, Phase } from '../engine/model/events.js';
 import type { Preview } from '../engine/preview/preview.js';

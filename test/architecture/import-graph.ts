@@ -35,8 +35,8 @@ export const LAYERS: ReadonlyArray<{ name: string; prefixes: readonly string[] }
 /** Product code: the folders whose imports are checked (tests may import anything but are never imported). */
 export const PRODUCT_ROOTS = ['src', 'steps', 'lab'] as const;
 
-/** What a step may read besides the kit and the libraries: its input (the facts and who is who in them). */
-const STEP_INPUTS = ['src/discovery/facts.ts', 'src/discovery/nodes.ts', 'src/discovery/config-like.ts'];
+/** What a step may read of discovery: its input (the facts, who is who in them, the old-address report drawn from them). */
+const STEP_INPUTS = ['src/discovery/facts.ts', 'src/discovery/nodes.ts', 'src/discovery/config-like.ts', 'src/discovery/old-address.ts'];
 /** Nothing under steps/ talks to a host, a file or the network: steps return data. */
 const STEP_FORBIDDEN_PACKAGES = ['ssh2', 'node:fs', 'node:fs/promises', 'node:net', 'node:tls', 'node:http', 'node:https', 'node:child_process', 'node:dgram'];
 const STEP_FORBIDDEN_FILES = ['src/ssh/', 'src/kube/client.ts', 'src/kube/prober.ts', 'src/kube/tls.ts'];

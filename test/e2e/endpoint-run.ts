@@ -17,7 +17,8 @@ import { createSession, newSessionId } from '../../src/engine/records/session.js
 import { apply } from '../../src/engine/run/executor.js';
 import type { Outcome } from '../../src/engine/run/context.js';
 import type { EngineEvent } from '../../src/engine/model/events.js';
-import type { Step, StepContext } from '../../src/engine/model/step.js';
+import type { Step } from '../../src/engine/model/step.js';
+import type { StepContext } from '../../steps/kit/step.js';
 
 export interface StepsRun {
   plan: Plan;

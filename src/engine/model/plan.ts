@@ -78,9 +78,9 @@ export interface BuildPlanInput {
   cluster: string;
   /** sha256 of the ClusterFacts the steps were built from. */
   factsFingerprint: string;
-  /** The session id the steps were given (StepContext.session). */
+  /** The session id the steps were given (steps/kit/step.ts StepContext.session). */
   session?: string;
-  /** The steps' output, in order (StepBuilders already applied). */
+  /** The steps' output, in order (the registry's builders already applied). */
   steps: Step[];
   now?: Date;
 }
@@ -94,8 +94,7 @@ export function buildPlan(input: BuildPlanInput): Plan {
       if (a.step !== step.id) throw new BadInputError(`step ${step.id} returned action ${a.id} labelled with step "${a.step}"`);
     }
     const { actions: produced, ...info } = step;
-    const worst = worstRisk([info.risk, ...produced.map((a) => a.risk)]);
-    steps.push({ ...info, risk: worst });
+    steps.push(info);
     actions.push(...produced);
   }
   const draft = {

@@ -1,10 +1,9 @@
 /**
- * A step: one phase of the conversion, one file in steps/ (kubeadm-phase style). It reads the
- * discovered facts and returns data; it never talks to a host. The engine assembles the steps'
- * actions into a plan, in order.
+ * A step: one phase of the conversion on some hosts (a file in steps/, kubeadm-phase style). The steps read
+ * the discovered facts and return data; they never talk to a host. The engine assembles their actions into
+ * a plan, in order.
  */
 import type { Action, Risk } from './actions.js';
-import type { ClusterFacts } from '../../discovery/facts.js';
 
 export interface Step {
   /** Stable id, e.g. "etcd-cp2"; used by `rollback --to`, the journal and action ids. */
@@ -12,7 +11,7 @@ export interface Step {
   title: string;
   /** Why this step exists, for the preview. */
   description: string;
-  /** The highest risk among its actions (the preview's badge). */
+  /** The highest risk among its actions (the preview's badge), computed once, where the step is made (steps/kit makeStep). */
   risk: Risk;
   actions: Action[];
   /**
@@ -23,13 +22,5 @@ export interface Step {
   parallelHosts?: number;
 }
 
-/** A step builder: pure function of facts (and the session id, for backup paths and names). */
-export type StepBuilder = (facts: ClusterFacts, ctx: StepContext) => Step[];
-
 /** A step as the plan records it: everything but its actions (which the plan holds flat, in order). */
 export type StepInfo = Omit<Step, 'actions'>;
-
-export interface StepContext {
-  /** The session id: names on-host backups and snapshots. */
-  session: string;
-}

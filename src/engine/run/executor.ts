@@ -12,7 +12,7 @@ import { BadInputError } from '../../exit-codes.js';
 import { actionHost, isSensitive, isSkippable, type Action, type PatchObjectAction, type RemoveFileAction, type RunAction, type WaitAction, type WriteFileAction } from '../model/actions.js';
 import { RunContext, type Outcome, type RunOptions } from './context.js';
 import { sha256 } from '../model/hash.js';
-import { ActionError, CommandFailed, HardStop, describeError, isConflict, tail } from './errors.js';
+import { ActionError, CommandFailed, isConflict, tail } from './errors.js';
 import type { EngineDeps } from '../model/ports.js';
 import { applyEdits, editsPresent, fieldsBefore } from './edits.js';
 import { fileKey, assertFresh, type Plan } from '../model/plan.js';

@@ -1,17 +1,15 @@
 /**
- * Probes and small action shapes the endpoint steps share. Object conditions (rollout done, nodes Ready,
- * lease held) are read with kubectl on a control-plane host through its admin.conf: read-only commands,
- * values passed as positional arguments to fixed scripts so no name is ever parsed as code.
+ * Probes, and the wait action that polls one. Object conditions (rollout done, nodes Ready, lease held) are
+ * read with kubectl on a control-plane host through its admin.conf: read-only commands, values passed as
+ * positional arguments to fixed scripts so no name is ever parsed as code.
  */
-import type { Action, Probe, Risk, WaitAction } from '../engine/model/actions.js';
-import type { Step } from '../engine/model/step.js';
-import { worstRisk } from '../engine/model/plan.js';
-import { shQuote } from '../ssh/quote.js';
-import { ADMIN_CONF, checkNodeName } from './endpoint.js';
+import type { Probe, WaitAction } from '../../src/engine/model/actions.js';
+import { shQuote } from '../../src/shell/quote.js';
+import { checkNodeName } from '../../src/pki/hosts.js';
+import { ADMIN_CONF } from './paths.js';
 
-export function makeStep(id: string, title: string, description: string, actions: Action[]): Step {
-  return { id, title, description, risk: worstRisk(actions.map((a): Risk => a.risk)), actions };
-}
+/** How long an apiserver that was (re)started has to answer /readyz. */
+export const APISERVER_READY_TIMEOUT_MS = 300_000;
 
 const KUBECTL = ['kubectl', `--kubeconfig=${ADMIN_CONF}`, '--request-timeout=10s'];
 
@@ -70,6 +68,17 @@ export function pidAliveProbe(host: string, pidFile: string): Probe {
   return { type: 'command', host, argv: ['pgrep', '-F', pidFile] };
 }
 
+/** A wait: the probe is polled every `intervalMs` until it passes or `timeoutMs` is over. Read-only. */
 export function waitAction(step: string, id: string, probe: Probe, description: string, timeoutMs: number, intervalMs = 2_000): WaitAction {
   return { id: `${step}/${id}`, step, type: 'wait', probe, timeoutMs, intervalMs, description, risk: 'read-only' };
+}
+
+/** Up to `n` items spread over the list (first, last, evenly between): the workers that probe for the fleet. */
+export function sample<T>(items: readonly T[], n: number): T[] {
+  if (items.length <= n) return [...items];
+  if (n <= 0) return [];
+  if (n === 1) return [items[0]!];
+  const picked = new Set<number>();
+  for (let i = 0; i < n; i++) picked.add(Math.round((i * (items.length - 1)) / (n - 1)));
+  return [...picked].map((i) => items[i]!);
 }

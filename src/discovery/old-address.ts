@@ -1,4 +1,8 @@
 /**
+ * References to the old master address that ha-wizard does not change, for the operator to repoint: found at
+ * discovery (the audit of kube-system below, kept in `facts.audit`) and reported from the facts (oldAddressReport:
+ * the plan output, `plan --json`, the wizard and apply's end show it; reporters/old-address-text.ts words it).
+ *
  * The audit of kube-system: references to the old master address that ha-wizard does not change, for the
  * operator to repoint (e.g. a CNI's API host: Cilium's k8sServiceHost, a KUBERNETES_SERVICE_HOST env, a
  * `--kube-apiserver=` argument, a kubeconfig in a ConfigMap). Read-only and best effort: objects are read
@@ -15,29 +19,14 @@
 import { z } from 'zod';
 import type { KubeObject } from '../engine/model/ports.js';
 import { canonicalIP } from '../pki/ip.js';
+import { hostPort, urlHost } from '../pki/hosts.js';
+import type { AuditResult, ClusterFacts, Finding } from './facts.js';
+import { controlPlaneHosts, masterURL, workerHosts } from './nodes.js';
 
 export interface AuditInput {
   configMaps: KubeObject[];
   daemonSets: KubeObject[];
   deployments: KubeObject[];
-}
-
-export interface Finding {
-  /** e.g. "ConfigMap kube-system/cilium-config". */
-  object: string;
-  /** e.g. "data.k8s-service-host" or "spec.template.spec.containers[name=cilium-agent].env[name=KUBERNETES_SERVICE_HOST].value". */
-  field: string;
-  /** The offending text (one line, trimmed to 200 characters). */
-  value: string;
-  /** What matched: "https://10.0.0.1", "10.0.0.1:6443" or the bare address. */
-  match: string;
-}
-
-/** What discovery keeps in the facts: the findings, and what could not be read (so "none found" is honest). */
-export interface AuditResult {
-  findings: Finding[];
-  /** e.g. "Deployment list: forbidden", "ConfigMap kube-system/x: data.y: expected string". */
-  notes: string[];
 }
 
 /** Fields the repoint steps own; they are not "other" references. */
@@ -47,14 +36,10 @@ function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-function hostPort(host: string, port: number): string {
-  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
-}
-
 /** Matchers for the master: `https://<ip>`, `<ip>:<port>`, and the bare address as a whole token. */
 function matchers(address: string, port: number): Array<{ label: string; re: RegExp }> {
   const ip = canonicalIP(address) ?? address;
-  const spelled = ip.includes(':') ? `[${ip}]` : ip;
+  const spelled = urlHost(ip);
   // Not preceded or followed by characters that would make it part of a longer address or name.
   const edgeL = '(?<![0-9A-Za-z.:\\[-])';
   const edgeR = ip.includes(':') ? '(?![0-9A-Fa-f:\\]])' : '(?![0-9A-Za-z/-]|\\.\\d)';
@@ -169,7 +154,37 @@ export function auditOldMasterReferences(input: AuditInput, master: { address: s
   return { findings, notes };
 }
 
-/** The findings alone (the shape steps/audit.ts has always exported). */
+/** The findings alone. */
 export function findOldMasterReferences(input: AuditInput, master: { address: string; port: number }): Finding[] {
   return auditOldMasterReferences(input, master).findings;
+}
+
+/** Nodes the cluster has that the wizard cannot reach: their kubelet keeps talking to the old master. */
+export function unreachableNodes(facts: ClusterFacts): string[] {
+  const known = new Set([...controlPlaneHosts(facts).map((h) => h.name), ...workerHosts(facts).map((w) => w.name)]);
+  const knownIPs = new Set([...controlPlaneHosts(facts).map((h) => h.address), ...workerHosts(facts).map((w) => w.address)]);
+  return facts.nodes.filter((n) => !known.has(n.name) && !(n.internalIP && knownIPs.has(n.internalIP))).map((n) => n.name);
+}
+
+/** What the operator must still repoint after the conversion, as data: for `plan --json`, the wizard and apply's end. */
+export interface OldAddressReport {
+  /** The old master's API address, as clients name it today (`https://10.0.0.11:6443`). */
+  oldAddress: string;
+  findings: Finding[];
+  /** Nodes whose kubelet.conf ha-wizard cannot repoint (not in the config's workers). */
+  unreachableNodes: string[];
+  /** What could not be read (the list is then incomplete). */
+  notes: string[];
+  /** Whether discovery looked at all (false for facts made without the audit). */
+  audited: boolean;
+}
+
+export function oldAddressReport(facts: ClusterFacts): OldAddressReport {
+  return {
+    oldAddress: masterURL(facts),
+    findings: facts.audit?.findings ?? [],
+    unreachableNodes: unreachableNodes(facts),
+    notes: facts.audit?.notes ?? [],
+    audited: facts.audit !== undefined,
+  };
 }

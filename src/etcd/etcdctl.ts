@@ -6,7 +6,7 @@
  * Lookups by name or peer URL are small fixed `sh -c` scripts: values reach them only as positional
  * arguments ($1, $2) and awk reads them from the environment, so no node name or URL is ever parsed as code.
  */
-import { shQuote } from '../ssh/quote.js';
+import { shQuote } from '../shell/quote.js';
 
 export const ETCD_PKI = {
   ca: '/etc/kubernetes/pki/etcd/ca.crt',
