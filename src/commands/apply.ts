@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { BadInputError, ExitCode } from '../exit-codes.js';
 import { renderPreview } from '../reporters/preview-text.js';
-import { approvalWord, parsePlan, planDisruptive, type Plan } from '../engine/model/plan.js';
+import { parsePlan, type Plan } from '../engine/model/plan.js';
+import { approvalWord, planDisruptive } from '../engine/model/approval.js';
 import { createSession } from '../engine/records/session.js';
 import { apply } from '../engine/run/executor.js';
 import { exitCodeOf } from '../engine/run/context.js';

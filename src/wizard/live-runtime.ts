@@ -13,7 +13,8 @@ import { discoverCluster, planConversion, previewConversion, type Discovered } f
 import { oldAddressReport } from '../discovery/old-address.js';
 import { configNodes, createEngineDeps, RuntimeUnavailableError, sessionConfig, type ConnectPolicy } from '../conversion/wiring.js';
 import { DRILL_STEP, drillTarget } from '../../steps/failover-drill.js';
-import { planDisruptive, type Plan } from '../engine/model/plan.js';
+import { type Plan } from '../engine/model/plan.js';
+import { planDisruptive } from '../engine/model/approval.js';
 import { actionHost } from '../engine/model/actions.js';
 import type { Preview } from '../engine/preview/preview.js';
 import { createSession, listSessionIds, openSession, sessionJournal, type Session } from '../engine/records/session.js';
