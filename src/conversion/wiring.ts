@@ -12,7 +12,7 @@ import type { Session } from '../engine/records/session.js';
 import { TunnelKubeApiFactory } from '../kube/client.js';
 import { HttpsProber } from '../kube/prober.js';
 import { PkiMaterializer } from '../pki/materializer.js';
-import type { HostKeyPolicy } from '../ssh/connection.js';
+import type { HostKeyPolicy } from '../ssh/handshake.js';
 import { HostPool, type PoolNode } from '../ssh/pool.js';
 import type { ExecAuditRecord } from '../ssh/remote-host.js';
 

@@ -3,7 +3,9 @@
  * behind them; one sudo password prompt for the whole run; bounded parallelism across hosts.
  */
 import type { Hosts } from '../engine/model/ports.js';
-import { connectSsh, IdentityCache, type HostKeyPolicy, type SshConnection } from './connection.js';
+import { type SshConnection } from './connection.js';
+import { IdentityCache } from './auth.js';
+import { connectSsh, type HostKeyPolicy } from './handshake.js';
 import { SshRemoteHost, type ExecAuditRecord } from './remote-host.js';
 import { SshConfigResolver, type ResolveOptions, type SshOverrides, type SshTarget } from './ssh-config.js';
 import type { RemoteHost } from '../engine/model/remote-host.js';

@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { connectSsh, describeTarget, type ConnectOptions, type RawExecResult, type SshConnection } from './connection.js';
+import { type RawExecResult, type SshConnection } from './connection.js';
+import { connectSsh, describeTarget, type ConnectOptions } from './handshake.js';
 import { shJoin } from '../shell/quote.js';
 import { redact } from './redact.js';
 import type { GuardedSftp } from './sftp.js';
