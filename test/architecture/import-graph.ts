@@ -7,7 +7,8 @@
  * circle for the reader), with the compiler's own scanner, so comments and strings are never mistaken for imports.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, posix } from 'node:path';
+import { join, posix } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 /** Repository-relative path (posix separators) → the specifiers it imports, as written. */
@@ -186,5 +187,5 @@ export function graphOf(sources: ReadonlyMap<string, string>): Graph {
 
 /** The repository root, from this file's place in dist/test/architecture/. */
 export function repoRoot(): string {
-  return join(dirname(new URL(import.meta.url).pathname), '..', '..', '..');
+  return fileURLToPath(new URL('../../../', import.meta.url));
 }

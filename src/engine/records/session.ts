@@ -4,7 +4,7 @@
  *
  *   plan.json      the plan, immutable (written once, read-only mode)
  *   journal.jsonl  append-only record of every action started and done (journal.ts)
- *   audit.log      every remote command, redacted, with exit code and duration (audit.ts)
+ *   audit.log      every remote command, redacted, with exit code and duration (audit-log.ts)
  *   meta.json      who made the session, when, for which cluster and plan
  *   config.yaml    the cluster config the plan was made from (to reconnect on resume/rollback)
  *

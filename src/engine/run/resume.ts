@@ -1,6 +1,6 @@
 /**
  * resume: continues a session's last operation where it stopped. Done actions are skipped; an action
- * started but not recorded done is checked (verify.ts) and then recorded done, redone, or put to the
+ * started but not recorded done is checked (recheck.ts) and then recorded done, redone, or put to the
  * operator. A session whose last operation finished has nothing to resume. `skip` (--skip ID) journals a failed
  * action that changes nothing as done (outcome 'skipped') instead of retrying it; executor.ts checkSkips says when.
  */
