@@ -14,7 +14,7 @@ import type { Step } from '../src/engine/model/step.js';
 import type { ClusterFacts } from '../src/discovery/facts.js';
 import { masterNode, promotedNodes, workerHosts } from '../src/discovery/nodes.js';
 import { oldAddressReport } from '../src/discovery/old-address.js';
-import { etcdctl } from '../src/etcd/etcdctl.js';
+import { clusterHealthArgv, etcdctl } from '../src/etcd/etcdctl.js';
 import { hostPort } from '../src/pki/hosts.js';
 import { controlPlaneProbeClient, endpointOf, nodeLocalServer } from './kit/endpoint.js';
 import { leaseHeldProbe, rolledOutProbe, sample, waitAction } from './kit/probes.js';
@@ -56,7 +56,7 @@ function checksActions(step: string, facts: ClusterFacts, ctx: StepContext): Act
     actions.push(throughProxyWait(step, facts, { host: w.name, worker: true }, local.address, local.port, local.serverName, 'via-endpoint', CHECK_TIMEOUT_MS));
   }
   actions.push(
-    waitAction(step, `${master.host}/etcd-health`, { type: 'command', host: master.host, argv: etcdctl(['endpoint', 'health', '--cluster']) }, 'every etcd member is healthy (etcdctl endpoint health --cluster)', CHECK_TIMEOUT_MS),
+    waitAction(step, `${master.host}/etcd-health`, { type: 'command', host: master.host, argv: clusterHealthArgv() }, 'every etcd member is healthy (etcdctl endpoint health --cluster)', CHECK_TIMEOUT_MS),
     waitAction(step, `${master.host}/etcd-voting`, votingMembersProbe(master.host, cps.length), `etcd has exactly ${cps.length} voting members and no learner`, CHECK_TIMEOUT_MS),
     waitAction(step, `${master.host}/controller-manager-lease`, leaseHeldProbe(master.host, 'kube-system', 'kube-controller-manager'), 'one kube-controller-manager holds the leader lease', CHECK_TIMEOUT_MS),
     waitAction(step, `${master.host}/scheduler-lease`, leaseHeldProbe(master.host, 'kube-system', 'kube-scheduler'), 'one kube-scheduler holds the leader lease', CHECK_TIMEOUT_MS),
