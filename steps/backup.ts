@@ -4,12 +4,12 @@
  * The ConfigMaps' before-state is recorded by the engine's patch actions. Rollback keeps these files: they
  * are the last resort if rollback itself cannot restore the cluster.
  */
-import type { Action, RunAction } from '../src/engine/actions.js';
+import type { Action, RunAction } from '../src/engine/model/actions.js';
+import type { Step } from '../src/engine/model/step.js';
 import type { ClusterFacts } from '../src/discovery/facts.js';
-import type { Step, StepContext } from '../src/engine/step.js';
-import { worstRisk } from '../src/engine/plan.js';
-import { etcdctl } from '../src/discovery/etcdctl.js';
 import { masterNode } from '../src/discovery/nodes.js';
+import { etcdctl } from '../src/etcd/etcdctl.js';
+import { makeStep, type StepContext, type StepDefinition } from './kit/step.js';
 
 // Under /var/lib, which holds a node's own state (in the lab every node has its own /var/lib, while /var/backups is the
 // machine's, so one node's tarball would pass for every node's).
@@ -30,7 +30,7 @@ export function touchedHosts(facts: ClusterFacts): string[] {
   return [...new Set(hosts)];
 }
 
-export function buildBackupSteps(facts: ClusterFacts, ctx: StepContext): Step[] {
+function build(facts: ClusterFacts, ctx: StepContext): Step[] {
   const step = 'backup';
   const master = masterNode(facts);
   const snapshot = snapshotPath(ctx.session);
@@ -64,12 +64,17 @@ export function buildBackupSteps(facts: ClusterFacts, ctx: StepContext): Step[] 
     actions.push(tarball);
   }
   return [
-    {
-      id: step,
-      title: 'Back up etcd and /etc/kubernetes',
-      description: `An etcd snapshot on ${master.host} and a tarball of /etc/kubernetes on each of ${touchedHosts(facts).length} nodes, before anything changes. Rollback never deletes them.`,
-      risk: worstRisk(actions.map((a) => a.risk)),
+    makeStep(
+      step,
+      'Back up etcd and /etc/kubernetes',
+      `An etcd snapshot on ${master.host} and a tarball of /etc/kubernetes on each of ${touchedHosts(facts).length} nodes, before anything changes. Rollback never deletes them.`,
       actions,
-    },
+    ),
   ];
 }
+
+export const backupStep: StepDefinition = {
+  name: 'backup',
+  summary: 'an etcd snapshot on the master and a tarball of /etc/kubernetes on every node it touches',
+  build,
+};

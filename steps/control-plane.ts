@@ -1,5 +1,5 @@
 /**
- * control-plane-<node>: the node's own apiserver, controller-manager and scheduler, as
+ * promote/control-plane (control-plane-<node>): the node's own apiserver, controller-manager and scheduler, as
  * `kubeadm join --control-plane` makes them: per-node certificates (apiserver with kubeadm's SAN set for
  * this node, including the endpoint and certSANs; apiserver-kubelet-client; front-proxy-client), the
  * controller-manager and scheduler kubeconfigs on the local apiserver (kubeadm since 1.19), admin.conf on
@@ -7,20 +7,20 @@
  * /readyz from the master with a certificate valid for both its IP and its name, which is exactly the
  * check the 2017 x509 "certificate is valid for …, not …" failure would trip.
  */
-import type { Action, WriteFileAction } from '../src/engine/actions.js';
+import type { Action, WriteFileAction } from '../src/engine/model/actions.js';
+import type { Step } from '../src/engine/model/step.js';
 import type { ClusterFacts } from '../src/discovery/facts.js';
-import type { Step } from '../src/engine/step.js';
-import { worstRisk } from '../src/engine/plan.js';
+import { apiserverURL, masterNode, promotedNodes, type CpNode } from '../src/discovery/nodes.js';
 import { BadInputError } from '../src/exit-codes.js';
-import { KUBECONFIG_FILES, KUBEADM_CAS, kubeconfigClientSpec, withCA, type KubeconfigKind } from '../src/pki/kubeadm-certs.js';
-import { apiserverURL, endpointURL, masterNode, promotedNodes, type CpNode } from '../src/discovery/nodes.js';
 import { apiserverManifestFor } from '../src/manifests/apiserver.js';
 import { controllerManagerManifestFor } from '../src/manifests/controller-manager.js';
 import { schedulerManifestFor } from '../src/manifests/scheduler.js';
-import { certFileActions, certsFor } from './etcd-member.js';
-
-export const MANIFESTS_DIR = '/etc/kubernetes/manifests';
-export const APISERVER_READY_TIMEOUT_MS = 300_000;
+import { KUBECONFIG_FILES, KUBEADM_CAS, kubeconfigClientSpec, withCA, type KubeconfigKind } from '../src/pki/kubeadm-certs.js';
+import { certActions } from './kit/certs.js';
+import { endpointURL } from './kit/endpoint.js';
+import { MANIFESTS_DIR } from './kit/paths.js';
+import { APISERVER_READY_TIMEOUT_MS } from './kit/probes.js';
+import { makeStep, type StepDefinition } from './kit/step.js';
 
 function kubeconfigAction(facts: ClusterFacts, step: string, node: CpNode, kind: KubeconfigKind, server: string): WriteFileAction {
   const master = masterNode(facts);
@@ -62,9 +62,7 @@ function manifestAction(step: string, node: CpNode, component: string, text: str
   };
 }
 
-export function buildControlPlaneStep(facts: ClusterFacts, index: number): Step {
-  const node = promotedNodes(facts)[index];
-  if (!node) throw new Error(`no node to promote at index ${index}`);
+function controlPlaneOn(facts: ClusterFacts, node: CpNode): Step {
   const master = masterNode(facts);
   const step = `control-plane-${node.host}`;
   const port = facts.master.apiserverPort;
@@ -75,7 +73,6 @@ export function buildControlPlaneStep(facts: ClusterFacts, index: number): Step 
     return text;
   };
   const at = { address: node.address, masterAddress: master.address };
-  const certs = certsFor(facts, node);
   const readyz = (serverName: string): Action => ({
     id: `${step}/${master.host}/readyz-${serverName === node.address ? 'ip' : 'name'}`,
     step,
@@ -89,7 +86,7 @@ export function buildControlPlaneStep(facts: ClusterFacts, index: number): Step 
   });
 
   const actions: Action[] = [
-    ...['apiserver', 'apiserver-kubelet-client', 'front-proxy-client'].flatMap((name) => certFileActions(facts, step, node, certs.get(name)!)),
+    ...certActions(facts, step, node, ['apiserver', 'apiserver-kubelet-client', 'front-proxy-client']),
     kubeconfigAction(facts, step, node, 'controller-manager', local),
     kubeconfigAction(facts, step, node, 'scheduler', local),
     kubeconfigAction(facts, step, node, 'admin', endpointURL(facts)),
@@ -99,11 +96,20 @@ export function buildControlPlaneStep(facts: ClusterFacts, index: number): Step 
     readyz(node.address),
     readyz(node.nodeName),
   ];
-  return {
-    id: step,
-    title: `Control plane on ${node.host}`,
-    description: `Per-node certificates, kubeconfigs and static pods for kube-apiserver, kube-controller-manager and kube-scheduler on ${node.host}; the apiserver uses its local etcd member. Leader election keeps one controller-manager and one scheduler active.`,
-    risk: worstRisk(actions.map((a) => a.risk)),
+  return makeStep(
+    step,
+    `Control plane on ${node.host}`,
+    `Per-node certificates, kubeconfigs and static pods for kube-apiserver, kube-controller-manager and kube-scheduler on ${node.host}; the apiserver uses its local etcd member. Leader election keeps one controller-manager and one scheduler active.`,
     actions,
-  };
+  );
 }
+
+export const controlPlaneStep: StepDefinition = {
+  name: 'promote/control-plane',
+  summary: "the node's apiserver, controller-manager and scheduler, with kubeadm's per-node certificates",
+  needs: [
+    { step: 'promote/etcd', why: "the node's apiserver uses its local etcd member" },
+    { step: 'promote/shared-pki', why: 'its certificates and tokens are signed and checked with the shared CAs and service-account keys' },
+  ],
+  build: (facts) => promotedNodes(facts).map((node) => controlPlaneOn(facts, node)),
+};

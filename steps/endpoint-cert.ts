@@ -8,37 +8,25 @@
  * is made impossible by construction: `assertEndpointInApiserverCerts` refuses a plan that issues an apiserver
  * certificate without the endpoint, and the step ends by verifying /readyz for the endpoint name.
  */
-import type { Action, CertSpec } from '../src/engine/actions.js';
+import type { Action, CertSpec } from '../src/engine/model/actions.js';
+import type { Step } from '../src/engine/model/step.js';
 import type { ClusterFacts } from '../src/discovery/facts.js';
-import type { Step, StepContext } from '../src/engine/step.js';
 import { masterNode } from '../src/discovery/nodes.js';
-import { apiserverAltNames, withCA } from '../src/pki/kubeadm-certs.js';
 import { canonicalIP } from '../src/pki/ip.js';
-import {
-  KUBERNETES_DIR,
-  LOCAL_PROXY_ADDRESS,
-  MANIFESTS_DIR,
-  apiserverFlags,
-  certificatesDir,
-  controlPlaneProbeClient,
-  endpointOf,
-  endpointSANs,
-  hostPort,
-  missingEndpointSANs,
-} from '../src/proxy/endpoint.js';
-import { makeStep, portClosedProbe, waitAction } from '../src/proxy/probes.js';
+import { hostPort } from '../src/pki/hosts.js';
+import { apiserverAltNames, withCA } from '../src/pki/kubeadm-certs.js';
+import { LOCAL_PROXY_ADDRESS, controlPlaneProbeClient, endpointOf, endpointSANs, missingEndpointSANs } from './kit/endpoint.js';
+import { KUBERNETES_DIR, MANIFESTS_DIR, apiserverFlags, certificatesDir } from './kit/paths.js';
+import { APISERVER_READY_TIMEOUT_MS, portClosedProbe, waitAction } from './kit/probes.js';
+import { makeStep, type StepDefinition } from './kit/step.js';
 
 const APISERVER_STOP_TIMEOUT_MS = 120_000;
-const APISERVER_READY_TIMEOUT_MS = 300_000;
 
 function isApiserverCert(spec: CertSpec, path: string): boolean {
   return spec.subject.commonName === 'kube-apiserver' || /(^|\/)apiserver\.crt$/.test(path);
 }
 
-/**
- * Throws when any apiserver certificate the actions issue lacks an endpoint SAN. index.ts runs it over the
- * whole plan; every endpoint step runs it over its own actions.
- */
+/** Throws when any apiserver certificate the actions issue lacks an endpoint SAN. This step runs it over its own actions. */
 export function assertEndpointInApiserverCerts(actions: readonly Action[], facts: ClusterFacts): void {
   for (const a of actions) {
     if (a.type !== 'write-file' || a.content.type !== 'certificate' || !isApiserverCert(a.content.spec, a.path)) continue;
@@ -144,7 +132,7 @@ export function startStaticPod(step: string, host: string, component: string, wh
   };
 }
 
-export function buildEndpointCertSteps(facts: ClusterFacts, _ctx?: StepContext): Step[] {
+function build(facts: ClusterFacts): Step[] {
   const step = 'endpoint-cert';
   const master = masterNode(facts);
   const { host: endpointHost, port: endpointPort } = endpointOf(facts);
@@ -190,3 +178,10 @@ export function buildEndpointCertSteps(facts: ClusterFacts, _ctx?: StepContext):
     ),
   ];
 }
+
+export const endpointCertStep: StepDefinition = {
+  name: 'endpoint-cert',
+  summary: "the endpoint added to the master's apiserver certificate (same key), then the apiserver restarted",
+  needs: [{ step: 'proxy', why: 'it ends by checking the API through the endpoint, which the proxy serves' }],
+  build,
+};

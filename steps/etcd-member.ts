@@ -1,89 +1,22 @@
 /**
- * etcd-<node>: grow the stacked etcd cluster by one member, the way `kubeadm join --control-plane` does
- * (phases/etcd/local.go): per-node etcd certificates, `member add --learner` on the master, the joining
+ * promote/etcd (etcd-<node>): grow the stacked etcd cluster by one member, the way `kubeadm join --control-plane`
+ * does (phases/etcd/local.go): per-node etcd certificates, `member add --learner` on the master, the joining
  * member's etcd.yaml, wait until the learner runs, promote it (etcd refuses until it has caught up), and
  * wait until every member is healthy. One node at a time: etcd allows one learner, and a learner does not
  * count toward quorum, so a new member that never comes up cannot take the cluster down.
- *
- * etcd-peer-url: clusters born on kubeadm <= 1.12 advertise their peer URL on localhost, which a second
- * member cannot reach. The fix goes first: new server/peer certificates with the node address, etcd
- * listening on it, `member update`.
  */
-import { parse } from 'yaml';
-import type { Action, WriteFileAction } from '../src/engine/actions.js';
-import type { ClusterFacts, KeyAlgorithm } from '../src/discovery/facts.js';
-import type { Step } from '../src/engine/step.js';
-import { worstRisk } from '../src/engine/plan.js';
+import type { Action } from '../src/engine/model/actions.js';
+import type { Step } from '../src/engine/model/step.js';
+import type { ClusterFacts } from '../src/discovery/facts.js';
+import { masterNode, promotedNodes, type CpNode } from '../src/discovery/nodes.js';
+import { clusterHealthArgv, etcdctl, memberPromoteByPeer, memberRemoveByNameOrPeer, memberStateProbe, noOtherLearnerCheck } from '../src/etcd/etcdctl.js';
 import { BadInputError } from '../src/exit-codes.js';
-import { nodeCertificates, withCA, type NodeCert } from '../src/pki/kubeadm-certs.js';
-import { clusterHealthArgv, etcdctl, memberPromoteByPeer, memberRemoveByNameOrPeer, memberStateProbe, memberUpdatePeer, noOtherLearnerCheck } from '../src/discovery/etcdctl.js';
-import { loopbackPeerURL, masterNode, masterPeerURL, etcdPeerPort, promotedNodes, type CpNode } from '../src/discovery/nodes.js';
-import { etcdPeerURL, joiningEtcdManifest, masterEtcdManifestWithPeerAddress, type EtcdPeer } from '../src/manifests/etcd.js';
+import { etcdPeerURL, joiningEtcdManifest, type EtcdPeer } from '../src/manifests/etcd.js';
 import { StaticPod } from '../src/manifests/static-pod.js';
-
-export const ETCD_MANIFEST = '/etc/kubernetes/manifests/etcd.yaml';
-/** How long a learner may take to start and catch up, and a promoted member to report healthy. */
-export const ETCD_JOIN_TIMEOUT_MS = 180_000;
-
-/** etcd.local.serverCertSANs / peerCertSANs from the stored ClusterConfiguration. */
-export function etcdExtraSANs(facts: ClusterFacts): { server: string[]; peer: string[] } {
-  const cfg = (parse(facts.clusterConfiguration.raw) ?? {}) as { etcd?: { local?: { serverCertSANs?: unknown; peerCertSANs?: unknown } } };
-  const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
-  return { server: list(cfg.etcd?.local?.serverCertSANs), peer: list(cfg.etcd?.local?.peerCertSANs) };
-}
-
-/** Every per-node certificate kubeadm would issue for `node`, by kubeadm's cert name. */
-export function certsFor(facts: ClusterFacts, node: CpNode): Map<string, NodeCert> {
-  const sans = etcdExtraSANs(facts);
-  const { certs } = nodeCertificates({
-    nodeName: node.nodeName,
-    nodeIP: node.address,
-    k8sVersion: facts.kubernetesVersion,
-    serviceSubnet: facts.clusterConfiguration.serviceSubnet,
-    dnsDomain: facts.clusterConfiguration.dnsDomain,
-    endpointHost: facts.config.endpoint.host,
-    certSANs: facts.clusterConfiguration.certSANs,
-    etcdServerCertSANs: sans.server,
-    etcdPeerCertSANs: sans.peer,
-  });
-  return new Map(certs.map((c) => [c.name, c]));
-}
-
-function algorithmFor(facts: ClusterFacts, cert: NodeCert): KeyAlgorithm {
-  return cert.ca === 'etcd-ca' ? facts.keyAlgorithms.etcdCa : cert.ca === 'front-proxy-ca' ? facts.keyAlgorithms.frontProxyCa : facts.keyAlgorithms.ca;
-}
-
-/** A fresh key in the CA's algorithm (kubeadm's PEM format) and a certificate for it, signed on the master. */
-export function certFileActions(facts: ClusterFacts, step: string, node: CpNode, cert: NodeCert): WriteFileAction[] {
-  const master = masterNode(facts);
-  const sans = [...cert.spec.dnsNames, ...cert.spec.ipAddresses];
-  return [
-    {
-      id: `${step}/${node.host}/${cert.name}.key`,
-      step,
-      type: 'write-file',
-      host: node.host,
-      path: cert.keyPath,
-      content: { type: 'private-key', algorithm: algorithmFor(facts, cert) },
-      mode: 0o600,
-      owner: 'root:root',
-      description: `${cert.name} private key (${algorithmFor(facts, cert)}, generated at apply time, sensitive)`,
-      risk: 'reversible',
-    },
-    {
-      id: `${step}/${node.host}/${cert.name}.crt`,
-      step,
-      type: 'write-file',
-      host: node.host,
-      path: cert.certPath,
-      content: { type: 'certificate', keyPath: cert.keyPath, spec: withCA(cert.spec, master.host, cert.ca) },
-      mode: 0o644,
-      owner: 'root:root',
-      description: `${cert.name} certificate, CN=${cert.spec.subject.commonName}${sans.length ? `, SANs ${sans.join(', ')}` : ''}, signed by ${cert.ca} on ${master.host}`,
-      risk: 'reversible',
-    },
-  ];
-}
+import { certActions } from './kit/certs.js';
+import { ETCD_JOIN_TIMEOUT_MS, etcdPeerPort, masterPeerURL } from './kit/etcd.js';
+import { ETCD_MANIFEST } from './kit/paths.js';
+import { makeStep, type StepDefinition } from './kit/step.js';
 
 /** --initial-cluster for the i-th promoted node: the existing members, the nodes before it, itself. */
 export function initialClusterFor(facts: ClusterFacts, index: number): EtcdPeer[] {
@@ -95,16 +28,13 @@ export function initialClusterFor(facts: ClusterFacts, index: number): EtcdPeer[
   return [...existing, ...joined];
 }
 
-export function buildEtcdMemberStep(facts: ClusterFacts, index: number): Step {
-  const node = promotedNodes(facts)[index];
-  if (!node) throw new Error(`no node to promote at index ${index}`);
+function memberOn(facts: ClusterFacts, node: CpNode, index: number): Step {
   const master = masterNode(facts);
   const step = `etcd-${node.host}`;
   const masterManifest = facts.manifests['etcd'];
   if (!masterManifest) throw new BadInputError(`no etcd manifest was found on ${master.host}`, 'ha-wizard converts stacked etcd only (external etcd is refused by preflight)');
   const peerURL = etcdPeerURL(node.address, etcdPeerPort(facts));
   const dataDir = StaticPod.parse(masterManifest, 'etcd').flag('data-dir') ?? '/var/lib/etcd';
-  const certs = certsFor(facts, node);
   const manifest = joiningEtcdManifest(masterManifest, {
     nodeName: node.nodeName,
     address: node.address,
@@ -115,7 +45,7 @@ export function buildEtcdMemberStep(facts: ClusterFacts, index: number): Step {
   const commandProbe = (argv: string[], stdoutIncludes: string) => ({ type: 'command' as const, host: master.host, argv, stdoutIncludes });
 
   const actions: Action[] = [
-    ...['etcd-server', 'etcd-peer', 'etcd-healthcheck-client', 'apiserver-etcd-client'].flatMap((name) => certFileActions(facts, step, node, certs.get(name)!)),
+    ...certActions(facts, step, node, ['etcd-server', 'etcd-peer', 'etcd-healthcheck-client', 'apiserver-etcd-client']),
     {
       id: `${step}/${node.host}/data-dir-empty`,
       step,
@@ -203,68 +133,21 @@ export function buildEtcdMemberStep(facts: ClusterFacts, index: number): Step {
       risk: 'read-only',
     },
   ];
-  return {
-    id: step,
-    title: `etcd member on ${node.host}`,
-    description: `Add ${node.nodeName} to etcd as a learner, start it, promote it once it has caught up. One member at a time: never two learners, never a member that could cost quorum before it runs.`,
-    risk: worstRisk(actions.map((a) => a.risk)),
+  return makeStep(
+    step,
+    `etcd member on ${node.host}`,
+    `Add ${node.nodeName} to etcd as a learner, start it, promote it once it has caught up. One member at a time: never two learners, never a member that could cost quorum before it runs.`,
     actions,
-  };
+  );
 }
 
-/** The localhost peer-URL fix, or no step when the master's member already advertises a reachable URL. */
-export function buildEtcdPeerUrlSteps(facts: ClusterFacts): Step[] {
-  const loopback = loopbackPeerURL(facts);
-  if (!loopback) return [];
-  const master = masterNode(facts);
-  const manifest = facts.manifests['etcd'];
-  if (!manifest) return [];
-  const step = 'etcd-peer-url';
-  const newPeerURL = masterPeerURL(facts);
-  const certs = certsFor(facts, master);
-  const actions: Action[] = [
-    ...['etcd-server', 'etcd-peer'].flatMap((name) => certFileActions(facts, step, master, certs.get(name)!)),
-    {
-      id: `${step}/${master.host}/etcd.yaml`,
-      step,
-      type: 'write-file',
-      host: master.host,
-      path: ETCD_MANIFEST,
-      content: { type: 'literal', text: masterEtcdManifestWithPeerAddress(manifest, master.address) },
-      mode: 0o600,
-      owner: 'root:root',
-      description: `etcd on ${master.host} listens for peers on ${newPeerURL} (restarts etcd: the apiserver pauses for seconds)`,
-      risk: 'disruptive',
-    },
-    {
-      id: `${step}/${master.host}/etcd-healthy`,
-      step,
-      type: 'wait',
-      probe: { type: 'command', host: master.host, argv: etcdctl(['endpoint', 'health']) },
-      timeoutMs: ETCD_JOIN_TIMEOUT_MS,
-      intervalMs: 2_000,
-      description: 'wait until the restarted etcd answers',
-      risk: 'read-only',
-    },
-    {
-      id: `${step}/${master.host}/member-update`,
-      step,
-      type: 'run',
-      host: master.host,
-      argv: memberUpdatePeer(loopback, newPeerURL),
-      undo: memberUpdatePeer(newPeerURL, loopback),
-      probe: { type: 'command', host: master.host, argv: memberStateProbe(newPeerURL, 'present'), stdoutIncludes: 'member-present' },
-      description: `etcd member update: peer URL ${loopback} → ${newPeerURL} (a second member could not reach localhost)`,
-      risk: 'disruptive',
-    },
-  ];
-  return [
-    {
-      id: step,
-      title: `Move etcd's peer URL off localhost on ${master.host}`,
-      description: `The member advertises ${loopback}, which no other node can reach (clusters created by kubeadm 1.12 or older). New server and peer certificates with ${master.address}, then member update.`,
-      risk: worstRisk(actions.map((a) => a.risk)),
-      actions,
-    },
-  ];
-}
+export const etcdMemberStep: StepDefinition = {
+  name: 'promote/etcd',
+  summary: 'the node joins etcd as a learner and is promoted to a voting member once in sync',
+  needs: [
+    { step: 'promote/shared-pki', why: 'its certificates are issued by the etcd CA that phase copies to the node' },
+    { step: 'etcd-peer-url', why: 'a new member cannot reach a master that advertises its peer URL on localhost' },
+    { step: 'backup', why: 'the etcd snapshot is the last resort past the point of no easy return (promoting a voting member)' },
+  ],
+  build: (facts) => promotedNodes(facts).map((node, i) => memberOn(facts, node, i)),
+};

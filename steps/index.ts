@@ -1,66 +1,143 @@
 /**
- * The conversion, in order. Each phase is gated by the health checks at the end of the one before:
+ * The conversion, in order: the registry of named steps (kubeadm's phases). `plan --only NAME` and
+ * `--skip NAME` select from it; a name that has a `/` (`promote/etcd`) is one phase of a group (`promote`),
+ * and a group's name selects all its phases.
  *
  *   backup                                     etcd snapshot, /etc/kubernetes tarballs
- *   [endpoint] proxy on the master, master apiserver cert with the endpoint SAN
+ *   proxy, endpoint-cert                       the proxy on the master, the master's certificate with the endpoint SAN
  *   etcd-peer-url                              only when the master's peer URL is on localhost
- *   for each node to promote, one at a time:
- *     shared-pki-<node> → etcd-<node> → control-plane-<node> → kubelet-<node>
+ *   promote/shared-pki, promote/etcd,          for each node to promote, one node at a time:
+ *   promote/control-plane, promote/kubelet       shared-pki-<node> → etcd-<node> → control-plane-<node> → kubelet-<node>
  *   mark-control-plane
- *   [endpoint] proxy backends, repoint clients, verify
+ *   proxy-backends, repoint, verify
  *   failover-drill                             opt-in (config verify.failoverDrill, or --failover-drill)
  *
  * Nodes go strictly one after another: etcd allows one learner, and each new member must be voting and
  * healthy before the next joins, so the cluster is never left with a member that could cost it quorum.
+ * A new step is a file in steps/ exporting a StepDefinition (steps/kit/step.ts), added to STEPS here.
  */
+import type { Step } from '../src/engine/model/step.js';
 import type { ClusterFacts } from '../src/discovery/facts.js';
-import type { Step, StepBuilder, StepContext } from '../src/engine/step.js';
-import { buildBackupSteps } from './backup.js';
-import { buildSharedPkiStep } from './shared-pki.js';
-import { buildEtcdMemberStep, buildEtcdPeerUrlSteps } from './etcd-member.js';
-import { buildControlPlaneStep } from './control-plane.js';
-import { buildKubeletStep } from './kubelet.js';
-import { buildMarkControlPlaneSteps } from './mark-control-plane.js';
-import { promotedNodes } from '../src/discovery/nodes.js';
-import { buildProxySteps } from './proxy.js';
-import { buildEndpointCertSteps } from './endpoint-cert.js';
-import { buildProxyBackendSteps } from './proxy-backends.js';
-import { buildRepointSteps } from './repoint.js';
-import { buildVerifySteps } from './verify.js';
+import { BadInputError } from '../src/exit-codes.js';
+import { backupStep } from './backup.js';
+import { controlPlaneStep } from './control-plane.js';
+import { endpointCertStep } from './endpoint-cert.js';
+import { etcdMemberStep } from './etcd-member.js';
+import { etcdPeerUrlStep } from './etcd-peer-url.js';
+import { failoverDrillStep } from './failover-drill.js';
+import { kubeletStep } from './kubelet.js';
+import { markControlPlaneStep } from './mark-control-plane.js';
+import { proxyBackendsStep } from './proxy-backends.js';
+import { proxyStep } from './proxy.js';
+import { repointStep } from './repoint.js';
+import { sharedPkiStep } from './shared-pki.js';
+import type { StepContext, StepDefinition } from './kit/step.js';
+import { verifyStep } from './verify.js';
 
-/** The per-node phases of promoting the node at `index` of config.controlPlane.promote. */
-export function buildPromoteSteps(facts: ClusterFacts, index: number): Step[] {
-  const node = promotedNodes(facts)[index]!;
-  return [buildSharedPkiStep(facts, node), buildEtcdMemberStep(facts, index), buildControlPlaneStep(facts, index), buildKubeletStep(facts, index)];
-}
+export type { StepContext, StepDefinition };
 
-/** The control-plane part: everything from the peer-URL fix to the node marks. */
-export const buildControlPlaneConversion: StepBuilder = (facts) => [
-  ...buildEtcdPeerUrlSteps(facts),
-  ...promotedNodes(facts).flatMap((_, i) => buildPromoteSteps(facts, i)),
-  ...buildMarkControlPlaneSteps(facts),
+/** Every step, in the order a conversion runs them. */
+export const STEPS: readonly StepDefinition[] = [
+  backupStep,
+  proxyStep,
+  endpointCertStep,
+  etcdPeerUrlStep,
+  sharedPkiStep,
+  etcdMemberStep,
+  controlPlaneStep,
+  kubeletStep,
+  markControlPlaneStep,
+  proxyBackendsStep,
+  repointStep,
+  verifyStep,
+  failoverDrillStep,
 ];
 
-/** Choices made on the command line for this plan only (they override the config's). */
-export interface BuildOptions {
-  /** `--failover-drill`: run the opt-in drill (true), on a named control-plane node, or not (false). */
-  failoverDrill?: boolean | string;
+/** Which steps a plan holds: `only` (absent: all), minus `skip`. Names are step names or group names (`promote`). */
+export interface StepSelection {
+  only?: readonly string[];
+  skip?: readonly string[];
 }
 
-/** The drill to plan: the command line's choice over the config's `verify.failoverDrill`; a bare flag keeps the config's node. */
-export function failoverDrillChoice(facts: ClusterFacts, opts: BuildOptions = {}): boolean | string {
-  const fromConfig = facts.config.verify?.failoverDrill ?? false;
-  if (opts.failoverDrill === undefined) return fromConfig;
-  if (opts.failoverDrill === true && typeof fromConfig === 'string') return fromConfig;
-  return opts.failoverDrill;
+/** The group of a step name (`promote` for `promote/etcd`), or null for a step of its own. */
+function groupOf(name: string): string | null {
+  const at = name.indexOf('/');
+  return at < 0 ? null : name.slice(0, at);
 }
 
-export const buildSteps = (facts: ClusterFacts, ctx: StepContext, opts: BuildOptions = {}): Step[] => [
-  ...buildBackupSteps(facts, ctx),
-  ...buildProxySteps(facts, ctx),
-  ...buildEndpointCertSteps(facts, ctx),
-  ...buildControlPlaneConversion(facts, ctx),
-  ...buildProxyBackendSteps(facts, ctx),
-  ...buildRepointSteps(facts, ctx),
-  ...buildVerifySteps(facts, ctx, { failoverDrill: failoverDrillChoice(facts, opts) }),
-];
+/** Every name `--only`/`--skip` accept: each step's, and each group's. */
+export function stepNames(steps: readonly StepDefinition[] = STEPS): string[] {
+  const out: string[] = [];
+  for (const s of steps) {
+    const g = groupOf(s.name);
+    if (g && !out.includes(g)) out.push(g);
+    out.push(s.name);
+  }
+  return out;
+}
+
+/** Throws BadInputError (exit 2, nothing changed) for a name that is no step or group: before anything connects. */
+export function checkStepNames(selection: StepSelection, steps: readonly StepDefinition[] = STEPS): void {
+  const known = stepNames(steps);
+  for (const [flag, names] of [
+    ['--only', selection.only],
+    ['--skip', selection.skip],
+  ] as const) {
+    const unknown = (names ?? []).filter((n) => !known.includes(n));
+    if (unknown.length) throw new BadInputError(`${flag}: no step named ${unknown.map((n) => `"${n}"`).join(', ')}`, `steps: ${known.join(', ')}`);
+  }
+}
+
+const matches = (def: StepDefinition, names: readonly string[]) => names.some((n) => def.name === n || groupOf(def.name) === n);
+
+/**
+ * The steps of the conversion for these facts, in order. A group's phases are built for every node and run node
+ * by node: the first node's step of each phase, then the second node's, and so on (each phase of a group
+ * returns one step per node, in the same node order). With a selection, a step whose needs would be left out
+ * is refused with the reason; a need with nothing to do on this cluster (an empty step) is not missing.
+ */
+export function buildSteps(facts: ClusterFacts, ctx: StepContext, selection: StepSelection = {}, steps: readonly StepDefinition[] = STEPS): Step[] {
+  checkStepNames(selection, steps);
+  const chosen = steps.filter((d) => (selection.only ? matches(d, selection.only) : true) && !matches(d, selection.skip ?? []));
+  const built = new Map(chosen.map((d) => [d.name, d.build(facts, ctx)]));
+  if (selection.only || selection.skip) refuseMissingNeeds(facts, ctx, selection, steps, built);
+  const out: Step[] = [];
+  for (let i = 0; i < chosen.length; ) {
+    const group = groupOf(chosen[i]!.name);
+    let j = i + 1;
+    while (group && j < chosen.length && groupOf(chosen[j]!.name) === group) j++;
+    const phases = chosen.slice(i, j).map((d) => built.get(d.name)!);
+    const rounds = Math.max(...phases.map((p) => p.length));
+    for (let n = 0; n < rounds; n++) for (const p of phases) if (p[n]) out.push(p[n]!);
+    i = j;
+  }
+  if (out.length === 0) throw new BadInputError('the selected steps have nothing to do on this cluster; nothing to plan', `steps: ${stepNames(steps).join(', ')}`);
+  return out;
+}
+
+function refuseMissingNeeds(facts: ClusterFacts, ctx: StepContext, selection: StepSelection, steps: readonly StepDefinition[], built: ReadonlyMap<string, Step[]>): void {
+  const byName = new Map(steps.map((d) => [d.name, d]));
+  // Whether a step left out would have done anything here (a step that cannot even be built counts as needed).
+  const wouldRun = (name: string) => {
+    try {
+      return byName.get(name)!.build(facts, ctx).length > 0;
+    } catch {
+      return true;
+    }
+  };
+  const problems: string[] = [];
+  for (const asked of selection.only ?? []) {
+    const defs = steps.filter((d) => matches(d, [asked]));
+    if (defs.every((d) => (built.get(d.name) ?? []).length === 0)) problems.push(`${asked} has nothing to do on this cluster (${defs.map((d) => d.summary).join('; ')})`);
+  }
+  for (const [name, output] of built) {
+    if (output.length === 0) continue;
+    for (const need of byName.get(name)!.needs ?? []) {
+      if (!built.has(need.step) && wouldRun(need.step)) problems.push(`${name} needs ${need.step}: ${need.why}`);
+    }
+  }
+  if (problems.length) {
+    const asked = [...(selection.only ? [`--only ${selection.only.join(',')}`] : []), ...(selection.skip?.length ? [`--skip ${selection.skip.join(',')}`] : [])].join(' ');
+    throw new BadInputError(`${asked} leaves the plan incomplete; nothing was changed:\n  ${problems.join('\n  ')}`, 'add the steps named after "needs" to --only, or stop skipping them (or skip the steps that need them too)');
+  }
+}

@@ -1,20 +1,19 @@
 /**
- * kubelet-<node>: kubelet on a new control-plane node talks to its own apiserver (kubeadm's default since
+ * promote/kubelet (kubelet-<node>): kubelet on a new control-plane node talks to its own apiserver (kubeadm's default since
  * 1.33, ControlPlaneKubeletLocalMode), so a node keeps its kubelet working when the endpoint or another
  * control-plane node is down. kubelet.conf keeps its client-certificate file references; only `server:`
  * changes. Rollback restores the file and then restarts kubelet: actions are undone in reverse, so the
  * first action here exists to restart kubelet after the file is back.
  */
-import type { Action } from '../src/engine/actions.js';
+import type { Action } from '../src/engine/model/actions.js';
+import type { Step } from '../src/engine/model/step.js';
 import type { ClusterFacts } from '../src/discovery/facts.js';
-import type { Step } from '../src/engine/step.js';
-import { worstRisk } from '../src/engine/plan.js';
+import { apiserverURL, masterNode, promotedNodes, type CpNode } from '../src/discovery/nodes.js';
 import { BadInputError } from '../src/exit-codes.js';
 import { parseKubeconfig, setServerInText } from '../src/kube/kubeconfig.js';
-import { apiserverURL, masterNode, promotedNodes } from '../src/discovery/nodes.js';
+import { ADMIN_CONF, KUBELET_CONF } from './kit/paths.js';
+import { makeStep, type StepDefinition } from './kit/step.js';
 
-export const KUBELET_CONF = '/etc/kubernetes/kubelet.conf';
-export const ADMIN_CONF = '/etc/kubernetes/admin.conf';
 export const NODE_READY_TIMEOUT_MS = 180_000;
 const RESTART_KUBELET = ['systemctl', 'restart', 'kubelet'];
 
@@ -23,9 +22,7 @@ export function nodeReadyProbeArgv(nodeName: string): string[] {
   return ['kubectl', `--kubeconfig=${ADMIN_CONF}`, 'get', 'node', nodeName, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'];
 }
 
-export function buildKubeletStep(facts: ClusterFacts, index: number): Step {
-  const node = promotedNodes(facts)[index];
-  if (!node) throw new Error(`no node to promote at index ${index}`);
+function kubeletOn(facts: ClusterFacts, node: CpNode): Step {
   const master = masterNode(facts);
   const step = `kubelet-${node.host}`;
   const current = facts.kubeconfigTexts[`${node.host}:${KUBELET_CONF}`];
@@ -89,11 +86,12 @@ export function buildKubeletStep(facts: ClusterFacts, index: number): Step {
       risk: 'read-only',
     },
   ];
-  return {
-    id: step,
-    title: `kubelet on ${node.host} uses its local apiserver`,
-    description: `kubelet.conf on ${node.host} points at ${local}, as kubeadm does for control-plane nodes since 1.33.`,
-    risk: worstRisk(actions.map((a) => a.risk)),
-    actions,
-  };
+  return makeStep(step, `kubelet on ${node.host} uses its local apiserver`, `kubelet.conf on ${node.host} points at ${local}, as kubeadm does for control-plane nodes since 1.33.`, actions);
 }
+
+export const kubeletStep: StepDefinition = {
+  name: 'promote/kubelet',
+  summary: "the node's kubelet talks to its own apiserver (kubeadm's default since 1.33)",
+  needs: [{ step: 'promote/control-plane', why: 'the kubelet moves to the apiserver that phase starts on the node' }],
+  build: (facts) => promotedNodes(facts).map((node) => kubeletOn(facts, node)),
+};

@@ -5,12 +5,12 @@
  * Kubernetes 1.24 (kubeadm#2200); they are added only on such clusters. Taints are written as the whole list
  * (the Node's current taints from discovery plus the new one), since a list cannot be edited by key.
  */
-import type { Action } from '../src/engine/actions.js';
+import type { Action } from '../src/engine/model/actions.js';
+import type { Step } from '../src/engine/model/step.js';
 import type { ClusterFacts, KubeNode } from '../src/discovery/facts.js';
-import type { Step } from '../src/engine/step.js';
-import { worstRisk } from '../src/engine/plan.js';
-import { atLeast } from '../src/manifests/versions.js';
 import { masterNode, promotedNodes } from '../src/discovery/nodes.js';
+import { atLeast } from '../src/manifests/versions.js';
+import { makeStep, type StepDefinition } from './kit/step.js';
 
 export const CONTROL_PLANE_LABEL = 'node-role.kubernetes.io/control-plane';
 export const EXCLUDE_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
@@ -31,7 +31,7 @@ export function controlPlaneMarks(k8sVersion: string): { labels: string[]; taint
   };
 }
 
-export function buildMarkControlPlaneSteps(facts: ClusterFacts): Step[] {
+function build(facts: ClusterFacts): Step[] {
   const step = 'mark-control-plane';
   const master = masterNode(facts);
   const marks = controlPlaneMarks(facts.kubernetesVersion);
@@ -54,12 +54,18 @@ export function buildMarkControlPlaneSteps(facts: ClusterFacts): Step[] {
   });
   if (actions.length === 0) return [];
   return [
-    {
-      id: step,
-      title: 'Mark the new control-plane nodes',
-      description: 'Control-plane labels and the NoSchedule taint, as kubeadm sets them: workloads move off, kubeadm and tooling recognise the nodes.',
-      risk: worstRisk(actions.map((a) => a.risk)),
+    makeStep(
+      step,
+      'Mark the new control-plane nodes',
+      'Control-plane labels and the NoSchedule taint, as kubeadm sets them: workloads move off, kubeadm and tooling recognise the nodes.',
       actions,
-    },
+    ),
   ];
 }
+
+export const markControlPlaneStep: StepDefinition = {
+  name: 'mark-control-plane',
+  summary: "kubeadm's control-plane labels and NoSchedule taint on the new nodes",
+  needs: [{ step: 'promote/control-plane', why: 'it marks nodes that run a control plane' }],
+  build,
+};

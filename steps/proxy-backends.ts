@@ -2,23 +2,23 @@
  * proxy-backends: a new control-plane node joins the proxy once its apiserver is ready, with a certificate
  * valid for the endpoint (checked first: a backend without the endpoint SAN would fail one client in N).
  *
- *   dedicated  one step per promoted node (`proxy-backends-<node>`), right after its control-plane step:
- *              the endpoint gains capacity as soon as possible. Config validated, then a graceful reload.
+ *   dedicated  one step per promoted node (`proxy-backends-<node>`), once every node is promoted and marked:
+ *              one backend at a time, each config validated, then a graceful reload.
  *   per-node   one step after all promoted nodes (`proxy-backends`): each config change restarts every
  *              worker's proxy pod, so it happens once.
  *
  * Rollback runs undos newest first, so a reload that must follow the restored config hangs on the check
  * that precedes the write: "the running config is valid; on rollback, reload it".
  */
-import type { Action } from '../src/engine/actions.js';
+import type { Action } from '../src/engine/model/actions.js';
+import type { Step } from '../src/engine/model/step.js';
 import type { ClusterFacts } from '../src/discovery/facts.js';
-import type { Step, StepContext } from '../src/engine/step.js';
 import { masterNode, promotedNodes, type CpNode } from '../src/discovery/nodes.js';
-import { LOCAL_PROXY_ADDRESS, controlPlaneProbeClient, endpointOf, hostPort } from '../src/proxy/endpoint.js';
-import { makeStep, waitAction } from '../src/proxy/probes.js';
-import { backendsUpTo, configPath, dedicatedProxyHost, perNodeActions, proxyConfigText, reloadArgv, throughProxyWait, validateArgv, type ProxyOptions } from './proxy.js';
-
-const APISERVER_READY_TIMEOUT_MS = 300_000;
+import { hostPort } from '../src/pki/hosts.js';
+import { LOCAL_PROXY_ADDRESS, controlPlaneProbeClient, endpointOf } from './kit/endpoint.js';
+import { APISERVER_READY_TIMEOUT_MS, waitAction } from './kit/probes.js';
+import { backendsUpTo, configPath, dedicatedProxyHost, perNodeActions, proxyConfigText, reloadArgv, throughProxyWait, validateArgv, type ProxyOptions } from './kit/proxy.js';
+import { makeStep, type StepContext, type StepDefinition } from './kit/step.js';
 
 /** The node's apiserver answers /readyz with a certificate valid for the endpoint host. */
 function readyForEndpoint(step: string, facts: ClusterFacts, node: CpNode): Action {
@@ -79,8 +79,9 @@ function dedicatedUpdate(step: string, facts: ClusterFacts, promotedCount: numbe
   ];
 }
 
-/** One step per promoted node (dedicated) or one for all (per-node); index.ts places each after the node's control-plane step. */
-export function buildProxyBackendSteps(facts: ClusterFacts, _ctx?: StepContext, opts: ProxyOptions = {}): Step[] {
+/** One step per promoted node (dedicated) or one for all (per-node), after every node is promoted. */
+function build(facts: ClusterFacts, ctx: StepContext): Step[] {
+  const opts = ctx.proxy ?? {};
   const { kind, placement } = facts.config.proxy;
   const promoted = promotedNodes(facts);
   if (promoted.length === 0) return [];
@@ -106,3 +107,13 @@ export function buildProxyBackendSteps(facts: ClusterFacts, _ctx?: StepContext, 
     ),
   ];
 }
+
+export const proxyBackendsStep: StepDefinition = {
+  name: 'proxy-backends',
+  summary: "each new apiserver joins the proxy's backends once it answers for the endpoint",
+  needs: [
+    { step: 'proxy', why: 'it adds backends to the proxy' },
+    { step: 'promote/control-plane', why: "each backend is a new node's apiserver" },
+  ],
+  build,
+};

@@ -13,33 +13,16 @@
  * (only `server:` changes); a kubeconfig whose text discovery holds (no key inside) is written as a literal
  * so the preview shows the exact diff.
  */
-import type { Action, Content, WriteFileAction } from '../src/engine/actions.js';
+import type { Action, Content, WriteFileAction } from '../src/engine/model/actions.js';
+import type { Step } from '../src/engine/model/step.js';
 import type { ClusterFacts } from '../src/discovery/facts.js';
-import type { Step, StepContext } from '../src/engine/step.js';
-import { kubeNodeName, masterNode, promotedNodes } from '../src/discovery/nodes.js';
+import { kubeNodeName, masterNode, masterURL, promotedNodes, workerHosts } from '../src/discovery/nodes.js';
 import { setServerInText } from '../src/kube/kubeconfig.js';
-import {
-  ADMIN_CONF,
-  KUBELET_CLIENT_PEM,
-  KUBELET_CONF,
-  NODE_CA,
-  SUPER_ADMIN_CONF,
-  endpointOf,
-  endpointSANs,
-  endpointURL,
-  hostPort,
-  masterURL,
-  nodeLocalServer,
-  workerHosts,
-} from '../src/proxy/endpoint.js';
-import { makeStep, nodesReadyProbe, rolledOutProbe, waitAction } from '../src/proxy/probes.js';
-
-export interface RepointOptions {
-  /** Workers per batch after the canary (default 50). A batch runs its workers in parallel; the engine bounds how many at once. */
-  batchSize?: number;
-  /** The kube-proxy rollout annotation's value (kubectl's restartedAt); default: when the plan is built. */
-  now?: string;
-}
+import { hostPort } from '../src/pki/hosts.js';
+import { WORKER_PROBE_CLIENT, endpointOf, endpointSANs, endpointURL, nodeLocalServer } from './kit/endpoint.js';
+import { ADMIN_CONF, KUBELET_CONF, SUPER_ADMIN_CONF } from './kit/paths.js';
+import { nodesReadyProbe, rolledOutProbe, waitAction } from './kit/probes.js';
+import { makeStep, type StepContext, type StepDefinition } from './kit/step.js';
 
 export const DEFAULT_BATCH_SIZE = 50;
 const ROLLOUT_TIMEOUT_MS = 600_000;
@@ -76,14 +59,14 @@ function kubeconfigWrite(step: string, facts: ClusterFacts, host: string, path: 
   };
 }
 
-function clusterActions(step: string, facts: ClusterFacts, opts: RepointOptions): Action[] {
+function clusterActions(step: string, facts: ClusterFacts, ctx: StepContext): Action[] {
   const master = masterNode(facts);
   const local = nodeLocalServer(facts);
   const url = endpointURL(facts);
   const { host, port } = endpointOf(facts);
   const sans = endpointSANs(facts);
   const certSANs = [...new Set([...facts.clusterConfiguration.certSANs, ...sans.dnsNames, ...sans.ipAddresses])];
-  const now = opts.now ?? new Date().toISOString();
+  const now = ctx.now ?? new Date().toISOString();
   const actions: Action[] = [
     {
       id: `${step}/${master.host}/kube-proxy-configmap`,
@@ -185,10 +168,8 @@ function workerActions(step: string, facts: ClusterFacts, batch: readonly { name
           address: local.address,
           port: local.port,
           path: `/api/v1/nodes/${nodeName}`,
-          caPath: NODE_CA,
           serverName: local.serverName,
-          clientCertPath: KUBELET_CLIENT_PEM,
-          clientKeyPath: KUBELET_CLIENT_PEM,
+          ...WORKER_PROBE_CLIENT,
         },
         `wait until ${w.name} reads its Node object through ${local.url} with its kubelet credentials`,
         NODE_TIMEOUT_MS,
@@ -210,7 +191,7 @@ function workerActions(step: string, facts: ClusterFacts, batch: readonly { name
   return actions;
 }
 
-export function buildRepointSteps(facts: ClusterFacts, _ctx?: StepContext, opts: RepointOptions = {}): Step[] {
+function build(facts: ClusterFacts, ctx: StepContext): Step[] {
   const url = endpointURL(facts);
   const local = nodeLocalServer(facts);
   const steps: Step[] = [
@@ -218,10 +199,10 @@ export function buildRepointSteps(facts: ClusterFacts, _ctx?: StepContext, opts:
       'repoint-cluster',
       `Cluster clients on ${url}`,
       `kube-proxy (${local.url}), kubeadm-config, cluster-info and the admin kubeconfigs leave ${masterURL(facts)} for the endpoint. kube-proxy pods restart one by one.`,
-      clusterActions('repoint-cluster', facts, opts),
+      clusterActions('repoint-cluster', facts, ctx),
     ),
   ];
-  const batches = workerBatches(workerHosts(facts), opts.batchSize ?? DEFAULT_BATCH_SIZE);
+  const batches = workerBatches(workerHosts(facts), ctx.batchSize ?? DEFAULT_BATCH_SIZE);
   batches.forEach((batch, i) => {
     const id = `repoint-workers-${i + 1}`;
     steps.push({
@@ -237,3 +218,13 @@ export function buildRepointSteps(facts: ClusterFacts, _ctx?: StepContext, opts:
   });
   return steps;
 }
+
+export const repointStep: StepDefinition = {
+  name: 'repoint',
+  summary: "kube-proxy, kubeadm-config, cluster-info, admin kubeconfigs and every worker's kubelet move to the endpoint",
+  needs: [
+    { step: 'proxy', why: 'clients move to the endpoint, which the proxy serves' },
+    { step: 'endpoint-cert', why: "clients of the endpoint verify the master's certificate for its name" },
+  ],
+  build,
+};

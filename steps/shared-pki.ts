@@ -1,21 +1,18 @@
 /**
- * shared-pki-<node>: the files that must be byte-identical on every control-plane node, copied from the
+ * promote/shared-pki (shared-pki-<node>): the files that must be byte-identical on every control-plane node, copied from the
  * master (kubeadm's certsToTransfer list for stacked etcd). Everything that signs or verifies is shared:
  * two apiservers with different sa.key reject each other's tokens, two CAs split the cluster's trust.
  * The copies carry the master's sha256 from discovery; apply refuses if a source changed since the plan.
  */
-import type { Action } from '../src/engine/actions.js';
+import type { Action } from '../src/engine/model/actions.js';
+import type { Step } from '../src/engine/model/step.js';
 import type { ClusterFacts } from '../src/discovery/facts.js';
-import type { Step } from '../src/engine/step.js';
-import { worstRisk } from '../src/engine/plan.js';
+import { masterNode, promotedNodes, type CpNode } from '../src/discovery/nodes.js';
 import { BadInputError } from '../src/exit-codes.js';
-import { masterNode, SHARED_PKI_FILES, type CpNode } from '../src/discovery/nodes.js';
+import { PKI_DIR, SHARED_PKI_FILES } from '../src/pki/kubeadm-certs.js';
+import { makeStep, type StepDefinition } from './kit/step.js';
 
-export { SHARED_PKI_FILES };
-
-const PKI = '/etc/kubernetes/pki';
-
-export function buildSharedPkiStep(facts: ClusterFacts, node: CpNode): Step {
+function sharedPkiOn(facts: ClusterFacts, node: CpNode): Step {
   const step = `shared-pki-${node.host}`;
   const master = masterNode(facts);
   const actions: Action[] = SHARED_PKI_FILES.map((f) => {
@@ -27,7 +24,7 @@ export function buildSharedPkiStep(facts: ClusterFacts, node: CpNode): Step {
       );
     }
     return {
-      id: `${step}/${node.host}/${f.path.slice(PKI.length + 1)}`,
+      id: `${step}/${node.host}/${f.path.slice(PKI_DIR.length + 1)}`,
       step,
       type: 'write-file',
       host: node.host,
@@ -39,11 +36,16 @@ export function buildSharedPkiStep(facts: ClusterFacts, node: CpNode): Step {
       risk: 'reversible',
     };
   });
-  return {
-    id: step,
-    title: `Shared PKI on ${node.host}`,
-    description: `The cluster CA, service-account keys, front-proxy CA and etcd CA, byte-identical to ${master.host}'s: anything that signs or verifies must be the same on every control-plane node.`,
-    risk: worstRisk(actions.map((a) => a.risk)),
+  return makeStep(
+    step,
+    `Shared PKI on ${node.host}`,
+    `The cluster CA, service-account keys, front-proxy CA and etcd CA, byte-identical to ${master.host}'s: anything that signs or verifies must be the same on every control-plane node.`,
     actions,
-  };
+  );
 }
+
+export const sharedPkiStep: StepDefinition = {
+  name: 'promote/shared-pki',
+  summary: "the cluster's CAs and service-account keys, copied byte for byte from the master",
+  build: (facts) => promotedNodes(facts).map((node) => sharedPkiOn(facts, node)),
+};

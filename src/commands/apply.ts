@@ -5,26 +5,29 @@
  */
 import { readFileSync } from 'node:fs';
 import { BadInputError, ExitCode } from '../exit-codes.js';
-import { renderPreview } from '../engine/preview.js';
-import { parsePlan, type Plan } from '../engine/plan.js';
-import { createSession } from '../engine/session.js';
-import { apply } from '../engine/executor.js';
-import { exitCodeOf } from '../engine/context.js';
-import { interrupts } from '../engine/interrupt.js';
-import { failureMessage } from '../engine/cli-run.js';
+import { renderPreview } from '../reporters/preview-text.js';
+import { parsePlan, type Plan } from '../engine/model/plan.js';
+import { approvalWord, planDisruptive } from '../engine/model/approval.js';
+import { createSession } from '../engine/records/session.js';
+import { apply } from '../engine/run/executor.js';
+import { exitCodeOf } from '../engine/run/context.js';
+import { interrupts } from '../engine/run/interrupt.js';
+import { failureMessage } from './session-run.js';
 import { plainReporter } from '../reporters/plain.js';
 import { jsonReporter } from '../reporters/json.js';
-import { discoverCluster, oldAddressReferences, preflightError } from '../conversion.js';
-import { confirmTyped } from '../prompt.js';
+import { discoverCluster, preflightError } from '../conversion/pipeline.js';
+import { oldAddressReport } from '../discovery/old-address.js';
+import { renderOldAddressReport } from '../reporters/old-address-text.js';
+import { confirmTyped } from './prompt.js';
 import { CLUSTER_OPTIONS, PLAN_OPTIONS, parseCommand, preflightIgnores } from './options.js';
 import { discoverAndPlan, openCluster, planOptions } from './cluster-run.js';
 
-const USAGE = 'Usage: ha-wizard apply [PLAN.json] -c cluster.yaml [--yes] [--json] [--failover-drill] [--force-unlock ID] [--accept-new-host-keys] [--ignore-preflight-errors=NAME,...]';
+const USAGE = 'Usage: ha-wizard apply [PLAN.json] -c cluster.yaml [--yes] [--json] [--failover-drill] [--only STEP,...] [--skip STEP,...] [--force-unlock ID] [--accept-new-host-keys] [--ignore-preflight-errors=NAME,...]';
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand('apply', USAGE, argv, { ...CLUSTER_OPTIONS, ...PLAN_OPTIONS, yes: { type: 'boolean', short: 'y' }, 'force-unlock': { type: 'string' } }, 'plan file');
   if (values.help) {
-    process.stdout.write(`${USAGE}\n\nWithout PLAN.json: discovers, shows the plan and asks for approval (--yes approves without asking).\nWith PLAN.json (from \`ha-wizard plan --out\`): applies exactly that plan, refused when stale.\n--failover-drill adds the opt-in drill at the end (not with PLAN.json: plan it with \`ha-wizard plan --failover-drill --out\`).\n`);
+    process.stdout.write(`${USAGE}\n\nWithout PLAN.json: discovers, shows the plan and asks for approval (--yes approves without asking).\nWith PLAN.json (from \`ha-wizard plan --out\`): applies exactly that plan, refused when stale.\n--failover-drill adds the opt-in drill at the end; --only and --skip choose steps as for \`ha-wizard plan\` (neither with PLAN.json: plan it with \`ha-wizard plan ... --out\`).\n`);
     return ExitCode.Ok;
   }
   const run = openCluster(values.config, values['accept-new-host-keys'] === true);
@@ -38,6 +41,9 @@ export async function run(argv: string[]): Promise<number> {
     if (savedPath && values['failover-drill']) {
       throw new BadInputError('--failover-drill cannot change a saved plan', `make a plan with the drill: ha-wizard plan -c ${values.config ?? 'cluster.yaml'} --failover-drill --out plan.json`);
     }
+    if (savedPath && (values.only || values.skip)) {
+      throw new BadInputError(`${values.only ? '--only' : '--skip'} cannot change a saved plan`, `make a plan with those steps: ha-wizard plan -c ${values.config ?? 'cluster.yaml'} ${values.only ? '--only' : '--skip'} STEP --out plan.json`);
+    }
     if (savedPath) {
       plan = parsePlan(readPlanFile(savedPath), savedPath);
       if (plan.cluster !== run.config.name) throw new BadInputError(`${savedPath} is a plan for cluster "${plan.cluster}", not "${run.config.name}"`, 'pass the config the plan was made with');
@@ -46,17 +52,15 @@ export async function run(argv: string[]): Promise<number> {
       const failed = preflightError(discovered.checks);
       if (failed) throw failed;
       fingerprint = discovered.fingerprint;
-      oldAddress = oldAddressReferences(discovered).text;
+      oldAddress = renderOldAddressReport(oldAddressReport(discovered.facts));
     } else {
       const planned = await discoverAndPlan(run, ignores, log, planOptions(values));
       plan = planned.plan;
       fingerprint = planned.discovered.fingerprint;
-      oldAddress = oldAddressReferences(planned.discovered).text;
+      oldAddress = renderOldAddressReport(oldAddressReport(planned.discovered.facts));
       if (!values.json) process.stdout.write(`${renderPreview(planned.preview, { color: Boolean(process.stdout.isTTY) && !process.env['NO_COLOR'] })}\n${oldAddress ? `${oldAddress}\n` : ''}`);
       if (!values.yes) {
-        const disruptive = plan.steps.some((s) => s.risk === 'disruptive' || s.risk === 'point-of-no-easy-return');
-        const word = disruptive ? plan.cluster : 'yes';
-        const ok = await confirmTyped(`Do you want to perform these actions on cluster ${plan.cluster}?${disruptive ? ' The plan restarts control-plane components.' : ''}`, word, '--yes');
+        const ok = await confirmTyped(`Do you want to perform these actions on cluster ${plan.cluster}?${planDisruptive(plan) ? ' The plan restarts control-plane components.' : ''}`, approvalWord(plan), '--yes');
         if (!ok) {
           log('Apply cancelled: nothing was changed.');
           return ExitCode.Ok;

@@ -6,13 +6,15 @@
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
-import { createEngineDeps, discoverCluster, planConversion, preflightError, previewConversion, type BuildOptions, type Discovered } from '../conversion.js';
-import type { EngineDeps } from '../engine/context.js';
-import type { Plan } from '../engine/plan.js';
-import type { Preview } from '../engine/preview.js';
+import { discoverCluster, planConversion, preflightError, previewConversion, type Discovered, type PlanChoices } from '../conversion/pipeline.js';
+import { checkStepNames } from '../../steps/index.js';
+import { createEngineDeps } from '../conversion/wiring.js';
+import type { EngineDeps } from '../engine/model/ports.js';
+import type { Plan } from '../engine/model/plan.js';
+import type { Preview } from '../engine/preview/preview.js';
 import type { CheckResult } from '../preflight/checks.js';
 import type { HostPool } from '../ssh/pool.js';
-import { connectPolicy } from '../prompt.js';
+import { connectPolicy } from './prompt.js';
 import { BadInputError } from '../exit-codes.js';
 
 export interface ClusterRun {
@@ -43,7 +45,7 @@ export interface Planned {
 }
 
 /** Discover, refuse on failed preflight (nothing changed), build the plan and its preview. `opts`: command-line choices for this plan. */
-export async function discoverAndPlan(run: ClusterRun, ignorePreflight: string[], log: (line: string) => void, opts: BuildOptions = {}): Promise<Planned> {
+export async function discoverAndPlan(run: ClusterRun, ignorePreflight: string[], log: (line: string) => void, opts: PlanChoices = {}): Promise<Planned> {
   log(`Discovering ${run.config.name} through ${run.config.controlPlane.existing.name} (${run.config.controlPlane.existing.address}) ...`);
   const discovered = await discoverCluster(run.config, run.deps, ignorePreflight);
   const { facts, checks } = discovered;
@@ -56,7 +58,16 @@ export async function discoverAndPlan(run: ClusterRun, ignorePreflight: string[]
   return { discovered, plan, preview };
 }
 
-/** `--failover-drill` → the plan option (absent: the config decides). */
-export function planOptions(values: { 'failover-drill'?: boolean }): BuildOptions {
-  return values['failover-drill'] ? { failoverDrill: true } : {};
+/**
+ * `--failover-drill`, `--only STEP`, `--skip STEP` → the plan's choices (absent: the config and every step decide).
+ * Step names may repeat the flag or be comma-separated (kubeadm's --skip-phases); unknown names are refused here,
+ * before any host is contacted.
+ */
+export function planOptions(values: { 'failover-drill'?: boolean; only?: string[]; skip?: string[] }): PlanChoices {
+  const names = (v: string[] | undefined) => (v ? v.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean) : undefined);
+  const only = names(values.only);
+  const skip = names(values.skip);
+  const choices: PlanChoices = { ...(values['failover-drill'] ? { failoverDrill: true } : {}), ...(only ? { only } : {}), ...(skip ? { skip } : {}) };
+  checkStepNames(choices);
+  return choices;
 }

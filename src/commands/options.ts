@@ -17,6 +17,10 @@ export const CLUSTER_OPTIONS = {
 /** The options of the commands that build a plan (plan, apply): choices for this plan only. */
 export const PLAN_OPTIONS = {
   'failover-drill': { type: 'boolean' },
+  /** Plan only these steps (names from steps/index.ts, comma-separated or repeated). */
+  only: { type: 'string', multiple: true },
+  /** Plan every step but these. */
+  skip: { type: 'string', multiple: true },
 } as const satisfies ParseArgsConfig['options'];
 
 /** `positional` names the one positional argument a command takes (e.g. 'session id'), if any. */

@@ -1,7 +1,7 @@
 /** `ha-wizard resume [SESSION] [--force-unlock ID] [--assume-done ID]... [--redo ID]... [--skip ID]...` */
 import { ExitCode } from '../exit-codes.js';
-import { resume } from '../engine/resume.js';
-import { resolutionsFrom, runSession } from '../engine/cli-run.js';
+import { resume } from '../engine/run/resume.js';
+import { resolutionsFrom, runSession } from './session-run.js';
 import { parseCommand } from './options.js';
 import { jsonReporter } from '../reporters/json.js';
 

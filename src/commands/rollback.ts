@@ -1,7 +1,7 @@
 /** `ha-wizard rollback [SESSION] [--to STEP] [--past-point-of-no-return] [--force-unlock ID]` */
 import { ExitCode } from '../exit-codes.js';
-import { rollback } from '../engine/rollback.js';
-import { resolutionsFrom, runSession } from '../engine/cli-run.js';
+import { rollback } from '../engine/run/rollback.js';
+import { resolutionsFrom, runSession } from './session-run.js';
 import { parseCommand } from './options.js';
 import { jsonReporter } from '../reporters/json.js';
 

@@ -1,8 +1,8 @@
 /** `ha-wizard sessions [--json]`: the sessions on this workstation, newest last, with their state. */
 import { BadInputError, ExitCode } from '../exit-codes.js';
-import { currentLock } from '../engine/lock.js';
-import { listSessionIds, openSession, sessionJournal, sessionsDir } from '../engine/session.js';
-import { sessionStatus } from '../engine/state.js';
+import { currentLock } from '../engine/records/lock.js';
+import { listSessionIds, openSession, sessionJournal, sessionsDir } from '../engine/records/session.js';
+import { sessionStatus } from '../engine/records/state.js';
 import { parseCommand } from './options.js';
 
 export async function run(argv: string[]): Promise<number> {

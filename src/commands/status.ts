@@ -1,8 +1,8 @@
 /** `ha-wizard status [SESSION] [--json]`: progress per step, the action in flight, failures. */
 import { BadInputError, ExitCode } from '../exit-codes.js';
-import { currentLock } from '../engine/lock.js';
-import { latestSession, openSession, sessionJournal } from '../engine/session.js';
-import { sessionStatus } from '../engine/state.js';
+import { currentLock } from '../engine/records/lock.js';
+import { latestSession, openSession, sessionJournal } from '../engine/records/session.js';
+import { sessionStatus } from '../engine/records/state.js';
 import { parseCommand } from './options.js';
 import { invokedAs } from '../reporters/invocation.js';
 

@@ -5,18 +5,18 @@
  * never hold them. Returns the facts the steps are built from and the data preflight evaluates.
  */
 import type { ClusterConfigLike, ConfigNode } from './config-like.js';
-import type { ClusterFacts, KubeNode } from './facts.js';
-import type { Hosts, KubeApi, KubeApiFactory } from '../engine/ports.js';
-import { RemoteError, type RemoteHost } from '../ssh/types.js';
+import type { AuditResult, ClusterFacts, KubeNode } from './facts.js';
+import type { Hosts, KubeApi, KubeApiFactory } from '../engine/model/ports.js';
+import { RemoteError, type RemoteHost } from '../engine/model/remote-host.js';
 import type { NodeProbe, PreflightData } from '../preflight/checks.js';
 import { BadInputError } from '../exit-codes.js';
 import { StaticPod } from '../manifests/static-pod.js';
 import { versionFromImage } from '../manifests/versions.js';
 import { apiserverPort } from '../manifests/apiserver.js';
 import { getServer, parseKubeconfig } from '../kube/kubeconfig.js';
-import { etcdctl } from './etcdctl.js';
-import { auditOldMasterReferences, type AuditResult } from './audit.js';
-import { SHARED_PKI_FILES } from './nodes.js';
+import { etcdctl } from '../etcd/etcdctl.js';
+import { auditOldMasterReferences } from './old-address.js';
+import { SHARED_PKI_FILES } from '../pki/kubeadm-certs.js';
 import {
   certificateInfo,
   clockOffsetMs,

@@ -8,7 +8,6 @@
  * Nothing is assumed: service IP, DNS domain, ports, key algorithm, versions all come from the cluster.
  */
 import type { ClusterConfigLike } from './config-like.js';
-import type { AuditResult } from './audit.js';
 
 export type KeyAlgorithm = 'rsa-2048' | 'rsa-3072' | 'rsa-4096' | 'ecdsa-p256' | 'ecdsa-p384';
 
@@ -87,4 +86,23 @@ export interface ClusterFacts {
    * the exact object and field, for the operator to repoint. Discovery always sets it; optional for hand-made facts.
    */
   audit?: AuditResult;
+}
+
+/** A reference to the old master address found in kube-system (discovery/old-address.ts). */
+export interface Finding {
+  /** e.g. "ConfigMap kube-system/cilium-config". */
+  object: string;
+  /** e.g. "data.k8s-service-host" or "spec.template.spec.containers[name=cilium-agent].env[name=KUBERNETES_SERVICE_HOST].value". */
+  field: string;
+  /** The offending text (one line, trimmed to 200 characters). */
+  value: string;
+  /** What matched: "https://10.0.0.1", "10.0.0.1:6443" or the bare address. */
+  match: string;
+}
+
+/** What discovery keeps in the facts: the findings, and what could not be read (so "none found" is honest). */
+export interface AuditResult {
+  findings: Finding[];
+  /** e.g. "Deployment list: forbidden", "ConfigMap kube-system/x: data.y: expected string". */
+  notes: string[];
 }

@@ -1,12 +1,11 @@
 /**
  * Who is who in the facts: the config names hosts (what SSH dials, what actions name), Kubernetes and
  * etcd name nodes. They are usually equal; when they are not, the node is matched by its InternalIP.
+ * Pure functions of the facts, read by discovery's report, the steps (through their input) and the wizard.
  */
 import type { ClusterFacts } from './facts.js';
 import type { ConfigNode } from './config-like.js';
-import { etcdPeerURL } from '../manifests/etcd.js';
-import { StaticPod } from '../manifests/static-pod.js';
-import { etcdPorts } from '../manifests/etcd.js';
+import { hostPort } from '../pki/hosts.js';
 
 export interface CpNode {
   /** The config's name: the `host` of every action on this node. */
@@ -28,44 +27,31 @@ export function promotedNodes(facts: ClusterFacts): CpNode[] {
   return facts.config.controlPlane.promote.map((n) => ({ host: n.name, nodeName: kubeNodeName(facts, n), address: n.address }));
 }
 
-function isLoopbackURL(url: string): boolean {
-  return /^https?:\/\/(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:|\/|$)/.test(url);
+export interface ControlPlaneHost {
+  name: string;
+  address: string;
+  /** The existing master (true) or a node being promoted. */
+  existing: boolean;
 }
 
-/** The master member's peer URL on loopback (clusters born on kubeadm <= 1.12), or null when it is fine. */
-export function loopbackPeerURL(facts: ClusterFacts): string | null {
-  return facts.etcd.members.flatMap((m) => m.peerURLs).find(isLoopbackURL) ?? null;
+/** Every control-plane node after the conversion, the existing master first, then the promoted ones in config order. */
+export function controlPlaneHosts(facts: ClusterFacts): ControlPlaneHost[] {
+  const { existing, promote } = facts.config.controlPlane;
+  return [{ name: existing.name, address: facts.master.advertiseAddress, existing: true }, ...promote.map((n) => ({ name: n.name, address: n.address, existing: false }))];
 }
 
-export function etcdPeerPort(facts: ClusterFacts): number {
-  const manifest = facts.manifests['etcd'];
-  return manifest ? etcdPorts(StaticPod.parse(manifest, 'etcd')).peer : 2380;
+/** Workers the wizard reaches over SSH: configured workers that are not control-plane nodes. */
+export function workerHosts(facts: ClusterFacts): ConfigNode[] {
+  const cp = new Set(controlPlaneHosts(facts).map((h) => h.name));
+  return (facts.config.workers ?? []).filter((w) => !cp.has(w.name));
 }
 
-/** The master member's peer URL once the plan has run (moved off loopback if it was there). */
-export function masterPeerURL(facts: ClusterFacts): string {
-  const member = facts.etcd.members[0];
-  const url = member?.peerURLs[0];
-  return url && !isLoopbackURL(url) ? url : etcdPeerURL(facts.master.advertiseAddress, etcdPeerPort(facts));
-}
-
+/** `https://<address>:<port>` of an apiserver (IPv6 in brackets). */
 export function apiserverURL(address: string, port: number): string {
-  return `https://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  return `https://${hostPort(address, port)}`;
 }
 
-export function endpointURL(facts: ClusterFacts): string {
-  return apiserverURL(facts.config.endpoint.host, facts.config.endpoint.port);
+/** The master's apiserver URL as clients reach it today (what the conversion moves them away from). */
+export function masterURL(facts: ClusterFacts): string {
+  return apiserverURL(facts.master.advertiseAddress, facts.master.apiserverPort);
 }
-
-/** kubeadm's certsToTransfer for stacked etcd: identical on every control-plane node (keys 0600, certificates 0644, sa.pub as kubeadm writes it). */
-
-export const SHARED_PKI_FILES: ReadonlyArray<{ path: string; sensitive: boolean; mode: number }> = [
-  { path: `/etc/kubernetes/pki/ca.crt`, sensitive: false, mode: 0o644 },
-  { path: `/etc/kubernetes/pki/ca.key`, sensitive: true, mode: 0o600 },
-  { path: `/etc/kubernetes/pki/sa.key`, sensitive: true, mode: 0o600 },
-  { path: `/etc/kubernetes/pki/sa.pub`, sensitive: false, mode: 0o600 },
-  { path: `/etc/kubernetes/pki/front-proxy-ca.crt`, sensitive: false, mode: 0o644 },
-  { path: `/etc/kubernetes/pki/front-proxy-ca.key`, sensitive: true, mode: 0o600 },
-  { path: `/etc/kubernetes/pki/etcd/ca.crt`, sensitive: false, mode: 0o644 },
-  { path: `/etc/kubernetes/pki/etcd/ca.key`, sensitive: true, mode: 0o600 },
-];

@@ -3,12 +3,12 @@
  * Pure. Every remote output goes through a zod schema; a surprise is a BadInputError that says which
  * command on which host printed what kind of thing, and what to do (never the raw output: it may hold secrets).
  */
-import { X509Certificate, createHash } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { BadInputError } from '../exit-codes.js';
 import type { ClusterFacts, EtcdMember, KeyAlgorithm, KubeNode } from './facts.js';
-import { canonicalJson } from '../engine/plan.js';
+import { canonicalJson, sha256 } from '../engine/model/hash.js';
 
 function fail(what: string, issue: string, hint: string): never {
   throw new BadInputError(`${what}: ${issue}`, hint);
@@ -188,5 +188,5 @@ export function clockOffsetMs(remoteText: string, sentMs: number, receivedMs: nu
 
 /** sha256 of the facts' canonical JSON: a plan records it, apply refuses when rediscovery differs. */
 export function factsFingerprint(facts: ClusterFacts): string {
-  return createHash('sha256').update(canonicalJson(facts)).digest('hex');
+  return sha256(canonicalJson(facts));
 }

@@ -5,9 +5,9 @@
  * against the kubeconfig's CA for the server's name.
  */
 import { z } from 'zod';
-import type { ObjectRef } from '../engine/actions.js';
-import type { KubeApi, KubeApiFactory, KubeObject } from '../engine/ports.js';
-import type { RemoteHost } from '../ssh/types.js';
+import type { ObjectRef } from '../engine/model/actions.js';
+import type { KubeApi, KubeApiFactory, KubeObject } from '../engine/model/ports.js';
+import type { RemoteHost } from '../engine/model/remote-host.js';
 import { credentials, parseKubeconfig, parseServerURL } from './kubeconfig.js';
 import { dialTls, requestOver } from './tls.js';
 

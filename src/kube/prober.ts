@@ -10,8 +10,8 @@
  * passes (the wait is over), when the failure could be theirs (TLS, 401, 403, a read error), and at
  * the latest `credentialsTtlMs` after they were read. They never leave memory.
  */
-import type { Probe } from '../engine/actions.js';
-import type { Hosts, ProbeResult, Prober } from '../engine/ports.js';
+import type { Probe } from '../engine/model/actions.js';
+import type { Hosts, ProbeResult, Prober } from '../engine/model/ports.js';
 import { handshakeOver, openTunnel, requestOver, TlsVerifyError } from './tls.js';
 
 type HttpsProbe = Extract<Probe, { type: 'https' }>;

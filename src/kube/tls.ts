@@ -8,7 +8,7 @@ import type { X509Certificate } from 'node:crypto';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { RemoteHost } from '../ssh/types.js';
+import type { RemoteHost } from '../engine/model/remote-host.js';
 import { hostnameError, parseCertificate, validityError, type CertInfo } from '../pki/inspect.js';
 import { canonicalIP } from '../pki/ip.js';
 

@@ -5,7 +5,8 @@
  * and `--etcd-servers` on the local etcd member (stacked etcd: each apiserver talks to its own member).
  * Certificate paths stay the same: each node has its own apiserver.crt at the same path.
  */
-import { StaticPod, loopbackFor, urlHost } from './static-pod.js';
+import { StaticPod, loopbackFor } from './static-pod.js';
+import { urlHost } from '../pki/hosts.js';
 
 export const APISERVER_ENDPOINT_ANNOTATION = 'kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint';
 

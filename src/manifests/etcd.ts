@@ -6,7 +6,8 @@
  * flag spellings of the etcd version in the image tag.
  */
 import { atLeast } from './versions.js';
-import { StaticPod, urlHost } from './static-pod.js';
+import { StaticPod } from './static-pod.js';
+import { urlHost } from '../pki/hosts.js';
 
 export const ETCD_CLIENT_URLS_ANNOTATION = 'kubeadm.kubernetes.io/etcd.advertise-client-urls';
 

@@ -167,11 +167,6 @@ function flagName(arg: string): string | null {
   return eq < 0 ? arg.slice(2) : arg.slice(2, eq);
 }
 
-/** URL host with IPv6 brackets: "10.0.0.1" → "10.0.0.1", "fd00::1" → "[fd00::1]". */
-export function urlHost(address: string): string {
-  return address.includes(':') ? `[${address}]` : address;
-}
-
 /** The loopback of the address's family, as kubeadm picks it for etcd and the apiserver's etcd client. */
 export function loopbackFor(address: string): string {
   return address.includes(':') ? '::1' : '127.0.0.1';

@@ -17,7 +17,7 @@
  *   - apiserver-etcd-client: O=system:masters dropped (k/k PR #120521)
  *   - admin.conf: O=system:masters → O=kubeadm:cluster-admins; super-admin.conf (O=system:masters) added (KEP-4214, k/k PR #121305)
  */
-import type { CertSpec } from '../engine/actions.js';
+import type { CertSpec } from '../engine/model/actions.js';
 import type { LeafSpec } from './issue.js';
 import { canonicalIP, indexedIP } from './ip.js';
 
@@ -31,6 +31,21 @@ export const KUBEADM_CAS = {
   'etcd-ca': { certPath: `${PKI_DIR}/etcd/ca.crt`, keyPath: `${PKI_DIR}/etcd/ca.key` },
 } as const;
 export type KubeadmCA = keyof typeof KUBEADM_CAS;
+
+/**
+ * kubeadm's certsToTransfer for stacked etcd: identical on every control-plane node (keys 0600, certificates
+ * 0644, sa.pub as kubeadm writes it). Discovery hashes them on the master; the shared-pki step copies them.
+ */
+export const SHARED_PKI_FILES: ReadonlyArray<{ path: string; sensitive: boolean; mode: number }> = [
+  { path: `${PKI_DIR}/ca.crt`, sensitive: false, mode: 0o644 },
+  { path: `${PKI_DIR}/ca.key`, sensitive: true, mode: 0o600 },
+  { path: `${PKI_DIR}/sa.key`, sensitive: true, mode: 0o600 },
+  { path: `${PKI_DIR}/sa.pub`, sensitive: false, mode: 0o600 },
+  { path: `${PKI_DIR}/front-proxy-ca.crt`, sensitive: false, mode: 0o644 },
+  { path: `${PKI_DIR}/front-proxy-ca.key`, sensitive: true, mode: 0o600 },
+  { path: `${PKI_DIR}/etcd/ca.crt`, sensitive: false, mode: 0o644 },
+  { path: `${PKI_DIR}/etcd/ca.key`, sensitive: true, mode: 0o600 },
+];
 
 const SYSTEM_MASTERS = 'system:masters';
 const CLUSTER_ADMINS = 'kubeadm:cluster-admins';

@@ -5,8 +5,8 @@
  * zeroed right after.
  */
 import { createHash } from 'node:crypto';
-import type { CertSpec, Content } from '../engine/actions.js';
-import type { Hosts, Materializer } from '../engine/ports.js';
+import type { CertSpec, Content } from '../engine/model/actions.js';
+import type { Hosts, Materializer } from '../engine/model/ports.js';
 import { generatePrivateKeyPem, loadPrivateKey, parseKeyAlgorithm, publicKeyDer } from './keys.js';
 import { issueCertificate, loadCA, type LoadedCA } from './issue.js';
 import { certMatchesKey, parseCertificate, specMismatches, validityError, verifyAgainstCA } from './inspect.js';

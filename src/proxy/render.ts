@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { assetTemplate, renderTemplate } from './template.js';
-import { checkHost, hostPort } from './endpoint.js';
+import { checkHost, hostPort } from '../pki/hosts.js';
 
 export type ProxyKind = 'nginx' | 'haproxy';
 export type ProxyPlacement = 'dedicated' | 'per-node';

@@ -3,7 +3,7 @@
  * Each line is the EngineEvent exactly as the engine emitted it, with `time` (ISO 8601) added first,
  * so a consumer can switch on `type` with the same union the UI uses (src/engine/events.ts).
  */
-import type { EngineEvent, EventSink } from '../engine/events.js';
+import type { EngineEvent, EventSink } from '../engine/model/events.js';
 
 export interface JsonReporterOptions {
   write?: (text: string) => void;

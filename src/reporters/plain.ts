@@ -4,7 +4,7 @@
  * output indented under the action that printed it and prefixed with its host (a fleet step's hosts run at once, so
  * their output lines interleave), and the Terraform-style ending.
  */
-import type { EngineEvent, EventSink } from '../engine/events.js';
+import type { EngineEvent, EventSink } from '../engine/model/events.js';
 import { asInvoked, invokedAs } from './invocation.js';
 
 export interface PlainReporterOptions {

@@ -2,11 +2,13 @@
  * The fleet: one RemoteHost per node, connected on first use and reused; bastions shared by every host
  * behind them; one sudo password prompt for the whole run; bounded parallelism across hosts.
  */
-import type { Hosts } from '../engine/ports.js';
-import { connectSsh, IdentityCache, type HostKeyPolicy, type SshConnection } from './connection.js';
+import type { Hosts } from '../engine/model/ports.js';
+import { type SshConnection } from './connection.js';
+import { IdentityCache } from './auth.js';
+import { connectSsh, type HostKeyPolicy } from './handshake.js';
 import { SshRemoteHost, type ExecAuditRecord } from './remote-host.js';
 import { SshConfigResolver, type ResolveOptions, type SshOverrides, type SshTarget } from './ssh-config.js';
-import type { RemoteHost } from './types.js';
+import type { RemoteHost } from '../engine/model/remote-host.js';
 
 export interface PoolNode {
   /** The node name used in every message and in the plan. */

@@ -6,11 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { connectSsh, describeTarget, type ConnectOptions, type RawExecResult, type SshConnection } from './connection.js';
-import { shJoin } from './quote.js';
+import { type RawExecResult, type SshConnection } from './connection.js';
+import { connectSsh, describeTarget, type ConnectOptions } from './handshake.js';
+import { shJoin } from '../shell/quote.js';
 import { redact } from './redact.js';
 import type { GuardedSftp } from './sftp.js';
-import { RemoteError, type ExecOptions, type ExecResult, type FileStat, type RemoteHost, type WriteOptions } from './types.js';
+import { RemoteError, type ExecOptions, type ExecResult, type FileStat, type RemoteHost, type WriteOptions } from '../engine/model/remote-host.js';
 
 /** What the audit log records for every command (argv with secrets replaced by `***`). */
 export interface ExecAuditRecord {

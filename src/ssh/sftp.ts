@@ -6,7 +6,7 @@
  * timeout as a backstop (a timeout also gives the connection up, so the next operation reconnects).
  */
 import type { SFTPWrapper } from 'ssh2';
-import { RemoteError } from './types.js';
+import { RemoteError } from '../engine/model/remote-host.js';
 
 export type SftpCallback<T> = (err: Error | null | undefined, value?: T) => void;
 

@@ -1,6 +1,7 @@
 import { Box, Text } from 'ink';
 import type { WizardState } from '../wizard/model.js';
-import { DRILL_STEP, resumeCommand } from '../wizard/reducer.js';
+import { DRILL_STEP } from '../wizard/screens/plan.js';
+import { resumeCommand } from '../wizard/screens/done.js';
 import { repointItems } from './plan-lines.js';
 import { useTone } from './use-color.js';
 

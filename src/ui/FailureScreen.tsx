@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import type { WizardState } from '../wizard/model.js';
-import { FAILURE_LABEL, failureChoices } from '../wizard/reducer.js';
+import { FAILURE_LABEL, failureChoices } from '../wizard/screens/failure.js';
 import { Menu } from './Menu.js';
 import { useTone } from './use-color.js';
 

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import type { WizardState } from '../wizard/model.js';
-import { approvalWords, referenceCount } from '../wizard/reducer.js';
+import { approvalWords, referenceCount } from '../wizard/screens/plan.js';
 import { referenceLines, stepDetailLines } from './plan-lines.js';
 import { RiskBadge } from './RiskBadge.js';
 import { useTone } from './use-color.js';

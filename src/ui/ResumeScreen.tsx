@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import type { WizardState } from '../wizard/model.js';
-import { RESUME_CHOICES } from '../wizard/reducer.js';
+import { RESUME_CHOICES } from '../wizard/screens/resume.js';
 import { Menu } from './Menu.js';
 
 /** Offered at start when a session stopped, failed or was interrupted. */

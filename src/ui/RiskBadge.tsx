@@ -1,5 +1,5 @@
 import { Text } from 'ink';
-import type { Risk } from '../engine/actions.js';
+import type { Risk } from '../engine/model/actions.js';
 import { useTone } from './use-color.js';
 
 const LABEL: Record<Risk, string> = { 'read-only': 'read-only', reversible: 'reversible', disruptive: 'disruptive', 'point-of-no-easy-return': 'NO EASY RETURN' };

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import type { WizardState } from '../wizard/model.js';
-import { WELCOME_CHOICES } from '../wizard/reducer.js';
+import { WELCOME_CHOICES } from '../wizard/screens/welcome.js';
 import { Menu } from './Menu.js';
 import { useTone } from './use-color.js';
 

@@ -2,7 +2,7 @@
  * A plan step's details as display lines (files with their unified diff, commands with undo and probe,
  * certificates with SANs, object patches, waits), so the plan screen can scroll them as a window.
  */
-import type { PreviewEntry, PreviewStep } from '../engine/preview.js';
+import type { PreviewEntry, PreviewStep } from '../engine/preview/preview.js';
 import type { OldAddressReport } from '../wizard/model.js';
 
 export interface Line {

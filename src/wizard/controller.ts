@@ -4,7 +4,7 @@
  * keys, the sudo password, "did this take effect?") become events; the operator's answer comes back as
  * an effect that settles the waiting promise. The ink UI subscribes to it; tests drive it directly.
  */
-import type { Phase } from '../engine/events.js';
+import type { Phase } from '../engine/model/events.js';
 import type { Effect, Intent, WizardEvent, WizardState } from './model.js';
 import { initialEffects, initialState, reduce, type InitialOptions } from './reducer.js';
 import type { Prompts, RunHooks, RunOutcome, WizardRuntime } from './runtime.js';

@@ -9,17 +9,22 @@ import { BadInputError } from '../exit-codes.js';
 import { readConfigFile, parseConfigText } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
 import type { ClusterFacts } from '../discovery/facts.js';
-import { configNodes, createEngineDeps, discoverCluster, oldAddressReferences, planConversion, previewConversion, type ConnectPolicy, type Discovered } from '../conversion.js';
-import { failoverDrillChoice } from '../../steps/index.js';
-import type { Plan } from '../engine/plan.js';
-import type { Preview } from '../engine/preview.js';
-import { createSession, listSessionIds, openSession, sessionJournal, type Session } from '../engine/session.js';
-import { sessionStatus } from '../engine/state.js';
-import { currentLock } from '../engine/lock.js';
-import { apply } from '../engine/executor.js';
-import { resume } from '../engine/resume.js';
-import { rollback } from '../engine/rollback.js';
-import type { EngineDeps, Outcome, RunOptions } from '../engine/context.js';
+import { discoverCluster, planConversion, previewConversion, type Discovered } from '../conversion/pipeline.js';
+import { oldAddressReport } from '../discovery/old-address.js';
+import { configNodes, createEngineDeps, RuntimeUnavailableError, sessionConfig, type ConnectPolicy } from '../conversion/wiring.js';
+import { DRILL_STEP, drillTarget } from '../../steps/failover-drill.js';
+import { type Plan } from '../engine/model/plan.js';
+import { planDisruptive } from '../engine/model/approval.js';
+import { actionHost } from '../engine/model/actions.js';
+import type { Preview } from '../engine/preview/preview.js';
+import { createSession, listSessionIds, openSession, sessionJournal, type Session } from '../engine/records/session.js';
+import { sessionStatus } from '../engine/records/state.js';
+import { currentLock } from '../engine/records/lock.js';
+import { apply } from '../engine/run/executor.js';
+import { resume } from '../engine/run/resume.js';
+import { rollback } from '../engine/run/rollback.js';
+import type { Outcome, RunOptions } from '../engine/run/context.js';
+import type { EngineDeps } from '../engine/model/ports.js';
 import type { CheckResult } from '../preflight/checks.js';
 import { mapLimit, type HostPool } from '../ssh/pool.js';
 import type { DrillSummary, FactsSummary, PlanExtras, PlanSummary, ResumableSession, RunTarget } from './model.js';
@@ -65,22 +70,19 @@ export function summarizeFacts(facts: ClusterFacts, checks: readonly CheckResult
 }
 
 export function summarizePlan(plan: Plan): PlanSummary {
-  const hosts = (step: string) => [...new Set(plan.actions.filter((a) => a.step === step).map((a) => (a.type === 'wait' ? a.probe.host : a.host)))];
+  const hosts = (step: string) => [...new Set(plan.actions.filter((a) => a.step === step).map(actionHost))];
   return {
     id: plan.id,
     cluster: plan.cluster,
-    disruptive: plan.steps.some((s) => s.risk === 'disruptive' || s.risk === 'point-of-no-easy-return'),
+    disruptive: planDisruptive(plan),
     planned: plannedCounts(plan.actions),
     steps: plan.steps.map((s) => ({ id: s.id, title: s.title, risk: s.risk, hosts: hosts(s.id) })),
   };
 }
 
-/** The drill as planned: on when the plan holds its step; the node it stops (the config's, else the last to promote). */
-export function drillSummary(facts: ClusterFacts, plan: Plan, opts: { failoverDrill?: boolean }): DrillSummary {
-  const choice = failoverDrillChoice(facts, opts);
-  const cps = [facts.config.controlPlane.existing.name, ...facts.config.controlPlane.promote.map((n) => n.name)];
-  const node = typeof choice === 'string' ? choice : typeof facts.config.verify?.failoverDrill === 'string' ? facts.config.verify.failoverDrill : cps.length >= 2 ? cps[cps.length - 1]! : null;
-  return { on: plan.steps.some((s) => s.id === 'failover-drill'), node };
+/** The drill as planned: on when the plan holds its step; the node it stops, read from the plan (or the one it would stop). */
+export function drillSummary(facts: ClusterFacts, plan: Plan): DrillSummary {
+  return { on: plan.steps.some((s) => s.id === DRILL_STEP), node: drillTarget(facts, plan) };
 }
 
 export function targetOf(c: ClusterConfig): RunTarget {
@@ -98,6 +100,8 @@ async function refusing(run: () => Promise<Outcome>): Promise<RunOutcome> {
     return outcomeOf(await run());
   } catch (err) {
     if (err instanceof BadInputError) return { status: 'refused', error: err.message, ...(err.hint ? { hint: err.hint } : {}) };
+    // A session without its saved config cannot be reached: refused before anything changed, like bad input.
+    if (err instanceof RuntimeUnavailableError) return { status: 'refused', error: err.message };
     return { status: 'failed', error: err instanceof Error ? err.message : String(err) };
   }
 }
@@ -182,7 +186,7 @@ export class LiveRuntime implements WizardRuntime {
     const buildOpts = opts.failoverDrill === undefined ? {} : { failoverDrill: opts.failoverDrill };
     const { plan, preview } = await previewConversion(planConversion(d, undefined, buildOpts), this.deps);
     this.planned = plan;
-    return { summary: summarizePlan(plan), preview, references: oldAddressReferences(d).report, drill: drillSummary(d.facts, plan, buildOpts) };
+    return { summary: summarizePlan(plan), preview, references: oldAddressReport(d.facts), drill: drillSummary(d.facts, plan) };
   }
 
   private runOptions(hooks: RunHooks): RunOptions {
@@ -211,10 +215,8 @@ export class LiveRuntime implements WizardRuntime {
   /** The deps for a session: the ones already connected to its cluster, or new ones from its saved config. */
   private depsFor(session: Session, prompts: Prompts): EngineDeps {
     if (this.deps && this.config?.value.name === session.plan.cluster) return this.deps;
-    if (!session.configPath) throw new BadInputError(`session ${session.id} has no saved config.yaml, so its hosts cannot be reached`);
-    const text = readConfigFile(session.configPath);
-    const { config } = parseConfigText(text, session.configPath);
-    this.config = { path: session.configPath, text, value: config };
+    const { path, text, config } = sessionConfig(session);
+    this.config = { path, text, value: config };
     this.deps = createEngineDeps(config, promptPolicy(prompts));
     return this.deps;
   }

@@ -5,10 +5,10 @@
  *   events  = operator intents (from the root key handler) + results reported by the effects runner
  *   effects = what the reducer asks the runner to do (load a file, connect, plan, apply, answer a prompt)
  */
-import type { OldAddressReport } from '../conversion.js';
-import type { Risk } from '../engine/actions.js';
-import type { EngineEvent, Phase } from '../engine/events.js';
-import type { Preview } from '../engine/preview.js';
+import type { OldAddressReport } from '../discovery/old-address.js';
+import type { Risk } from '../engine/model/actions.js';
+import type { EngineEvent, Phase } from '../engine/model/events.js';
+import type { Preview } from '../engine/preview/preview.js';
 import type { CheckResult } from '../preflight/checks.js';
 import type { FieldId, FormCheck, FormValues } from './form.js';
 import type { RunProgress } from './progress.js';

@@ -3,8 +3,8 @@
  * only. The ink execute screen, the failure screen and the done screen render this; nothing here knows
  * about React or terminals.
  */
-import type { ActionType, Risk } from '../engine/actions.js';
-import type { EngineEvent, Phase } from '../engine/events.js';
+import type { ActionType, Risk } from '../engine/model/actions.js';
+import type { EngineEvent, Phase } from '../engine/model/events.js';
 
 export type ActionRunStatus = 'running' | 'done' | 'skipped' | 'failed';
 export type StepRunStatus = 'running' | 'done' | 'failed' | 'stopped';

@@ -5,8 +5,8 @@
  * (controller.ts) calls it and turns results into events.
  */
 import type { ClusterConfig } from '../config/schema.js';
-import type { EngineEvent, Phase } from '../engine/events.js';
-import type { Preview } from '../engine/preview.js';
+import type { EngineEvent, Phase } from '../engine/model/events.js';
+import type { Preview } from '../engine/preview/preview.js';
 import type { CheckResult } from '../preflight/checks.js';
 import type { FactsSummary, HostConnState, PlanExtras, PlanSummary, ResumableSession, RunTarget } from './model.js';
 

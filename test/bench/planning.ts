@@ -16,8 +16,8 @@ async function once(): Promise<void> {
   const t0 = performance.now();
   const { makeFacts } = await import('../steps/facts-fixture.js');
   const { factsFingerprint } = await import('../../src/discovery/parse.js');
-  const { planConversion } = await import('../../src/conversion.js');
-  const { serializePlan } = await import('../../src/engine/plan.js');
+  const { planConversion } = await import('../../src/conversion/pipeline.js');
+  const { serializePlan } = await import('../../src/engine/model/plan.js');
   const tLoaded = performance.now();
   const facts = makeFacts({ promote: 6, workers: 1000 });
   const plan = planConversion({ facts, fingerprint: factsFingerprint(facts), checks: [] });

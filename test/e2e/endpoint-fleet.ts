@@ -8,9 +8,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { hostPath, labUp, type LabState } from '../../lab/lab.js';
-import { buildProxySteps } from '../../steps/proxy.js';
-import { buildEndpointCertSteps } from '../../steps/endpoint-cert.js';
-import { buildRepointSteps } from '../../steps/repoint.js';
+import { proxyStep } from '../../steps/proxy.js';
+import { endpointCertStep } from '../../steps/endpoint-cert.js';
+import { repointStep } from '../../steps/repoint.js';
 import { runSteps, type StepsRun } from './endpoint-run.js';
 
 export const KUBELET_CONF = '/etc/kubernetes/kubelet.conf';
@@ -44,8 +44,8 @@ export function restoreKubeletConfs(s: LabState, saved: Map<string, Buffer>): vo
  */
 export function repointFleet(s: LabState, setup: boolean, batchSize = 50): Promise<StepsRun> {
   return runSteps(join(s.dir, 'cluster.yaml'), (facts, ctx) => [
-    ...(setup ? [...buildProxySteps(facts, ctx), ...buildEndpointCertSteps(facts, ctx)] : []),
-    ...buildRepointSteps(facts, ctx, { batchSize }).filter((step) => step.id.startsWith('repoint-workers-')),
+    ...(setup ? [...proxyStep.build(facts, ctx), ...endpointCertStep.build(facts, ctx)] : []),
+    ...repointStep.build(facts, { ...ctx, batchSize }).filter((step) => step.id.startsWith('repoint-workers-')),
   ]);
 }
 

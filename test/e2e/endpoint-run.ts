@@ -8,16 +8,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
-import { createEngineDeps } from '../../src/conversion.js';
+import { createEngineDeps } from '../../src/conversion/wiring.js';
 import { discover } from '../../src/discovery/discover.js';
 import { factsFingerprint } from '../../src/discovery/parse.js';
 import type { ClusterFacts } from '../../src/discovery/facts.js';
-import { buildPlan, type Plan } from '../../src/engine/plan.js';
-import { createSession, newSessionId } from '../../src/engine/session.js';
-import { apply } from '../../src/engine/executor.js';
-import type { Outcome } from '../../src/engine/context.js';
-import type { EngineEvent } from '../../src/engine/events.js';
-import type { Step, StepContext } from '../../src/engine/step.js';
+import { buildPlan, type Plan } from '../../src/engine/model/plan.js';
+import { createSession, newSessionId } from '../../src/engine/records/session.js';
+import { apply } from '../../src/engine/run/executor.js';
+import type { Outcome } from '../../src/engine/run/context.js';
+import type { EngineEvent } from '../../src/engine/model/events.js';
+import type { Step } from '../../src/engine/model/step.js';
+import type { StepContext } from '../../steps/kit/step.js';
 
 export interface StepsRun {
   plan: Plan;

@@ -23,7 +23,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { labDown, labExec, labUp, nodeExec, type LabState } from '../../lab/lab.js';
-import { buildVerifySteps } from '../../steps/verify.js';
+import { verifyStep } from '../../steps/verify.js';
+import { failoverDrillStep } from '../../steps/failover-drill.js';
 import { runSteps } from './endpoint-run.js';
 import {
   apiState,
@@ -353,8 +354,8 @@ function plantedCertificate(get: () => Lab): void {
       for (let i = 0; i < 10 && !run; i++) {
         try {
           // Short waits: the check is expected to fail, not to be waited out for minutes.
-          run = await runSteps(l.config, (facts) =>
-            buildVerifySteps(facts).map((s) => ({ ...s, actions: s.actions.map((a) => (a.type === 'wait' ? { ...a, timeoutMs: 6_000, intervalMs: 1_000 } : a)) })),
+          run = await runSteps(l.config, (facts, ctx) =>
+            verifyStep.build(facts, ctx).map((s) => ({ ...s, actions: s.actions.map((a) => (a.type === 'wait' ? { ...a, timeoutMs: 6_000, intervalMs: 1_000 } : a)) })),
           );
         } catch (e) {
           assert.match((e as Error).message, x509, 'discovery failed for another reason');
@@ -394,9 +395,9 @@ function failingDrill(get: () => Lab): void {
         assert.equal(r.status, 0, `block the endpoint: ${r.stderr}`);
         blocked = true;
       };
-      const run = await runSteps(l.config, (facts) => {
+      const run = await runSteps(l.config, (facts, ctx) => {
         block();
-        const drill = buildVerifySteps(facts, undefined, { failoverDrill: 'cp3' })[1]!;
+        const drill = failoverDrillStep.build(facts, { ...ctx, failoverDrill: 'cp3' })[0]!;
         return [{ ...drill, actions: drill.actions.map((a) => (a.type === 'run' && a.id.endsWith('/stop-apiserver') ? { ...a, argv: [...a.argv.slice(0, -1), '8'] } : a)) }];
       });
       assert.equal(run.outcome.status, 'failed');

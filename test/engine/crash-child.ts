@@ -3,11 +3,11 @@
  * (HA_WIZARD_TEST_KILL_AFTER_RECORD) and check what the next process makes of it.
  *   node crash-child.js apply|resume|rollback BASE SESSION
  */
-import { apply } from '../../src/engine/executor.js';
-import { resume } from '../../src/engine/resume.js';
-import { rollback } from '../../src/engine/rollback.js';
-import { openSession } from '../../src/engine/session.js';
-import { exitCodeOf } from '../../src/engine/context.js';
+import { apply } from '../../src/engine/run/executor.js';
+import { resume } from '../../src/engine/run/resume.js';
+import { rollback } from '../../src/engine/run/rollback.js';
+import { openSession } from '../../src/engine/records/session.js';
+import { exitCodeOf } from '../../src/engine/run/context.js';
 import { deps } from './fixtures.js';
 
 const [op, base, id] = process.argv.slice(2);

@@ -5,9 +5,9 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Session } from '../../src/engine/session.js';
-import { resume } from '../../src/engine/resume.js';
-import { rollback } from '../../src/engine/rollback.js';
+import type { Session } from '../../src/engine/records/session.js';
+import { resume } from '../../src/engine/run/resume.js';
+import { rollback } from '../../src/engine/run/rollback.js';
 import { NODES, deps } from './fixtures.js';
 import { treeHashes } from './dir-host.js';
 

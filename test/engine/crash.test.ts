@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSession, newSessionId } from '../../src/engine/session.js';
-import { readJournal } from '../../src/engine/journal.js';
+import { createSession, newSessionId } from '../../src/engine/records/session.js';
+import { readJournal } from '../../src/engine/records/journal.js';
 import { representativePlan, seedNodes } from './fixtures.js';
 import { inProcess, runChild, skipBackups, skipVolatile, snapshot } from './crash-harness.js';
 

@@ -8,8 +8,8 @@ import { chmodSync, chownSync, closeSync, fsyncSync, mkdirSync, openSync, readFi
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import type { Hosts } from '../../src/engine/ports.js';
-import { RemoteError, type ExecOptions, type ExecResult, type FileStat, type RemoteHost, type WriteOptions } from '../../src/ssh/types.js';
+import type { Hosts } from '../../src/engine/model/ports.js';
+import { RemoteError, type ExecOptions, type ExecResult, type FileStat, type RemoteHost, type WriteOptions } from '../../src/engine/model/remote-host.js';
 
 export class DirHost implements RemoteHost {
   readonly address = '127.0.0.1';

@@ -3,16 +3,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { apply } from '../../src/engine/executor.js';
-import { rollback } from '../../src/engine/rollback.js';
-import { resume } from '../../src/engine/resume.js';
-import { buildPlan, withObserved } from '../../src/engine/plan.js';
-import { createSession } from '../../src/engine/session.js';
-import { foldJournal, sessionStatus, undoOrder } from '../../src/engine/state.js';
-import { readJournal } from '../../src/engine/journal.js';
-import type { Action, ObjectRef } from '../../src/engine/actions.js';
-import type { KubeApi, KubeObject } from '../../src/engine/ports.js';
-import type { EngineEvent } from '../../src/engine/events.js';
+import { apply } from '../../src/engine/run/executor.js';
+import { rollback } from '../../src/engine/run/rollback.js';
+import { resume } from '../../src/engine/run/resume.js';
+import { buildPlan, withObserved } from '../../src/engine/model/plan.js';
+import { createSession } from '../../src/engine/records/session.js';
+import { foldJournal, sessionStatus, undoOrder } from '../../src/engine/records/state.js';
+import { readJournal } from '../../src/engine/records/journal.js';
+import type { Action, ObjectRef } from '../../src/engine/model/actions.js';
+import type { KubeApi, KubeObject } from '../../src/engine/model/ports.js';
+import type { EngineEvent } from '../../src/engine/model/events.js';
 import { deps, representativePlan, seedNodes } from './fixtures.js';
 import { treeHashes } from './dir-host.js';
 
@@ -74,7 +74,7 @@ test('an interrupted command without a probe is put to the operator (flags named
   const hard = new AbortController();
   hard.abort();
   // Simulate a crash after "started": journal it by hand the way the engine does.
-  const { Journal } = await import('../../src/engine/journal.js');
+  const { Journal } = await import('../../src/engine/records/journal.js');
   const j = Journal.open(t.session.journalPath);
   j.append({ type: 'begin', operation: 'apply', planId: plan.id, pid: 1 });
   j.append({ type: 'started', phase: 'apply', action: act.id });

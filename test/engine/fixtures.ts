@@ -2,10 +2,10 @@
 import { generateKeyPairSync, createPrivateKey } from 'node:crypto';
 import { mkdirSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Action, Content } from '../../src/engine/actions.js';
-import type { EngineDeps } from '../../src/engine/context.js';
-import { buildPlan, type Plan } from '../../src/engine/plan.js';
-import type { Materializer, KubeApiFactory, Prober } from '../../src/engine/ports.js';
+import type { Action, Content } from '../../src/engine/model/actions.js';
+import type { EngineDeps } from '../../src/engine/model/ports.js';
+import { buildPlan, type Plan } from '../../src/engine/model/plan.js';
+import type { Materializer, KubeApiFactory, Prober } from '../../src/engine/model/ports.js';
 import { dirHosts } from './dir-host.js';
 
 export const NODES = ['node1', 'node2', 'node3'];

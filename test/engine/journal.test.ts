@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, statSync, appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Journal, parseJournal, readJournal } from '../../src/engine/journal.js';
+import { Journal, parseJournal, readJournal } from '../../src/engine/records/journal.js';
 
 function journalWithRecords(): string {
   const path = join(mkdtempSync(join(tmpdir(), 'haw-journal-')), 'journal.jsonl');

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { acquireLock, currentLock, LockedError } from '../../src/engine/lock.js';
+import { acquireLock, currentLock, LockedError } from '../../src/engine/records/lock.js';
 
 const envFor = () => ({ HA_WIZARD_STATE_DIR: mkdtempSync(join(tmpdir(), 'haw-lock-')) });
 

@@ -8,12 +8,12 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { apply } from '../../src/engine/executor.js';
-import { rollback } from '../../src/engine/rollback.js';
-import { buildPlan, type Plan } from '../../src/engine/plan.js';
-import { createSession } from '../../src/engine/session.js';
-import { readJournal } from '../../src/engine/journal.js';
-import type { Action } from '../../src/engine/actions.js';
+import { apply } from '../../src/engine/run/executor.js';
+import { rollback } from '../../src/engine/run/rollback.js';
+import { buildPlan, type Plan } from '../../src/engine/model/plan.js';
+import { createSession } from '../../src/engine/records/session.js';
+import { readJournal } from '../../src/engine/records/journal.js';
+import type { Action } from '../../src/engine/model/actions.js';
 import { deps } from './fixtures.js';
 
 const MANIFEST = '/etc/kubernetes/manifests/kube-apiserver.yaml';

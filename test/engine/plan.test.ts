@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BadInputError } from '../../src/exit-codes.js';
-import { buildPlan, parsePlan, serializePlan, assertFresh, withObserved } from '../../src/engine/plan.js';
-import type { Action } from '../../src/engine/actions.js';
+import { buildPlan, parsePlan, serializePlan, assertFresh, withObserved } from '../../src/engine/model/plan.js';
+import type { Action } from '../../src/engine/model/actions.js';
 import { representativePlan } from './fixtures.js';
 
 const step = (actions: Action[]) => [{ id: 's', title: 'S', description: '', risk: 'reversible' as const, actions }];

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildPreview, objectKey, renderPreview } from '../../src/engine/preview.js';
-import { buildPlan } from '../../src/engine/plan.js';
-import type { Action } from '../../src/engine/actions.js';
+import { buildPreview, objectKey } from '../../src/engine/preview/preview.js';
+import { renderPreview } from '../../src/reporters/preview-text.js';
+import { buildPlan } from '../../src/engine/model/plan.js';
+import type { Action } from '../../src/engine/model/actions.js';
 import { representativePlan } from './fixtures.js';
 
 function inputs() {

@@ -4,13 +4,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RunAction } from '../../src/engine/actions.js';
-import type { RunContext } from '../../src/engine/context.js';
-import { actionSchema } from '../../src/engine/plan-schema.js';
-import { buildPlan } from '../../src/engine/plan.js';
-import { buildPreview, renderPreview } from '../../src/engine/preview.js';
-import type { ActionState } from '../../src/engine/state.js';
-import { checkApplied } from '../../src/engine/verify.js';
+import type { RunAction } from '../../src/engine/model/actions.js';
+import type { RunContext } from '../../src/engine/run/context.js';
+import { actionSchema } from '../../src/engine/model/schema.js';
+import { buildPlan } from '../../src/engine/model/plan.js';
+import { buildPreview } from '../../src/engine/preview/preview.js';
+import { renderPreview } from '../../src/reporters/preview-text.js';
+import type { ActionState } from '../../src/engine/records/state.js';
+import { checkApplied } from '../../src/engine/run/recheck.js';
 
 const interrupted: ActionState = { status: 'applying', touched: true };
 // Without a probe the decision reads only the action and its journaled state: a context that throws proves it.

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeExec, type LabState } from '../../lab/lab.js';
 import { apiState, cleanupLabs, cli, describe as show, diffSnapshots, etcdHealthy, etcdMembers, faultLab, hostFile, kubectl, onlySession, snapshot, until, type CliResult, type Snapshot } from './harness.js';
-import type { JournalRecord } from '../../src/engine/journal.js';
+import type { JournalRecord } from '../../src/engine/records/journal.js';
 
 const work = mkdtempSync(join(tmpdir(), 'hawf-cl-'));
 let s: LabState;

@@ -36,7 +36,7 @@ import {
   type Member,
   type Snapshot,
 } from './harness.js';
-import type { Plan } from '../../src/engine/plan.js';
+import type { Plan } from '../../src/engine/model/plan.js';
 
 const work = mkdtempSync(join(tmpdir(), 'hawf-conv-'));
 let s: LabState;

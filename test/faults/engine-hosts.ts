@@ -8,7 +8,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync,
 import { join, relative } from 'node:path';
 import { hostPath, readLab, type LabState } from '../../lab/lab.js';
 import { HostPool, type HostPoolOptions } from '../../src/ssh/pool.js';
-import type { EngineDeps } from '../../src/engine/context.js';
+import type { EngineDeps } from '../../src/engine/model/ports.js';
 import { NODES, deps } from '../engine/fixtures.js';
 
 /** Plan node → lab node. */

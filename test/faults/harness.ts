@@ -11,8 +11,8 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { labDown, labUp, nodeExec, type LabOptions, type LabState } from '../../lab/lab.js';
-import type { JournalRecord } from '../../src/engine/journal.js';
-import type { Plan } from '../../src/engine/plan.js';
+import type { JournalRecord } from '../../src/engine/records/journal.js';
+import type { Plan } from '../../src/engine/model/plan.js';
 
 export const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));

@@ -49,9 +49,9 @@ import {
   type CliResult,
   type Snapshot,
 } from './harness.js';
-import type { JournalRecord } from '../../src/engine/journal.js';
-import type { Plan } from '../../src/engine/plan.js';
-import { actionHost, type Action, type WriteFileAction } from '../../src/engine/actions.js';
+import type { JournalRecord } from '../../src/engine/records/journal.js';
+import type { Plan } from '../../src/engine/model/plan.js';
+import { actionHost, type Action, type WriteFileAction } from '../../src/engine/model/actions.js';
 
 type Fault = 'reset' | 'kill-sshd' | 'drop';
 const KINDS: Fault[] = ['reset', 'kill-sshd', 'drop'];

@@ -8,8 +8,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import type { Hosts } from '../../src/engine/ports.js';
-import { RemoteError, type RemoteHost } from '../../src/ssh/types.js';
+import type { Hosts } from '../../src/engine/model/ports.js';
+import { RemoteError, type RemoteHost } from '../../src/engine/model/remote-host.js';
 
 export function openssl(args: string[], opts: { cwd?: string; input?: string } = {}): string {
   return execFileSync('openssl', args, { cwd: opts.cwd, input: opts.input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });

@@ -9,8 +9,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { shJoin, shQuote } from '../../src/ssh/quote.js';
-import { etcdctl, memberPromoteByPeer, memberRemoveByNameOrPeer, memberStateProbe, memberUpdatePeer, noOtherLearnerCheck } from '../../src/discovery/etcdctl.js';
+import { shJoin, shQuote } from '../../src/shell/quote.js';
+import { etcdctl, memberPromoteByPeer, memberRemoveByNameOrPeer, memberStateProbe, memberUpdatePeer, noOtherLearnerCheck } from '../../src/etcd/etcdctl.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'haw-argv-'));
 const canary = join(dir, 'pwned');

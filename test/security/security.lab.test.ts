@@ -17,11 +17,12 @@ import { parse, stringify } from 'yaml';
 import { hostPath, labDown, labUp, nodeExec, type LabState } from '../../lab/lab.js';
 import { cliPath, repoRoot } from '../config/paths.js';
 import { loadConfig } from '../../src/config/load.js';
-import { createEngineDeps, discoverCluster, planConversion, preflightError, previewConversion } from '../../src/conversion.js';
-import { serializePlan } from '../../src/engine/plan.js';
-import { renderPreview } from '../../src/engine/preview.js';
-import { createSession } from '../../src/engine/session.js';
-import { apply } from '../../src/engine/executor.js';
+import { discoverCluster, planConversion, preflightError, previewConversion } from '../../src/conversion/pipeline.js';
+import { createEngineDeps } from '../../src/conversion/wiring.js';
+import { serializePlan } from '../../src/engine/model/plan.js';
+import { renderPreview } from '../../src/reporters/preview-text.js';
+import { createSession } from '../../src/engine/records/session.js';
+import { apply } from '../../src/engine/run/executor.js';
 import { BadInputError } from '../../src/exit-codes.js';
 
 const tag = `sec${process.pid % 100000}`;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import ssh2 from 'ssh2';
-import { IdentityCache } from '../../src/ssh/connection.js';
+import { IdentityCache } from '../../src/ssh/auth.js';
 import { SettledFileCache } from '../../src/ssh/file-cache.js';
 import { fingerprintSha256, verifyHostKey } from '../../src/ssh/known-hosts.js';
 import { SshConfigResolver, resolveSshTarget } from '../../src/ssh/ssh-config.js';

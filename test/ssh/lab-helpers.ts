@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { LabState } from '../../lab/lab.js';
 import { HostPool, type HostPoolOptions } from '../../src/ssh/pool.js';
-import type { RemoteHost } from '../../src/ssh/types.js';
+import type { RemoteHost } from '../../src/engine/model/remote-host.js';
 
 /** A lab name unique to this process (namespaces are prefixed with it; at most 16 characters). */
 export function labName(prefix: string): string {

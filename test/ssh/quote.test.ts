@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { shJoin, shQuote } from '../../src/ssh/quote.js';
+import { shJoin, shQuote } from '../../src/shell/quote.js';
 import { oneLine } from '../../src/ssh/connection.js';
 
 const canary = mkdtempSync(join(tmpdir(), 'haw-quote-'));

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { labDown, labUp, type LabState } from '../../lab/lab.js';
 import type { ExecAuditRecord } from '../../src/ssh/remote-host.js';
-import { RemoteError } from '../../src/ssh/types.js';
+import { RemoteError } from '../../src/engine/model/remote-host.js';
 import { assertAtomicUnderConcurrentReads, labName, labPool } from './lab-helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'haw-ssh-sudo-'));

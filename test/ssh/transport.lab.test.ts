@@ -10,7 +10,7 @@ import { hostPath, labDown, labUp, nodeExec, type LabState } from '../../lab/lab
 import { fingerprintSha256 } from '../../src/ssh/known-hosts.js';
 import { HostPool, mapLimit } from '../../src/ssh/pool.js';
 import type { ExecAuditRecord } from '../../src/ssh/remote-host.js';
-import { RemoteError } from '../../src/ssh/types.js';
+import { RemoteError } from '../../src/engine/model/remote-host.js';
 import { assertAtomicUnderConcurrentReads, labName, labPool } from './lab-helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'haw-ssh-root-'));

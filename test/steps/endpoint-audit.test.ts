@@ -4,10 +4,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { auditOldMasterReferences, describeFindings, findOldMasterReferences, oldAddressReport, renderOldAddressReport, unreachableNodes } from '../../steps/audit.js';
+import { auditOldMasterReferences, findOldMasterReferences, oldAddressReport, unreachableNodes } from '../../src/discovery/old-address.js';
+import { describeFindings, renderOldAddressReport } from '../../src/reporters/old-address-text.js';
 import { auditKubeSystem } from '../../src/discovery/discover.js';
-import { buildVerifySteps } from '../../steps/verify.js';
-import type { KubeApi, KubeObject } from '../../src/engine/ports.js';
+import { verifyStep } from '../../steps/verify.js';
+import type { KubeApi, KubeObject } from '../../src/engine/model/ports.js';
 import { makeFacts } from './facts-fixture.js';
 
 const master = { address: '10.200.0.11', port: 6443 };
@@ -115,7 +116,7 @@ test('the report: heading with the old address, one line per reference, notes; t
   assert.equal(renderOldAddressReport(oldAddressReport(facts)), '', 'facts without an audit say nothing');
   facts.audit = { findings: [], notes: [] };
   assert.match(renderOldAddressReport(oldAddressReport(facts)), /that ha-wizard does not change: none found in kube-system ConfigMaps, DaemonSets and Deployments/);
-  assert.doesNotMatch(buildVerifySteps(facts)[0]!.description, /Not changed by ha-wizard/);
+  assert.doesNotMatch(verifyStep.build(facts, { session: 's1' })[0]!.description, /Not changed by ha-wizard/);
   facts.audit = {
     findings: findOldMasterReferences({ configMaps: [cm('cilium-config', { 'k8s-service-host': '10.200.0.11' })], daemonSets: [], deployments: [] }, master),
     notes: ['Deployment list in kube-system not read: forbidden'],
@@ -132,5 +133,5 @@ test('the report: heading with the old address, one line per reference, notes; t
       '    Deployment list in kube-system not read: forbidden',
     ].join('\n'),
   );
-  assert.match(buildVerifySteps(facts)[0]!.description, /Not changed by ha-wizard, still naming https:\/\/10\.200\.0\.11:6443: ConfigMap kube-system\/cilium-config data\.k8s-service-host\.$/);
+  assert.match(verifyStep.build(facts, { session: 's1' })[0]!.description, /Not changed by ha-wizard, still naming https:\/\/10\.200\.0\.11:6443: ConfigMap kube-system\/cilium-config data\.k8s-service-host\.$/);
 });

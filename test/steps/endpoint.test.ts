@@ -4,15 +4,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Action, RunAction, WaitAction, WriteFileAction } from '../../src/engine/actions.js';
+import type { Action, RunAction, WaitAction, WriteFileAction } from '../../src/engine/model/actions.js';
 import type { ClusterFacts } from '../../src/discovery/facts.js';
-import type { Step } from '../../src/engine/step.js';
-import { actionSchema } from '../../src/engine/plan-schema.js';
-import { buildProxySteps } from '../../steps/proxy.js';
-import { buildProxyBackendSteps } from '../../steps/proxy-backends.js';
-import { assertEndpointInApiserverCerts, buildEndpointCertSteps, masterApiserverCertSpec } from '../../steps/endpoint-cert.js';
-import { buildRepointSteps, workerBatches } from '../../steps/repoint.js';
-import { buildVerifySteps } from '../../steps/verify.js';
+import type { Step } from '../../src/engine/model/step.js';
+import { actionSchema } from '../../src/engine/model/schema.js';
+import { proxyStep } from '../../steps/proxy.js';
+import { proxyBackendsStep } from '../../steps/proxy-backends.js';
+import { assertEndpointInApiserverCerts, endpointCertStep, masterApiserverCertSpec } from '../../steps/endpoint-cert.js';
+import { repointStep, workerBatches } from '../../steps/repoint.js';
+import { verifyStep } from '../../steps/verify.js';
+import { failoverDrillStep } from '../../steps/failover-drill.js';
 import { makeFacts } from './facts-fixture.js';
 
 type Kind = 'nginx' | 'haproxy';
@@ -25,12 +26,14 @@ function facts(kind: Kind, placement: Placement, promote: number, workers = 3, e
   return f;
 }
 
+const ctx = { session: 's1' };
 const all = (f: ClusterFacts): Step[] => [
-  ...buildProxySteps(f),
-  ...buildEndpointCertSteps(f),
-  ...buildProxyBackendSteps(f),
-  ...buildRepointSteps(f, undefined, { now: '2026-01-01T00:00:00Z' }),
-  ...buildVerifySteps(f, undefined, { failoverDrill: true }),
+  ...proxyStep.build(f, ctx),
+  ...endpointCertStep.build(f, ctx),
+  ...proxyBackendsStep.build(f, ctx),
+  ...repointStep.build(f, { ...ctx, now: '2026-01-01T00:00:00Z' }),
+  ...verifyStep.build(f, ctx),
+  ...failoverDrillStep.build(f, { ...ctx, failoverDrill: true }),
 ];
 
 const byId = (steps: Step[], id: string): Step => {
@@ -71,7 +74,7 @@ for (const kind of ['nginx', 'haproxy'] as const) {
 
     test(`${kind} ${placement}: the proxy starts with the master as its only backend, validated before it is used`, () => {
       const f = facts(kind, placement, 2);
-      const s = byId(buildProxySteps(f), 'proxy');
+      const s = byId(proxyStep.build(f, ctx), 'proxy');
       const configs = s.actions.filter((a): a is WriteFileAction => a.type === 'write-file' && /ha-wizard-apiserver\.(conf|cfg)$/.test(a.path));
       assert.equal(configs.length, placement === 'dedicated' ? 1 : 3);
       for (const c of configs) {
@@ -105,7 +108,7 @@ for (const kind of ['nginx', 'haproxy'] as const) {
 
 test('proxy-backends (dedicated): each node is ready for the endpoint before it is added; rollback reloads the restored config', () => {
   const f = facts('haproxy', 'dedicated', 2);
-  const steps = buildProxyBackendSteps(f);
+  const steps = proxyBackendsStep.build(f, ctx);
   assert.deepEqual(steps.map((s) => s.id), ['proxy-backends-cp2', 'proxy-backends-cp3']);
   const [first, second] = steps as [Step, Step];
   const ready = find<WaitAction>(first, 'cp2/readyz-as-endpoint');
@@ -129,7 +132,7 @@ test('endpoint-cert: the master keeps every SAN and its key, gains the endpoint,
   for (const ip of ['10.96.0.1', '10.200.0.11', '192.0.2.7']) assert.ok(spec.ipAddresses.includes(ip), ip);
   assert.equal(spec.subject.commonName, 'kube-apiserver');
   assert.deepEqual(spec.ca, { host: 'cp1', certPath: '/etc/kubernetes/pki/ca.crt', keyPath: '/etc/kubernetes/pki/ca.key' });
-  const s = byId(buildEndpointCertSteps(f), 'endpoint-cert');
+  const s = byId(endpointCertStep.build(f, ctx), 'endpoint-cert');
   assert.equal(s.risk, 'disruptive');
   const cert = find<WriteFileAction>(s, 'cp1/apiserver.crt');
   assert.equal(cert.path, '/etc/kubernetes/pki/apiserver.crt');
@@ -175,19 +178,19 @@ test('a plan that issues an apiserver certificate without the endpoint cannot be
 test('per-node placement refuses an endpoint port that differs from the apiserver port', () => {
   const f = facts('nginx', 'per-node', 2);
   f.config.endpoint.port = 8443;
-  assert.throws(() => buildRepointSteps(f), /needs the endpoint port \(8443\) to equal the apiserver port \(6443\)/);
+  assert.throws(() => repointStep.build(f, ctx), /needs the endpoint port \(8443\) to equal the apiserver port \(6443\)/);
 });
 
 test('a dedicated proxy on a control-plane node is refused', () => {
   const f = facts('nginx', 'dedicated', 2);
   f.config.proxy.host = { name: 'cp2', address: '10.200.0.12' };
-  assert.throws(() => buildProxySteps(f), /is a control-plane node/);
+  assert.throws(() => proxyStep.build(f, ctx), /is a control-plane node/);
 });
 
 for (const placement of ['dedicated', 'per-node'] as const) {
   test(`repoint-cluster (${placement}): kube-proxy, kubeadm-config, cluster-info and admin kubeconfigs, with before and after`, () => {
     const f = facts('nginx', placement, 2);
-    const s = byId(buildRepointSteps(f, undefined, { now: '2026-01-01T00:00:00Z' }), 'repoint-cluster');
+    const s = byId(repointStep.build(f, { ...ctx, now: '2026-01-01T00:00:00Z' }), 'repoint-cluster');
     const local = placement === 'per-node' ? 'https://127.0.0.1:6443' : 'https://k8s-api.lab.example:6443';
     const kp = find<Action>(s, 'kube-proxy-configmap');
     assert.ok(kp.type === 'patch-object');
@@ -214,7 +217,7 @@ for (const placement of ['dedicated', 'per-node'] as const) {
 
 test('repoint-workers: 1,000 workers in a canary and batches of 50, each gated; kubelet.conf rewritten as a literal diff', () => {
   const f = facts('nginx', 'dedicated', 2, 1000);
-  const steps = buildRepointSteps(f, undefined, { now: '2026-01-01T00:00:00Z' }).filter((s) => s.id.startsWith('repoint-workers-'));
+  const steps = repointStep.build(f, { ...ctx, now: '2026-01-01T00:00:00Z' }).filter((s) => s.id.startsWith('repoint-workers-'));
   assert.equal(steps.length, 1 + Math.ceil(999 / 50));
   assert.deepEqual(steps.map((s) => s.id).slice(0, 3), ['repoint-workers-1', 'repoint-workers-2', 'repoint-workers-3']);
   const hosts = steps.map((s) => new Set(s.actions.filter((a) => a.type === 'write-file').map((a) => (a as WriteFileAction).host)).size);
@@ -245,7 +248,7 @@ test('workerBatches: canary first, then fixed-size batches; an invalid size is r
 
 test('verify: each apiserver directly for the endpoint name, the endpoint, etcd voting members, leases, kube-proxy; the drill is opt-in', () => {
   const f = facts('haproxy', 'dedicated', 4, 10);
-  const [checks, ...rest] = buildVerifySteps(f);
+  const [checks, ...rest] = [...verifyStep.build(f, ctx), ...failoverDrillStep.build(f, ctx)];
   assert.equal(rest.length, 0, 'no drill unless asked');
   assert.equal(checks!.risk, 'read-only');
   for (const n of ['cp1', 'cp2', 'cp3', 'cp4', 'cp5']) {
@@ -256,9 +259,9 @@ test('verify: each apiserver directly for the endpoint name, the endpoint, etcd 
   const voting = find<WaitAction>(checks!, 'cp1/etcd-voting');
   assert.ok(voting.probe.type === 'command' && voting.probe.argv[3] === '5');
   for (const x of ['etcd-health', 'controller-manager-lease', 'scheduler-lease', 'kube-proxy']) find(checks!, `cp1/${x}`);
-  const [, drill] = buildVerifySteps(f, undefined, { failoverDrill: 'cp2' });
+  const [, drill] = [...verifyStep.build(f, ctx), ...failoverDrillStep.build(f, { ...ctx, failoverDrill: 'cp2' })];
   assert.equal(drill!.id, 'failover-drill');
   const order = ['cp2/stop-apiserver', 'cp2/apiserver-stopped', 'endpoint-during-drill-1', 'cp2/start-apiserver', 'cp2/readyz-after-drill'].map((x) => index(drill!, x));
   assert.deepEqual([...order].sort((a, b) => a - b), order);
-  assert.throws(() => buildVerifySteps(f, undefined, { failoverDrill: 'w1' }), /not a control-plane node/);
+  assert.throws(() => failoverDrillStep.build(f, { ...ctx, failoverDrill: 'w1' }), /not a control-plane node/);
 });

@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
-import type { Action, CertSpec, WriteFileAction } from '../../src/engine/actions.js';
-import type { Step } from '../../src/engine/step.js';
-import { buildPlan } from '../../src/engine/plan.js';
+import type { Action, CertSpec, WriteFileAction } from '../../src/engine/model/actions.js';
+import type { Step } from '../../src/engine/model/step.js';
+import { buildPlan } from '../../src/engine/model/plan.js';
 import { BadInputError } from '../../src/exit-codes.js';
 import { buildSteps } from '../../steps/index.js';
-import { buildSharedPkiStep } from '../../steps/shared-pki.js';
-import { buildMarkControlPlaneSteps, controlPlaneMarks } from '../../steps/mark-control-plane.js';
-import { buildKubeletStep } from '../../steps/kubelet.js';
+import { sharedPkiStep } from '../../steps/shared-pki.js';
+import { markControlPlaneStep, controlPlaneMarks } from '../../steps/mark-control-plane.js';
+import { kubeletStep } from '../../steps/kubelet.js';
 import { promotedNodes } from '../../src/discovery/nodes.js';
 import { makeFacts } from './facts-fixture.js';
 
@@ -163,7 +163,7 @@ test('1.28 cluster: admin.conf and kubelet-client certs use system:masters', () 
 
 test('shared PKI: byte-identical copies with the discovered sha256, keys 0600 and sensitive', () => {
   const facts = makeFacts();
-  const step = buildSharedPkiStep(facts, promotedNodes(facts)[0]!);
+  const step = sharedPkiStep.build(facts, ctx)[0]!;
   assert.equal(step.actions.length, 8);
   for (const a of step.actions.map(write)) {
     assert.ok(a.content.type === 'copy');
@@ -176,12 +176,12 @@ test('shared PKI: byte-identical copies with the discovered sha256, keys 0600 an
   }
   const missing = makeFacts();
   delete missing.files['cp1:/etc/kubernetes/pki/etcd/ca.key'];
-  assert.throws(() => buildSharedPkiStep(missing, promotedNodes(missing)[0]!), (e: unknown) => e instanceof BadInputError && /etcd\/ca\.key/.test(e.message));
+  assert.throws(() => sharedPkiStep.build(missing, ctx), (e: unknown) => e instanceof BadInputError && /etcd\/ca\.key/.test(e.message));
 });
 
 test('kubelet: local apiserver, restart after the write, and on rollback a restart after the restore', () => {
   const facts = makeFacts();
-  const step = buildKubeletStep(facts, 0);
+  const step = kubeletStep.build(facts, ctx)[0]!;
   assert.deepEqual(step.actions.map((a) => a.id.split('/').pop()), ['restart-after-restore', 'kubelet.conf', 'restart-kubelet', 'node-ready']);
   const conf = write(step.actions[1]!);
   assert.ok(conf.content.type === 'literal');
@@ -194,13 +194,13 @@ test('kubelet: local apiserver, restart after the write, and on rollback a resta
   assert.deepEqual(first.undo, ['systemctl', 'restart', 'kubelet']);
   const noConf = makeFacts();
   delete noConf.kubeconfigTexts['cp2:/etc/kubernetes/kubelet.conf'];
-  assert.throws(() => buildKubeletStep(noConf, 0), BadInputError);
+  assert.throws(() => kubeletStep.build(noConf, ctx), BadInputError);
 });
 
 test('mark-control-plane: labels and taint, existing taints kept, master forms only before 1.24', () => {
   const facts = makeFacts();
   facts.nodes.find((n) => n.name === 'cp2')!.taints = [{ key: 'dedicated', value: 'db', effect: 'NoExecute' }];
-  const [step] = buildMarkControlPlaneSteps(facts);
+  const [step] = markControlPlaneStep.build(facts, ctx);
   const patch = step!.actions[0]!;
   assert.ok(patch.type === 'patch-object');
   assert.deepEqual(patch.object, { apiVersion: 'v1', kind: 'Node', name: 'cp2' });

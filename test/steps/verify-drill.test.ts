@@ -10,14 +10,16 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RunAction, WaitAction } from '../../src/engine/actions.js';
+import type { RunAction, WaitAction } from '../../src/engine/model/actions.js';
 import type { ClusterFacts } from '../../src/discovery/facts.js';
-import { actionSchema } from '../../src/engine/plan-schema.js';
-import { buildPlan } from '../../src/engine/plan.js';
-import { buildPreview, renderPreview } from '../../src/engine/preview.js';
-import { buildEndpointCertSteps } from '../../steps/endpoint-cert.js';
-import { DRILL_PARKED, buildVerifySteps } from '../../steps/verify.js';
-import { buildSteps, failoverDrillChoice } from '../../steps/index.js';
+import { actionSchema } from '../../src/engine/model/schema.js';
+import { buildPlan } from '../../src/engine/model/plan.js';
+import { buildPreview } from '../../src/engine/preview/preview.js';
+import { renderPreview } from '../../src/reporters/preview-text.js';
+import { endpointCertStep } from '../../steps/endpoint-cert.js';
+import { verifyStep } from '../../steps/verify.js';
+import { DRILL_PARKED, failoverDrillChoice, failoverDrillStep } from '../../steps/failover-drill.js';
+import { buildSteps } from '../../steps/index.js';
 import { makeFacts } from './facts-fixture.js';
 
 function facts(placement: 'dedicated' | 'per-node', workers = 3): ClusterFacts {
@@ -27,7 +29,7 @@ function facts(placement: 'dedicated' | 'per-node', workers = 3): ClusterFacts {
 }
 
 const drillOf = (f: ClusterFacts, choice: true | string = true) => {
-  const steps = buildVerifySteps(f, undefined, { failoverDrill: choice });
+  const steps = [...verifyStep.build(f, { session: 's1' }), ...failoverDrillStep.build(f, { session: 's1', failoverDrill: choice })];
   assert.equal(steps.length, 2);
   return steps[1]!;
 };
@@ -79,7 +81,7 @@ test('the drill is opt-in: config verify.failoverDrill or the flag; the flag kee
   assert.equal(failoverDrillChoice(f), false);
   assert.ok(!buildSteps(f, { session: 's1' }).some((s) => s.id === 'failover-drill'));
   assert.equal(failoverDrillChoice(f, { failoverDrill: true }), true);
-  assert.equal(buildSteps(f, { session: 's1' }, { failoverDrill: true }).at(-1)!.id, 'failover-drill');
+  assert.equal(buildSteps(f, { session: 's1', failoverDrill: true }).at(-1)!.id, 'failover-drill');
   f.config.verify = { failoverDrill: 'cp2' };
   assert.equal(failoverDrillChoice(f), 'cp2');
   assert.equal(failoverDrillChoice(f, { failoverDrill: true }), 'cp2');
@@ -136,7 +138,7 @@ test('the stop script, run: parks the manifest, and its detached safety timer pu
 
 test('preview: the endpoint-cert step says the API is briefly unavailable, with the disruptive badge on the restart', () => {
   const f = facts('dedicated');
-  const plan = buildPlan({ cluster: 'lab', factsFingerprint: 'f'.repeat(64), steps: buildEndpointCertSteps(f) });
+  const plan = buildPlan({ cluster: 'lab', factsFingerprint: 'f'.repeat(64), steps: endpointCertStep.build(f, { session: 's1' }) });
   const preview = buildPreview(plan, { files: new Map(), objects: new Map() });
   const step = preview.steps.find((s) => s.id === 'endpoint-cert')!;
   assert.equal(step.risk, 'disruptive');

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { render } from 'ink-testing-library';
 import { stripVTControlCharacters as stripAnsi } from 'node:util';
 import { App } from '../../src/ui/App.js';
-import type { EngineEvent } from '../../src/engine/events.js';
+import type { EngineEvent } from '../../src/engine/model/events.js';
 import { WizardController } from '../../src/wizard/controller.js';
 import { FAILED_APPLY, FULL_APPLY, RESUMED_APPLY, SESSION, STOPPED_APPLY } from './fixtures/events.js';
 import { ScriptedRuntime, tick, until, type Script } from '../wizard/scripted-runtime.js';

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Effect, Intent, WizardEvent, WizardState } from '../../src/wizard/model.js';
-import { approvalWords, failureChoices, initialState, leaveIntent, reduce, referenceCount, resumeCommand, textInputActive } from '../../src/wizard/reducer.js';
+import { initialState, leaveIntent, reduce, textInputActive } from '../../src/wizard/reducer.js';
+import { failureChoices } from '../../src/wizard/screens/failure.js';
+import { approvalWords, referenceCount } from '../../src/wizard/screens/plan.js';
+import { resumeCommand } from '../../src/wizard/screens/done.js';
 import { FIELDS } from '../../src/wizard/form.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { FAILED_APPLY, FULL_APPLY, SESSION } from '../ui/fixtures/events.js';

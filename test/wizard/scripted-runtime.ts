@@ -1,5 +1,5 @@
 /** A WizardRuntime that replays recorded engine events and answers from a script: no hosts, no files. */
-import type { EngineEvent } from '../../src/engine/events.js';
+import type { EngineEvent } from '../../src/engine/model/events.js';
 import type { CheckResult } from '../../src/preflight/checks.js';
 import type { FactsSummary, OldAddressReport, ResumableSession } from '../../src/wizard/model.js';
 import type { LoadedConfigText, Prompts, RunHooks, RunOutcome, WizardRuntime } from '../../src/wizard/runtime.js';

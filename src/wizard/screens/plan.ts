@@ -1,0 +1,110 @@
+/**
+ * The plan review (ui/PlanScreen.tsx): the steps, expanded one at a time; the references to the old address;
+ * the failover drill added or removed (re-plans); approval by typing the word the engine asks for.
+ */
+import { ExitCode } from '../../exit-codes.js';
+import { approvalWord } from '../../engine/model/approval.js';
+import type { Intent, OldAddressReport, Transition, WizardState } from '../model.js';
+import { STARTING, clamp, go, makePlan, quit, t } from '../transition.js';
+
+/** The words that approve the plan under review: the engine's approvalWord (`apply` asks the same), `y` for `yes`. */
+export function approvalWords(s: WizardState): string[] {
+  if (!s.plan) return [];
+  const word = approvalWord(s.plan.summary);
+  return word === 'yes' ? ['yes', 'y'] : [word];
+}
+
+/** The step the failover drill adds to the plan (steps/failover-drill.ts names it; not imported here, so the first frame loads no step code). */
+export const DRILL_STEP = 'failover-drill';
+
+/** How many references to the old address the operator must repoint (findings and nodes out of reach). */
+export function referenceCount(r: OldAddressReport | undefined): number {
+  return r ? r.findings.length + r.unreachableNodes.length : 0;
+}
+
+export function reducePlan(s: WizardState, i: Intent): Transition {
+  const p = s.plan;
+  if (!p) return t(s);
+  if (p.showReferences && p.confirm === null) {
+    switch (i.type) {
+      case 'up':
+        return t({ ...s, plan: { ...p, scroll: Math.max(0, p.scroll - 1) } });
+      case 'down':
+        return t({ ...s, plan: { ...p, scroll: p.scroll + 1 } });
+      case 'page-up':
+        return t({ ...s, plan: { ...p, scroll: Math.max(0, p.scroll - 10) } });
+      case 'page-down':
+        return t({ ...s, plan: { ...p, scroll: p.scroll + 10 } });
+      case 'references':
+      case 'back':
+      case 'select':
+        return t({ ...s, plan: { ...p, showReferences: false, scroll: 0 } });
+      case 'quit':
+        return quit(s, ExitCode.Ok, 'Nothing was changed. The plan was not applied.');
+      default:
+        return t(s);
+    }
+  }
+  if (p.confirm !== null) {
+    switch (i.type) {
+      case 'type':
+        return t({ ...s, plan: { ...p, confirm: p.confirm + i.text, error: null } });
+      case 'erase':
+        return t({ ...s, plan: { ...p, confirm: p.confirm.slice(0, -1) } });
+      case 'back':
+        return t({ ...s, plan: { ...p, confirm: null, error: null } });
+      case 'select': {
+        const words = approvalWords(s);
+        if (!words.includes(p.confirm.trim())) {
+          return t({ ...s, plan: { ...p, confirm: '', error: `Only ${words.map((w) => `'${w}'`).join(' or ')} will be accepted to approve.` } });
+        }
+        return t({ ...s, plan: { ...p, confirm: null, error: null }, busy: STARTING }, { type: 'apply' });
+      }
+      default:
+        return t(s);
+    }
+  }
+  const n = p.preview.steps.length;
+  switch (i.type) {
+    case 'up':
+      if (p.expanded) return t({ ...s, plan: { ...p, scroll: Math.max(0, p.scroll - 1) } });
+      return t({ ...s, plan: { ...p, cursor: clamp(p.cursor - 1, 0, n - 1) } });
+    case 'down':
+      if (p.expanded) return t({ ...s, plan: { ...p, scroll: p.scroll + 1 } });
+      return t({ ...s, plan: { ...p, cursor: clamp(p.cursor + 1, 0, n - 1) } });
+    case 'page-up':
+      return t({ ...s, plan: { ...p, scroll: Math.max(0, p.scroll - 10) } });
+    case 'page-down':
+      return t({ ...s, plan: { ...p, scroll: p.scroll + 10 } });
+    case 'left':
+      if (p.expanded) return t({ ...s, plan: { ...p, cursor: clamp(p.cursor - 1, 0, n - 1), expanded: p.preview.steps[clamp(p.cursor - 1, 0, n - 1)]!.id, scroll: 0 } });
+      return t(s);
+    case 'right':
+      if (p.expanded) return t({ ...s, plan: { ...p, cursor: clamp(p.cursor + 1, 0, n - 1), expanded: p.preview.steps[clamp(p.cursor + 1, 0, n - 1)]!.id, scroll: 0 } });
+      return t(s);
+    case 'select':
+    case 'toggle': {
+      const id = p.preview.steps[p.cursor]?.id ?? null;
+      return t({ ...s, plan: { ...p, expanded: p.expanded === id ? null : id, scroll: 0 } });
+    }
+    case 'back':
+      if (p.expanded) return t({ ...s, plan: { ...p, expanded: null, scroll: 0 } });
+      return t(go(s, 'discovery'));
+    case 'approve':
+      return t({ ...s, plan: { ...p, confirm: '', error: null } });
+    case 'references':
+      if (!p.references) return t(s);
+      return t({ ...s, plan: { ...p, showReferences: true, expanded: null, scroll: 0 } });
+    case 'drill': {
+      if (!p.drill) return t({ ...s, message: { kind: 'error', text: 'The failover drill cannot be changed here' } });
+      if (!p.drill.node && !p.drill.on) return t({ ...s, message: { kind: 'error', text: 'The failover drill needs at least two control-plane nodes' } });
+      const want = !p.drill.on;
+      const next = { ...s, planOptions: { ...s.planOptions, failoverDrill: want }, message: null };
+      return t({ ...next, busy: want ? 'Re-planning with the failover drill…' : 'Re-planning without the failover drill…' }, makePlan(next));
+    }
+    case 'quit':
+      return quit(s, ExitCode.Ok, 'Nothing was changed. The plan was not applied.');
+    default:
+      return t(s);
+  }
+}

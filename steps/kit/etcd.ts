@@ -1,0 +1,31 @@
+/**
+ * The stacked etcd's peer URLs: the master member's as it is and as it will be (moved off loopback when a
+ * cluster born on kubeadm <= 1.12 advertises localhost), and the peer port from the master's manifest.
+ */
+import type { ClusterFacts } from '../../src/discovery/facts.js';
+import { etcdPeerURL, etcdPorts } from '../../src/manifests/etcd.js';
+import { StaticPod } from '../../src/manifests/static-pod.js';
+
+function isLoopbackURL(url: string): boolean {
+  return /^https?:\/\/(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:|\/|$)/.test(url);
+}
+
+/** The master member's peer URL on loopback (clusters born on kubeadm <= 1.12), or null when it is fine. */
+export function loopbackPeerURL(facts: ClusterFacts): string | null {
+  return facts.etcd.members.flatMap((m) => m.peerURLs).find(isLoopbackURL) ?? null;
+}
+
+export function etcdPeerPort(facts: ClusterFacts): number {
+  const manifest = facts.manifests['etcd'];
+  return manifest ? etcdPorts(StaticPod.parse(manifest, 'etcd')).peer : 2380;
+}
+
+/** The master member's peer URL once the plan has run (moved off loopback if it was there). */
+export function masterPeerURL(facts: ClusterFacts): string {
+  const member = facts.etcd.members[0];
+  const url = member?.peerURLs[0];
+  return url && !isLoopbackURL(url) ? url : etcdPeerURL(facts.master.advertiseAddress, etcdPeerPort(facts));
+}
+
+/** How long a learner may take to start and catch up, a promoted member to report healthy, a restarted etcd to answer. */
+export const ETCD_JOIN_TIMEOUT_MS = 180_000;
