@@ -65,8 +65,9 @@ export interface PreflightData {
   manifestErrors: Record<string, string>;
 }
 
-export const SUPPORTED_MIN = '1.28';
-export const SUPPORTED_MAX = '1.34';
+/** The releases proven against the real kubeadm and control plane in the lab (lab/components.txt). */
+export const SUPPORTED_MIN = '1.35';
+export const SUPPORTED_MAX = '1.37';
 export const CONTROL_PLANE_PORTS = [2379, 2380, 6443, 10257, 10259] as const;
 export const MAX_CLOCK_SKEW_MS = 1_000;
 export const MIN_DISK_BYTES = 2 * 1024 ** 3;
@@ -131,11 +132,7 @@ export function evaluatePreflight(d: PreflightData): CheckResult[] {
   }
 
   const v = d.kubernetesVersion;
-  out.push(
-    v && atLeast(v, `${SUPPORTED_MIN}.0`) && !atLeast(v, nextMinor(SUPPORTED_MAX))
-      ? ok('KubernetesVersion', `Kubernetes ${v}`, true)
-      : bad('fail', 'KubernetesVersion', `Kubernetes ${v ?? '(unknown)'} is outside the tested range ${SUPPORTED_MIN}–${SUPPORTED_MAX}`, `upgrade with kubeadm first, or --ignore-preflight-errors=KubernetesVersion at your own risk`, true),
-  );
+  out.push(kubernetesVersionCheck(v));
 
   const manifestErrors = Object.entries(d.manifestErrors);
   out.push(
@@ -197,6 +194,29 @@ export function evaluatePreflight(d: PreflightData): CheckResult[] {
 function nextMinor(minor: string): string {
   const [maj, min] = minor.split('.').map(Number);
   return `${maj}.${(min ?? 0) + 1}.0`;
+}
+
+/** The cluster's release against the range ha-wizard proves: older asks for an upgrade, newer for a newer ha-wizard. */
+export function kubernetesVersionCheck(v: string | null): CheckResult {
+  const range = `${SUPPORTED_MIN}–${SUPPORTED_MAX}`;
+  const hatch = '--ignore-preflight-errors=KubernetesVersion to go on at your own risk';
+  if (v && atLeast(v, `${SUPPORTED_MIN}.0`) && !atLeast(v, nextMinor(SUPPORTED_MAX))) return ok('KubernetesVersion', `Kubernetes ${v} (supported: ${range})`, true);
+  if (v && atLeast(v, nextMinor(SUPPORTED_MAX))) {
+    return bad(
+      'fail',
+      'KubernetesVersion',
+      `Kubernetes ${v} is newer than this ha-wizard knows: it supports ${range}, each release proven against that release's own kubeadm and control plane, and what a newer kubeadm writes may differ`,
+      `use a ha-wizard release that supports ${v.split('.').slice(0, 2).join('.')}, or ${hatch}`,
+      true,
+    );
+  }
+  return bad(
+    'fail',
+    'KubernetesVersion',
+    `Kubernetes ${v ?? '(unknown: no version in the control-plane images)'} is older than this ha-wizard supports (${range})`,
+    `upgrade the cluster with kubeadm first (kubeadm upgrade plan), or ${hatch}`,
+    true,
+  );
 }
 
 /** Applies --ignore-preflight-errors: ignorable failures become warnings; the names of unknown or non-ignorable entries are returned. */

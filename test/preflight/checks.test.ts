@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyIgnores, evaluatePreflight, preflightFailed, type PreflightData } from '../../src/preflight/checks.js';
+import { applyIgnores, evaluatePreflight, kubernetesVersionCheck, preflightFailed, type PreflightData } from '../../src/preflight/checks.js';
 
 const GiB = 1024 ** 3;
 const node = (host: string) => ({ host, reachable: true, sudo: true, listening: [22], clockOffsetMs: 12, diskFree: [{ path: '/var/lib/etcd', bytes: 20 * GiB }], etcdDataPresent: false, kubeletConfReadable: true });
@@ -8,7 +8,7 @@ const node = (host: string) => ({ host, reachable: true, sudo: true, listening: 
 function healthy(): PreflightData {
   return {
     now: new Date('2026-01-01T00:00:00Z'),
-    kubernetesVersion: '1.31.4',
+    kubernetesVersion: '1.37.2',
     master: 'cp1',
     promote: [
       { host: 'cp2', nodeName: 'cp2', ready: true },
@@ -49,8 +49,8 @@ test('each refusal names its check', () => {
     ['DiskSpace', (d) => (d.nodes[0]!.diskFree = [{ path: '/var/lib/etcd', bytes: 100 * 1024 ** 2 }])],
     ['NodeReady', (d) => (d.promote[0]!.ready = false), /not Ready/],
     ['NodeReady', (d) => (d.promote[1]!.ready = null), /not in the cluster/],
-    ['KubernetesVersion', (d) => (d.kubernetesVersion = '1.27.9'), /1\.28–1\.34/],
-    ['KubernetesVersion', (d) => (d.kubernetesVersion = '1.35.0')],
+    ['KubernetesVersion', (d) => (d.kubernetesVersion = '1.34.9'), /older than this ha-wizard supports \(1\.35–1\.37\)/],
+    ['KubernetesVersion', (d) => (d.kubernetesVersion = '1.38.0'), /1\.38\.0 is newer than this ha-wizard knows: it supports 1\.35–1\.37/],
     ['Manifests', (d) => (d.manifestErrors = { 'kube-apiserver': 'not valid YAML' }), /kube-apiserver: not valid YAML/],
     ['ExternalEtcd', (d) => (d.etcd.external = true)],
     ['Etcdctl', (d) => (d.etcd.etcdctlAvailable = false), /not installed/],
@@ -70,6 +70,16 @@ test('each refusal names its check', () => {
   }
 });
 
+test('every release in support passes; the fix for a newer one names the escape hatch, for an older one kubeadm upgrade', () => {
+  for (const v of ['1.35.0', '1.36.3', '1.37.2', '1.37.99']) assert.equal(kubernetesVersionCheck(v).status, 'pass', v);
+  const newer = kubernetesVersionCheck('1.38.1');
+  assert.equal(newer.status, 'fail');
+  assert.ok(newer.ignorable);
+  assert.match(newer.fix, /a ha-wizard release that supports 1\.38, or --ignore-preflight-errors=KubernetesVersion/);
+  assert.match(kubernetesVersionCheck('1.34.0').fix, /kubeadm upgrade plan/);
+  assert.match(kubernetesVersionCheck(null).message, /unknown/);
+});
+
 test('warnings that do not block: localhost peer URL, even control-plane count, certificate expiring soon', () => {
   const d = healthy();
   d.etcd.members[0]!.peerURLs = ['https://localhost:2380'];
@@ -84,7 +94,7 @@ test('warnings that do not block: localhost peer URL, even control-plane count, 
 
 test('--ignore-preflight-errors downgrades only the checks where that is safe', () => {
   const d = healthy();
-  d.kubernetesVersion = '1.27.3';
+  d.kubernetesVersion = '1.34.3';
   d.apiserverCount = 2;
   const { results, notIgnorable } = applyIgnores(evaluatePreflight(d), ['KubernetesVersion', 'alreadyha']);
   assert.equal(results.find((r) => r.name === 'KubernetesVersion')!.status, 'warn');

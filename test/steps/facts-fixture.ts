@@ -3,12 +3,12 @@
  * cp2, cp3, … (10.200.0.12, …), built from the kubeadm reference manifests in test/fixtures.
  */
 import type { ClusterFacts, KeyAlgorithm } from '../../src/discovery/facts.js';
-import { referenceManifest, referenceVersion } from '../manifests/reference.js';
+import { referenceManifest, referenceVersion, type ReferenceMinor } from '../manifests/reference.js';
 
 export interface FixtureOptions {
   promote?: number;
   workers?: number;
-  version?: '1.28' | '1.31' | '1.34';
+  version?: ReferenceMinor;
   keyAlgorithm?: KeyAlgorithm;
   serviceSubnet?: string;
   dnsDomain?: string;
@@ -19,7 +19,7 @@ export interface FixtureOptions {
 export const sha = (s: string) => s.repeat(64).slice(0, 64);
 
 export function makeFacts(o: FixtureOptions = {}): ClusterFacts {
-  const version = o.version ?? '1.31';
+  const version = o.version ?? '1.37';
   const promote = o.promote ?? 2;
   const alg = o.keyAlgorithm ?? 'rsa-2048';
   const serviceSubnet = o.serviceSubnet ?? '10.96.0.0/12';
@@ -53,9 +53,9 @@ export function makeFacts(o: FixtureOptions = {}): ClusterFacts {
       '',
     ].join('\n');
   const pkiFiles = ['ca.crt', 'ca.key', 'sa.key', 'sa.pub', 'front-proxy-ca.crt', 'front-proxy-ca.key', 'etcd/ca.crt', 'etcd/ca.key'];
-  const k8s = { '1.28': '1.28.15', '1.31': '1.31.4', '1.34': '1.34.1' }[version];
-  const etcd = version === '1.34' ? '3.6.4' : '3.5.15';
-  const cfgApi = version === '1.28' ? 'kubeadm.k8s.io/v1beta3' : 'kubeadm.k8s.io/v1beta4';
+  const k8s = referenceVersion(version);
+  const etcd = { '1.35': '3.6.6', '1.36': '3.6.8', '1.37': '3.7.0' }[version];
+  const cfgApi = 'kubeadm.k8s.io/v1beta4';
   return {
     config: {
       name: 'lab',

@@ -98,8 +98,8 @@ test('etcd member: certs, learner add with a safe undo, manifest, promote with r
   assert.equal(write(byId(steps, 'etcd-cp3/cp3/etcd-server.key')).mode, 0o600);
 });
 
-test('1.34 cluster: joining etcd uses the 3.6 flag spellings', () => {
-  const steps = buildSteps(makeFacts({ version: '1.34' }), ctx);
+test('1.35 cluster: joining etcd uses the 3.6 flag spellings', () => {
+  const steps = buildSteps(makeFacts({ version: '1.35' }), ctx);
   const m = write(byId(steps, 'etcd-cp2/cp2/etcd.yaml'));
   assert.ok(m.content.type === 'literal');
   const cmd = flags(m.content.text);
@@ -152,13 +152,6 @@ test('control plane: kubeconfigs on the local apiserver, admin.conf on the endpo
       { host: 'cp1', address: '10.200.0.12', port: 6443, path: '/readyz', serverName },
     );
   }
-});
-
-test('1.28 cluster: admin.conf and kubelet-client certs use system:masters', () => {
-  const steps = buildSteps(makeFacts({ version: '1.28' }), ctx);
-  const admin = write(byId(steps, 'control-plane-cp2/cp2/admin.conf'));
-  assert.ok(admin.content.type === 'kubeconfig');
-  assert.deepEqual(admin.content.client.subject.organization, ['system:masters']);
 });
 
 test('shared PKI: byte-identical copies with the discovered sha256, keys 0600 and sensitive', () => {
