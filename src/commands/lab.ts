@@ -205,7 +205,7 @@ export async function run(argv: string[]): Promise<number> {
           cmd = lab.sshArgv(dir, node, remote);
         }
         const [bin, ...args] = lab.clientArgv(state, cmd);
-        return await exitOf(spawn(bin as string, args, { stdio: 'inherit' }));
+        return await exitOf(spawn(bin as string, args, { stdio: 'inherit', env: lab.clientEnv(dir) }));
       }
     }
     return ExitCode.BadInput;

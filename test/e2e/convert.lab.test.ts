@@ -4,10 +4,14 @@
  * kubectl and sha256sum (see judges.ts), the new nodes' manifests against kubeadm's own output, and a
  * step-by-step rollback against the files each node had before.
  *
- * Three labs, one after another (each conversion is reused by every check of its block):
- *   A  ECDSA, Kubernetes 1.31.0, 1 worker: judges, manifests, then rollback boundary by boundary
- *   B  RSA, Kubernetes 1.34.1, service CIDR 10.100.0.0/16, DNS domain lab.example: judges, manifests
- *   C  1 → 5, ECDSA, Kubernetes 1.28.0: judges, manifests
+ * Labs one after another (each conversion is reused by every check of its block), on the oldest and
+ * the newest release the lab runs, 1 → 3 and 1 → 5 on each:
+ *   A  1 → 3, ECDSA, 1.35, 1 worker: judges, manifests, then rollback boundary by boundary
+ *   B  1 → 3, RSA, 1.37, service CIDR 10.100.0.0/16, DNS domain lab.example, 1 worker: judges, manifests, kubeadm
+ *   C  1 → 5, ECDSA, 1.37, 1 worker: judges, manifests, kubeadm
+ *   D  1 → 5, RSA, 1.35, 1 worker: judges, manifests, kubeadm
+ * "kubeadm" is the real kubeadm as a judge (kubeadm-judge.ts): a further node prepared as a control-plane
+ * node through the new endpoint, its files set beside ha-wizard's, and `kubeadm certs check-expiration`.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -46,6 +50,7 @@ import {
   treeHashes,
   type Snapshot,
 } from './judges.js';
+import { checkExpiration, kubeadmJudge, retireSpare } from './kubeadm-judge.js';
 import { applyTiming, formatTiming, sessionDirs } from './timing.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
@@ -81,7 +86,7 @@ function wizard(c: Pick<Converted, 's' | 'stateDir'>, args: string[], timeoutMs 
   return labExec(c.s.dir, ['env', `HA_WIZARD_STATE_DIR=${c.stateDir}`, process.execPath, CLI, ...args], { timeoutMs });
 }
 
-async function convert(suffix: string, version: ReferenceVersion, opts: { promote: number; workers: number; keyAlgorithm: 'rsa' | 'ecdsa'; serviceCidr?: string; dnsDomain?: string }): Promise<Converted> {
+async function convert(suffix: string, version: ReferenceVersion, opts: { promote: number; workers: number; keyAlgorithm: 'rsa' | 'ecdsa' | 'ecdsa-p384'; serviceCidr?: string; dnsDomain?: string }): Promise<Converted> {
   const dir = mkdtempSync(join(tmpdir(), `hawe2e-${suffix}-`));
   made.push(dir);
   const s = await labUp({ dir, name: `${tag}${suffix}`, proxyHost: true, k8sVersion: version, ...opts });
@@ -100,6 +105,42 @@ async function convert(suffix: string, version: ReferenceVersion, opts: { promot
 }
 
 const minorOf = (v: string) => Number(v.split('.')[1]);
+
+/** The real kubeadm on the converted cluster (kubeadm-judge.ts), and kubectl of the cluster's own release. */
+function judgeWithKubeadm(get: () => Converted, serviceCidr: string, dnsDomain: string): void {
+  test('kubeadm join phase control-plane-prepare of a further node through the endpoint writes what ha-wizard wrote', async () => {
+    const { s, endpoint } = get();
+    const spare = node(s, 'w1');
+    const verdict = await kubeadmJudge(s, { spare, promotedByWizard: node(s, 'cp2'), endpoint: `${endpoint}:6443`, serviceCidr, dnsDomain });
+    try {
+      assert.match(verdict.joinOutput, /\[download-certs\] Saving the certificates to the folder/);
+      assert.deepEqual(verdict.differences, [], `kubeadm and ha-wizard differ:\n${verdict.differences.join('\n')}`);
+    } finally {
+      await retireSpare(s, spare);
+    }
+  });
+
+  test('kubeadm certs check-expiration succeeds on every control-plane node', async () => {
+    const { s } = get();
+    for (const [name, out] of await checkExpiration(s)) {
+      assert.match(out, /^apiserver\s+\S/m, `${name}:\n${out}`);
+      assert.match(out, /^front-proxy-ca\s+\S/m, `${name}:\n${out}`);
+      assert.doesNotMatch(out, /invalid|<missing>/i, `${name}:\n${out}`);
+    }
+  });
+
+  test('kubectl of the same release through the endpoint: apply, and the OpenAPI v3 document', async () => {
+    const { s } = get();
+    const v = ok(await kubectl(s, env, ['version', '-o', 'json']), 'kubectl version');
+    const parsed = JSON.parse(v) as { clientVersion: { gitVersion: string }; serverVersion: { gitVersion: string } };
+    assert.equal(parsed.serverVersion.gitVersion, `v${s.options.k8sVersion}`);
+    assert.equal(parsed.clientVersion.gitVersion, parsed.serverVersion.gitVersion);
+    const manifest = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied-through-the-endpoint\n  namespace: default\ndata:\n  k: v\n';
+    assert.match(ok(await labExec(s.dir, ['kubectl', '--kubeconfig', etcKubernetes(s, 'cp1', 'admin.conf'), 'apply', '-f', '-'], { input: manifest, env, timeoutMs: 60_000 }), 'kubectl apply'), /configmap\/applied-through-the-endpoint (created|configured)/);
+    const openapi = JSON.parse(ok(await kubectl(s, env, ['get', '--raw', '/openapi/v3']), 'openapi v3')) as { paths?: Record<string, unknown> };
+    assert.ok(openapi.paths?.['api/v1'], 'the OpenAPI v3 discovery lists api/v1');
+  });
+}
 
 /** Every check of "Done when" for a converted lab, as tests of the enclosing describe. */
 function judgeConversion(get: () => Converted, serviceCidr: string, dnsDomain: string): void {
@@ -125,6 +166,8 @@ function judgeConversion(get: () => Converted, serviceCidr: string, dnsDomain: s
         assert.match(ok(await openssl(s, ['x509', '-in', cert, '-noout', '-subject']), 'subject'), subject, `${n.name} ${conf}`);
       }
       for (const conf of ['controller-manager.conf', 'scheduler.conf']) assert.equal(kubeconfigServer(etcKubernetes(s, n.name, conf)), `https://${n.address}:6443`, `${n.name} ${conf} uses its local apiserver`);
+      // kubeadm makes super-admin.conf (system:masters) on the init node only.
+      assert.equal(existsSync(etcKubernetes(s, n.name, 'super-admin.conf')), false, `${n.name} has no super-admin.conf`);
     }
   });
 
@@ -217,10 +260,10 @@ function sortInitialCluster(pod: any): any {
   return pod;
 }
 
-describe('1 -> 3, ECDSA, Kubernetes 1.31.0, dedicated nginx, one worker; then rollback step by step', () => {
+describe('A: 1 -> 3, ECDSA, Kubernetes 1.35, dedicated nginx, one worker; then rollback step by step', () => {
   let c: Converted;
   before(async () => {
-    c = await convert('a', '1.31.0', { promote: 2, workers: 1, keyAlgorithm: 'ecdsa' });
+    c = await convert('a', '1.35.4', { promote: 2, workers: 1, keyAlgorithm: 'ecdsa' });
   });
   judgeConversion(() => c, '10.96.0.0/12', 'cluster.local');
 
@@ -304,18 +347,29 @@ describe('1 -> 3, ECDSA, Kubernetes 1.31.0, dedicated nginx, one worker; then ro
   });
 });
 
-describe('1 -> 3, RSA, Kubernetes 1.34.1, service CIDR 10.100.0.0/16, DNS domain lab.example', () => {
+describe('B: 1 -> 3, RSA, Kubernetes 1.37, service CIDR 10.100.0.0/16, DNS domain lab.example', () => {
   let c: Converted;
   before(async () => {
-    c = await convert('b', '1.34.1', { promote: 2, workers: 0, keyAlgorithm: 'rsa', serviceCidr: '10.100.0.0/16', dnsDomain: 'lab.example' });
+    c = await convert('b', '1.37.2', { promote: 2, workers: 1, keyAlgorithm: 'rsa', serviceCidr: '10.100.0.0/16', dnsDomain: 'lab.example' });
   });
   judgeConversion(() => c, '10.100.0.0/16', 'lab.example');
+  judgeWithKubeadm(() => c, '10.100.0.0/16', 'lab.example');
 });
 
-describe('1 -> 5, ECDSA, Kubernetes 1.28.0', () => {
+describe('C: 1 -> 5, ECDSA, Kubernetes 1.37', () => {
   let c: Converted;
   before(async () => {
-    c = await convert('c', '1.28.0', { promote: 4, workers: 0, keyAlgorithm: 'ecdsa' });
+    c = await convert('c', '1.37.2', { promote: 4, workers: 1, keyAlgorithm: 'ecdsa' });
   });
   judgeConversion(() => c, '10.96.0.0/12', 'cluster.local');
+  judgeWithKubeadm(() => c, '10.96.0.0/12', 'cluster.local');
+});
+
+describe('D: 1 -> 5, RSA, Kubernetes 1.35', () => {
+  let c: Converted;
+  before(async () => {
+    c = await convert('d', '1.35.4', { promote: 4, workers: 1, keyAlgorithm: 'rsa' });
+  });
+  judgeConversion(() => c, '10.96.0.0/12', 'cluster.local');
+  judgeWithKubeadm(() => c, '10.96.0.0/12', 'cluster.local');
 });

@@ -1,12 +1,13 @@
 /**
- * The lab's kubeadm cluster judged by tools no one here wrote: openssl (verify, SANs, key formats),
- * etcdctl (health with kubeadm's healthcheck-client certificate), kubectl (the Google dispatcher, which
- * picks its version from /version) and curl. Two labs: ecdsa/1.28 with a worker and a node to promote,
- * and rsa/1.34 with a non-default service CIDR and DNS domain (etcd 3.6 flags mapped onto etcd 3.4).
+ * The lab's cluster, made by the real kubeadm and run by the real control plane, judged by tools no one
+ * here wrote: openssl (verify, SANs, key formats), etcdctl (health with kubeadm's healthcheck-client
+ * certificate), kubectl of the cluster's own release, curl and ps. Three labs: ECDSA on the oldest release
+ * with a worker and a node to promote; RSA on the newest with a non-default service CIDR, DNS domain and
+ * apiserver port; ECDSA P-384 on the release between.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -85,10 +86,10 @@ function extractClient(s: LabState, kubeconfig: string, name: string): { cert: s
   return { cert, key };
 }
 
-describe('kubeadm fixture, ecdsa, Kubernetes 1.28, cp1 + cp2 (to promote) + w1', () => {
+describe('kubeadm cluster, ecdsa, Kubernetes 1.35, cp1 + cp2 (to promote) + w1', () => {
   let s: LabState;
   before(async () => {
-    s = await newLab('e', { promote: 1, workers: 1, keyAlgorithm: 'ecdsa', k8sVersion: '1.28.15' });
+    s = await newLab('e', { promote: 1, workers: 1, keyAlgorithm: 'ecdsa', k8sVersion: '1.35' });
   });
 
   test('openssl verifies every certificate against its CA; keys are SEC1 EC', async () => {
@@ -107,7 +108,14 @@ describe('kubeadm fixture, ecdsa, Kubernetes 1.28, cp1 + cp2 (to promote) + w1',
     for (const key of ['ca.key', 'apiserver.key', 'etcd/ca.key', 'sa.key']) assert.match(readFileSync(pki(s, key), 'utf8'), /^-----BEGIN EC PRIVATE KEY-----/);
     assert.match(readFileSync(pki(s, 'sa.pub'), 'utf8'), /^-----BEGIN PUBLIC KEY-----/);
     const admin = extractClient(s, host(s, 'cp1', 'etc-kubernetes/admin.conf'), 'admin-subject');
-    assert.match(ok(await openssl(s, ['x509', '-in', admin.cert, '-noout', '-subject']), 'admin subject'), /O = system:masters, CN = kubernetes-admin/);
+    assert.match(ok(await openssl(s, ['x509', '-in', admin.cert, '-noout', '-subject']), 'admin subject'), /O = kubeadm:cluster-admins, CN = kubernetes-admin/);
+    // super-admin.conf (system:masters) exists on the init node only; joined nodes got their kubelet
+    // credentials by TLS bootstrap and have no kubeadm kubeconfigs at all.
+    assert.match(readFileSync(host(s, 'cp1', 'etc-kubernetes/super-admin.conf'), 'utf8'), /client-certificate-data/);
+    for (const n of ['cp2', 'w1']) {
+      for (const conf of ['admin.conf', 'super-admin.conf', 'bootstrap-kubelet.conf']) assert.equal(existsSync(host(s, n, `etc-kubernetes/${conf}`)), false, `${n} ${conf}`);
+      assert.match(readFileSync(host(s, n, 'etc-kubernetes/kubelet.conf'), 'utf8'), /client-certificate: \/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem/);
+    }
   });
 
   test("SANs are kubeadm's: apiserver without any HA endpoint, etcd with localhost", async () => {
@@ -146,7 +154,7 @@ describe('kubeadm fixture, ecdsa, Kubernetes 1.28, cp1 + cp2 (to promote) + w1',
     const cp = nodes.items.find((n) => n.metadata.name === 'cp1');
     assert.deepEqual(cp.spec.taints, [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }]);
     assert.equal(cp.status.addresses.find((a: any) => a.type === 'InternalIP').address, cp1(s));
-    assert.match(ok(await kubectl(s, ['version']), 'kubectl version'), /Server Version: v1\.28\.15/);
+    assert.match(ok(await kubectl(s, ['version']), 'kubectl version'), /Client Version: v1\.35\.4[\s\S]*Server Version: v1\.35\.4/);
   });
 
   test('mirror pods carry kubeadm labels and annotations; kube-proxy runs on every node', async () => {
@@ -170,8 +178,8 @@ describe('kubeadm fixture, ecdsa, Kubernetes 1.28, cp1 + cp2 (to promote) + w1',
     const cc = parse(
       parse(ok(await kubectl(s, ['get', 'cm', '-n', 'kube-system', 'kubeadm-config', '-o', 'yaml']), 'kubeadm-config')).data.ClusterConfiguration,
     ) as Record<string, any>;
-    assert.equal(cc.apiVersion, 'kubeadm.k8s.io/v1beta3');
-    assert.equal(cc.kubernetesVersion, 'v1.28.15');
+    assert.equal(cc.apiVersion, 'kubeadm.k8s.io/v1beta4');
+    assert.equal(cc.kubernetesVersion, 'v1.35.4');
     assert.equal(cc.controlPlaneEndpoint, undefined);
     assert.deepEqual(cc.networking, { dnsDomain: 'cluster.local', serviceSubnet: '10.96.0.0/12' });
     const info = parse(parse(ok(await kubectl(s, ['get', 'cm', '-n', 'kube-public', 'cluster-info', '-o', 'yaml']), 'cluster-info')).data.kubeconfig);
@@ -241,45 +249,46 @@ describe('kubeadm fixture, ecdsa, Kubernetes 1.28, cp1 + cp2 (to promote) + w1',
   test('systemctl shim: restart keeps static pods; unknown units fail clearly; a changed manifest restarts its pod', async () => {
     // The [x] keeps pgrep's own `sh -c` out of the match.
     const pid = async (pattern: string) => (await onNode(s, 'cp1', `pgrep -f -- '${pattern}' | head -1`)).stdout.trim();
-    const etcdBefore = await pid('/usr/bin/[e]tcd');
+    const etcdBefore = await pid('etcd/v3.6.6/[e]tcd');
     const r = await labSsh(s.dir, 'w1', ['systemctl', 'restart', 'kubelet']);
     ok(r, 'ssh w1 systemctl restart kubelet');
     assert.equal(ok(await labSsh(s.dir, 'w1', ['systemctl', 'is-active', 'kubelet']), 'is-active').trim(), 'active');
     ok(await onNode(s, 'cp1', 'systemctl restart kubelet'), 'cp1 restart kubelet');
-    assert.equal(await pid('/usr/bin/[e]tcd'), etcdBefore, 'etcd survives a kubelet restart');
+    assert.equal(await pid('etcd/v3.6.6/[e]tcd'), etcdBefore, 'etcd survives a kubelet restart');
     const bad = await labSsh(s.dir, 'w1', ['systemctl', 'restart', 'etcd']);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /only kubelet/);
 
-    const schedBefore = await pid('[s]cheduler.js');
+    const schedBefore = await pid('kube-[s]cheduler');
     const manifest = host(s, 'cp1', 'etc-kubernetes/manifests/kube-scheduler.yaml');
     const text = readFileSync(manifest, 'utf8');
     writeFileSync(manifest, text.replace('- --leader-elect=true', '- --leader-elect=true\n    - --v=2'));
     await until('a new kube-scheduler process', 15_000, async () => {
-      const p = await pid('[s]cheduler.js');
+      const p = await pid('kube-[s]cheduler');
       return p !== '' && p !== schedBefore;
     });
     // Out of the directory, as the wizard does: the kubelet reads every non-hidden file in it.
     const parked = host(s, 'cp1', 'etc-kubernetes/kube-scheduler.yaml.parked');
     renameSync(manifest, parked);
-    await until('kube-scheduler stopped', 15_000, async () => (await pid('[s]cheduler.js')) === '');
+    await until('kube-scheduler stopped', 15_000, async () => (await pid('kube-[s]cheduler')) === '');
     renameSync(parked, manifest);
-    await until('kube-scheduler back', 15_000, async () => (await pid('[s]cheduler.js')) !== '');
+    await until('kube-scheduler back', 15_000, async () => (await pid('kube-[s]cheduler')) !== '');
   });
 
   test('a stopped kubelet makes its node NotReady; starting it makes it Ready again', async () => {
     ok(await labSsh(s.dir, 'w1', ['systemctl', 'stop', 'kubelet']), 'stop kubelet');
     assert.equal((await labSsh(s.dir, 'w1', ['systemctl', 'is-active', 'kubelet'])).stdout.trim(), 'inactive');
-    await until('w1 NotReady', 60_000, async () => /^w1\s+NotReady\s/m.test((await kubectl(s, ['get', 'nodes'])).stdout));
+    // The real node lifecycle controller: NotReady once the Lease is older than node-monitor-grace-period (50 s).
+    await until('w1 NotReady', 120_000, async () => /^w1\s+NotReady\s/m.test((await kubectl(s, ['get', 'nodes'])).stdout));
     ok(await labSsh(s.dir, 'w1', ['systemctl', 'start', 'kubelet']), 'start kubelet');
     await until('w1 Ready', 30_000, async () => /^w1\s+Ready\s/m.test((await kubectl(s, ['get', 'nodes'])).stdout));
   });
 });
 
-describe('kubeadm fixture, rsa, Kubernetes 1.34, service CIDR 10.100.0.0/16, DNS domain lab.example', () => {
+describe('kubeadm cluster, rsa, Kubernetes 1.37, service CIDR 10.100.0.0/16, DNS domain lab.example, apiserver port 8443', () => {
   let s: LabState;
   before(async () => {
-    s = await newLab('r', { promote: 0, workers: 0, keyAlgorithm: 'rsa', k8sVersion: '1.34.1', serviceCidr: '10.100.0.0/16', dnsDomain: 'lab.example' });
+    s = await newLab('r', { promote: 0, workers: 1, keyAlgorithm: 'rsa', k8sVersion: '1.37', serviceCidr: '10.100.0.0/16', dnsDomain: 'lab.example', apiserverPort: 8443 });
   });
 
   test('PKCS#1 RSA keys, first service IP and domain in the SANs, kubeadm 1.29+ admin groups', async () => {
@@ -295,17 +304,28 @@ describe('kubeadm fixture, rsa, Kubernetes 1.34, service CIDR 10.100.0.0/16, DNS
     assert.match(ok(await openssl(s, ['x509', '-in', superAdmin.cert, '-noout', '-subject']), 'subject'), /O = system:masters, CN = kubernetes-super-admin/);
   });
 
-  test('etcd 3.6 flags in the manifest run on etcd 3.4; the cluster serves kubectl', async () => {
+  test('the real programs run: etcd 3.7 with kubeadm 1.37\'s flags, the apiserver on 8443 serving kubectl apply and OpenAPI v3', async () => {
     const manifest = readFileSync(host(s, 'cp1', 'etc-kubernetes/manifests/etcd.yaml'), 'utf8');
     assert.match(manifest, /--feature-gates=InitialCorruptCheck=true/);
-    assert.match(manifest, /image: registry\.k8s\.io\/etcd:3\.6\.4-0/);
+    assert.match(manifest, /image: registry\.k8s\.io\/etcd:3\.7\.0-0/);
     const out = ok(
-      await onNode(s, 'cp1', 'etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key endpoint health 2>&1'),
+      await onNode(s, 'cp1', 'etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key endpoint status -w json 2>&1'),
       'etcdctl',
     );
-    assert.match(out, /is healthy/);
-    assert.match(ok(await onNode(s, 'cp1', 'ps -o args= -C etcd'), 'ps'), /--experimental-initial-corrupt-check=true .*--experimental-watch-progress-notify-interval=5s/);
+    assert.equal((JSON.parse(out) as Array<{ Status: { version: string } }>)[0]!.Status.version, '3.7.0');
+    const ps = ok(await onNode(s, 'cp1', 'ps -o args= -C etcd,kube-apiserver,kube-controller-manager,kube-scheduler'), 'ps');
+    for (const bin of ['etcd/v3.7.0/etcd', 'kubernetes/v1.37.2/kube-apiserver', 'kubernetes/v1.37.2/kube-controller-manager', 'kubernetes/v1.37.2/kube-scheduler']) {
+      assert.match(ps, new RegExp(`^/var/lib/ha-wizard-lab/${bin.replace(/\./g, '\\.')} `, 'm'), ps);
+    }
+    assert.match(ps, /kube-apiserver .*--secure-port=8443/);
     assert.match(ok(await kubectl(s, ['get', 'nodes']), 'get nodes'), /^cp1\s+Ready\s+control-plane\s/m);
+    const applied = await labExec(s.dir, ['kubectl', '--kubeconfig', host(s, 'cp1', 'etc-kubernetes/admin.conf'), 'apply', '-f', '-'], {
+      env,
+      input: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: lab-apply\n  namespace: default\ndata:\n  a: b\n',
+      timeoutMs: 60_000,
+    });
+    assert.match(ok(applied, 'kubectl apply'), /configmap\/lab-apply created/);
+    assert.ok((JSON.parse(ok(await kubectl(s, ['get', '--raw', '/openapi/v3']), 'openapi')) as { paths: Record<string, unknown> }).paths['api/v1']);
     const cc = parse(parse(ok(await kubectl(s, ['get', 'cm', '-n', 'kube-system', 'kubeadm-config', '-o', 'yaml']), 'cm')).data.ClusterConfiguration);
     assert.equal(cc.apiVersion, 'kubeadm.k8s.io/v1beta4');
     assert.equal(cc.encryptionAlgorithm, 'RSA-2048');
@@ -313,5 +333,61 @@ describe('kubeadm fixture, rsa, Kubernetes 1.34, service CIDR 10.100.0.0/16, DNS
     const kubelet = parse(readFileSync(host(s, 'cp1', 'var-lib-kubelet/config.yaml'), 'utf8'));
     assert.deepEqual(kubelet.clusterDNS, ['10.100.0.10']);
     assert.equal(kubelet.clusterDomain, 'lab.example');
+    // NodeLocalCRISocket (GA in 1.36): the CRI socket is in the kubelet's instance config, not a Node annotation.
+    assert.match(readFileSync(host(s, 'w1', 'var-lib-kubelet/instance-config.yaml'), 'utf8'), /containerRuntimeEndpoint: unix:\/\/\/var\/run\/containerd\/containerd\.sock/);
+    const w1 = JSON.parse(ok(await kubectl(s, ['get', 'node', 'w1', '-o', 'json']), 'get node w1'));
+    assert.equal(w1.metadata.annotations['kubeadm.alpha.kubernetes.io/cri-socket'], undefined);
+  });
+
+  test("the Node authorizer and NodeRestriction judge the agent: a kubelet's credentials reach its own Node only", async () => {
+    const creds = ['--cert', host(s, 'w1', 'var-lib-kubelet/pki/kubelet-client-current.pem'), '--key', host(s, 'w1', 'var-lib-kubelet/pki/kubelet-client-current.pem'), '--cacert', pki(s, 'ca.crt')];
+    const server = `https://${cp1(s)}:8443`;
+    const curl = (args: string[]) => labExec(s.dir, ['curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', ...creds, ...args]);
+    const patch = (node: string) => curl(['-X', 'PATCH', '-H', 'Content-Type: application/merge-patch+json', '--data', '{"metadata":{"labels":{"lab-test":"x"}}}', `${server}/api/v1/nodes/${node}`]);
+    assert.equal(ok(await patch('w1'), 'patch own node'), '200');
+    assert.equal(ok(await patch('cp1'), 'patch another node'), '403');
+    assert.equal(ok(await curl([`${server}/api/v1/namespaces/kube-system/secrets`]), 'list secrets'), '403');
+    const lease = JSON.parse(ok(await kubectl(s, ['get', 'lease', '-n', 'kube-node-lease', 'w1', '-o', 'json']), 'w1 lease'));
+    assert.equal(lease.spec.holderIdentity, 'w1');
+    assert.ok(Date.now() - Date.parse(lease.spec.renewTime) < 60_000, `lease renewed ${lease.spec.renewTime}`);
+  });
+
+  test('a hostPath volume of type File that is not there keeps the pod from starting, visibly; once it is there the pod runs', async () => {
+    const manifest = host(s, 'cp1', 'etc-kubernetes/manifests/kube-scheduler.yaml');
+    const original = readFileSync(manifest, 'utf8');
+    const policy = host(s, 'cp1', 'etc-kubernetes/scheduler-extra.yaml');
+    try {
+      writeFileSync(
+        manifest,
+        original
+          .replace('  - hostPath:\n      path: /etc/kubernetes/scheduler.conf', '  - hostPath:\n      path: /etc/kubernetes/scheduler-extra.yaml\n      type: File\n    name: extra\n  - hostPath:\n      path: /etc/kubernetes/scheduler.conf')
+          .replace('    volumeMounts:\n', '    volumeMounts:\n    - mountPath: /etc/kubernetes/scheduler-extra.yaml\n      name: extra\n      readOnly: true\n'),
+      );
+      await until('the mirror pod says why it waits', 60_000, async () => {
+        const r = await kubectl(s, ['get', 'pod', '-n', 'kube-system', 'kube-scheduler-cp1', '-o', 'jsonpath={.status.containerStatuses[0].state.waiting.message}']);
+        return /MountVolume\.SetUp failed for volume "extra" : hostPath type check failed: \/etc\/kubernetes\/scheduler-extra\.yaml is not a file/.test(r.stdout);
+      });
+      writeFileSync(policy, '# present\n');
+      await until('the scheduler running again', 60_000, async () =>
+        /\d/.test((await kubectl(s, ['get', 'pod', '-n', 'kube-system', 'kube-scheduler-cp1', '-o', 'jsonpath={.status.containerStatuses[0].state.running.startedAt}'])).stdout),
+      );
+    } finally {
+      writeFileSync(manifest, original);
+      rmSync(policy, { force: true });
+    }
+  });
+});
+
+describe('kubeadm cluster, ECDSA P-384, Kubernetes 1.36', () => {
+  let s: LabState;
+  before(async () => {
+    s = await newLab('p', { promote: 0, workers: 0, keyAlgorithm: 'ecdsa-p384', k8sVersion: '1.36' });
+  });
+
+  test('every key is P-384 and the cluster answers', async () => {
+    for (const key of ['ca.key', 'apiserver.key', 'etcd/ca.key', 'front-proxy-ca.key']) {
+      assert.match(ok(await openssl(s, ['ec', '-in', pki(s, key), '-noout', '-text']), key), /ASN1 OID: secp384r1/, key);
+    }
+    assert.match(ok(await kubectl(s, ['version']), 'version'), /Server Version: v1\.36\.3/);
   });
 });

@@ -8,7 +8,7 @@ import { schedulerManifestFor } from '../../src/manifests/scheduler.js';
 import { StaticPod } from '../../src/manifests/static-pod.js';
 import { versionFromImage } from '../../src/manifests/versions.js';
 import { BadInputError } from '../../src/exit-codes.js';
-import { referenceManifest, referenceVersion, type ReferenceMinor } from './reference.js';
+import { REFERENCE_VERSIONS, referenceFiles, referenceManifest, referenceTemplate, referenceVersion, toTemplate, type ReferenceMinor } from './reference.js';
 
 // kubeadm's own output: cp1 ran `kubeadm init`, cp2 `kubeadm join --control-plane` (etcd: cp1 and cp2 in --initial-cluster).
 const NODES = {
@@ -145,5 +145,18 @@ test('hand-edited manifests that cannot be followed are refused with the file an
       () => StaticPod.parse(text, 'kube-apiserver'),
       (e: unknown) => e instanceof BadInputError && message.test(e.message) && e.message.includes('/etc/kubernetes/manifests/kube-apiserver.yaml') && !!e.hint,
     );
+  }
+});
+
+test('toTemplate undoes referenceManifest for every reference file (what regenerate.ts and the kubeadm judge rely on)', () => {
+  for (const version of REFERENCE_VERSIONS) {
+    for (const role of ['init', 'join'] as const) {
+      for (const file of referenceFiles(version, role)) {
+        const values = { nodeName: 'cp2', address: '10.200.7.12', serviceCidr: '10.100.0.0/16', dnsDomain: 'lab.example' };
+        const initialCluster = 'cp1=https://10.200.7.11:2380,cp2=https://10.200.7.12:2380';
+        const text = referenceManifest(version, role, file, { ...values, initialCluster });
+        assert.equal(toTemplate(text, values), referenceTemplate(version, role, file), `${version}/${role}/${file}`);
+      }
+    }
   }
 });

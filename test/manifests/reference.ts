@@ -54,3 +54,22 @@ export type ReferenceMinor = '1.35' | '1.36' | '1.37';
 export function referenceVersion(minor: ReferenceMinor): ReferenceVersion {
   return REFERENCE_VERSIONS.find((v) => v.startsWith(`${minor}.`))!;
 }
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * The inverse of referenceManifest: a node's manifest with its values as placeholders, flag by flag where a
+ * bare replace would be ambiguous (etcd's --name and --initial-cluster).
+ */
+export function toTemplate(text: string, v: Omit<NodeValues, 'initialCluster'>): string {
+  return text
+    .replace(/^(\s*- --initial-cluster=)(.*)$/m, (_, flag: string, value: string) =>
+      value.includes(',') ? `${flag}\${INITIAL_CLUSTER}` : `${flag}\${NODE_NAME}=https://\${NODE_IP}:2380`,
+    )
+    .replace(/^(\s*- --name=)\S+$/m, '$1${NODE_NAME}')
+    .replace(new RegExp(escapeRegExp(v.serviceCidr), 'g'), '${SERVICE_CIDR}')
+    .replace(new RegExp(escapeRegExp(v.dnsDomain), 'g'), '${DNS_DOMAIN}')
+    .replace(new RegExp(`(?<![0-9.])${escapeRegExp(v.address)}(?![0-9])`, 'g'), '${NODE_IP}');
+}

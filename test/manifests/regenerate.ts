@@ -17,27 +17,11 @@ import { join } from 'node:path';
 import { joinCredentials, controlPlaneJoinConfiguration, kubeadmJoinPhases, setControlPlaneEndpoint } from '../../lab/cluster/kubeadm-join.js';
 import { labReleases } from '../../lab/components.js';
 import { hostPath, labDown, labUp, nodeExec, type LabState } from '../../lab/lab.js';
-import { REFERENCE_DIR } from './reference.js';
+import { REFERENCE_DIR, toTemplate } from './reference.js';
 
 const SERVICE_CIDR = '10.123.0.0/16';
 const DNS_DOMAIN = 'refgen.example';
 const FILES = ['etcd.yaml', 'kube-apiserver.yaml', 'kube-controller-manager.yaml', 'kube-scheduler.yaml'];
-
-function escape(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** The lab's values in a manifest → placeholders, flag by flag where a bare replace would be ambiguous. */
-export function placeholders(text: string, node: { name: string; address: string }): string {
-  return text
-    .replace(/^(\s*- --initial-cluster=)(.*)$/m, (_, flag: string, value: string) =>
-      value.includes(',') ? `${flag}\${INITIAL_CLUSTER}` : `${flag}\${NODE_NAME}=https://\${NODE_IP}:2380`,
-    )
-    .replace(/^(\s*- --name=)\S+$/m, '$1${NODE_NAME}')
-    .replace(new RegExp(escape(SERVICE_CIDR), 'g'), '${SERVICE_CIDR}')
-    .replace(new RegExp(escape(DNS_DOMAIN), 'g'), '${DNS_DOMAIN}')
-    .replace(new RegExp(`(?<![0-9.])${escape(node.address)}(?![0-9])`, 'g'), '${NODE_IP}');
-}
 
 async function regenerate(version: string): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'hawlab-refgen-'));
@@ -53,7 +37,7 @@ async function regenerate(version: string): Promise<void> {
     for (const [role, node] of [['init', cp1], ['join', cp2]] as const) {
       const out = join(REFERENCE_DIR, version, role);
       mkdirSync(out, { recursive: true });
-      for (const f of FILES) writeFileSync(join(out, f), placeholders(readFileSync(hostPath(node, `/etc/kubernetes/manifests/${f}`), 'utf8'), node));
+      for (const f of FILES) writeFileSync(join(out, f), toTemplate(readFileSync(hostPath(node, `/etc/kubernetes/manifests/${f}`), 'utf8'), { nodeName: node.name, address: node.address, serviceCidr: SERVICE_CIDR, dnsDomain: DNS_DOMAIN }));
     }
     process.stdout.write(`kubeadm v${version}: ${REFERENCE_DIR}${version}/{init,join} written in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
   } finally {

@@ -63,6 +63,10 @@ test('etcd server/peer SANs: node name, localhost, node IP, 127.0.0.1, ::1', () 
 test('subjects by Kubernetes version (1.29 moved off system:masters)', () => {
   assert.deepEqual(apiserverKubeletClientSpec('v1.28.9').subject, { commonName: 'kube-apiserver-kubelet-client', organization: ['system:masters'] });
   assert.deepEqual(apiserverKubeletClientSpec('v1.29.0').subject, { commonName: 'kube-apiserver-kubelet-client', organization: ['kubeadm:cluster-admins'] });
+  assert.deepEqual(apiserverKubeletClientSpec('v1.35.4').subject, { commonName: 'kube-apiserver-kubelet-client', organization: ['kubeadm:cluster-admins'] });
+  // kubeadm 1.36 binds the user to system:kubelet-api-admin (ClusterRoleBinding kubeadm:apiserver-kubelet-client) instead.
+  assert.deepEqual(apiserverKubeletClientSpec('v1.36.0').subject, { commonName: 'kube-apiserver-kubelet-client' });
+  assert.deepEqual(apiserverKubeletClientSpec('v1.37.2').subject, { commonName: 'kube-apiserver-kubelet-client' });
   assert.deepEqual(apiserverEtcdClientSpec('1.28.2').subject.organization, ['system:masters']);
   assert.equal(apiserverEtcdClientSpec('1.30.1').subject.organization, undefined);
   assert.equal(etcdHealthcheckClientSpec('v1.33.0').subject.organization, undefined);
