@@ -35,7 +35,7 @@ import {
   type LabOptions,
   type LabState,
 } from './layout.js';
-import { bootstrapCluster, prepareCluster } from './cluster/index.js';
+import { CLIENT_BIN, bootstrapCluster, prepareCluster } from './cluster/index.js';
 import { NODE_COMPONENTS_DIR, componentCache, missingBinaries } from './components.js';
 import { clientKeyPath, clusterYaml, fstab, hostsFile, initScript, knownHosts, sshConfig, sshdConfig } from './render.js';
 import { allocateSlot, releaseSlot, slotOwners } from './slots.js';
@@ -112,6 +112,7 @@ const stateSchema = z.object({
     dnsDomain: z.string(),
     keyAlgorithm: z.enum(['rsa', 'ecdsa', 'ecdsa-p384']),
     apiserverPort: z.number().int(),
+    kubeadmConfigApi: z.enum(['v1beta4', 'v1beta3']),
     sshUser: z.string(),
     sudo: z.enum(['none', 'nopasswd', 'password']),
     bastion: z.boolean(),
@@ -497,7 +498,12 @@ export interface ExecOptions extends RunOptions {}
  */
 export async function labExec(dir: string, argv: readonly string[], opts: ExecOptions = {}): Promise<RunResult> {
   const [cmd, ...args] = clientArgv(readLab(dir), argv);
-  return run(cmd as string, args, opts);
+  return run(cmd as string, args, { ...opts, env: clientEnv(dir, opts.env ?? process.env) });
+}
+
+/** The lab's client tools first on PATH: the kubectl of the lab's own release (see prepareCluster). */
+export function clientEnv(dir: string, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { ...env, PATH: `${join(dir, CLIENT_BIN)}:${env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'}` };
 }
 
 /** The argv that runs `argv` in the lab's client namespace. */

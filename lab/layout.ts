@@ -24,6 +24,12 @@ export interface LabOptions {
   keyAlgorithm?: LabKeyAlgorithm;
   /** The apiserver's port on the master (InitConfiguration.localAPIEndpoint.bindPort). */
   apiserverPort?: number;
+  /**
+   * The API version of the ClusterConfiguration in the kubeadm-config ConfigMap: v1beta4 as this kubeadm
+   * writes it (default), or v1beta3 as a cluster made by an older kubeadm and upgraded may still hold it
+   * (1.35 and 1.36 only: kubeadm 1.37 no longer reads v1beta3).
+   */
+  kubeadmConfigApi?: 'v1beta4' | 'v1beta3';
   /** `root`, or a user created on every node that reaches root through sudo. */
   sshUser?: string;
   /** Makes sudo ask for this password (never stored anywhere by the lab). */
@@ -47,6 +53,7 @@ export interface LabSettings {
   dnsDomain: string;
   keyAlgorithm: LabKeyAlgorithm;
   apiserverPort: number;
+  kubeadmConfigApi: 'v1beta4' | 'v1beta3';
   sshUser: string;
   sudo: SudoMode;
   bastion: boolean;
@@ -104,6 +111,7 @@ export const DEFAULTS = {
   dnsDomain: 'cluster.local',
   keyAlgorithm: 'ecdsa',
   apiserverPort: 6443,
+  kubeadmConfigApi: 'v1beta4',
   sshUser: 'root',
   bastion: false,
   cluster: true,
@@ -121,6 +129,7 @@ export const optionsSchema = z.object({
   dnsDomain: z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'a DNS domain such as cluster.local').optional(),
   keyAlgorithm: z.enum(['rsa', 'ecdsa', 'ecdsa-p384']).optional(),
   apiserverPort: z.number().int().min(1024).max(65535).optional(),
+  kubeadmConfigApi: z.enum(['v1beta4', 'v1beta3']).optional(),
   sshUser: userName.optional(),
   sudoPassword: z.string().min(1).regex(/^[^\n:]*$/, 'no newline or colon').optional(),
   bastion: z.boolean().optional(),
@@ -144,6 +153,9 @@ export function settingsFrom(opts: LabOptions): { name: string; dir: string; set
   if (k8sVersion === null) {
     throw new LabInputError(`k8sVersion: the lab has no Kubernetes ${o.k8sVersion} (it runs ${labReleases().join(', ')}; lab/components.txt lists them)`);
   }
+  if (o.kubeadmConfigApi === 'v1beta3' && !/^1\.3[56]\./.test(k8sVersion)) {
+    throw new LabInputError(`kubeadmConfigApi: v1beta3 needs Kubernetes 1.35 or 1.36 (kubeadm ${k8sVersion} no longer reads it)`);
+  }
   return {
     dir,
     name: o.name ?? nameFromDir(dir),
@@ -155,6 +167,7 @@ export function settingsFrom(opts: LabOptions): { name: string; dir: string; set
       dnsDomain: o.dnsDomain ?? DEFAULTS.dnsDomain,
       keyAlgorithm: o.keyAlgorithm ?? DEFAULTS.keyAlgorithm,
       apiserverPort: o.apiserverPort ?? DEFAULTS.apiserverPort,
+      kubeadmConfigApi: o.kubeadmConfigApi ?? DEFAULTS.kubeadmConfigApi,
       sshUser,
       sudo: sshUser === 'root' ? 'none' : o.sudoPassword !== undefined ? 'password' : 'nopasswd',
       bastion: o.bastion ?? DEFAULTS.bastion,

@@ -98,6 +98,54 @@ export class KubeClient {
     });
   }
 
+  /**
+   * A watch (`?watch=1`): calls `onEvent` for each event line until the server ends it, the request fails or
+   * the returned `stop` is called; `onEnd` runs once, whatever ended it. Its own connection, outside the
+   * keep-alive pool, as client-go's watches are.
+   */
+  watch(path: string, onEvent: (e: { type: string; object: any }) => void, onEnd: (err?: Error) => void): () => void {
+    const url = new URL(path, this.creds.server);
+    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': this.userAgent };
+    if (this.creds.token) headers.Authorization = `Bearer ${this.creds.token}`;
+    let ended = false;
+    const end = (err?: Error) => {
+      if (ended) return;
+      ended = true;
+      onEnd(err);
+    };
+    const req = request(url, { method: 'GET', headers, ca: this.creds.ca, cert: this.creds.cert, key: this.creds.key, agent: false }, (res) => {
+      if ((res.statusCode ?? 0) !== 200) {
+        res.resume();
+        end(new Error(`watch ${path}: HTTP ${res.statusCode}`));
+        return;
+      }
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buf += chunk;
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          if (!line) continue;
+          try {
+            onEvent(JSON.parse(line));
+          } catch {
+            /* a line that is not an event: the next list corrects any state it carried */
+          }
+        }
+      });
+      res.on('end', () => end());
+      res.on('error', (e) => end(e));
+    });
+    req.on('error', (e) => end(e));
+    req.end();
+    return () => {
+      req.destroy();
+      end();
+    };
+  }
+
   /** JSON request that throws ApiError on a non-2xx answer. */
   async call<T = any>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> {
     const res = await this.raw(method, path, body, contentType);

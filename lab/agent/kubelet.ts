@@ -45,6 +45,10 @@ export class Kubelet {
   private lastStatusOk = false;
   private nodeUid = '';
   private readonly boundPods = new Map<string, BoundPod>();
+  private podWatch: { client: KubeClient; stop: () => void } | null = null;
+  private podsDirty = false;
+  private inPodSync = false;
+  private pokeTimer: NodeJS.Timeout | null = null;
   private readonly mirrorStatus = new Map<string, string>();
   /** The "installed kubelet package": the release of the kubeadm the lab put on this node's PATH. */
   private readonly version = installedVersion();
@@ -62,6 +66,8 @@ export class Kubelet {
   /** (Re)reads kubelet.conf, as a kubelet process start does. */
   reload(settings: KubeletSettings): void {
     this.settings = settings;
+    this.podWatch?.stop();
+    this.podWatch = null;
     this.client?.close();
     this.client = null;
     this.lastStatusOk = false;
@@ -86,6 +92,8 @@ export class Kubelet {
     this.running = false;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.podWatch?.stop();
+    this.podWatch = null;
     this.client?.close();
     this.client = null;
   }
@@ -94,9 +102,31 @@ export class Kubelet {
     return this.running;
   }
 
-  /** Something changed locally (a static pod started/stopped): sync soon rather than at the next beat. */
+  /** Pods changed (a static pod started or stopped, a watch event): sync the pods soon, not at the next beat. */
   poke(): void {
-    if (this.running) setTimeout(() => void this.tick(), 100);
+    if (!this.running) return;
+    this.podsDirty = true;
+    this.pokeTimer ??= setTimeout(() => {
+      this.pokeTimer = null;
+      void this.syncPodsNow();
+    }, 100);
+  }
+
+  /** One pod sync at a time; a change seen meanwhile runs another right after. */
+  private async syncPodsNow(): Promise<void> {
+    const kc = this.client;
+    if (!this.running || !kc || this.inPodSync) return;
+    this.inPodSync = true;
+    try {
+      while (this.podsDirty && this.client === kc) {
+        this.podsDirty = false;
+        await this.syncPods(kc);
+      }
+    } catch (e) {
+      this.log('kubelet:', e instanceof ApiError ? e.message : `${(e as Error).message}`);
+    } finally {
+      this.inPodSync = false;
+    }
   }
 
   private async tick(): Promise<void> {
@@ -110,7 +140,8 @@ export class Kubelet {
     try {
       await this.heartbeat(kc);
       await this.renewLease(kc);
-      await this.syncPods(kc);
+      this.podsDirty = true;
+      await this.syncPodsNow();
     } catch (e) {
       this.log('kubelet:', e instanceof ApiError ? e.message : `${(e as Error).message}`);
     } finally {
@@ -226,7 +257,9 @@ export class Kubelet {
   }
 
   private async syncPods(kc: KubeClient): Promise<void> {
-    const list = await kc.get<{ items: any[] }>(`/api/v1/pods?fieldSelector=spec.nodeName%3D${encodeURIComponent(this.nodeName)}`);
+    const selector = `fieldSelector=spec.nodeName%3D${encodeURIComponent(this.nodeName)}`;
+    const list = await kc.get<{ metadata: { resourceVersion: string }; items: any[] }>(`/api/v1/pods?${selector}`);
+    this.watchPods(kc, selector, list.metadata.resourceVersion);
     const mirrors = new Map<string, any>();
     const others: any[] = [];
     for (const p of list.items) {
@@ -235,6 +268,23 @@ export class Kubelet {
     }
     await this.syncMirrors(kc, mirrors);
     await this.syncBoundPods(kc, others);
+  }
+
+  /**
+   * Watches this node's pods, as the kubelet does, so a pod bound to it or deleted is acted on within a
+   * moment instead of at the next heartbeat. One watch per client; any event asks for a sync.
+   */
+  private watchPods(kc: KubeClient, selector: string, resourceVersion: string): void {
+    if (this.podWatch?.client === kc) return;
+    this.podWatch?.stop();
+    const stop = kc.watch(
+      `/api/v1/pods?${selector}&watch=1&allowWatchBookmarks=false&resourceVersion=${encodeURIComponent(resourceVersion)}`,
+      () => this.poke(),
+      () => {
+        if (this.podWatch?.client === kc) this.podWatch = null; // the next sync lists and watches again
+      },
+    );
+    this.podWatch = { client: kc, stop };
   }
 
   private mirrorOf(sp: StaticPod): any {

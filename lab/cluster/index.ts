@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { NODE_COMPONENTS_DIR, etcdBinary, k8sBinary, missingBinaries, pinnedEtcd, BUILD_COMMAND } from '../components.js';
 import { hostPath, type LabNode, type LabState } from '../layout.js';
 import { inParallel, type RunOptions, type RunResult } from '../sys.js';
-import { initConfiguration, joinConfiguration } from './kubeadm-config.js';
+import { initConfiguration, joinConfiguration, toV1beta3 } from './kubeadm-config.js';
 import { SYSTEMCTL_SHIM } from './systemctl.js';
 
 /** Runs argv inside a node's namespaces as root (lab.ts's nodeExec). */
@@ -26,6 +26,8 @@ export type NodeRunner = (node: LabNode, argv: readonly string[], opts?: RunOpti
 export const KUBEADM_INIT_CONFIG = '/root/kubeadm-config.yaml';
 export const KUBEADM_JOIN_CONFIG = '/root/kubeadm-join.yaml';
 export const ADMIN_CONF = '/etc/kubernetes/admin.conf';
+/** In the lab directory: the client end's tools (labExec puts it first on PATH): kubectl of the lab's release. */
+export const CLIENT_BIN = 'client/bin';
 
 const KUBE_ROLES: readonly LabNode['role'][] = ['master', 'promote', 'worker'];
 const NODE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -89,6 +91,7 @@ export async function prepareCluster(state: LabState, token = bootstrapToken()):
   const etcd = pinnedEtcd(version)!;
   const inNode = (b: Parameters<typeof k8sBinary>[1]) => k8sBinary(version, b, NODE_COMPONENTS_DIR);
   const master = masterOf(state);
+  await link(k8sBinary(version, 'kubectl'), join(state.dir, CLIENT_BIN, 'kubectl'));
   await Promise.all(
     state.nodes.map(async (node) => {
       await put(hostPath(node, '/usr/local/bin/systemctl'), SYSTEMCTL_SHIM, 0o755);
@@ -156,6 +159,13 @@ export async function bootstrapCluster(state: LabState, run: NodeRunner): Promis
     await logged(run, node, ['kubeadm', 'join', '--config', KUBEADM_JOIN_CONFIG], 'kubeadm-join.log', 'kubeadm join', JOIN_TIMEOUT_MS);
   });
   const kubectl = ['kubectl', '--kubeconfig', ADMIN_CONF];
+  if (state.options.kubeadmConfigApi === 'v1beta3') {
+    // An older kubeadm's ConfigMap, as a cluster made before 1.31 and upgraded may keep it.
+    const cm = JSON.parse((await mustRunIn(run, master, [...kubectl, '-n', 'kube-system', 'get', 'cm', 'kubeadm-config', '-o', 'json'], 'reading kubeadm-config', 60_000)).stdout);
+    cm.data.ClusterConfiguration = toV1beta3(cm.data.ClusterConfiguration);
+    const r = await run(master, [...kubectl, 'replace', '-f', '-'], inNodeOptions({ input: JSON.stringify(cm), timeoutMs: 60_000 }));
+    if (r.code !== 0) throw new ClusterError(`writing kubeadm-config as v1beta3 failed: ${r.stderr.trim()}`);
+  }
   await mustRunIn(run, master, [...kubectl, 'wait', '--for=condition=Ready', 'node', '--all', `--timeout=${READY_TIMEOUT_S}s`], 'waiting for every Node Ready', (READY_TIMEOUT_S + 10) * 1000);
   await mustRunIn(run, master, [...kubectl, '-n', 'kube-system', 'rollout', 'status', 'daemonset/kube-proxy', `--timeout=${READY_TIMEOUT_S}s`], 'waiting for kube-proxy', (READY_TIMEOUT_S + 10) * 1000);
 }

@@ -5,7 +5,7 @@
  * per worker that discovers the cluster through a bootstrap token. Pure functions; the real kubeadm
  * reads the results (cluster/index.ts).
  */
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 
 export type LabKeyAlgorithm = 'rsa' | 'ecdsa' | 'ecdsa-p384';
 
@@ -76,4 +76,26 @@ export function joinConfiguration(j: JoinInput): string {
     nodeRegistration: { name: j.nodeName, criSocket: LAB_CRI_SOCKET },
     skipPhases: ['preflight'],
   });
+}
+
+/**
+ * A v1beta4 ClusterConfiguration (as kubeadm 1.31+ uploads it) in the v1beta3 form an older kubeadm
+ * wrote: `extraArgs` as maps instead of name/value lists, `apiServer.timeoutForControlPlane`, and no
+ * v1beta4-only fields (encryptionAlgorithm, the validity periods, the v1beta4 `timeouts`).
+ */
+export function toV1beta3(clusterConfiguration: string): string {
+  const c = parse(clusterConfiguration) as Record<string, any>;
+  if (c.apiVersion !== 'kubeadm.k8s.io/v1beta4') throw new Error(`not a v1beta4 ClusterConfiguration: ${c.apiVersion}`);
+  const args = (o: Record<string, any> | undefined) => {
+    if (!o || !Array.isArray(o.extraArgs)) return;
+    o.extraArgs = Object.fromEntries((o.extraArgs as Array<{ name: string; value: string }>).map((a) => [a.name, a.value]));
+  };
+  args(c.apiServer);
+  args(c.controllerManager);
+  args(c.scheduler);
+  args(c.etcd?.local);
+  c.apiVersion = 'kubeadm.k8s.io/v1beta3';
+  c.apiServer = { ...(c.apiServer ?? {}), timeoutForControlPlane: '4m0s' };
+  for (const k of ['encryptionAlgorithm', 'certificateValidityPeriod', 'caCertificateValidityPeriod', 'timeouts']) delete c[k];
+  return stringify(c, { lineWidth: 0 });
 }
