@@ -9,7 +9,7 @@
  *   A  1 → 3, ECDSA, 1.35, 1 worker: judges, manifests, then rollback boundary by boundary
  *   B  1 → 3, RSA, 1.37, service CIDR 10.100.0.0/16, DNS domain lab.example, 1 worker: judges, manifests, kubeadm
  *   C  1 → 5, ECDSA, 1.37, 1 worker: judges, manifests, kubeadm
- *   D  1 → 5, RSA, 1.35, 1 worker: judges, manifests, kubeadm
+ *   D  1 → 5, RSA, 1.35, 1 worker, kubeadm-config in v1beta3 (as an older kubeadm wrote it): judges, manifests, kubeadm
  * "kubeadm" is the real kubeadm as a judge (kubeadm-judge.ts): a further node prepared as a control-plane
  * node through the new endpoint, its files set beside ha-wizard's, and `kubeadm certs check-expiration`.
  */
@@ -86,7 +86,11 @@ function wizard(c: Pick<Converted, 's' | 'stateDir'>, args: string[], timeoutMs 
   return labExec(c.s.dir, ['env', `HA_WIZARD_STATE_DIR=${c.stateDir}`, process.execPath, CLI, ...args], { timeoutMs });
 }
 
-async function convert(suffix: string, version: ReferenceVersion, opts: { promote: number; workers: number; keyAlgorithm: 'rsa' | 'ecdsa' | 'ecdsa-p384'; serviceCidr?: string; dnsDomain?: string }): Promise<Converted> {
+async function convert(
+  suffix: string,
+  version: ReferenceVersion,
+  opts: { promote: number; workers: number; keyAlgorithm: 'rsa' | 'ecdsa' | 'ecdsa-p384'; serviceCidr?: string; dnsDomain?: string; kubeadmConfigApi?: 'v1beta3' | 'v1beta4' },
+): Promise<Converted> {
   const dir = mkdtempSync(join(tmpdir(), `hawe2e-${suffix}-`));
   made.push(dir);
   const s = await labUp({ dir, name: `${tag}${suffix}`, proxyHost: true, k8sVersion: version, ...opts });
@@ -365,11 +369,19 @@ describe('C: 1 -> 5, ECDSA, Kubernetes 1.37', () => {
   judgeWithKubeadm(() => c, '10.96.0.0/12', 'cluster.local');
 });
 
-describe('D: 1 -> 5, RSA, Kubernetes 1.35', () => {
+describe('D: 1 -> 5, RSA, Kubernetes 1.35, kubeadm-config written in v1beta3', () => {
   let c: Converted;
   before(async () => {
-    c = await convert('d', '1.35.4', { promote: 4, workers: 1, keyAlgorithm: 'rsa' });
+    c = await convert('d', '1.35.4', { promote: 4, workers: 1, keyAlgorithm: 'rsa', kubeadmConfigApi: 'v1beta3' });
   });
   judgeConversion(() => c, '10.96.0.0/12', 'cluster.local');
   judgeWithKubeadm(() => c, '10.96.0.0/12', 'cluster.local');
+
+  test('kubeadm-config keeps the API version it had, with the endpoint and its SAN', async () => {
+    const cm = await kubectlJson<{ data: { ClusterConfiguration: string } }>(c.s, env, ['get', 'cm', '-n', 'kube-system', 'kubeadm-config'], 'kubeadm-config');
+    const cc = parse(cm.data.ClusterConfiguration) as { apiVersion: string; controlPlaneEndpoint: string; apiServer: { certSANs?: string[] } };
+    assert.equal(cc.apiVersion, 'kubeadm.k8s.io/v1beta3');
+    assert.equal(cc.controlPlaneEndpoint, `${c.endpoint}:6443`);
+    assert.ok(cc.apiServer.certSANs?.includes(c.endpoint), JSON.stringify(cc.apiServer));
+  });
 });

@@ -153,9 +153,11 @@ async function apiserverPortOpen(l: Lab, cp: string, open: boolean): Promise<boo
 
 async function restartApiserver(l: Lab, cp: string): Promise<void> {
   ok(await nodeExec(l.s, cp, ['mv', '/etc/kubernetes/manifests/kube-apiserver.yaml', '/etc/kubernetes/e2e-parked.yaml']), 'park manifest');
-  await until(`${cp}'s apiserver to stop`, 30_000, () => apiserverPortOpen(l, cp, false));
+  await until(`${cp}'s apiserver to stop`, 60_000, () => apiserverPortOpen(l, cp, false));
   ok(await nodeExec(l.s, cp, ['mv', '/etc/kubernetes/e2e-parked.yaml', '/etc/kubernetes/manifests/kube-apiserver.yaml']), 'restore manifest');
-  await until(`${cp}'s apiserver to listen`, 30_000, () => apiserverPortOpen(l, cp, true));
+  // Ready, not only listening: the real apiserver listens before its authorizer has synced, and answers 403
+  // to whatever nginx (which only sees TCP) sends it meanwhile.
+  await until(`${cp}'s apiserver to be ready`, 120_000, async () => (await nodeExec(l.s, cp, ['curl', '-sfk', '-o', '/dev/null', 'https://127.0.0.1:6443/readyz'])).code === 0);
 }
 
 /** The (object, field) pairs the audit must report for the seeded objects, exactly. */
@@ -405,7 +407,7 @@ function failingDrill(get: () => Lab): void {
       assert.match(run.outcome.status === 'failed' ? run.outcome.error : '', /comes back by itself at most \d+ s after it was stopped/);
       // Nobody restores it: the timer on cp3 does.
       await until("cp3's manifest to be back", 60_000, async () => existsSync(manifest));
-      await until("cp3's apiserver to listen", 60_000, () => apiserverPortOpen(l, 'cp3', true));
+      await until("cp3's apiserver to be ready", 120_000, async () => (await nodeExec(l.s, 'cp3', ['curl', '-sfk', '-o', '/dev/null', 'https://127.0.0.1:6443/readyz'])).code === 0);
       assert.ok(!existsSync(fileOf(l.s, 'cp3', '/etc/kubernetes/ha-wizard-drill-kube-apiserver.yaml')));
     } finally {
       if (blocked) ok(await nodeExec(l.s, 'lb', ['iptables', '-D', ...reject]), 'unblock the endpoint');

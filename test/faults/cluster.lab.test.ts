@@ -89,7 +89,7 @@ async function rollbackAll(state: string): Promise<void> {
 const garbage = (node: string, path: string) => async () => writeFileSync(hostFile(s, `${node}:${path}`), '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n');
 
 describe('cluster faults', () => {
-  test("the master's apiserver fails to restart: the step fails, rollback restores it from the backup", async () => {
+  test("a master certificate the apiserver cannot load (it keeps the old one, then fails to restart): the step fails, rollback restores it from the backup", async () => {
     const { r, state } = await applyWithFault('master-api', 'endpoint-cert/cp1/apiserver.crt', garbage('cp1', '/etc/kubernetes/pki/apiserver.crt'));
     assert.equal(r.code, 1, show(r));
     const f = lastFailure(state);

@@ -124,7 +124,7 @@ test('proxy-backends (dedicated): each node is ready for the endpoint before it 
   assert.ok(index(first, 'lb/validate') < index(first, 'lb/reload'));
 });
 
-test('endpoint-cert: the master keeps every SAN and its key, gains the endpoint, and restarts stop → write → start', () => {
+test('endpoint-cert: the master keeps every SAN and its key, gains the endpoint; the running apiserver reloads it, restarted only if it does not', () => {
   const f = facts('nginx', 'dedicated', 2);
   f.masterApiserverSANs = { dnsNames: ['cp1', 'kubernetes', 'old-name.example'], ipAddresses: ['10.96.0.1', '10.200.0.11', '192.0.2.7'] };
   const spec = masterApiserverCertSpec(f);
@@ -133,17 +133,25 @@ test('endpoint-cert: the master keeps every SAN and its key, gains the endpoint,
   assert.equal(spec.subject.commonName, 'kube-apiserver');
   assert.deepEqual(spec.ca, { host: 'cp1', certPath: '/etc/kubernetes/pki/ca.crt', keyPath: '/etc/kubernetes/pki/ca.key' });
   const s = byId(endpointCertStep.build(f, ctx), 'endpoint-cert');
+  // Disruptive only because of the fallback restart; no action stops the apiserver up front.
   assert.equal(s.risk, 'disruptive');
+  assert.ok(!s.actions.some((a) => a.id.endsWith('/stop-apiserver') || a.id.endsWith('/start-apiserver')));
   const cert = find<WriteFileAction>(s, 'cp1/apiserver.crt');
   assert.equal(cert.path, '/etc/kubernetes/pki/apiserver.crt');
+  assert.equal(cert.risk, 'reversible');
   assert.deepEqual(cert.content.type === 'certificate' && cert.content.keyPath, '/etc/kubernetes/pki/apiserver.key');
   assert.ok(!s.actions.some((a) => a.type === 'write-file' && a.path.endsWith('apiserver.key')), 'the key is kept');
-  const order = ['cp1/stop-apiserver', 'cp1/apiserver-stopped', 'cp1/apiserver.crt', 'cp1/start-apiserver', 'cp1/readyz-as-endpoint', 'cp1/readyz-via-endpoint'].map((x) => index(s, x));
+  const order = ['cp1/apiserver.crt', 'cp1/apiserver-serves-new-certificate', 'cp1/readyz-as-endpoint', 'cp1/readyz-via-endpoint'].map((x) => index(s, x));
   assert.deepEqual([...order].sort((a, b) => a - b), order);
   assert.ok(order.every((i) => i >= 0));
-  const stop = find<RunAction>(s, 'cp1/stop-apiserver');
-  assert.deepEqual(stop.argv, ['mv', '/etc/kubernetes/manifests/kube-apiserver.yaml', '/etc/kubernetes/ha-wizard-parked-kube-apiserver.yaml']);
-  assert.ok(stop.undo && stop.undo[0] === 'sh');
+  const reload = find<RunAction>(s, 'cp1/apiserver-serves-new-certificate');
+  // Skipped when the new certificate is already served (the probe); otherwise waits for the reload, and
+  // restarts the static pod only after 30 s without it.
+  assert.ok(reload.probe?.type === 'https' && reload.probe.serverName === 'k8s-api.lab.example' && reload.probe.address === '10.200.0.11');
+  assert.equal(reload.argv[0], 'sh');
+  assert.match(reload.argv[2]!, /--resolve "\$name:\$port:\$addr"/);
+  assert.deepEqual(reload.argv.slice(3), ['ha-wizard-reload', '/etc/kubernetes/manifests/kube-apiserver.yaml', '/etc/kubernetes/ha-wizard-parked-kube-apiserver.yaml', '6443', '10.200.0.11', 'k8s-api.lab.example', '/etc/kubernetes/pki/ca.crt']);
+  assert.deepEqual(reload.undo, ['true']);
   const ready = find<WaitAction>(s, 'readyz-as-endpoint');
   assert.ok(ready.probe.type === 'https' && ready.probe.serverName === 'k8s-api.lab.example');
 });
