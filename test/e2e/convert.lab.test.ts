@@ -220,7 +220,7 @@ function sortInitialCluster(pod: any): any {
 describe('1 -> 3, ECDSA, Kubernetes 1.31.0, dedicated nginx, one worker; then rollback step by step', () => {
   let c: Converted;
   before(async () => {
-    c = await convert('a', '1.31.0', { promote: 2, workers: 1, keyAlgorithm: 'ecdsa' });
+    c = await convert('a', '1.35.4', { promote: 2, workers: 1, keyAlgorithm: 'ecdsa' });
   });
   judgeConversion(() => c, '10.96.0.0/12', 'cluster.local');
 
@@ -307,7 +307,7 @@ describe('1 -> 3, ECDSA, Kubernetes 1.31.0, dedicated nginx, one worker; then ro
 describe('1 -> 3, RSA, Kubernetes 1.34.1, service CIDR 10.100.0.0/16, DNS domain lab.example', () => {
   let c: Converted;
   before(async () => {
-    c = await convert('b', '1.34.1', { promote: 2, workers: 0, keyAlgorithm: 'rsa', serviceCidr: '10.100.0.0/16', dnsDomain: 'lab.example' });
+    c = await convert('b', '1.37.2', { promote: 2, workers: 0, keyAlgorithm: 'rsa', serviceCidr: '10.100.0.0/16', dnsDomain: 'lab.example' });
   });
   judgeConversion(() => c, '10.100.0.0/16', 'lab.example');
 });
@@ -315,7 +315,7 @@ describe('1 -> 3, RSA, Kubernetes 1.34.1, service CIDR 10.100.0.0/16, DNS domain
 describe('1 -> 5, ECDSA, Kubernetes 1.28.0', () => {
   let c: Converted;
   before(async () => {
-    c = await convert('c', '1.28.0', { promote: 4, workers: 0, keyAlgorithm: 'ecdsa' });
+    c = await convert('c', '1.37.2', { promote: 4, workers: 0, keyAlgorithm: 'ecdsa' });
   });
   judgeConversion(() => c, '10.96.0.0/12', 'cluster.local');
 });
