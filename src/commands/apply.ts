@@ -15,7 +15,7 @@ import { interrupts } from '../engine/run/interrupt.js';
 import { failureMessage } from './session-run.js';
 import { plainReporter } from '../reporters/plain.js';
 import { jsonReporter } from '../reporters/json.js';
-import { discoverCluster, preflightError } from '../conversion/pipeline.js';
+import { NothingToDo, discoverCluster, preflightError } from '../conversion/pipeline.js';
 import { oldAddressReport } from '../discovery/old-address.js';
 import { renderOldAddressReport } from '../reporters/old-address-text.js';
 import { confirmTyped } from './prompt.js';
@@ -90,6 +90,11 @@ export async function run(argv: string[]): Promise<number> {
     } finally {
       ints.dispose();
     }
+  } catch (err) {
+    if (!(err instanceof NothingToDo)) throw err;
+    if (values.json) process.stdout.write(`${JSON.stringify({ nothingToDo: true, message: err.message }, null, 2)}\n`);
+    else process.stdout.write(`${err.message}\n`);
+    return ExitCode.Ok;
   } finally {
     await run.deps.hosts.closeAll();
   }

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
-import { discoverCluster, planConversion, preflightError, previewConversion, type Discovered, type PlanChoices } from '../conversion/pipeline.js';
+import { NothingToDo, alreadyConverted, discoverCluster, planConversion, preflightError, previewConversion, type Discovered, type PlanChoices } from '../conversion/pipeline.js';
 import { checkStepNames } from '../../steps/index.js';
 import { createEngineDeps } from '../conversion/wiring.js';
 import type { EngineDeps } from '../engine/model/ports.js';
@@ -49,6 +49,9 @@ export async function discoverAndPlan(run: ClusterRun, ignorePreflight: string[]
   log(`Discovering ${run.config.name} through ${run.config.controlPlane.existing.name} (${run.config.controlPlane.existing.address}) ...`);
   const discovered = await discoverCluster(run.config, run.deps, ignorePreflight);
   const { facts, checks } = discovered;
+  // An already converted cluster is said first and alone: its ports in use and etcd data are what HA looks like.
+  const done = alreadyConverted(discovered);
+  if (done) throw new NothingToDo(done);
   log(`Found Kubernetes ${facts.kubernetesVersion}, etcd ${facts.etcdVersion}, ${facts.etcd.members.length} etcd member(s), service subnet ${facts.clusterConfiguration.serviceSubnet}, DNS domain ${facts.clusterConfiguration.dnsDomain}, CA key ${facts.keyAlgorithms.ca}.`);
   const shown = renderChecks(checks);
   log(`Preflight: ${checks.filter((c) => c.status === 'pass').length} passed, ${checks.filter((c) => c.status === 'warn').length} warnings, ${checks.filter((c) => c.status === 'fail').length} failed${shown ? `\n${shown}` : ''}`);

@@ -1,5 +1,6 @@
 /** `ha-wizard plan -c FILE [--json] [--out plan.json]`: discover, check, and show every change. Changes nothing. */
 import { writeFileSync } from 'node:fs';
+import { NothingToDo } from '../conversion/pipeline.js';
 import { ExitCode } from '../exit-codes.js';
 import { renderPreview } from '../reporters/preview-text.js';
 import { serializePlan } from '../engine/model/plan.js';
@@ -31,6 +32,11 @@ export async function run(argv: string[]): Promise<number> {
     } else if (!values.json) {
       log("Note: you didn't use --out to save this plan, so ha-wizard can't guarantee to take exactly these actions if you run `ha-wizard apply` now.");
     }
+    return ExitCode.Ok;
+  } catch (err) {
+    if (!(err instanceof NothingToDo)) throw err;
+    if (values.json) process.stdout.write(`${JSON.stringify({ nothingToDo: true, message: err.message }, null, 2)}\n`);
+    else process.stdout.write(`${err.message}\n`);
     return ExitCode.Ok;
   } finally {
     await run.deps.hosts.closeAll();

@@ -86,6 +86,13 @@ export interface ClusterFacts {
    * the exact object and field, for the operator to repoint. Discovery always sets it; optional for hand-made facts.
    */
   audit?: AuditResult;
+  /**
+   * What each node to promote already is, by host: fresh, a complete control-plane node (kept as it is: its
+   * promote steps are left out), or the home of a learner an earlier attempt left unstarted (reused). Absent: all fresh.
+   */
+  promoteStates?: Record<string, 'fresh' | 'complete' | 'learner'>;
+  /** SANs of the apiserver certificate on each node to promote that already has a kube-apiserver manifest. */
+  promotedApiserverSANs?: Record<string, { dnsNames: string[]; ipAddresses: string[] }>;
 }
 
 /** A reference to the old master address found in kube-system (discovery/old-address.ts). */
