@@ -110,6 +110,7 @@ export const controlPlaneStep: StepDefinition = {
   needs: [
     { step: 'promote/etcd', why: "the node's apiserver uses its local etcd member" },
     { step: 'promote/shared-pki', why: 'its certificates and tokens are signed and checked with the shared CAs and service-account keys' },
+    { step: 'promote/carry-over', why: "its manifests keep the master's flags and volumes, which name the files that phase copies" },
   ],
   build: (facts) => nodesToPromote(facts).map((node) => controlPlaneOn(facts, node)),
 };

@@ -61,6 +61,8 @@ function memberOn(facts: ClusterFacts, node: CpNode, index: number): Step {
       // Checks now that the new member starts from nothing; on rollback, clears what it wrote so a retry can join again.
       argv: ['sh', '-c', '! [ -e "$1/member" ]', 'ha-wizard-etcd', dataDir],
       undo: ['rm', '-rf', '--one-file-system', `${dataDir}/member`],
+      // The kubelet makes the data directory for the manifest written below; rollback takes it away again when it made it.
+      createsDirs: [dataDir],
       description: `${dataDir} on ${node.host} holds no etcd data yet (rollback removes the data the new member wrote)`,
       risk: 'reversible',
     },

@@ -14,7 +14,7 @@ import type { Plan } from '../engine/model/plan.js';
 import type { Preview } from '../engine/preview/preview.js';
 import type { CheckResult } from '../preflight/checks.js';
 import type { HostPool } from '../ssh/pool.js';
-import { connectPolicy } from './prompt.js';
+import { connectPolicy, readSudoPasswordStdin } from './prompt.js';
 import { BadInputError } from '../exit-codes.js';
 
 export interface ClusterRun {
@@ -23,11 +23,13 @@ export interface ClusterRun {
   deps: EngineDeps & { hosts: HostPool };
 }
 
-export function openCluster(configPath: string | undefined, acceptNewHostKeys: boolean): ClusterRun {
+/** `sudoPasswordStdin`: read the sudo password from standard input (before anything connects). */
+export async function openCluster(configPath: string | undefined, acceptNewHostKeys: boolean, sudoPasswordStdin = false): Promise<ClusterRun> {
   if (!configPath) throw new BadInputError('no cluster config given', 'pass -c cluster.yaml (see `ha-wizard validate` and README.md), or run `ha-wizard` for the interactive wizard');
   const { config, warnings } = loadConfig(configPath);
   for (const w of warnings) process.stderr.write(`${w.text}\n`);
-  return { config, configText: readFileSync(configPath, 'utf8'), deps: createEngineDeps(config, connectPolicy(acceptNewHostKeys)) };
+  const sudo = sudoPasswordStdin ? { password: await readSudoPasswordStdin() } : config.ssh.sudoPasswordCommand ? { command: config.ssh.sudoPasswordCommand } : {};
+  return { config, configText: readFileSync(configPath, 'utf8'), deps: createEngineDeps(config, connectPolicy(acceptNewHostKeys, sudo)) };
 }
 
 export function renderChecks(checks: readonly CheckResult[]): string {

@@ -32,6 +32,7 @@ import {
   IDENTITY_SCRIPT,
   parseIdentity,
 } from './parse.js';
+import { discoverCarriedFiles } from './carry-over.js';
 import { classifyPromoteNode, type HostIdentity, type PromoteState } from './node-state.js';
 
 const PKI = '/etc/kubernetes/pki';
@@ -293,6 +294,12 @@ export async function discover(config: ClusterConfigLike, hosts: Hosts, kube: Ku
       };
     }
   }
+  // What the master's manifests name besides kubeadm's own files, for the nodes that will run copies of them.
+  const targets: RemoteHost[] = [];
+  for (const n of config.controlPlane.promote) {
+    if (promoteStates[n.name] && promoteStates[n.name]!.kind !== 'complete') targets.push(await hosts.get(n.name));
+  }
+  const carried = await discoverCarriedFiles(master, targets, manifests, config.carryOver?.allowPaths ?? []);
   const apiserverNodes = [...new Set(apiserverPods.map((p) => ((p as { spec?: { nodeName?: unknown } }).spec?.nodeName)).filter((x): x is string => typeof x === 'string'))];
   const facts: ClusterFacts = {
     config,
@@ -313,6 +320,7 @@ export async function discover(config: ClusterConfigLike, hosts: Hosts, kube: Ku
     audit,
     promoteStates: Object.fromEntries(Object.entries(promoteStates).map(([h, st]) => [h, st.kind === 'blocked' ? 'fresh' : st.kind])),
     promotedApiserverSANs: promotedSANs,
+    carriedFiles: carried.files,
   };
   const preflight: PreflightData = {
     now,
@@ -337,6 +345,7 @@ export async function discover(config: ClusterConfigLike, hosts: Hosts, kube: Ku
     promoteStates,
     nodesAddresses: [config.controlPlane.existing, ...config.controlPlane.promote].map((n) => ({ host: n.name, address: n.address })),
     apiserverNodes,
+    carryProblems: carried.problems,
   };
   return { facts, preflight };
 }

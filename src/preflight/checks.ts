@@ -56,6 +56,8 @@ export interface PreflightData {
   promoteStates?: Record<string, PromoteState>;
   /** Each configured node's address, by host (to find its etcd member). */
   nodesAddresses?: Array<{ host: string; address: string }>;
+  /** Paths the master's manifests need that ha-wizard will not copy and a node to promote lacks (discovery/carry-over.ts). */
+  carryProblems?: Array<{ path: string; neededBy: string[]; problem: string; fix: string }>;
   /** Nodes that run a kube-apiserver (its mirror pod), when known. */
   apiserverNodes?: string[];
   /** Shared key files on the master: path → present. */
@@ -206,6 +208,10 @@ export function evaluatePreflight(d: PreflightData): CheckResult[] {
       ? ok('ControlPlaneCount', `${total} control-plane nodes (etcd tolerates ${(total - 1) / 2} failures)`, true)
       : bad('warn', 'ControlPlaneCount', `${total} control-plane nodes: an even count tolerates no more failures than ${total - 1}`, `promote ${total + 1 <= 7 ? 'one more or one fewer node' : 'an odd number of nodes'}`, true),
   );
+  if (d.carryProblems) {
+    for (const p of d.carryProblems) out.push(bad('fail', 'CarriedFiles', p.problem, p.fix, false));
+    if (!d.carryProblems.length) out.push(ok('CarriedFiles', 'every file the control-plane manifests name is kubeadm\'s, carried over, or already on the nodes to promote', false));
+  }
   if (d.identities && d.clusterNodes) out.push(...identityChecks({ identities: d.identities, clusterNodes: d.clusterNodes, members: d.etcd.members.map((m) => ({ id: m.id ?? '', clientURLs: [], ...m })) }));
   return orderFindings(out);
 }
