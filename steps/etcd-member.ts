@@ -14,7 +14,7 @@ import { BadInputError } from '../src/exit-codes.js';
 import { etcdPeerURL, joiningEtcdManifest, type EtcdPeer } from '../src/manifests/etcd.js';
 import { StaticPod } from '../src/manifests/static-pod.js';
 import { certActions } from './kit/certs.js';
-import { ETCD_JOIN_TIMEOUT_MS, etcdPeerPort, masterPeerURL } from './kit/etcd.js';
+import { ETCD_JOIN_TIMEOUT_MS, etcdPeerPort, masterMember, masterPeerURL } from './kit/etcd.js';
 import { ETCD_MANIFEST } from './kit/paths.js';
 import { makeStep, type StepDefinition } from './kit/step.js';
 
@@ -23,12 +23,12 @@ export function initialClusterFor(facts: ClusterFacts, index: number): EtcdPeer[
   const port = etcdPeerPort(facts);
   const toPromote = nodesToPromote(facts);
   const ours = new Set(toPromote.map((n) => etcdPeerURL(n.address, port)));
-  const masterMember = facts.etcd.members.find((m) => m.name === facts.master.name) ?? facts.etcd.members[0];
+  const master = masterMember(facts);
   // The master's member (its peer URL as etcd-peer-url leaves it), then the members already in place (complete
   // control-plane nodes); a learner left for a node promoted now is that node's entry below, not an existing one.
   const existing = facts.etcd.members
     .filter((m) => !m.peerURLs.some((u) => ours.has(u)))
-    .map((m) => ({ name: m.name, peerURL: m === masterMember ? masterPeerURL(facts) : m.peerURLs[0] ?? '' }));
+    .map((m) => ({ name: m.name, peerURL: m === master ? masterPeerURL(facts) : m.peerURLs[0] ?? '' }));
   const joined = toPromote
     .slice(0, index + 1)
     .map((n) => ({ name: n.nodeName, peerURL: etcdPeerURL(n.address, port) }));

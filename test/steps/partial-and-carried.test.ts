@@ -15,11 +15,17 @@ test('a complete control-plane node: no promote step of its own; the next node j
   const f = makeFacts({ promote: 2, workers: 0 });
   const [cp2, cp3] = f.config.controlPlane.promote;
   f.promoteStates = { [cp2!.name]: 'complete', [cp3!.name]: 'fresh' };
-  f.etcd.members.push({ id: 'abc', name: cp2!.name, peerURLs: [`https://${cp2!.address}:2380`], clientURLs: [], isLearner: false });
+  // etcdctl lists members by ID: the master's need not come first.
+  const masterURL = f.etcd.members[0]!.peerURLs[0];
+  f.etcd.members.unshift({ id: 'abc', name: cp2!.name, peerURLs: [`https://${cp2!.address}:2380`], clientURLs: [], isLearner: false });
   const ids = buildSteps(f, ctx).map((s) => s.id);
   assert.ok(!ids.some((id) => id.endsWith(`-${cp2!.name}`) && /^(shared-pki|carry-over|etcd|control-plane|kubelet)-/.test(id)), ids.join(' '));
   assert.ok(ids.includes(`etcd-${cp3!.name}`) && ids.includes(`control-plane-${cp3!.name}`));
-  assert.deepEqual(initialClusterFor(f, 0).map((p) => p.name), [f.master.name, cp2!.name, cp3!.name]);
+  assert.deepEqual(
+    initialClusterFor(f, 0).map((p) => `${p.name}=${p.peerURL}`).sort(),
+    [`${f.master.name}=${masterURL}`, `${cp2!.name}=https://${cp2!.address}:2380`, `${cp3!.name}=https://${cp3!.address}:2380`].sort(),
+    'each member at its own peer URL (no duplicate: etcd refuses to start)',
+  );
 });
 
 test('a leftover learner for the node: member-add is described as reusing it, and the learner is not an existing member', () => {
