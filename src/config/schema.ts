@@ -135,10 +135,14 @@ export const SshSchema = z
       .default('auto')
       .describe('How to become root: auto (probe `sudo -n true`, else ask for the password once), none (the login user is root), nopasswd, password (asked once, kept in memory only).'),
     sudoPasswordCommand: z
-      .array(z.string({ error: 'expected a command as a list of words, such as [pass, show, ops/sudo]' }).min(1, { error: 'expected a word, found an empty string' }), {
-        error: 'expected a command as a list of words, such as [pass, show, ops/sudo]',
-      })
-      .min(1, { error: 'expected a command as a list of words, such as [pass, show, ops/sudo]' })
+      .array(
+        z
+          .string({ error: 'expected a command as a list of words, such as [pass, show, ops/sudo]' })
+          .min(1, { error: 'expected a word, found an empty string' })
+          .describe('one word of the command, such as pass'),
+        { error: 'expected a command as a list of words, such as [pass, show, ops/sudo]' },
+      )
+      .refine((a) => a.length > 0, { error: 'expected a command as a list of words, such as [pass, show, ops/sudo]' })
       .optional()
       .describe(
         'An askpass-style command run on this workstation (no shell) when sudo needs a password; its standard output, without the final newline, is the password. Kept in memory only. --sudo-password-stdin takes precedence.',
@@ -178,7 +182,8 @@ export const CarryOverSchema = z
           .string({ error: 'expected an absolute directory on the nodes, such as /etc/kubernetes-extra' })
           .regex(/^\/[^\0]*$/, { error: 'expected an absolute directory on the nodes, such as /etc/kubernetes-extra' })
           .refine((p) => p.replace(/\/+$/, '') !== '', { error: 'the root directory cannot be allowed: name the directory that holds the files, such as /opt/k8s-policy' })
-          .refine((p) => !p.split('/').includes('..'), { error: 'expected a path without `..`' }),
+          .refine((p) => !p.split('/').includes('..'), { error: 'expected a path without `..`' })
+          .describe('an absolute directory on the master, such as /opt/k8s-policy: files below it may be copied to the new control-plane nodes'),
         { error: 'expected a list of absolute directories, such as [/opt/k8s-policy]' },
       )
       .default([])

@@ -115,7 +115,7 @@ describe('a customised master, converted with a sudo password and no terminal, t
 
   test('the real apiservers on cp2 and cp3 read them: audit log written, secrets stored encrypted', async () => {
     for (const n of ['cp2', 'cp3']) {
-      const flags = ok(await nodeExec(s, n, ['sh', '-c', 'for p in /proc/[0-9]*; do c=$(tr "\\0" " " < $p/cmdline 2>/dev/null); case "$c" in *bin/kube-apiserver\\ *) echo "$c";; esac; done']), `${n} processes`);
+      const flags = ok(await nodeExec(s, n, ['sh', '-c', 'K=kube-apiserver; for p in /proc/[0-9]*; do c=$(tr "\\0" " " < $p/cmdline 2>/dev/null); case "$c" in *"$K --"*) echo "$c";; esac; done']), `${n} processes`);
       for (const f of [`--audit-policy-file=${AUDIT_POLICY}`, `--oidc-ca-file=${OIDC_CA}`, `--encryption-provider-config=${ENCRYPTION_CONFIG}`]) assert.ok(flags.includes(f), `${n}'s kube-apiserver runs with ${f}: ${flags}`);
       assert.ok(statSync(hostPath(node(s, n), AUDIT_LOG)).size > 0, `${n}'s audit log is written`);
       const name = `enc-${n}`;
