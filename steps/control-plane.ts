@@ -10,7 +10,7 @@
 import type { Action, WriteFileAction } from '../src/engine/model/actions.js';
 import type { Step } from '../src/engine/model/step.js';
 import type { ClusterFacts } from '../src/discovery/facts.js';
-import { apiserverURL, masterNode, promotedNodes, type CpNode } from '../src/discovery/nodes.js';
+import { apiserverURL, masterNode, nodesToPromote, type CpNode } from '../src/discovery/nodes.js';
 import { BadInputError } from '../src/exit-codes.js';
 import { apiserverManifestFor } from '../src/manifests/apiserver.js';
 import { controllerManagerManifestFor } from '../src/manifests/controller-manager.js';
@@ -110,6 +110,7 @@ export const controlPlaneStep: StepDefinition = {
   needs: [
     { step: 'promote/etcd', why: "the node's apiserver uses its local etcd member" },
     { step: 'promote/shared-pki', why: 'its certificates and tokens are signed and checked with the shared CAs and service-account keys' },
+    { step: 'promote/carry-over', why: "its manifests keep the master's flags and volumes, which name the files that phase copies" },
   ],
-  build: (facts) => promotedNodes(facts).map((node) => controlPlaneOn(facts, node)),
+  build: (facts) => nodesToPromote(facts).map((node) => controlPlaneOn(facts, node)),
 };

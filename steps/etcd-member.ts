@@ -8,21 +8,28 @@
 import type { Action } from '../src/engine/model/actions.js';
 import type { Step } from '../src/engine/model/step.js';
 import type { ClusterFacts } from '../src/discovery/facts.js';
-import { masterNode, promotedNodes, type CpNode } from '../src/discovery/nodes.js';
+import { masterNode, nodesToPromote, type CpNode } from '../src/discovery/nodes.js';
 import { clusterHealthArgv, etcdctl, memberPromoteByPeer, memberRemoveByNameOrPeer, memberStateProbe, noOtherLearnerCheck } from '../src/etcd/etcdctl.js';
 import { BadInputError } from '../src/exit-codes.js';
 import { etcdPeerURL, joiningEtcdManifest, type EtcdPeer } from '../src/manifests/etcd.js';
 import { StaticPod } from '../src/manifests/static-pod.js';
 import { certActions } from './kit/certs.js';
-import { ETCD_JOIN_TIMEOUT_MS, etcdPeerPort, masterPeerURL } from './kit/etcd.js';
+import { ETCD_JOIN_TIMEOUT_MS, etcdPeerPort, masterMember, masterPeerURL } from './kit/etcd.js';
 import { ETCD_MANIFEST } from './kit/paths.js';
 import { makeStep, type StepDefinition } from './kit/step.js';
 
 /** --initial-cluster for the i-th promoted node: the existing members, the nodes before it, itself. */
 export function initialClusterFor(facts: ClusterFacts, index: number): EtcdPeer[] {
   const port = etcdPeerPort(facts);
-  const existing = facts.etcd.members.map((m, i) => ({ name: m.name, peerURL: i === 0 ? masterPeerURL(facts) : m.peerURLs[0] ?? '' }));
-  const joined = promotedNodes(facts)
+  const toPromote = nodesToPromote(facts);
+  const ours = new Set(toPromote.map((n) => etcdPeerURL(n.address, port)));
+  const master = masterMember(facts);
+  // The master's member (its peer URL as etcd-peer-url leaves it), then the members already in place (complete
+  // control-plane nodes); a learner left for a node promoted now is that node's entry below, not an existing one.
+  const existing = facts.etcd.members
+    .filter((m) => !m.peerURLs.some((u) => ours.has(u)))
+    .map((m) => ({ name: m.name, peerURL: m === master ? masterPeerURL(facts) : m.peerURLs[0] ?? '' }));
+  const joined = toPromote
     .slice(0, index + 1)
     .map((n) => ({ name: n.nodeName, peerURL: etcdPeerURL(n.address, port) }));
   return [...existing, ...joined];
@@ -54,6 +61,8 @@ function memberOn(facts: ClusterFacts, node: CpNode, index: number): Step {
       // Checks now that the new member starts from nothing; on rollback, clears what it wrote so a retry can join again.
       argv: ['sh', '-c', '! [ -e "$1/member" ]', 'ha-wizard-etcd', dataDir],
       undo: ['rm', '-rf', '--one-file-system', `${dataDir}/member`],
+      // The kubelet makes the data directory for the manifest written below; rollback takes it away again when it made it.
+      createsDirs: [dataDir],
       description: `${dataDir} on ${node.host} holds no etcd data yet (rollback removes the data the new member wrote)`,
       risk: 'reversible',
     },
@@ -78,7 +87,10 @@ function memberOn(facts: ClusterFacts, node: CpNode, index: number): Step {
       // check: every voter must have been connected for its health interval); the learner of a previous
       // attempt may also still be leaving.
       retry: { timeoutMs: ETCD_JOIN_TIMEOUT_MS, intervalMs: 1_000, onlyIfStderrIncludes: ['unhealthy cluster', 'too many learner members', 'context deadline exceeded'] },
-      description: `announce ${node.nodeName} (${peerURL}) to etcd as a learner (not counted in quorum until promoted)`,
+      description:
+        facts.promoteStates?.[node.host] === 'learner'
+          ? `announce ${node.nodeName} (${peerURL}) to etcd as a learner: etcd already has this learner from an earlier attempt (never started), so it is reused`
+          : `announce ${node.nodeName} (${peerURL}) to etcd as a learner (not counted in quorum until promoted)`,
       risk: 'disruptive',
     },
     {
@@ -149,5 +161,5 @@ export const etcdMemberStep: StepDefinition = {
     { step: 'etcd-peer-url', why: 'a new member cannot reach a master that advertises its peer URL on localhost' },
     { step: 'backup', why: 'the etcd snapshot is the last resort past the point of no easy return (promoting a voting member)' },
   ],
-  build: (facts) => promotedNodes(facts).map((node, i) => memberOn(facts, node, i)),
+  build: (facts) => nodesToPromote(facts).map((node, i) => memberOn(facts, node, i)),
 };

@@ -6,8 +6,9 @@
  *   backup                                     etcd snapshot, /etc/kubernetes tarballs
  *   proxy, endpoint-cert                       the proxy on the master, the master's certificate with the endpoint SAN
  *   etcd-peer-url                              only when the master's peer URL is on localhost
- *   promote/shared-pki, promote/etcd,          for each node to promote, one node at a time:
- *   promote/control-plane, promote/kubelet       shared-pki-<node> → etcd-<node> → control-plane-<node> → kubelet-<node>
+ *   promote/shared-pki, promote/carry-over,    for each node to promote, one node at a time:
+ *   promote/etcd, promote/control-plane,         shared-pki-<node> → carry-over-<node> → etcd-<node> →
+ *   promote/kubelet                              control-plane-<node> → kubelet-<node>
  *   mark-control-plane
  *   proxy-backends, repoint, verify
  *   failover-drill                             opt-in (config verify.failoverDrill, or --failover-drill)
@@ -20,6 +21,7 @@ import type { Step } from '../src/engine/model/step.js';
 import type { ClusterFacts } from '../src/discovery/facts.js';
 import { BadInputError } from '../src/exit-codes.js';
 import { backupStep } from './backup.js';
+import { carryOverStep } from './carry-over.js';
 import { controlPlaneStep } from './control-plane.js';
 import { endpointCertStep } from './endpoint-cert.js';
 import { etcdMemberStep } from './etcd-member.js';
@@ -43,6 +45,7 @@ export const STEPS: readonly StepDefinition[] = [
   endpointCertStep,
   etcdPeerUrlStep,
   sharedPkiStep,
+  carryOverStep,
   etcdMemberStep,
   controlPlaneStep,
   kubeletStep,

@@ -8,7 +8,7 @@
 import type { Action } from '../src/engine/model/actions.js';
 import type { Step } from '../src/engine/model/step.js';
 import type { ClusterFacts } from '../src/discovery/facts.js';
-import { apiserverURL, masterNode, promotedNodes, type CpNode } from '../src/discovery/nodes.js';
+import { apiserverURL, masterNode, nodesToPromote, type CpNode } from '../src/discovery/nodes.js';
 import { BadInputError } from '../src/exit-codes.js';
 import { parseKubeconfig, setServerInText } from '../src/kube/kubeconfig.js';
 import { ADMIN_CONF, KUBELET_CONF } from './kit/paths.js';
@@ -93,5 +93,5 @@ export const kubeletStep: StepDefinition = {
   name: 'promote/kubelet',
   summary: "the node's kubelet talks to its own apiserver (kubeadm's default since 1.33)",
   needs: [{ step: 'promote/control-plane', why: 'the kubelet moves to the apiserver that phase starts on the node' }],
-  build: (facts) => promotedNodes(facts).map((node) => kubeletOn(facts, node)),
+  build: (facts) => nodesToPromote(facts).map((node) => kubeletOn(facts, node)),
 };

@@ -7,7 +7,7 @@
 import type { Action } from '../src/engine/model/actions.js';
 import type { Step } from '../src/engine/model/step.js';
 import type { ClusterFacts } from '../src/discovery/facts.js';
-import { masterNode, promotedNodes, type CpNode } from '../src/discovery/nodes.js';
+import { masterNode, nodesToPromote, type CpNode } from '../src/discovery/nodes.js';
 import { BadInputError } from '../src/exit-codes.js';
 import { PKI_DIR, SHARED_PKI_FILES } from '../src/pki/kubeadm-certs.js';
 import { makeStep, type StepDefinition } from './kit/step.js';
@@ -47,5 +47,5 @@ function sharedPkiOn(facts: ClusterFacts, node: CpNode): Step {
 export const sharedPkiStep: StepDefinition = {
   name: 'promote/shared-pki',
   summary: "the cluster's CAs and service-account keys, copied byte for byte from the master",
-  build: (facts) => promotedNodes(facts).map((node) => sharedPkiOn(facts, node)),
+  build: (facts) => nodesToPromote(facts).map((node) => sharedPkiOn(facts, node)),
 };

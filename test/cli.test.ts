@@ -51,3 +51,18 @@ test('--help and --version load no dependency at all (no ink, react, ssh2, zod)'
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('--sudo-password-stdin: an empty or multi-line standard input is bad input (exit 2) before any host is contacted', () => {
+  const config = join(repo, 'test/config/fixtures/good/full.yaml');
+  for (const [input, says] of [
+    ['', /--sudo-password-stdin: standard input was empty/],
+    ['one\ntwo\n', /more than one line/],
+  ] as const) {
+    for (const cmd of ['plan', 'apply']) {
+      const r = spawnSync(process.execPath, [cli, cmd, '-c', config, '--sudo-password-stdin', '--yes'].filter((a) => cmd === 'apply' || a !== '--yes'), { encoding: 'utf8', input, timeout: 20_000 });
+      assert.equal(r.status, 2, `${cmd}: ${r.stderr}`);
+      assert.match(r.stderr, says);
+      assert.doesNotMatch(r.stderr, /Discovering/, 'nothing was contacted');
+    }
+  }
+});

@@ -15,14 +15,15 @@ import { interrupts } from '../engine/run/interrupt.js';
 import { failureMessage } from './session-run.js';
 import { plainReporter } from '../reporters/plain.js';
 import { jsonReporter } from '../reporters/json.js';
-import { discoverCluster, preflightError } from '../conversion/pipeline.js';
+import { NothingToDo, discoverCluster, preflightError } from '../conversion/pipeline.js';
 import { oldAddressReport } from '../discovery/old-address.js';
 import { renderOldAddressReport } from '../reporters/old-address-text.js';
+import { carriedOverText } from '../reporters/carried-over-text.js';
 import { confirmTyped } from './prompt.js';
 import { CLUSTER_OPTIONS, PLAN_OPTIONS, parseCommand, preflightIgnores } from './options.js';
 import { discoverAndPlan, openCluster, planOptions } from './cluster-run.js';
 
-const USAGE = 'Usage: ha-wizard apply [PLAN.json] -c cluster.yaml [--yes] [--json] [--failover-drill] [--only STEP,...] [--skip STEP,...] [--force-unlock ID] [--accept-new-host-keys] [--ignore-preflight-errors=NAME,...]';
+const USAGE = 'Usage: ha-wizard apply [PLAN.json] -c cluster.yaml [--yes] [--json] [--failover-drill] [--only STEP,...] [--skip STEP,...] [--force-unlock ID] [--accept-new-host-keys] [--sudo-password-stdin] [--ignore-preflight-errors=NAME,...]';
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand('apply', USAGE, argv, { ...CLUSTER_OPTIONS, ...PLAN_OPTIONS, yes: { type: 'boolean', short: 'y' }, 'force-unlock': { type: 'string' } }, 'plan file');
@@ -30,7 +31,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n\nWithout PLAN.json: discovers, shows the plan and asks for approval (--yes approves without asking).\nWith PLAN.json (from \`ha-wizard plan --out\`): applies exactly that plan, refused when stale.\n--failover-drill adds the opt-in drill at the end; --only and --skip choose steps as for \`ha-wizard plan\` (neither with PLAN.json: plan it with \`ha-wizard plan ... --out\`).\n`);
     return ExitCode.Ok;
   }
-  const run = openCluster(values.config, values['accept-new-host-keys'] === true);
+  const run = await openCluster(values.config, values['accept-new-host-keys'] === true, values['sudo-password-stdin'] === true);
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const ignores = preflightIgnores(values['ignore-preflight-errors']);
   try {
@@ -58,7 +59,7 @@ export async function run(argv: string[]): Promise<number> {
       plan = planned.plan;
       fingerprint = planned.discovered.fingerprint;
       oldAddress = renderOldAddressReport(oldAddressReport(planned.discovered.facts));
-      if (!values.json) process.stdout.write(`${renderPreview(planned.preview, { color: Boolean(process.stdout.isTTY) && !process.env['NO_COLOR'] })}\n${oldAddress ? `${oldAddress}\n` : ''}`);
+      if (!values.json) process.stdout.write(`${renderPreview(planned.preview, { color: Boolean(process.stdout.isTTY) && !process.env['NO_COLOR'] })}\n${carriedOverText(planned.discovered.facts)}${oldAddress ? `${oldAddress}\n` : ''}`);
       if (!values.yes) {
         const ok = await confirmTyped(`Do you want to perform these actions on cluster ${plan.cluster}?${planDisruptive(plan) ? ' The plan restarts control-plane components.' : ''}`, approvalWord(plan), '--yes');
         if (!ok) {
@@ -90,6 +91,11 @@ export async function run(argv: string[]): Promise<number> {
     } finally {
       ints.dispose();
     }
+  } catch (err) {
+    if (!(err instanceof NothingToDo)) throw err;
+    if (values.json) process.stdout.write(`${JSON.stringify({ nothingToDo: true, message: err.message }, null, 2)}\n`);
+    else process.stdout.write(`${err.message}\n`);
+    return ExitCode.Ok;
   } finally {
     await run.deps.hosts.closeAll();
   }

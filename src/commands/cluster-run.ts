@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
-import { discoverCluster, planConversion, preflightError, previewConversion, type Discovered, type PlanChoices } from '../conversion/pipeline.js';
+import { NothingToDo, alreadyConverted, discoverCluster, planConversion, preflightError, previewConversion, type Discovered, type PlanChoices } from '../conversion/pipeline.js';
 import { checkStepNames } from '../../steps/index.js';
 import { createEngineDeps } from '../conversion/wiring.js';
 import type { EngineDeps } from '../engine/model/ports.js';
@@ -14,7 +14,7 @@ import type { Plan } from '../engine/model/plan.js';
 import type { Preview } from '../engine/preview/preview.js';
 import type { CheckResult } from '../preflight/checks.js';
 import type { HostPool } from '../ssh/pool.js';
-import { connectPolicy } from './prompt.js';
+import { connectPolicy, readSudoPasswordStdin } from './prompt.js';
 import { BadInputError } from '../exit-codes.js';
 
 export interface ClusterRun {
@@ -23,11 +23,13 @@ export interface ClusterRun {
   deps: EngineDeps & { hosts: HostPool };
 }
 
-export function openCluster(configPath: string | undefined, acceptNewHostKeys: boolean): ClusterRun {
+/** `sudoPasswordStdin`: read the sudo password from standard input (before anything connects). */
+export async function openCluster(configPath: string | undefined, acceptNewHostKeys: boolean, sudoPasswordStdin = false): Promise<ClusterRun> {
   if (!configPath) throw new BadInputError('no cluster config given', 'pass -c cluster.yaml (see `ha-wizard validate` and README.md), or run `ha-wizard` for the interactive wizard');
   const { config, warnings } = loadConfig(configPath);
   for (const w of warnings) process.stderr.write(`${w.text}\n`);
-  return { config, configText: readFileSync(configPath, 'utf8'), deps: createEngineDeps(config, connectPolicy(acceptNewHostKeys)) };
+  const sudo = sudoPasswordStdin ? { password: await readSudoPasswordStdin() } : config.ssh.sudoPasswordCommand ? { command: config.ssh.sudoPasswordCommand } : {};
+  return { config, configText: readFileSync(configPath, 'utf8'), deps: createEngineDeps(config, connectPolicy(acceptNewHostKeys, sudo)) };
 }
 
 export function renderChecks(checks: readonly CheckResult[]): string {
@@ -49,6 +51,9 @@ export async function discoverAndPlan(run: ClusterRun, ignorePreflight: string[]
   log(`Discovering ${run.config.name} through ${run.config.controlPlane.existing.name} (${run.config.controlPlane.existing.address}) ...`);
   const discovered = await discoverCluster(run.config, run.deps, ignorePreflight);
   const { facts, checks } = discovered;
+  // An already converted cluster is said first and alone: its ports in use and etcd data are what HA looks like.
+  const done = alreadyConverted(discovered);
+  if (done) throw new NothingToDo(done);
   log(`Found Kubernetes ${facts.kubernetesVersion}, etcd ${facts.etcdVersion}, ${facts.etcd.members.length} etcd member(s), service subnet ${facts.clusterConfiguration.serviceSubnet}, DNS domain ${facts.clusterConfiguration.dnsDomain}, CA key ${facts.keyAlgorithms.ca}.`);
   const shown = renderChecks(checks);
   log(`Preflight: ${checks.filter((c) => c.status === 'pass').length} passed, ${checks.filter((c) => c.status === 'warn').length} warnings, ${checks.filter((c) => c.status === 'fail').length} failed${shown ? `\n${shown}` : ''}`);

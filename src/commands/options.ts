@@ -11,6 +11,8 @@ export const CLUSTER_OPTIONS = {
   json: { type: 'boolean' },
   'accept-new-host-keys': { type: 'boolean' },
   'ignore-preflight-errors': { type: 'string', multiple: true },
+  /** The sudo password from standard input (docker login --password-stdin); never stored. */
+  'sudo-password-stdin': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 

@@ -5,7 +5,7 @@ import { resolutionsFrom, runSession } from './session-run.js';
 import { parseCommand } from './options.js';
 import { jsonReporter } from '../reporters/json.js';
 
-const USAGE = 'Usage: ha-wizard rollback [SESSION] [--to STEP] [--past-point-of-no-return] [--force-unlock ID] [--assume-done ACTION]... [--redo ACTION]... [--json]';
+const USAGE = 'Usage: ha-wizard rollback [SESSION] [--to STEP] [--past-point-of-no-return] [--force-unlock ID] [--assume-done ACTION]... [--redo ACTION]... [--json] [--sudo-password-stdin]';
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(
@@ -19,6 +19,7 @@ export async function run(argv: string[]): Promise<number> {
       'assume-done': { type: 'string', multiple: true },
       redo: { type: 'string', multiple: true },
       json: { type: 'boolean' },
+      'sudo-password-stdin': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     'session id',
@@ -40,5 +41,6 @@ runs undo commands, restores patched objects. --to STEP keeps STEP and everythin
       forceUnlock: values['force-unlock'],
       resolutions: resolutionsFrom(values['assume-done'], values.redo),
     }),
+    values['sudo-password-stdin'] === true,
   );
 }

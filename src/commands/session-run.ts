@@ -10,7 +10,7 @@ import { interrupts } from '../engine/run/interrupt.js';
 import { invokedAs } from '../reporters/invocation.js';
 import { plainReporter } from '../reporters/plain.js';
 import { createEngineDeps, RuntimeUnavailableError, sessionConfig } from '../conversion/wiring.js';
-import { connectPolicy } from './prompt.js';
+import { connectPolicy, readSudoPasswordStdin } from './prompt.js';
 import { latestSession, openSession, type Session } from '../engine/records/session.js';
 
 export async function runSession(
@@ -18,6 +18,7 @@ export async function runSession(
   sessionId: string | undefined,
   opts: RunOptions,
   body: (session: Session, deps: EngineDeps, opts: RunOptions) => Promise<Outcome>,
+  sudoPasswordStdin = false,
 ): Promise<number> {
   const ints = interrupts((kind) =>
     process.stderr.write(
@@ -29,7 +30,9 @@ export async function runSession(
   let close: (() => Promise<void>) | undefined;
   try {
     const session = sessionId ? openSession(sessionId) : latestSession();
-    const deps = createEngineDeps(sessionConfig(session).config, connectPolicy(false));
+    const { config } = sessionConfig(session);
+    const sudo = sudoPasswordStdin ? { password: await readSudoPasswordStdin() } : config.ssh.sudoPasswordCommand ? { command: config.ssh.sudoPasswordCommand } : {};
+    const deps = createEngineDeps(config, connectPolicy(false, sudo));
     close = () => deps.hosts.closeAll();
     const outcome = await body(session, deps, {
       ...opts,

@@ -134,6 +134,19 @@ export const SshSchema = z
       .enum(SudoModes)
       .default('auto')
       .describe('How to become root: auto (probe `sudo -n true`, else ask for the password once), none (the login user is root), nopasswd, password (asked once, kept in memory only).'),
+    sudoPasswordCommand: z
+      .array(
+        z
+          .string({ error: 'expected a command as a list of words, such as [pass, show, ops/sudo]' })
+          .min(1, { error: 'expected a word, found an empty string' })
+          .describe('one word of the command, such as pass'),
+        { error: 'expected a command as a list of words, such as [pass, show, ops/sudo]' },
+      )
+      .refine((a) => a.length > 0, { error: 'expected a command as a list of words, such as [pass, show, ops/sudo]' })
+      .optional()
+      .describe(
+        'An askpass-style command run on this workstation (no shell) when sudo needs a password; its standard output, without the final newline, is the password. Kept in memory only. --sudo-password-stdin takes precedence.',
+      ),
     acceptNewHostKeys: z
       .boolean({ error: 'expected true or false' })
       .default(false)
@@ -161,6 +174,26 @@ export const VerifySchema = z
   .strict()
   .describe('What the last step checks beyond the read-only verification (which always runs).');
 
+export const CarryOverSchema = z
+  .object({
+    allowPaths: z
+      .array(
+        z
+          .string({ error: 'expected an absolute directory on the nodes, such as /etc/kubernetes-extra' })
+          .regex(/^\/[^\0]*$/, { error: 'expected an absolute directory on the nodes, such as /etc/kubernetes-extra' })
+          .refine((p) => p.replace(/\/+$/, '') !== '', { error: 'the root directory cannot be allowed: name the directory that holds the files, such as /opt/k8s-policy' })
+          .refine((p) => !p.split('/').includes('..'), { error: 'expected a path without `..`' })
+          .describe('an absolute directory on the master, such as /opt/k8s-policy: files below it may be copied to the new control-plane nodes'),
+        { error: 'expected a list of absolute directories, such as [/opt/k8s-policy]' },
+      )
+      .default([])
+      .describe(
+        'Directories on the master, besides /etc/kubernetes, whose files a control-plane manifest names (a flag or a hostPath volume) and which ha-wizard may copy byte for byte to the new control-plane nodes.',
+      ),
+  })
+  .strict()
+  .describe("Files the master's control-plane manifests depend on (audit policy, OIDC CA, encryption config, ...) are copied to the new nodes when they are under /etc/kubernetes or one of these directories.");
+
 export const ClusterConfigSchema = z
   .object({
     name: z
@@ -185,6 +218,7 @@ export const ClusterConfigSchema = z
       .describe('Worker nodes whose kubelet is repointed at the endpoint. When absent they are discovered from the API.'),
     ssh: SshSchema.prefault({}),
     verify: VerifySchema.optional(),
+    carryOver: CarryOverSchema.optional(),
   })
   .strict()
   .meta({ title: 'ha-wizard cluster config' })

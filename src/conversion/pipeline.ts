@@ -15,6 +15,7 @@ import { discover } from '../discovery/discover.js';
 import { factsFingerprint } from '../discovery/parse.js';
 import { applyIgnores, evaluatePreflight, preflightFailed, type CheckResult } from '../preflight/checks.js';
 import { buildSteps, type StepSelection } from '../../steps/index.js';
+import { hostPort } from '../pki/hosts.js';
 
 export interface Discovered {
   facts: ClusterFacts;
@@ -30,6 +31,30 @@ export async function discoverCluster(config: ClusterConfig, deps: EngineDeps, i
     throw new BadInputError(`--ignore-preflight-errors cannot skip: ${notIgnorable.join(', ')}`, 'these checks guard against losing the cluster; fix what they report instead');
   }
   return { facts, fingerprint: factsFingerprint(facts), checks: results };
+}
+
+/**
+ * Terraform's "No changes": the cluster is already highly available with exactly the configured control-plane
+ * nodes (each a voting etcd member with its control plane, no other member) and kubeadm-config names the
+ * configured endpoint. Returns the one-paragraph statement, or null when there is something to do. Only when every
+ * node is the node the config says (an identity failure decides first).
+ */
+export function alreadyConverted(d: Discovered): string | null {
+  const { facts, checks } = d;
+  const promote = facts.config.controlPlane.promote;
+  if (!facts.promoteStates || promote.some((n) => facts.promoteStates?.[n.name] !== 'complete')) return null;
+  if (checks.some((c) => c.status === 'fail' && ['NodeIdentity', 'DuplicateHost', 'NodeInCluster', 'SSH', 'EtcdMembers', 'AlreadyHA', 'NodeState'].includes(c.name))) return null;
+  const voters = facts.etcd.members.filter((m) => !m.isLearner && m.name !== '');
+  if (voters.length !== facts.etcd.members.length || voters.length !== promote.length + 1) return null;
+  const endpoint = hostPort(facts.config.endpoint.host, facts.config.endpoint.port);
+  if (facts.clusterConfiguration.controlPlaneEndpoint !== endpoint) return null;
+  const names = [facts.config.controlPlane.existing.name, ...promote.map((n) => n.name)];
+  return `No changes. Cluster ${facts.config.name} is already highly available with the configured nodes: ${names.join(', ')} each run a kube-apiserver and a voting etcd member (${voters.length} members), and kubeadm-config names the endpoint ${endpoint}. Nothing to do; nothing was changed.`;
+}
+
+/** The cluster needs no change (alreadyConverted): `plan` and `apply` say so and exit 0. */
+export class NothingToDo extends Error {
+  override readonly name = 'NothingToDo';
 }
 
 /** The checks that stop a conversion, as one message with every fix (exit code 2: nothing was changed). */

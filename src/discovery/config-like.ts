@@ -15,4 +15,6 @@ export interface ClusterConfigLike {
   workers?: ConfigNode[];
   /** The opt-in failover drill: true (the last node to promote) or a control-plane node's name. */
   verify?: { failoverDrill: boolean | string };
+  /** Directories besides /etc/kubernetes whose files the master's manifests name and that may be copied to new nodes. */
+  carryOver?: { allowPaths: string[] };
 }

@@ -17,6 +17,8 @@ import { getServer, parseKubeconfig } from '../kube/kubeconfig.js';
 import { etcdctl } from '../etcd/etcdctl.js';
 import { auditOldMasterReferences } from './old-address.js';
 import { SHARED_PKI_FILES } from '../pki/kubeadm-certs.js';
+import { canonicalIP } from '../pki/ip.js';
+import { hostPort } from '../pki/hosts.js';
 import {
   certificateInfo,
   clockOffsetMs,
@@ -27,7 +29,11 @@ import {
   parseListeningPorts,
   parseMemberList,
   parseNodes,
+  IDENTITY_SCRIPT,
+  parseIdentity,
 } from './parse.js';
+import { discoverCarriedFiles } from './carry-over.js';
+import { classifyPromoteNode, type HostIdentity, type PromoteState } from './node-state.js';
 
 const PKI = '/etc/kubernetes/pki';
 const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
@@ -75,6 +81,20 @@ async function probeNode(host: RemoteHost, promote: boolean): Promise<NodeProbe>
   };
   if (promote) probe.etcdDataPresent = (await host.stat('/var/lib/etcd/member')).exists;
   return probe;
+}
+
+/** Who the host says it is (read-only; only public data crosses the wire). */
+async function identityOf(host: RemoteHost, node: ConfigNode, field: string, role: HostIdentity['role']): Promise<HostIdentity> {
+  const r = await sh(host, ['sh', '-c', IDENTITY_SCRIPT]);
+  return { host: node.name, field, role, address: node.address, ...parseIdentity(r.stdout) };
+}
+
+/** The apiserver certificate's SANs on a node, or null when it has none (public certificate only). */
+async function apiserverSANsOn(host: RemoteHost): Promise<{ dnsNames: string[]; ipAddresses: string[] } | null> {
+  const text = await readText(host, `${PKI}/apiserver.crt`);
+  if (text === null) return null;
+  const { dnsNames, ipAddresses } = certificateInfo(text, `${host.name}:${PKI}/apiserver.crt`);
+  return { dnsNames, ipAddresses };
 }
 
 /** A kubeconfig's server, read in memory; its credentials are dropped here. */
@@ -212,6 +232,9 @@ export async function discover(config: ClusterConfigLike, hosts: Hosts, kube: Ku
   }
   const kubeconfigTexts: Record<string, string> = {};
   const probes: NodeProbe[] = [await probeNode(master, false)];
+  const identities: HostIdentity[] = [await identityOf(master, config.controlPlane.existing, 'controlPlane.existing', 'master')];
+  const promotedSANs: Record<string, { dnsNames: string[]; ipAddresses: string[] }> = {};
+  const fields = new Map<ConfigNode, string>([...config.controlPlane.promote.map((n, i) => [n, `controlPlane.promote[${i}]`] as const), ...(config.workers ?? []).map((n, i) => [n, `workers[${i}]`] as const)]);
   const others: Array<[ConfigNode, boolean]> = [...config.controlPlane.promote.map((n) => [n, true] as [ConfigNode, boolean]), ...(config.workers ?? []).map((n) => [n, false] as [ConfigNode, boolean])];
   for (const [node, promote] of others) {
     let h: RemoteHost;
@@ -222,7 +245,12 @@ export async function discover(config: ClusterConfigLike, hosts: Hosts, kube: Ku
       continue;
     }
     const probe = await probeNode(h, promote);
+    identities.push(await identityOf(h, node, fields.get(node)!, promote ? 'promote' : 'worker'));
     for (const p of promote ? NODE_FILES : [KUBELET_CONF]) await hash(h, p);
+    if (promote && files[`${node.name}:/etc/kubernetes/manifests/kube-apiserver.yaml`]) {
+      const sans = await apiserverSANsOn(h);
+      if (sans) promotedSANs[node.name] = sans;
+    }
     const label = `${node.name}:${KUBELET_CONF}`;
     const text = await readText(h, KUBELET_CONF);
     if (text !== null) {
@@ -236,6 +264,43 @@ export async function discover(config: ClusterConfigLike, hosts: Hosts, kube: Ku
   const audit = await auditKubeSystem(k, { address: advertiseAddress, port: api ? apiserverPort(api) : 6443 });
 
   const masterNodeName = nodes.find((n) => n.internalIP === advertiseAddress)?.name ?? masterName;
+  const dataDir = (pods.etcd?.flag('data-dir') ?? '/var/lib/etcd').replace(/\/+$/, '');
+  const promoteStates: Record<string, PromoteState> = {};
+  for (const n of config.controlPlane.promote) {
+    const probe = probes.find((p) => p.host === n.name);
+    if (!probe?.reachable) continue;
+    promoteStates[n.name] = classifyPromoteNode({
+      host: n.name,
+      nodeName: nodes.find((x) => x.internalIP === n.address)?.name ?? n.name,
+      address: n.address,
+      master: masterName,
+      members,
+      apiserverManifest: files[`${n.name}:/etc/kubernetes/manifests/kube-apiserver.yaml`] != null,
+      etcdManifest: files[`${n.name}:/etc/kubernetes/manifests/etcd.yaml`] != null,
+      etcdDataPresent: probe.etcdDataPresent === true,
+      listening: probe.listening,
+      dataDir,
+    });
+    // A complete node is kept as it is, so its apiserver certificate must already name the endpoint.
+    const sans = promotedSANs[n.name];
+    const endpointHost = config.endpoint.host.toLowerCase();
+    if (promoteStates[n.name]!.kind === 'complete' && sans && ![...sans.dnsNames, ...sans.ipAddresses].map((x) => x.toLowerCase()).includes(canonicalIP(endpointHost) ?? endpointHost)) {
+      promoteStates[n.name] = {
+        kind: 'blocked',
+        check: 'NodeState',
+        message: `${n.name} is already a control-plane node, but its apiserver certificate does not name the endpoint ${config.endpoint.host} (SANs: ${[...sans.dnsNames, ...sans.ipAddresses].join(', ')}): clients of the endpoint would fail with "x509: certificate is valid for …, not ${config.endpoint.host}"`,
+        fix: `on ${n.name}: mv /etc/kubernetes/pki/apiserver.crt /etc/kubernetes/pki/apiserver.key /root/ && kubeadm init phase certs apiserver --apiserver-advertise-address=${n.address} --apiserver-cert-extra-sans=${config.endpoint.host} --control-plane-endpoint=${hostPort(config.endpoint.host, config.endpoint.port)} --service-cidr=${clusterConfiguration.serviceSubnet} --service-dns-domain=${clusterConfiguration.dnsDomain}, then restart its kube-apiserver (move its manifest out of /etc/kubernetes/manifests and back) and run ha-wizard again`,
+        ignorable: false,
+      };
+    }
+  }
+  // What the master's manifests name besides kubeadm's own files, for the nodes that will run copies of them.
+  const targets: RemoteHost[] = [];
+  for (const n of config.controlPlane.promote) {
+    if (promoteStates[n.name] && promoteStates[n.name]!.kind !== 'complete') targets.push(await hosts.get(n.name));
+  }
+  const carried = await discoverCarriedFiles(master, targets, manifests, config.carryOver?.allowPaths ?? []);
+  const apiserverNodes = [...new Set(apiserverPods.map((p) => ((p as { spec?: { nodeName?: unknown } }).spec?.nodeName)).filter((x): x is string => typeof x === 'string'))];
   const facts: ClusterFacts = {
     config,
     kubernetesVersion: kubernetesVersion ?? 'unknown',
@@ -253,6 +318,9 @@ export async function discover(config: ClusterConfigLike, hosts: Hosts, kube: Ku
     clusterInfoServer: cmServer(clusterInfo, 'kubeconfig', 'kube-public/cluster-info kubeconfig'),
     files,
     audit,
+    promoteStates: Object.fromEntries(Object.entries(promoteStates).map(([h, st]) => [h, st.kind === 'blocked' ? 'fresh' : st.kind])),
+    promotedApiserverSANs: promotedSANs,
+    carriedFiles: carried.files,
   };
   const preflight: PreflightData = {
     now,
@@ -271,6 +339,13 @@ export async function discover(config: ClusterConfigLike, hosts: Hosts, kube: Ku
     ],
     apiserverCount: Math.max(apiserverPods.length, 1),
     manifestErrors,
+    identities,
+    clusterNodes: nodes.map((n) => ({ name: n.name, internalIP: n.internalIP })),
+    masterAddress: advertiseAddress,
+    promoteStates,
+    nodesAddresses: [config.controlPlane.existing, ...config.controlPlane.promote].map((n) => ({ host: n.name, address: n.address })),
+    apiserverNodes,
+    carryProblems: carried.problems,
   };
   return { facts, preflight };
 }

@@ -8,6 +8,7 @@
  * Nothing is assumed: service IP, DNS domain, ports, key algorithm, versions all come from the cluster.
  */
 import type { ClusterConfigLike } from './config-like.js';
+import type { CarriedFile } from './carry-over.js';
 
 export type KeyAlgorithm = 'rsa-2048' | 'rsa-3072' | 'rsa-4096' | 'ecdsa-p256' | 'ecdsa-p384';
 
@@ -86,6 +87,19 @@ export interface ClusterFacts {
    * the exact object and field, for the operator to repoint. Discovery always sets it; optional for hand-made facts.
    */
   audit?: AuditResult;
+  /**
+   * What each node to promote already is, by host: fresh, a complete control-plane node (kept as it is: its
+   * promote steps are left out), or the home of a learner an earlier attempt left unstarted (reused). Absent: all fresh.
+   */
+  promoteStates?: Record<string, 'fresh' | 'complete' | 'learner'>;
+  /** SANs of the apiserver certificate on each node to promote that already has a kube-apiserver manifest. */
+  promotedApiserverSANs?: Record<string, { dnsNames: string[]; ipAddresses: string[] }>;
+  /**
+   * Files the master's control-plane manifests name besides kubeadm's own (an audit policy, an OIDC CA, an
+   * encryption config, ...), under /etc/kubernetes or carryOver.allowPaths: copied to every node to promote.
+   * A secret one carries its sha256 only; a public one its text too.
+   */
+  carriedFiles?: CarriedFile[];
 }
 
 /** A reference to the old master address found in kube-system (discovery/old-address.ts). */

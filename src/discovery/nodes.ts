@@ -27,6 +27,14 @@ export function promotedNodes(facts: ClusterFacts): CpNode[] {
   return facts.config.controlPlane.promote.map((n) => ({ host: n.name, nodeName: kubeNodeName(facts, n), address: n.address }));
 }
 
+/**
+ * The nodes the promote phases work on: every node to promote except those already complete control-plane nodes
+ * (discovery's promote states), which are kept as they are. A node holding a leftover learner is promoted (reusing it).
+ */
+export function nodesToPromote(facts: ClusterFacts): CpNode[] {
+  return promotedNodes(facts).filter((n) => facts.promoteStates?.[n.host] !== 'complete');
+}
+
 export interface ControlPlaneHost {
   name: string;
   address: string;

@@ -190,3 +190,34 @@ export function clockOffsetMs(remoteText: string, sentMs: number, receivedMs: nu
 export function factsFingerprint(facts: ClusterFacts): string {
   return sha256(canonicalJson(facts));
 }
+
+/** The script discovery's identity probe runs on each host (read-only); parseIdentity reads what it prints. */
+export const IDENTITY_SCRIPT = [
+  'printf "hostname=%s\\n" "$(cat /proc/sys/kernel/hostname 2>/dev/null || hostname)"',
+  'for f in /var/lib/kubelet/kubeadm-flags.env /etc/default/kubelet /etc/sysconfig/kubelet; do [ -r "$f" ] && sed -n "s/.*--hostname-override[= ]\\([^\\" ]*\\).*/override=\\1/p" "$f"; done',
+  '{ ip -o addr show 2>/dev/null || true; } | awk \'{ print "addr=" $4 }\'',
+  // Only the certificate crosses the wire: the PEM file also holds the kubelet's private key.
+  'sed -n "/-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/p" /var/lib/kubelet/pki/kubelet-client-current.pem 2>/dev/null | sed -n "1,/-----END CERTIFICATE-----/p"',
+  'exit 0',
+].join('\n');
+
+/** What IDENTITY_SCRIPT printed: host name, --hostname-override, own addresses (no loopback or link-local), kubelet certificate's node name. */
+export function parseIdentity(text: string): { hostname: string | null; hostnameOverride: string | null; addresses: string[]; kubeletNode: string | null } {
+  const lines = text.split('\n');
+  const value = (key: string) => lines.filter((l) => l.startsWith(`${key}=`)).map((l) => l.slice(key.length + 1).trim()).filter(Boolean);
+  const addresses = value('addr')
+    .map((a) => a.split('/')[0]!.toLowerCase())
+    .filter((a) => !/^127\./.test(a) && a !== '::1' && !/^fe80:/.test(a));
+  const pem = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(text)?.[0];
+  let kubeletNode: string | null = null;
+  if (pem) {
+    try {
+      const cn = /(?:^|\n)CN=([^\n]+)/.exec(new X509Certificate(pem).subject)?.[1];
+      kubeletNode = cn?.startsWith('system:node:') ? cn.slice('system:node:'.length) : null;
+    } catch {
+      kubeletNode = null;
+    }
+  }
+  const overrides = value('override');
+  return { hostname: value('hostname')[0] ?? null, hostnameOverride: overrides[overrides.length - 1]?.toLowerCase() ?? null, addresses: [...new Set(addresses)], kubeletNode };
+}

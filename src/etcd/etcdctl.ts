@@ -72,7 +72,7 @@ export type MemberState = 'present' | 'started' | 'voting';
 
 /** Read-only: prints `member-<state>` and exits 0 when the member with peer URL $1 is in that state. */
 export function memberStateProbe(peerURL: string, state: MemberState): string[] {
-  const cond = { present: 'true', started: '$2 == "started"', voting: '$2 == "started" && $6 == "false"' }[state];
+  const cond = { present: '1', started: '$2 == "started"', voting: '$2 == "started" && $6 == "false"' }[state];
   return script(
     `e member list | P="$1" awk -F', ' '$4 == ENVIRON["P"] && ${cond} { print "member-${state}"; found = 1 } END { exit !found }'`,
     [peerURL],

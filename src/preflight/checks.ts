@@ -5,21 +5,12 @@
  * where going on cannot break the cluster by itself; the others cannot be ignored.
  */
 import { atLeast } from '../manifests/versions.js';
+import type { EtcdMember } from '../discovery/facts.js';
+import { memberAt, memberRemoveCommand, urlHostOf, type HostIdentity, type PromoteState } from '../discovery/node-state.js';
+import { identityChecks } from './identity.js';
 
-export type CheckStatus = 'pass' | 'warn' | 'fail';
-
-export interface CheckResult {
-  /** Stable, for --ignore-preflight-errors (e.g. "Port-2379", "ClockSkew"). */
-  name: string;
-  status: CheckStatus;
-  message: string;
-  /** What to do about it; empty when passing. */
-  fix: string;
-  /** Whether --ignore-preflight-errors may downgrade a failure. */
-  ignorable: boolean;
-  /** The node it concerns, when it is per node. */
-  host?: string;
-}
+import type { CheckResult } from './result.js';
+export type { CheckResult, CheckStatus } from './result.js';
 
 export interface NodeProbe {
   host: string;
@@ -52,9 +43,23 @@ export interface PreflightData {
     external: boolean;
     healthy: boolean | null;
     healthError?: string;
-    members: Array<{ name: string; peerURLs: string[]; isLearner: boolean }>;
+    members: Array<{ id?: string; name: string; peerURLs: string[]; isLearner: boolean }>;
     etcdctlAvailable: boolean;
   };
+  /** Each reachable configured node as the host itself says it is (identity checks); absent: not checked. */
+  identities?: HostIdentity[];
+  /** The cluster's Nodes, name and InternalIP. */
+  clusterNodes?: Array<{ name: string; internalIP: string | null }>;
+  /** The master's address (its etcd member is the one at this address). */
+  masterAddress?: string;
+  /** What each node to promote already is, by host (discovery/node-state.ts). */
+  promoteStates?: Record<string, PromoteState>;
+  /** Each configured node's address, by host (to find its etcd member). */
+  nodesAddresses?: Array<{ host: string; address: string }>;
+  /** Paths the master's manifests need that ha-wizard will not copy and a node to promote lacks (discovery/carry-over.ts). */
+  carryProblems?: Array<{ path: string; neededBy: string[]; problem: string; fix: string }>;
+  /** Nodes that run a kube-apiserver (its mirror pod), when known. */
+  apiserverNodes?: string[];
   /** Shared key files on the master: path → present. */
   sharedKeys: Record<string, boolean>;
   /** Certificate expiry, by file name on the master. */
@@ -94,7 +99,13 @@ export function evaluatePreflight(d: PreflightData): CheckResult[] {
         ? ok('Sudo', `${n.host}: root access`, false, n.host)
         : bad('fail', 'Sudo', `${n.host}: the SSH user is not root and "sudo -n true" fails`, 'allow passwordless sudo for the SSH user, or log in as root', false, n.host),
     );
-    if (promoteHosts.has(n.host)) {
+    const state = d.promoteStates?.[n.host];
+    if (promoteHosts.has(n.host) && state && state.kind !== 'fresh') {
+      // What the node already is decides; ports in use and etcd data are consequences of it, folded into it.
+      if (state.kind === 'blocked') out.push(bad('fail', state.check, state.message, state.fix, state.ignorable, n.host));
+      else if (state.kind === 'complete') out.push(ok('NodeState', `${n.host}: already a control-plane node (${state.detail}); kept as it is, its promote steps are left out`, false, n.host));
+      else out.push(ok('NodeState', `${n.host}: etcd has a learner for it from an earlier attempt that never started (ID ${state.memberId}); the plan reuses it`, false, n.host));
+    } else if (promoteHosts.has(n.host)) {
       for (const port of CONTROL_PLANE_PORTS) {
         out.push(
           n.listening.includes(port)
@@ -102,10 +113,10 @@ export function evaluatePreflight(d: PreflightData): CheckResult[] {
             : ok(`Port-${port}`, `${n.host}: port ${port} is free`, false, n.host),
         );
       }
-      if (n.etcdDataPresent) out.push(bad('fail', 'EtcdDataDir', `${n.host}: /var/lib/etcd/member already exists (an old etcd member's data)`, 'move it away (it belongs to no current member) and run again', true, n.host));
-      if (n.kubeletConfReadable === false)
-        out.push(bad('fail', 'KubeletConf', `${n.host}: /etc/kubernetes/kubelet.conf is missing or embeds credentials`, `join ${n.host} as a worker first (kubeadm join) so kubelet.conf refers to /var/lib/kubelet/pki/kubelet-client-current.pem`, false, n.host));
+      if (n.etcdDataPresent && !d.promoteStates) out.push(bad('fail', 'EtcdDataDir', `${n.host}: /var/lib/etcd/member already exists (etcd data of no current member of this cluster's etcd)`, `find out whose data it is before anything else; ha-wizard needs an empty data directory`, true, n.host));
     }
+    if (promoteHosts.has(n.host) && n.kubeletConfReadable === false && state?.kind !== 'complete')
+      out.push(bad('fail', 'KubeletConf', `${n.host}: /etc/kubernetes/kubelet.conf is missing or embeds credentials`, `join ${n.host} as a worker first (kubeadm join) so kubelet.conf refers to /var/lib/kubelet/pki/kubelet-client-current.pem`, false, n.host));
     if (n.clockOffsetMs !== null) {
       const skew = Math.abs(n.clockOffsetMs);
       out.push(
@@ -156,8 +167,7 @@ export function evaluatePreflight(d: PreflightData): CheckResult[] {
         : bad('fail', 'EtcdHealthy', `etcd is not healthy${d.etcd.healthError ? `: ${d.etcd.healthError}` : ''}`, 'fix etcd before changing its membership (etcdctl endpoint health, the etcd pod logs)', false),
     );
     const members = d.etcd.members;
-    out.push(
-      members.length === 1
+    out.push(d.promoteStates ? etcdMembersCheck(d) : members.length === 1
         ? ok('EtcdMembers', 'etcd has exactly one member', false)
         : bad('fail', 'EtcdMembers', `etcd has ${members.length} members (${members.map((m) => m.name || '(unstarted)').join(', ')})`, members.some((m) => m.isLearner) ? 'a learner is left over: remove it (etcdctl member remove <id>) and run again' : 'the cluster is already HA or half-converted: ha-wizard starts from one member only', false),
     );
@@ -165,7 +175,17 @@ export function evaluatePreflight(d: PreflightData): CheckResult[] {
     if (loop) out.push(bad('warn', 'EtcdPeerURL', `the etcd member advertises ${loop} (kubeadm <= 1.12); the plan moves it to the node address first`, 'nothing to do: the etcd-peer-url step fixes it (etcd restarts once)', false));
   }
 
-  if (d.apiserverCount > 1) out.push(bad('fail', 'AlreadyHA', `${d.apiserverCount} kube-apiservers already run`, 'the cluster is already HA: ha-wizard converts a single control-plane only', false));
+  if (d.apiserverNodes && d.promoteStates) {
+    const known = new Set([d.master, ...d.promote.filter((p) => d.promoteStates?.[p.host]?.kind === 'complete').flatMap((p) => [p.host, p.nodeName])]);
+    const others = d.apiserverNodes.filter((n) => !known.has(n));
+    const blocked = new Set(d.promote.filter((p) => d.promoteStates?.[p.host]?.kind === 'blocked').flatMap((p) => [p.host, p.nodeName]));
+    const unexplained = others.filter((n) => !blocked.has(n));
+    out.push(
+      unexplained.length
+        ? bad('fail', 'AlreadyHA', `a kube-apiserver runs on ${unexplained.join(', ')}, which the config does not list as a control-plane node`, `list ${unexplained.join(', ')} under controlPlane.promote (a complete control-plane node is kept as it is)`, false)
+        : ok('AlreadyHA', `kube-apiservers on ${[...new Set([d.master, ...d.apiserverNodes])].join(', ')}`, false),
+    );
+  } else if (d.apiserverCount > 1) out.push(bad('fail', 'AlreadyHA', `${d.apiserverCount} kube-apiservers already run`, 'the cluster is already HA: ha-wizard converts a single control-plane only', false));
   else out.push(ok('AlreadyHA', 'one control-plane node', false));
 
   const missing = Object.entries(d.sharedKeys).filter(([, present]) => !present).map(([p]) => p);
@@ -188,7 +208,70 @@ export function evaluatePreflight(d: PreflightData): CheckResult[] {
       ? ok('ControlPlaneCount', `${total} control-plane nodes (etcd tolerates ${(total - 1) / 2} failures)`, true)
       : bad('warn', 'ControlPlaneCount', `${total} control-plane nodes: an even count tolerates no more failures than ${total - 1}`, `promote ${total + 1 <= 7 ? 'one more or one fewer node' : 'an odd number of nodes'}`, true),
   );
-  return out;
+  if (d.carryProblems) {
+    for (const p of d.carryProblems) out.push(bad('fail', 'CarriedFiles', p.problem, p.fix, false));
+    if (!d.carryProblems.length) out.push(ok('CarriedFiles', 'every file the control-plane manifests name is kubeadm\'s, carried over, or already on the nodes to promote', false));
+  }
+  if (d.identities && d.clusterNodes) out.push(...identityChecks({ identities: d.identities, clusterNodes: d.clusterNodes, members: d.etcd.members.map((m) => ({ id: m.id ?? '', clientURLs: [], ...m })) }));
+  return orderFindings(out);
+}
+
+/**
+ * Every etcd member must be accounted for: the master's, or one of a node to promote that is already a complete
+ * control-plane node or holds a learner the plan reuses (or is reported by NodeState). Any other member is refused
+ * with the exact command, and why it is safe: a learner has no vote; a member whose node is gone counts in quorum.
+ */
+function etcdMembersCheck(d: PreflightData): CheckResult {
+  const members = d.etcd.members.map((m) => ({ id: m.id ?? '?', clientURLs: [], ...m })) as EtcdMember[];
+  const master = (d.masterAddress && memberAt(members, d.masterAddress)) || (members.length === 1 ? members[0] : members.find((m) => m.name === d.master));
+  const promoteAddress = new Map((d.nodesAddresses ?? []).map((n) => [n.host, n.address]));
+  const accounted = new Set<EtcdMember>(master ? [master] : []);
+  for (const p of d.promote) {
+    const address = promoteAddress.get(p.host);
+    const m = address ? memberAt(members, address) : undefined;
+    if (m && d.promoteStates?.[p.host] && d.promoteStates[p.host]!.kind !== 'fresh') accounted.add(m);
+  }
+  const others = members.filter((m) => !accounted.has(m));
+  if (!others.length) return ok('EtcdMembers', `etcd members: ${members.map((m) => m.name || m.id).join(', ')}, each accounted for`, false);
+  const voters = members.filter((m) => !m.isLearner);
+  const lines = others.map((m) => {
+    const at = m.peerURLs.map(urlHostOf).find((h) => h !== null) ?? '?';
+    const node = d.clusterNodes?.find((n) => n.internalIP === at);
+    const what = `${m.isLearner ? 'learner' : 'voting member'} ${m.name || '(unstarted)'} (ID ${m.id}, ${m.peerURLs.join(',') || 'no peer URL'})`;
+    if (node) return { text: `${what} is on Node ${node.name}, which the config does not list`, fix: `if ${node.name} is a control-plane node, add { name: ${node.name}, address: ${at} } to controlPlane.promote; otherwise, on ${d.master}: ${memberRemoveCommand(m.id)}` };
+    return {
+      text: `${what}: its node is gone (no Node and no configured node has the address ${at})`,
+      fix: m.isLearner
+        ? `a learner has no vote, so removing it cannot cost quorum: on ${d.master}: ${memberRemoveCommand(m.id)}`
+        : `it counts in the quorum of ${voters.length} voting members; while the others are healthy, on ${d.master}: ${memberRemoveCommand(m.id)}`,
+    };
+  });
+  return bad('fail', 'EtcdMembers', `etcd has ${members.length} members, and ${lines.length === 1 ? 'one is' : `${lines.length} are`} not accounted for: ${lines.map((l) => l.text).join('; ')}`, lines.map((l) => l.fix).join('; then '), false);
+}
+
+/** Checks that decide come first (in this order); the rest keep theirs. */
+const DECISIVE = ['NodeIdentity', 'DuplicateHost', 'NodeInCluster', 'SSH', 'EtcdMembers', 'NodeState', 'AlreadyHA', 'ExternalEtcd', 'EtcdHealthy'];
+
+/**
+ * The reason that decides first. A host whose identity is wrong was probed as whatever answers at its address, so
+ * its other per-host failures are consequences: they are folded into the identity finding as a count.
+ */
+export function orderFindings(results: CheckResult[]): CheckResult[] {
+  const wrongHost = new Set(results.filter((r) => r.status === 'fail' && ['NodeIdentity', 'DuplicateHost', 'NodeInCluster'].includes(r.name) && r.host).map((r) => r.host!));
+  const folded = new Map<string, number>();
+  const kept = results.filter((r) => {
+    if (r.status !== 'fail' || !r.host || !wrongHost.has(r.host) || ['NodeIdentity', 'DuplicateHost', 'NodeInCluster'].includes(r.name)) return true;
+    folded.set(r.host, (folded.get(r.host) ?? 0) + 1);
+    return false;
+  });
+  const withNotes = kept.map((r) => {
+    const n = r.status === 'fail' && r.host && ['NodeIdentity', 'DuplicateHost', 'NodeInCluster'].includes(r.name) ? folded.get(r.host) : undefined;
+    if (!n) return r;
+    folded.delete(r.host!);
+    return { ...r, message: `${r.message} (${n} other failed check${n === 1 ? '' : 's'} of ${r.host} not shown: they describe whatever answers at its address)` };
+  });
+  const rank = (r: CheckResult) => (r.status !== 'fail' ? DECISIVE.length + 1 : DECISIVE.includes(r.name) ? DECISIVE.indexOf(r.name) : DECISIVE.length);
+  return withNotes.map((r, i) => ({ r, i })).sort((a, b) => rank(a.r) - rank(b.r) || a.i - b.i).map((x) => x.r);
 }
 
 function nextMinor(minor: string): string {
@@ -222,7 +305,7 @@ export function kubernetesVersionCheck(v: string | null): CheckResult {
 /** Applies --ignore-preflight-errors: ignorable failures become warnings; the names of unknown or non-ignorable entries are returned. */
 /** Every check name evaluatePreflight can report (ports as Port-NNNN): lets a typo in --ignore-preflight-errors be refused instead of silently ignoring nothing. */
 export const PREFLIGHT_CHECK_NAMES: readonly string[] = [
-  'SSH', 'Sudo', ...CONTROL_PLANE_PORTS.map((p) => `Port-${p}`), 'EtcdDataDir', 'KubeletConf', 'ClockSkew', 'DiskSpace', 'NodeReady', 'KubernetesVersion', 'Manifests',
+  'SSH', 'Sudo', 'NodeIdentity', 'NodeInCluster', 'DuplicateHost', 'NodeState', 'CarriedFiles', ...CONTROL_PLANE_PORTS.map((p) => `Port-${p}`), 'EtcdDataDir', 'KubeletConf', 'ClockSkew', 'DiskSpace', 'NodeReady', 'KubernetesVersion', 'Manifests',
   'ExternalEtcd', 'Etcdctl', 'EtcdHealthy', 'EtcdMembers', 'EtcdPeerURL', 'AlreadyHA', 'SharedKeys', 'CertificateExpiry', 'ControlPlaneCount',
 ];
 

@@ -20,9 +20,19 @@ export function etcdPeerPort(facts: ClusterFacts): number {
   return manifest ? etcdPorts(StaticPod.parse(manifest, 'etcd')).peer : 2380;
 }
 
+/**
+ * The master's own member: the one named as its Node, else the one whose peer URL is at its address, else the only
+ * one (member list order is by ID, so with members already in place the first is not necessarily the master's).
+ */
+export function masterMember(facts: ClusterFacts): ClusterFacts['etcd']['members'][number] | undefined {
+  const { members } = facts.etcd;
+  const at = (m: (typeof members)[number]) => m.peerURLs.some((u) => u === etcdPeerURL(facts.master.advertiseAddress, etcdPeerPort(facts)));
+  return members.find((m) => m.name === facts.master.name) ?? members.find(at) ?? (members.length === 1 ? members[0] : undefined);
+}
+
 /** The master member's peer URL once the plan has run (moved off loopback if it was there). */
 export function masterPeerURL(facts: ClusterFacts): string {
-  const member = facts.etcd.members[0];
+  const member = masterMember(facts);
   const url = member?.peerURLs[0];
   return url && !isLoopbackURL(url) ? url : etcdPeerURL(facts.master.advertiseAddress, etcdPeerPort(facts));
 }

@@ -233,3 +233,55 @@ test('skipping is refused for a failed write-file and for an action that has not
   assert.equal(readJournal(t.session.journalPath).length, before);
   assert.equal(foldJournal(plan, readJournal(t.session.journalPath)).actions.get(write.id)?.status, 'apply-failed');
 });
+
+test('rollback removes the directories the run made (new files, createsDirs) once empty, keeps those that were there or hold others', async () => {
+  const { existsSync, mkdirSync } = await import('node:fs');
+  const base = mkdtempSync(join(tmpdir(), 'haw-dirs-'));
+  seedNodes(base);
+  // node2 already has pki/ (with a file of its own): only pki/etcd is the run's.
+  mkdirSync(join(base, 'node2/etc/kubernetes/pki'), { recursive: true });
+  writeFileSync(join(base, 'node2/etc/kubernetes/pki/theirs.crt'), 'x');
+  const write = (host: string, path: string): Action => ({ id: `d/${host}${path}`, step: 'd', description: `write ${path}`, risk: 'reversible', type: 'write-file', host, path, content: { type: 'literal', text: 'new\n' }, mode: 0o644 });
+  const plan = buildPlan({
+    cluster: 'c',
+    factsFingerprint: 'f',
+    session: 's',
+    steps: [
+      {
+        id: 'd',
+        title: 'directories',
+        description: 'new files in new directories',
+        risk: 'reversible',
+        actions: [
+          write('node1', '/etc/kubernetes/pki/etcd/a.crt'),
+          write('node1', '/etc/kubernetes/pki/etcd/b.crt'),
+          write('node2', '/etc/kubernetes/pki/etcd/a.crt'),
+          {
+            id: 'd/node3/data',
+            step: 'd',
+            description: 'a data directory made for a manifest',
+            risk: 'reversible',
+            type: 'run',
+            host: 'node3',
+            argv: ['mkdir', '-p', '/var/lib/etcd/member'],
+            undo: ['rm', '-rf', '/var/lib/etcd/member'],
+            createsDirs: ['/var/lib/etcd'],
+          },
+        ],
+      },
+    ],
+  });
+  const env = { HA_WIZARD_STATE_DIR: join(base, 'state') };
+  const session = createSession(plan, { env });
+  assert.equal((await apply(plan, session, deps(base), { env })).status, 'finished');
+  assert.ok(existsSync(join(base, 'node1/etc/kubernetes/pki/etcd/b.crt')) && existsSync(join(base, 'node3/var/lib/etcd/member')));
+  const started = readJournal(session.journalPath).filter((r) => r.type === 'started');
+  assert.deepEqual(started.map((r) => (r.type === 'started' ? r.createdDirs ?? [] : [])), [['/etc/kubernetes/pki/etcd', '/etc/kubernetes/pki'], [], ['/etc/kubernetes/pki/etcd'], ['/var/lib/etcd']]);
+  // Someone else's file in a directory the run made keeps that directory.
+  writeFileSync(join(base, 'node1/etc/kubernetes/pki/other.crt'), 'y');
+  assert.equal((await rollback(session, deps(base), { env })).status, 'finished');
+  assert.ok(!existsSync(join(base, 'node1/etc/kubernetes/pki/etcd')), 'node1 pki/etcd removed');
+  assert.ok(existsSync(join(base, 'node1/etc/kubernetes/pki/other.crt')), 'a directory holding something else stays');
+  assert.ok(!existsSync(join(base, 'node2/etc/kubernetes/pki/etcd')) && existsSync(join(base, 'node2/etc/kubernetes/pki/theirs.crt')), 'node2: only the run\'s directory goes');
+  assert.ok(!existsSync(join(base, 'node3/var/lib/etcd')) && existsSync(join(base, 'node3/var/lib')), 'node3: the data directory the run made goes');
+});

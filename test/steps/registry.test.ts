@@ -27,6 +27,7 @@ test('registry: unique kubeadm-style names in run order; every need is a registe
     'endpoint-cert',
     'etcd-peer-url',
     'promote/shared-pki',
+    'promote/carry-over',
     'promote/etcd',
     'promote/control-plane',
     'promote/kubelet',

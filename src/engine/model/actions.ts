@@ -165,6 +165,11 @@ export interface RunAction extends ActionBase {
   /** Runs again until it succeeds or the deadline passes (documented transient errors, e.g. etcd "not in sync yet"). */
   retry?: { timeoutMs: number; intervalMs: number; onlyIfStderrIncludes?: string[] };
   timeoutMs?: number;
+  /**
+   * Directories that running it leads to (a data directory the kubelet makes for the manifest written next): the
+   * engine journals which were absent before it runs, and rollback removes those once they are empty again.
+   */
+  createsDirs?: string[];
 }
 
 export interface PatchObjectAction extends ActionBase {

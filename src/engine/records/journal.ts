@@ -58,6 +58,8 @@ export const journalRecordSchema = z.discriminatedUnion('type', [
     backup: z.string().nullable().optional(),
     /** patch: the edited fields before this action. */
     fieldsBefore: z.array(fieldBeforeSchema).optional(),
+    /** write (a new file) and run (`createsDirs`): directories absent before this action; rollback removes them when empty. */
+    createdDirs: z.array(z.string().regex(/^\/./)).optional(),
   }),
   z.strictObject({
     ...seqAt,

@@ -27,6 +27,8 @@ export interface ActionState {
   before?: FileState | null;
   backup?: string | null;
   fieldsBefore?: FieldBefore[];
+  /** Directories this action's apply made (absent before it), deepest first: rollback removes them once empty. */
+  createdDirs?: string[];
   /** Set once any apply `started` was journaled since the action was last pending/undone. */
   touched: boolean;
   lastError?: string;
@@ -76,6 +78,7 @@ export function foldJournal(plan: Plan, records: readonly JournalRecord[]): Jour
             s.before = r.before;
             s.backup = r.backup;
             s.fieldsBefore = r.fieldsBefore;
+            s.createdDirs = r.createdDirs;
             s.touched = true;
           }
           s.status = 'applying';

@@ -174,7 +174,9 @@ async function writeFile(ctx: RunContext, action: WriteFileAction, prior?: Actio
   // A redo keeps the original recorded by the first attempt; the file may already hold our half-done work.
   const before = prior?.touched ? (prior.before ?? null) : current;
   const backup = prior?.touched ? (prior.backup ?? null) : before ? await files.chooseBackup(ctx, action.host, action.path, before) : null;
-  await ctx.record({ type: 'started', phase: 'apply', action: action.id, before, backup });
+  // A new file may make its directories (pki/etcd on a new node): journaled, so rollback can take them away again.
+  const createdDirs = prior?.touched ? prior.createdDirs : before ? undefined : await files.missingDirs(ctx, action.host, action.path.slice(0, action.path.lastIndexOf('/')));
+  await ctx.record({ type: 'started', phase: 'apply', action: action.id, before, backup, ...(createdDirs?.length ? { createdDirs } : {}) });
   if (before && backup) await files.makeBackup(ctx, action.host, action.path, backup, before);
   const h = await ctx.host(action.host);
   // A redo also clears the temp files a lost connection left beside the target last time.
@@ -194,12 +196,14 @@ async function removeFile(ctx: RunContext, action: RemoveFileAction, prior?: Act
   await changed(ctx, action, `removed ${action.path} (saved as ${backup})`);
 }
 
-async function runCommand(ctx: RunContext, action: RunAction): Promise<void> {
+async function runCommand(ctx: RunContext, action: RunAction, prior?: ActionState): Promise<void> {
   if (action.probe) {
     const p = await ctx.probe(action.probe);
     if (p.ok) return unchanged(ctx, action, 'already in effect (probe ok)');
   }
-  await ctx.record({ type: 'started', phase: 'apply', action: action.id });
+  const createdDirs: string[] = [];
+  for (const d of action.createsDirs ?? []) if (!(await ctx.guard((await ctx.host(action.host)).stat(d))).exists) createdDirs.push(d);
+  await ctx.record({ type: 'started', phase: 'apply', action: action.id, ...(createdDirs.length ? { createdDirs } : {}) });
   const code = await execWithRetry(ctx, action.host, action.argv, action.id, 'apply', action.retry, action.timeoutMs);
   await changed(ctx, action, `ran \`${showArgv(redactArgv(action.argv))}\``, { exitCode: code });
 }

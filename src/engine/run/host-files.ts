@@ -105,3 +105,30 @@ export async function restoreFromBackup(ctx: RunContext, hostName: string, path:
 export async function removeFile(ctx: RunContext, hostName: string, path: string): Promise<void> {
   await ctx.run(hostName, ['rm', '-f', '--', path]);
 }
+
+/**
+ * The directories of `dir` and above that do not exist, deepest first (what writing a file into `dir` would make).
+ * Read-only: stats up to the first directory that exists.
+ */
+export async function missingDirs(ctx: RunContext, hostName: string, dir: string): Promise<string[]> {
+  const h = await ctx.host(hostName);
+  const out: string[] = [];
+  for (let d = dir; d !== '/' && d !== '' && d !== '.'; d = d.slice(0, d.lastIndexOf('/')) || '/') {
+    if ((await ctx.guard(h.stat(d))).exists) break;
+    out.push(d);
+  }
+  return out;
+}
+
+/** Removes each directory (deepest first) that is empty now; one that holds something is left as it is. */
+export async function removeEmptyDirs(ctx: RunContext, hostName: string, dirs: readonly string[]): Promise<string[]> {
+  if (!dirs.length) return [];
+  const h = await ctx.host(hostName);
+  const removed: string[] = [];
+  for (const d of dirs) {
+    // rmdir removes only an empty directory: anything someone put there since keeps it (and its parents).
+    const r = await ctx.guard(h.exec(['rmdir', '--', d]));
+    if (r.code === 0) removed.push(d);
+  }
+  return removed;
+}

@@ -70,7 +70,32 @@ export async function continueRollback(ctx: RunContext, to: string | undefined, 
     else groups.push({ step: a.step, actions: [a] });
   }
   const steps = groups.map((g) => ({ info: stepOf(ctx.plan, g.step), actions: g.actions }));
-  return runSteps(ctx, 'rollback', steps, (action, state) => undoOne(ctx, action, state));
+  const outcome = await runSteps(ctx, 'rollback', steps, (action, state) => undoOne(ctx, action, state));
+  if (outcome.status === 'finished') {
+    const kept = backupsKept(ctx);
+    if (kept) ctx.emit({ type: 'notice', text: kept });
+  }
+  return outcome;
+}
+
+/**
+ * Where the session's backups stay after a rollback (rollback removes what the run made, never these): the
+ * originals of replaced files, per host, and the backup step's etcd snapshot and tarballs.
+ */
+function backupsKept(ctx: RunContext): string | null {
+  const st = ctx.state();
+  const byHost = new Map<string, Set<string>>();
+  for (const a of ctx.plan.actions) {
+    const s = st.actions.get(a.id);
+    if ((a.type === 'write-file' || a.type === 'remove-file') && s?.backup) {
+      byHost.set(a.host, (byHost.get(a.host) ?? new Set()).add(files.backupRoot(ctx.session.id)));
+    }
+    if (a.step === 'backup' && a.type === 'run' && a.probe?.type === 'file' && s && s.status !== 'pending') {
+      byHost.set(a.host, (byHost.get(a.host) ?? new Set()).add(a.probe.path));
+    }
+  }
+  if (!byHost.size) return null;
+  return `Backups kept (rollback never removes them; delete them once you no longer need them): ${[...byHost].map(([h, p]) => `${h}: ${[...p].join(', ')}`).join('; ')}`;
 }
 
 async function nothing(ctx: RunContext, action: Action, reason: string): Promise<void> {
@@ -94,10 +119,15 @@ async function undoOne(ctx: RunContext, action: Action, state: ActionState): Pro
       const before = state.before;
       const current = await files.fileState(ctx, action.host, action.path);
       if (before === null) {
-        if (!current) return nothing(ctx, action, 'the file did not exist before and does not now');
+        if (!current) {
+          const dirs = await files.removeEmptyDirs(ctx, action.host, state.createdDirs ?? []);
+          return nothing(ctx, action, `the file did not exist before and does not now${dirs.length ? ` (removed the directories the run made: ${dirs.join(', ')})` : ''}`);
+        }
         await ctx.record({ type: 'started', phase: 'rollback', action: action.id });
         await files.removeFile(ctx, action.host, action.path);
-        return undone(ctx, action, `removed ${action.path} (it did not exist before)`);
+        // The directories this write made go too, once empty (the files of later writes into them are undone first).
+        const dirs = await files.removeEmptyDirs(ctx, action.host, state.createdDirs ?? []);
+        return undone(ctx, action, `removed ${action.path} (it did not exist before)${dirs.length ? ` and the directories the run made: ${dirs.join(', ')}` : ''}`);
       }
       if (current && current.sha256 === before.sha256 && current.mode === before.mode && current.uid === before.uid && current.gid === before.gid) {
         return nothing(ctx, action, 'the file is already the original');
@@ -127,7 +157,8 @@ async function undoOne(ctx: RunContext, action: Action, state: ActionState): Pro
       }
       await ctx.record({ type: 'started', phase: 'rollback', action: action.id });
       const code = await execWithRetry(ctx, action.host, action.undo, action.id, 'rollback', action.retry, action.timeoutMs);
-      return undone(ctx, action, `ran \`${showArgv(redactArgv(action.undo))}\``, code);
+      const dirs = await files.removeEmptyDirs(ctx, action.host, state.createdDirs ?? []);
+      return undone(ctx, action, `ran \`${showArgv(redactArgv(action.undo))}\`${dirs.length ? `; removed the directories the run made: ${dirs.join(', ')}` : ''}`, code);
     }
     case 'patch-object': {
       if (!state.fieldsBefore) throw new ActionError(`the journal holds no before-state for ${action.id}`);
