@@ -89,8 +89,14 @@ async function rollbackAll(state: string): Promise<void> {
 const garbage = (node: string, path: string) => async () => writeFileSync(hostFile(s, `${node}:${path}`), '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n');
 
 describe('cluster faults', () => {
-  test("a master certificate the apiserver cannot load (it keeps the old one, then fails to restart): the step fails, rollback restores it from the backup", async () => {
-    const { r, state } = await applyWithFault('master-api', 'endpoint-cert/cp1/apiserver.crt', garbage('cp1', '/etc/kubernetes/pki/apiserver.crt'));
+  test("the master's apiserver dies with a certificate it cannot load: the step fails, rollback restores it from the backup", async () => {
+    // The running apiserver keeps serving the last certificate it could load, so a bad file alone harms
+    // nothing until it restarts: the fault is a bad file and the apiserver's death, so it cannot come back.
+    const crash = async () => {
+      await garbage('cp1', '/etc/kubernetes/pki/apiserver.crt')();
+      await nodeExec(s, 'cp1', ['pkill', '-KILL', '-x', 'kube-apiserver']);
+    };
+    const { r, state } = await applyWithFault('master-api', 'endpoint-cert/cp1/apiserver.crt', crash);
     assert.equal(r.code, 1, show(r));
     const f = lastFailure(state);
     assert.match(f.action, /^endpoint-cert\//);
