@@ -44,6 +44,14 @@ export function memberRemoveByNameOrPeer(name: string, peerURL: string): string[
   );
 }
 
+/** The member an argv made by memberRemoveByNameOrPeer removes (for previews), or null for any other argv. */
+export function memberRemovedBy(argv: readonly string[]): { name: string; peerURL: string } | null {
+  const [name, peerURL] = argv.slice(4);
+  if (argv.length !== 6 || name === undefined || peerURL === undefined) return null;
+  const expected = memberRemoveByNameOrPeer(name, peerURL);
+  return expected.every((a, i) => a === argv[i]) ? { name, peerURL } : null;
+}
+
 /** Promotes the learner with peer URL $1 (etcd answers "not in sync" until it has caught up; the caller retries). */
 export function memberPromoteByPeer(peerURL: string): string[] {
   return script(

@@ -4,6 +4,7 @@
  */
 import { ExitCode } from '../exit-codes.js';
 import type { Effect, Intent, Screen, Transition, WizardState } from './model.js';
+import { editText } from './text-edit.js';
 
 /** The spinner while an approved apply opens its session: from here on q does not leave (Ctrl-C stops). */
 export const STARTING = 'Starting the session…';
@@ -27,4 +28,14 @@ export function menuMove(s: WizardState, i: Intent, count: number): WizardState 
 /** The make-plan effect with the operator's recorded choices. */
 export function makePlan(s: WizardState): Effect {
   return s.planOptions.failoverDrill === undefined ? { type: 'make-plan' } : { type: 'make-plan', failoverDrill: s.planOptions.failoverDrill };
+}
+
+/**
+ * A text field's edit by this intent (typing, Backspace, Ctrl-U/W, Home/End, ←/→), with the cursor kept in the state;
+ * null when the intent does not edit text. `set` puts the new value where the field lives.
+ */
+export function editField(s: WizardState, value: string, i: Intent, set: (s: WizardState, value: string) => WizardState): Transition | null {
+  const e = editText(value, s.cursor, i);
+  if (!e) return null;
+  return t({ ...set(s, e.value), cursor: e.cursor });
 }

@@ -111,7 +111,10 @@ test('a failure offers retry, roll back this step, roll back everything, quit; s
   assert.deepEqual(retry.effects, [{ type: 'resume', session: SESSION }]);
   assert.deepEqual(drive(retry.state, [i({ type: 'retry' })]).effects, [], 'keys wait while the choice is being carried out');
   r = drive(r.state, [i({ type: 'down' }), i({ type: 'select' })]);
-  assert.deepEqual(r.effects, [{ type: 'rollback', session: SESSION, to: 'etcd-cp2' }]);
+  // Rolling back starts with its review (what would be undone, read only), never with the rollback itself.
+  assert.deepEqual(r.effects, [{ type: 'preview-rollback', session: SESSION, to: 'etcd-cp2' }]);
+  const all = drive({ ...r.state, busy: null }, [i({ type: 'down' }), i({ type: 'down' })]);
+  void all;
   const skippable = { ...r.state, options: { ...r.state.options, canSkip: true }, run: { ...r.state.run!, failure: { ...r.state.run!.failure!, action: 'verify/cp1/readyz' } } };
   assert.deepEqual(failureChoices(skippable), ['retry', 'skip', 'rollback-step', 'rollback-all', 'quit']);
 });

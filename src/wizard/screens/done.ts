@@ -12,6 +12,35 @@ export function resumeCommand(s: WizardState): string {
 }
 
 export function reduceDone(s: WizardState, i: Intent): Transition {
+  const v = s.doneView;
+  // A detail list (the verification checks, the references to repoint) is a scrolled view over the summary.
+  if (v.list !== 'summary') {
+    switch (i.type) {
+      case 'up':
+        return t({ ...s, doneView: { ...v, scroll: Math.max(0, v.scroll - 1) } });
+      case 'down':
+        return t({ ...s, doneView: { ...v, scroll: v.scroll + 1 } });
+      case 'page-up':
+        return t({ ...s, doneView: { ...v, scroll: Math.max(0, v.scroll - 10) } });
+      case 'page-down':
+        return t({ ...s, doneView: { ...v, scroll: v.scroll + 10 } });
+      case 'back':
+      case 'select':
+        return t({ ...s, doneView: { list: 'summary', scroll: 0 } });
+      case 'details':
+        return t({ ...s, doneView: { list: v.list === 'checks' ? 'summary' : 'checks', scroll: 0 } });
+      case 'references':
+        return t({ ...s, doneView: { list: v.list === 'references' ? 'summary' : 'references', scroll: 0 } });
+      case 'quit':
+        break;
+      default:
+        return t(s);
+    }
+  } else if (i.type === 'details' && s.outcome?.status === 'finished' && s.outcome.phase === 'apply') {
+    return t({ ...s, doneView: { list: 'checks', scroll: 0 } });
+  } else if (i.type === 'references' && s.plan?.references && s.outcome?.status === 'finished' && s.outcome.phase === 'apply') {
+    return t({ ...s, doneView: { list: 'references', scroll: 0 } });
+  }
   if (i.type !== 'quit' && i.type !== 'select' && i.type !== 'back') return t(s);
   const o = s.outcome;
   if (!o) return quit(s, ExitCode.Ok, '');
