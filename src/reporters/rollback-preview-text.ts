@@ -28,10 +28,10 @@ function entryLines(e: UndoEntry): PreviewLine[] {
       if (e.change === 'unchanged') return [{ text: `  = ${e.path}: ${e.summary ?? 'already as before'}`, color: 'gray' }];
       const head: PreviewLine =
         e.change === 'remove'
-          ? { text: `  - remove ${e.path} (it did not exist before this session)`, color: 'red' }
+          ? { text: `  - remove ${e.path}: it did not exist before this session ${e.summary ?? ''}`.trimEnd(), color: 'red' }
           : { text: `  ~ restore ${e.path} from ${e.backup}`, color: 'yellow' };
       const out = [head];
-      if (e.summary) out.push({ text: `${ind}${e.summary}` });
+      if (e.summary && e.change !== 'remove') out.push({ text: `${ind}${e.summary}` });
       for (const l of e.diff ? e.diff.split('\n') : []) {
         out.push({ text: `${ind}${l}`, ...(l.startsWith('+') ? { color: 'green' } : l.startsWith('-') ? { color: 'red' } : l.startsWith('@@') ? { color: 'cyan' } : {}) });
       }
@@ -51,7 +51,14 @@ function entryLines(e: UndoEntry): PreviewLine[] {
     case 'object':
       if (e.problem) return [{ text: `  ! ${e.object}: ${e.problem}`, color: 'red', bold: true }];
       if (!e.fields.length) return [{ text: `  = ${e.object}: already as before`, color: 'gray' }];
-      return [{ text: `  ~ restore ${e.object}`, color: 'yellow' }, ...e.fields.map((f) => ({ text: `${ind}${f.field}: ${f.now} → ${f.restored}` }))];
+      return [
+        { text: `  ~ restore ${e.object}`, color: 'yellow' },
+        ...e.fields.flatMap((f): PreviewLine[] =>
+          f.diff
+            ? [{ text: `${ind}${f.field}:` }, ...f.diff.split('\n').map((l) => ({ text: `${ind}  ${l}`, ...(l.startsWith('+') ? { color: 'green' } : l.startsWith('-') ? { color: 'red' } : l.startsWith('@@') ? { color: 'cyan' } : {}) }))]
+            : [{ text: `${ind}${f.field}: ${f.now} → ${f.restored}` }],
+        ),
+      ];
     case 'stays':
       return [{ text: `  · stays: ${e.description} (no undo)`, color: 'gray' }];
   }

@@ -4,7 +4,9 @@
  * renderings of the WizardState; every key becomes an intent for the controller.
  */
 import { Box, Text, useApp, useInput, useStdin, useStdout } from 'ink';
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
+import { ViewportContext } from './viewport.js';
+import type { Viewport } from '../wizard/model.js';
 import type { Intent, Screen, WizardState } from '../wizard/model.js';
 import { textInputActive } from '../wizard/reducer.js';
 import { ConnectScreen } from './ConnectScreen.js';
@@ -133,10 +135,12 @@ function Root({ controller, size, still = false }: Omit<AppProps, 'color'>) {
   useEffect(() => {
     if (state.exit) exit();
   }, [state.exit, exit]);
+  const onViewport = useCallback((v: Viewport) => controller.intent({ type: 'viewport', ...v }), [controller]);
   // The body gets what the header, the spinner, the message and the footer leave: every screen fits the terminal.
   const messageRows = state.message ? state.message.text.split('\n').reduce((n, l) => n + Math.max(1, Math.ceil(l.length / Math.max(1, columns))), 0) : 0;
   const bodyRows = Math.max(4, rows - 2 - (state.busy ? 1 : 0) - messageRows);
   return (
+    <ViewportContext.Provider value={onViewport}>
     <Box flexDirection="column" width={columns}>
       <Header screen={state.screen} />
       {state.help ? <HelpOverlay screen={state.screen} /> : <Body state={state} rows={bodyRows} columns={columns} still={still} />}
@@ -148,6 +152,7 @@ function Root({ controller, size, still = false }: Omit<AppProps, 'color'>) {
       ) : null}
       <Footer screen={state.screen} />
     </Box>
+    </ViewportContext.Provider>
   );
 }
 

@@ -1,4 +1,6 @@
 import { Text } from 'ink';
+import { useContext, useEffect } from 'react';
+import { ViewportContext } from './viewport.js';
 import { wrapLines, type Line } from '../reporters/plan-lines.js';
 import { useTone } from './use-color.js';
 
@@ -26,6 +28,14 @@ export function ScrolledLines(props: { lines: readonly Line[]; scroll: number; r
     used += rowsOf.length;
     end = i + 1;
   }
+  // The top of the page above: as many lines before `top` as fit.
+  let prevTop = top;
+  for (let used = 0; prevTop > 0 && used + heights[prevTop - 1]! <= room; ) used += heights[--prevTop]!;
+  if (prevTop === top && top > 0) prevTop = top - 1;
+  const report = useContext(ViewportContext);
+  useEffect(() => {
+    report?.({ top, end, prevTop, lastTop });
+  }, [report, top, end, prevTop, lastTop]);
   return (
     <>
       {shown.map((l) => (

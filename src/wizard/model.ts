@@ -50,7 +50,17 @@ export type Intent =
   | { type: 'details' }
   | { type: 'type'; text: string }
   | { type: 'erase' }
-  | { type: 'text'; op: TextOp };
+  | { type: 'text'; op: TextOp }
+  /** The scrolled view as drawn (reported by the screen): which lines it shows, so a page key moves exactly a page. */
+  | ({ type: 'viewport' } & Viewport);
+
+/** A scrolled list as drawn: its first line, the first line not shown, the top of the page above, the last possible top. */
+export interface Viewport {
+  top: number;
+  end: number;
+  prevTop: number;
+  lastTop: number;
+}
 
 export type IntentType = Intent['type'];
 
@@ -222,6 +232,8 @@ export interface WizardState {
     | null;
   /** Where the cursor is in the text field being edited (null: at the end). */
   cursor: number | null;
+  /** The scrolled view on screen, as last drawn (null: none yet). */
+  viewport: Viewport | null;
   /** Whether the search for sessions to resume is done (the welcome menu takes keys only then). */
   sessionsChecked: boolean;
   rollback: RollbackReview | null;

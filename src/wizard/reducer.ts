@@ -53,6 +53,7 @@ export function initialState(opts: InitialOptions = {}): WizardState {
     outcome: null,
     exit: null,
     cursor: null,
+    viewport: null,
     sessionsChecked: false,
     rollback: null,
     doneView: { list: 'summary', scroll: 0 },
@@ -77,6 +78,11 @@ export function textInputActive(s: WizardState): boolean {
 
 export function reduce(s: WizardState, e: WizardEvent): Transition {
   if (e.type !== 'intent') return reduceResult(s, e);
+  if (e.intent.type === 'viewport') {
+    const { type: _t, ...v } = e.intent;
+    const same = s.viewport && s.viewport.top === v.top && s.viewport.end === v.end && s.viewport.prevTop === v.prevTop && s.viewport.lastTop === v.lastTop;
+    return t(same ? s : { ...s, viewport: v });
+  }
   const next = reduceIntent(s, e.intent);
   // The cursor belongs to the field being edited: any other key (a move, Enter, Esc) leaves it at the end of the next one.
   const editing = e.intent.type === 'type' || e.intent.type === 'erase' || e.intent.type === 'text';

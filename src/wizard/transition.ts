@@ -39,3 +39,24 @@ export function editField(s: WizardState, value: string, i: Intent, set: (s: Wiz
   if (!e) return null;
   return t({ ...set(s, e.value), cursor: e.cursor });
 }
+
+/**
+ * A scroll position moved by a key, over the view as it is drawn (state.viewport): a page key moves exactly a page
+ * (the lines shown, whatever their wrapped height), so no line is ever skipped; never past the last page.
+ */
+export function scrolled(s: WizardState, scroll: number, i: Intent): number | null {
+  const v = s.viewport;
+  const last = v ? v.lastTop : Number.MAX_SAFE_INTEGER;
+  switch (i.type) {
+    case 'up':
+      return Math.max(0, Math.min(scroll, last) - 1);
+    case 'down':
+      return Math.min(last, scroll + 1);
+    case 'page-up':
+      return v ? Math.max(0, Math.min(v.prevTop, scroll - 1)) : Math.max(0, scroll - 10);
+    case 'page-down':
+      return v ? Math.min(last, Math.max(v.end, scroll + 1)) : scroll + 10;
+    default:
+      return null;
+  }
+}

@@ -69,6 +69,16 @@ export class Tmux {
     await this.tmux(['send-keys', '-t', this.target, ...keys]);
   }
 
+  /** Bytes in one write to the terminal (hex, e.g. '7f' for Backspace): a burst, as a held key or a slow link delivers it. */
+  async burst(...hex: string[]): Promise<void> {
+    await this.tmux(['send-keys', '-t', this.target, '-H', ...hex]);
+  }
+
+  /** Resizes the terminal (the program gets SIGWINCH). */
+  async resize(cols: number, rows: number): Promise<void> {
+    await this.tmux(['resize-window', '-t', this.target, '-x', String(cols), '-y', String(rows)]);
+  }
+
   /** Literal text, as typed. */
   async type(text: string): Promise<void> {
     await this.tmux(['send-keys', '-t', this.target, '-l', text]);

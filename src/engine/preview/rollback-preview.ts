@@ -53,7 +53,8 @@ export type UndoEntry =
       action: string;
       host: string;
       object: string;
-      fields: Array<{ field: string; now: string; restored: string }>;
+      /** Each field put back: what it holds now and after; a multi-line text (a kubeconfig in a ConfigMap) as a diff instead. */
+      fields: Array<{ field: string; now: string; restored: string; diff?: string }>;
       /** The object is gone: rollback would fail here. */
       problem?: string;
     }
@@ -111,8 +112,10 @@ function fileEntry(a: Extract<Action, { type: 'write-file' | 'remove-file' }>, s
   if (s.before === null) {
     sim.set(key, null);
     if (!now) return { ...base, change: 'unchanged', sensitive: false, summary: 'absent before and now' };
+    // What this session wrote goes whole: its lines would only repeat the plan, so the preview says how much.
     const sensitive = (a.type === 'write-file' && isSensitive(a.content)) || looksSecret(now.toString('utf8'));
-    return { ...base, change: 'remove', sensitive, ...(sensitive ? { summary: `(sensitive, ${hash(now)} → absent)` } : { diff: diffText(a.path, now.toString('utf8'), '') }) };
+    const lines = now.toString('utf8').split('\n').filter(Boolean).length;
+    return { ...base, change: 'remove', sensitive, summary: sensitive ? `(sensitive, ${hash(now)})` : `(${lines} line${lines === 1 ? '' : 's'}, ${hash(now)})` };
   }
   const backup = s.backup ?? undefined;
   const original = backup ? (inputs.backups.get(fileKey(a.host, backup)) ?? null) : null;
@@ -182,7 +185,11 @@ export function buildRollbackPreview(plan: Plan, session: string, state: Journal
         const fields = s.fieldsBefore
           .map((f) => ({ field: f.path.join('.'), nowV: getPath(obj, f.path), thenV: getPath(restored, f.path) }))
           .filter((f) => !(f.nowV.present === f.thenV.present && isDeepStrictEqual(f.nowV.value, f.thenV.value)))
-          .map((f) => ({ field: f.field, now: show(f.nowV), restored: show(f.thenV) }));
+          .map((f) => {
+            const multi = typeof f.nowV.value === 'string' && typeof f.thenV.value === 'string' && (f.nowV.value.includes('\n') || f.thenV.value.includes('\n'));
+            const secret = multi && (looksSecret(f.nowV.value as string) || looksSecret(f.thenV.value as string));
+            return { field: f.field, now: show(f.nowV), restored: show(f.thenV), ...(multi && !secret ? { diff: diffText(f.field, f.nowV.value as string, f.thenV.value as string) } : {}) };
+          });
         entry = { kind: 'object', action: a.id, host: a.host, object: name, fields };
         if (fields.length) summary.objects++;
         break;

@@ -3,7 +3,7 @@ import { ExitCode } from '../../exit-codes.js';
 import type { Phase } from '../../engine/model/events.js';
 import { asInvoked } from '../../reporters/invocation.js';
 import type { Intent, Transition, WizardState } from '../model.js';
-import { quit, t } from '../transition.js';
+import { quit, scrolled, t } from '../transition.js';
 
 /** The command that continues the session, as the operator can run it. */
 export function resumeCommand(s: WizardState): string {
@@ -15,15 +15,9 @@ export function reduceDone(s: WizardState, i: Intent): Transition {
   const v = s.doneView;
   // A detail list (the verification checks, the references to repoint) is a scrolled view over the summary.
   if (v.list !== 'summary') {
+    const scroll = scrolled(s, v.scroll, i);
+    if (scroll !== null) return t({ ...s, doneView: { ...v, scroll } });
     switch (i.type) {
-      case 'up':
-        return t({ ...s, doneView: { ...v, scroll: Math.max(0, v.scroll - 1) } });
-      case 'down':
-        return t({ ...s, doneView: { ...v, scroll: v.scroll + 1 } });
-      case 'page-up':
-        return t({ ...s, doneView: { ...v, scroll: Math.max(0, v.scroll - 10) } });
-      case 'page-down':
-        return t({ ...s, doneView: { ...v, scroll: v.scroll + 10 } });
       case 'back':
       case 'select':
         return t({ ...s, doneView: { list: 'summary', scroll: 0 } });

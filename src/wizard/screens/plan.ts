@@ -5,7 +5,7 @@
 import { ExitCode } from '../../exit-codes.js';
 import { approvalWord } from '../../engine/model/approval.js';
 import type { Intent, OldAddressReport, Transition, WizardState } from '../model.js';
-import { STARTING, clamp, editField, go, makePlan, quit, t } from '../transition.js';
+import { STARTING, clamp, editField, go, makePlan, quit, scrolled, t } from '../transition.js';
 import { searchSteps } from '../../reporters/plan-lines.js';
 import type { PlanSearch } from '../model.js';
 
@@ -28,15 +28,9 @@ export function reducePlan(s: WizardState, i: Intent): Transition {
   const p = s.plan;
   if (!p) return t(s);
   if (p.showReferences && p.confirm === null) {
+    const scroll = scrolled(s, p.scroll, i);
+    if (scroll !== null) return t({ ...s, plan: { ...p, scroll } });
     switch (i.type) {
-      case 'up':
-        return t({ ...s, plan: { ...p, scroll: Math.max(0, p.scroll - 1) } });
-      case 'down':
-        return t({ ...s, plan: { ...p, scroll: p.scroll + 1 } });
-      case 'page-up':
-        return t({ ...s, plan: { ...p, scroll: Math.max(0, p.scroll - 10) } });
-      case 'page-down':
-        return t({ ...s, plan: { ...p, scroll: p.scroll + 10 } });
       case 'references':
       case 'back':
       case 'select':
@@ -67,17 +61,19 @@ export function reducePlan(s: WizardState, i: Intent): Transition {
     }
   }
   const n = p.preview.steps.length;
+  if (p.expanded) {
+    const scroll = scrolled(s, p.scroll, i);
+    if (scroll !== null) return t({ ...s, plan: { ...p, scroll } });
+  }
   switch (i.type) {
     case 'up':
-      if (p.expanded) return t({ ...s, plan: { ...p, scroll: Math.max(0, p.scroll - 1) } });
       return t({ ...s, plan: { ...p, cursor: clamp(p.cursor - 1, 0, n - 1) } });
     case 'down':
-      if (p.expanded) return t({ ...s, plan: { ...p, scroll: p.scroll + 1 } });
       return t({ ...s, plan: { ...p, cursor: clamp(p.cursor + 1, 0, n - 1) } });
     case 'page-up':
-      return t({ ...s, plan: { ...p, scroll: Math.max(0, p.scroll - 10) } });
+      return t({ ...s, plan: { ...p, cursor: clamp(p.cursor - 10, 0, n - 1) } });
     case 'page-down':
-      return t({ ...s, plan: { ...p, scroll: p.scroll + 10 } });
+      return t({ ...s, plan: { ...p, cursor: clamp(p.cursor + 10, 0, n - 1) } });
     case 'left':
       if (p.expanded) return t({ ...s, plan: { ...p, cursor: clamp(p.cursor - 1, 0, n - 1), expanded: p.preview.steps[clamp(p.cursor - 1, 0, n - 1)]!.id, scroll: 0 } });
       return t(s);

@@ -6,7 +6,7 @@
  */
 import { ExitCode } from '../../exit-codes.js';
 import type { Effect, Intent, Transition, WizardState } from '../model.js';
-import { editField, go, quit, t } from '../transition.js';
+import { editField, go, quit, scrolled, t } from '../transition.js';
 
 /** The review's first step: read what would be undone (changes nothing). */
 export function previewRollback(s: WizardState, session: string, to?: string): Transition {
@@ -39,15 +39,9 @@ export function reduceRollback(s: WizardState, i: Intent): Transition {
         return t(s);
     }
   }
+  const scroll = scrolled(s, r.scroll, i);
+  if (scroll !== null) return t({ ...s, rollback: { ...r, scroll } });
   switch (i.type) {
-    case 'up':
-      return t({ ...s, rollback: { ...r, scroll: Math.max(0, r.scroll - 1) } });
-    case 'down':
-      return t({ ...s, rollback: { ...r, scroll: r.scroll + 1 } });
-    case 'page-up':
-      return t({ ...s, rollback: { ...r, scroll: Math.max(0, r.scroll - 10) } });
-    case 'page-down':
-      return t({ ...s, rollback: { ...r, scroll: r.scroll + 10 } });
     case 'approve':
       if (!r.preview.steps.length) return t({ ...s, message: { kind: 'info', text: 'Nothing to undo: the session changed nothing that is still in effect.' } });
       return t({ ...s, rollback: { ...r, confirm: '', error: null } });
