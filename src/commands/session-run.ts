@@ -32,7 +32,15 @@ export async function runSession(
     const session = sessionId ? openSession(sessionId) : latestSession();
     const deps = createEngineDeps(sessionConfig(session).config, connectPolicy(false));
     close = () => deps.hosts.closeAll();
-    const stop = before ? await before(session, deps) : null;
+    let stop: number | null = null;
+    try {
+      stop = before ? await before(session, deps) : null;
+    } catch (err) {
+      if (err instanceof BadInputError || !(err instanceof Error)) throw err;
+      // Reading the hosts for the preview failed (unreachable, say): the run never started.
+      say(`${err.message}\nNothing was changed: the ${command} did not start.`);
+      return ExitCode.Failure;
+    }
     if (stop !== null) return stop;
     ints = interrupts((kind) =>
       process.stderr.write(

@@ -82,7 +82,7 @@ export type MemberState = 'present' | 'started' | 'voting';
 export function memberStateProbe(peerURL: string, state: MemberState): string[] {
   const cond = { present: 'true', started: '$2 == "started"', voting: '$2 == "started" && $6 == "false"' }[state];
   return script(
-    `e member list | P="$1" awk -F', ' '$4 == ENVIRON["P"] && ${cond} { print "member-${state}"; found = 1 } END { exit !found }'`,
+    `e member list | P="$1" awk -F', ' '$4 == ENVIRON["P"] && ${cond} { print "member-${state}"; found = 1 } END { if (!found) print "the member with peer URL " ENVIRON["P"] " is not ${state === 'present' ? 'listed' : state} yet" > "/dev/stderr"; exit !found }'`,
     [peerURL],
   );
 }

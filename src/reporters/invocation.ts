@@ -45,6 +45,7 @@ const SUBCOMMANDS = ['plan', 'apply', 'resume', 'rollback', 'status', 'sessions'
  */
 export function localizeCommands(text: string, prefix: string): string {
   if (prefix === 'ha-wizard') return text;
-  const sub = new RegExp(`(^|[\\s\`'"(:])ha-wizard(?= (?:${SUBCOMMANDS.join('|')})\\b)`, 'g');
+  // `ha-wizard lab up: …` is the program naming itself before a message (words then a colon), not a command.
+  const sub = new RegExp(`(^|[\\s\`'"(:])ha-wizard(?= (?:${SUBCOMMANDS.join('|')})\\b)(?! [a-z]+(?: [a-z]+)?:)`, 'g');
   return text.replace(sub, (_m, before: string) => `${before}${prefix}`).replace(/`ha-wizard`/g, `\`${prefix}\``);
 }

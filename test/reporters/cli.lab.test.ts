@@ -127,7 +127,7 @@ test('resume --json: the stopped session goes on in JSON Lines only; SIGINT afte
 });
 
 test('rollback of the stopped session: plain lines, each undone action on its host; exit 0', async () => {
-  const r = await haWizard(['rollback']);
+  const r = await haWizard(['rollback', '--yes']);
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
   const lines = r.stdout.trimEnd().split('\n');
   assert.ok(lines.some((l) => /^Rolling back \d+\/\d+ proxy: /.test(l)), r.stdout);

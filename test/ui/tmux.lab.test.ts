@@ -206,7 +206,7 @@ test('tmux: review the plan, approve by typing the cluster name, convert to the 
   assertHa(await etcdMembers());
 
   // Back to one control-plane node for the next test, through the JSON reporter: one engine event per line.
-  const rb = await cliRun(['rollback', '--json', '--past-point-of-no-return']);
+  const rb = await cliRun(['rollback', '--json', '--past-point-of-no-return', '--yes']);
   assert.equal(rb.code, 0, `rollback: ${rb.stderr}`);
   const events = rb.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; phase?: string });
   assert.ok(events.length > 10, `rollback events: ${rb.stdout}`);

@@ -117,13 +117,17 @@ function fileEntry(a: Extract<Action, { type: 'write-file' | 'remove-file' }>, s
     const lines = now.toString('utf8').split('\n').filter(Boolean).length;
     return { ...base, change: 'remove', sensitive, summary: sensitive ? `(sensitive, ${hash(now)})` : `(${lines} line${lines === 1 ? '' : 's'}, ${hash(now)})` };
   }
+  // Already the original (an apply interrupted before it wrote): rollback leaves it, no backup needed.
+  if (now && sha256(now) === s.before.sha256) {
+    sim.set(key, now);
+    return { ...base, change: 'unchanged', ...(s.backup ? { backup: s.backup } : {}), sensitive: false, summary: 'already the original' };
+  }
   const backup = s.backup ?? undefined;
   const original = backup ? (inputs.backups.get(fileKey(a.host, backup)) ?? null) : null;
   const problem =
     !backup ? 'the journal holds no backup path' : !original ? `its backup ${backup} is missing` : sha256(original) !== s.before.sha256 ? `its backup ${backup} differs from the original (sha256 ${sha256(original).slice(0, 16)}…, recorded ${s.before.sha256.slice(0, 16)}…)` : undefined;
   if (problem) return { ...base, change: 'restore', ...(backup ? { backup } : {}), sensitive: true, problem: `${problem}; rollback would stop here` };
   sim.set(key, original);
-  if (now && sha256(now) === s.before.sha256) return { ...base, change: 'unchanged', backup: backup!, sensitive: false, summary: 'already the original' };
   const sensitive = (a.type === 'write-file' && isSensitive(a.content)) || looksSecret(original!.toString('utf8')) || (now !== null && looksSecret(now.toString('utf8')));
   return {
     ...base,
