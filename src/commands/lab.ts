@@ -173,7 +173,7 @@ export async function run(argv: string[]): Promise<number> {
           const inner = me.replace(/^sudo /, '');
           const where = state.clientNetns
             ? `Lab addresses exist only in its client namespace; commands reach the nodes from there:\n  ${me} lab ssh --dir ${dir} cp1 -- hostname\n  ${me} lab exec --dir ${dir} -- ssh -F ${dir}/ssh_config cp1`
-            : `This namespace holds the lab's client end:\n  ssh -F ${dir}/ssh_config cp1`;
+            : `This namespace holds the lab's client end:\n  ${me} lab ssh --dir ${dir} cp1 -- hostname\n  ssh -F ${dir}/ssh_config cp1`;
           const convert = state.clientNetns ? `${me} lab exec --dir ${dir} -- ${inner}` : inner;
           process.stdout.write(
             [

@@ -124,8 +124,9 @@ export function wrapLines<T extends Line>(lines: readonly T[], width: number): T
       const room = first ? w : w - indent;
       let cut = rest.length;
       if (rest.length > room) {
-        // At the last space that fits, unless that leaves half the row empty: then the row is cut where it ends.
-        cut = rest.lastIndexOf(' ', room);
+        // At the last space that fits, unless that leaves half the row empty: then the row is cut where it ends. A row
+        // broken at a space stays shorter than the width, so a full-width row always means a word goes on below.
+        cut = rest.lastIndexOf(' ', room - 1);
         if (cut <= room / 2) cut = room;
       }
       out.push({ ...l, text: `${first ? '' : ' '.repeat(indent)}${rest.slice(0, cut)}` });

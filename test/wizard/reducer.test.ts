@@ -276,3 +276,28 @@ test('plan review: o opens the old-address references, the arrows scroll them, o
   // Without an audit, o means nothing.
   assert.equal(drive(atPlan(), [i({ type: 'references' })]).state.plan?.showReferences, undefined);
 });
+
+test('discovery says which host it reads and what; the welcome menu takes no key before the sessions are looked for', () => {
+  const s0 = initialState();
+  assert.equal(s0.sessionsChecked, false);
+  assert.deepEqual(drive(s0, [i({ type: 'down' }), i({ type: 'select' })]).effects, [], 'keys before the offer change nothing');
+  let r = drive({ ...initialState(), screen: 'discovery', busy: 'Discovering the cluster and running preflight checks…' }, [{ type: 'discovery-reading', host: 'cp2', what: 'reading /etc/kubernetes/pki/ca.crt' }]);
+  assert.equal(r.state.busy, 'Discovering the cluster: cp2, reading /etc/kubernetes/pki/ca.crt…');
+  r = drive(initialState(), [{ type: 'sessions-found', sessions: [] }]);
+  assert.equal(r.state.sessionsChecked, true);
+  assert.equal(drive(r.state, [i({ type: 'down' })]).state.menu, 1, 'then the menu moves');
+});
+
+test('page keys move exactly the page drawn, never past the last one', () => {
+  let s: WizardState = { ...atPlan() };
+  s = drive(s, [i({ type: 'select' })]).state;
+  assert.ok(s.plan?.expanded);
+  s = drive(s, [i({ type: 'viewport', top: 0, end: 7, prevTop: 0, lastTop: 12 })]).state;
+  s = drive(s, [i({ type: 'page-down' })]).state;
+  assert.equal(s.plan?.scroll, 7, 'the first line not shown is the next top');
+  s = drive(s, [i({ type: 'viewport', top: 7, end: 12, prevTop: 1, lastTop: 12 })]).state;
+  s = drive(s, [i({ type: 'page-up' })]).state;
+  assert.equal(s.plan?.scroll, 1, 'the lines that fit above');
+  s = drive(s, [i({ type: 'viewport', top: 12, end: 20, prevTop: 5, lastTop: 12 }), i({ type: 'page-down' }), i({ type: 'down' })]).state;
+  assert.equal(s.plan?.scroll, 12, 'never past the last page');
+});
