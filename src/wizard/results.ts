@@ -73,7 +73,8 @@ export function reduceResult(s: WizardState, e: ResultEvent): Transition {
       return t({ ...s, busy: null, message: { kind: 'error', text: `Could not make the plan: ${e.error}` } });
     case 'rollback-previewed': {
       const back = s.screen === 'failure' ? 'failure' : s.screen === 'rollback' ? (s.rollback?.back ?? 'resume') : 'resume';
-      return t({ ...go({ ...s, busy: null }, 'rollback'), rollback: { session: e.session, ...(e.to ? { to: e.to } : {}), preview: e.preview, scroll: 0, confirm: null, error: null, back } });
+      // The menu cursor stays where the rollback was chosen, for Esc to come back to it.
+      return t({ ...go({ ...s, busy: null }, 'rollback', { menu: s.menu }), rollback: { session: e.session, ...(e.to ? { to: e.to } : {}), preview: e.preview, scroll: 0, confirm: null, error: null, back } });
     }
     case 'rollback-preview-failed':
       return t({ ...s, busy: null, message: { kind: 'error', text: localizeCommands(`Cannot show what the rollback would undo, so it was not started: ${e.error}${e.hint ? `\n${e.hint}` : ''}`, s.options.command) } });

@@ -64,7 +64,7 @@ export function leaseHeldProbe(host: string, namespace: string, name: string): P
 
 /** Nothing listens on the TCP port (a stopped apiserver released it). */
 export function portClosedProbe(host: string, port: number): Probe {
-  return { type: 'command', host, argv: ['sh', '-c', '! ss -Htln "sport = :$1" | grep -q .', 'ha-wizard-probe', String(port)] };
+  return { type: 'command', host, argv: ['sh', '-c', 'if ss -Htln "sport = :$1" | grep -q .; then echo "port $1 is still in use" >&2; exit 1; fi', 'ha-wizard-probe', String(port)] };
 }
 
 /** A process runs with the pid in the file. */

@@ -177,6 +177,7 @@ test('the rollback review at 80x24 and 100x30: files with their diffs, the etcd 
     assert.match(all, /Rollback: 1 file restored, 5 undo commands, etcd member cp2 removed, 0 objects\s+restored\./);
     await t.press(KEY.esc);
     await t.waitFor('A conversion is in progress');
+    assert.match(t.frame(), /› Roll it back/, 'Esc comes back to the choice made');
     assert.ok(!t.runtime.calls.some((c) => c.startsWith('rollback')), 'nothing rolled back');
     t.ink.unmount();
   }

@@ -298,6 +298,16 @@ test('tmux at 100x30: SANs in full, a wait in words, the done screen fits; rollb
   assert.equal(status.code, 0);
   assert.match(status.stdout, new RegExp(`: rolled back: the cluster is as it was before ${session}; backups kept at /etc/kubernetes/tmp/ha-wizard-backup-${session}/ on each host it changed, and the etcd snapshot /var/lib/etcd/ha-wizard-${session}\\.snapshot\\.db on cp1\\n`));
   assert.doesNotMatch(status.stdout, /actions done|✓ verify/, 'no apply counts beside a rollback');
+  // Back to one control-plane node: the promoted nodes' apiservers stop once their manifests are gone.
+  for (const node of ['cp2', 'cp3']) {
+    const deadline = Date.now() + 180_000;
+    for (;;) {
+      const r = await nodeExec(lab, node, ['sh', '-c', "ss -Htln 'sport = :6443' | grep -c ."], { timeoutMs: 30_000 });
+      if (r.stdout.trim() === '0') break;
+      assert.ok(Date.now() < deadline, `${node} still serves on 6443 three minutes after the rollback`);
+      await new Promise((res) => setTimeout(res, 1000));
+    }
+  }
 });
 
 test('tmux at 80x24: Ctrl-C mid-step stops safely (exit 3); ha-wizard again offers the session first, its rollback review fits; resume finishes', async () => {
@@ -333,8 +343,10 @@ test('tmux at 80x24: Ctrl-C mid-step stops safely (exit 3); ha-wizard again offe
   fits(review);
   assert.match(review, /Undo 1\/\d+ /);
   await t.keys('Escape');
-  await t.waitFor(/A conversion is in progress/);
+  // Back where the rollback was chosen, nothing changed.
+  await t.waitFor(/› *Roll it back/);
   await t.keys('Up');
+  await t.waitFor(/› *Resume it/);
   await t.keys('Enter');
   const done = await t.waitFor(/Enter or q to quit/, 300_000);
   keep('resumed-done', done);

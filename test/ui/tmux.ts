@@ -58,9 +58,12 @@ export class Tmux {
     return stdout;
   }
 
-  /** The visible screen, trailing blank lines dropped. With `history`, the scrolled-off lines above it too. */
-  async screen(history = false): Promise<string> {
-    const text = await this.tmux(['capture-pane', '-p', '-t', this.target, ...(history ? ['-S', '-'] : [])]);
+  /**
+   * The visible screen, trailing blank lines dropped. With `history`, the scrolled-off lines above it too; with
+   * `joined`, a line the terminal wrapped is one line again (plain output; a full-screen program's rows stay rows).
+   */
+  async screen(history = false, joined = false): Promise<string> {
+    const text = await this.tmux(['capture-pane', '-p', '-t', this.target, ...(history ? ['-S', '-'] : []), ...(joined ? ['-J'] : [])]);
     return text.replace(/\s+$/, '');
   }
 

@@ -46,7 +46,7 @@ export function reduceRollback(s: WizardState, i: Intent): Transition {
       if (!r.preview.steps.length) return t({ ...s, message: { kind: 'info', text: 'Nothing to undo: the session changed nothing that is still in effect.' } });
       return t({ ...s, rollback: { ...r, confirm: '', error: null } });
     case 'back':
-      return t(go({ ...s, rollback: null }, r.back));
+      return t(go({ ...s, rollback: null }, r.back, { menu: s.menu }));
     case 'quit':
       if (r.back === 'failure') return quit(s, ExitCode.Stopped, `Stopped; the rollback was not started. Continue later with: ${s.options.command} resume ${r.session}`);
       return quit(s, ExitCode.Ok, 'Nothing was changed: the rollback was not started.');
