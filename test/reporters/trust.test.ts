@@ -106,3 +106,10 @@ test('demo: its flags, then a command run on its sessions; two demos take two di
   assert.equal(freeDemoDir(base), base, 'a demo that is gone holds nothing');
   rmSync(join(base, '..'), { recursive: true, force: true });
 });
+
+test("a wait's HTTPS answer in words, without the URL or the tunnel that asked", async () => {
+  const { httpsAnswer } = await import('../../src/engine/run/context.js');
+  assert.equal(httpsAnswer('GET https://10.0.0.11:6443/readyz (from cp1, as 10.0.0.5): cp1 (10.0.0.11:22): forwarding to 10.0.0.11:6443 failed: (SSH) Channel open failure: Connection refused'), 'not answering yet (connection refused)');
+  assert.equal(httpsAnswer('GET https://10.0.0.11:6443/readyz: HTTP 500 Internal Server Error, want 200: [+]ping ok\n[-]etcd failed: reason withheld\n[-]poststarthook/rbac failed'), 'HTTP 500 Internal Server Error: not ready (etcd, poststarthook/rbac)');
+  assert.match(httpsAnswer('GET https://10.0.0.11:6443/readyz: x509: certificate is valid for 10.0.0.11, not 10.0.0.5'), /^x509: certificate is valid for 10\.0\.0\.11, not 10\.0\.0\.5$/);
+});

@@ -36,9 +36,12 @@ function prose(screen: string): string {
   return out.replace(/\s+/g, ' ');
 }
 
-/** Runs a printed command line as the operator would paste it: into a shell in this terminal. */
+/**
+ * Runs a printed command line as the operator would paste it: into a shell in this terminal. The shell execs it, as an
+ * interactive shell leaves Ctrl-C to the command it runs (a waiting `sh -c` would die of the SIGINT itself).
+ */
 async function paste(t: Tmux, command: string): Promise<void> {
-  await t.respawn(['env', '-u', 'CI', 'sh', '-c', command]);
+  await t.respawn(['env', '-u', 'CI', 'bash', '-c', `exec ${command}`]);
 }
 
 test('demo: each command it prints, pasted as printed, works (status, resume, rollback, lab down)', async () => {

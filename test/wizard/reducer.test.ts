@@ -301,3 +301,17 @@ test('page keys move exactly the page drawn, never past the last one', () => {
   s = drive(s, [i({ type: 'viewport', top: 12, end: 20, prevTop: 5, lastTop: 12 }), i({ type: 'page-down' }), i({ type: 'down' })]).state;
   assert.equal(s.plan?.scroll, 12, 'never past the last page');
 });
+
+test('a rollback review with a problem (a backup missing) is not started: said so, nothing changes', async () => {
+  const { ROLLBACK_PREVIEW } = await import('../ui/fixtures/plan.js');
+  const preview = { ...ROLLBACK_PREVIEW, summary: { ...ROLLBACK_PREVIEW.summary, problems: 1 } };
+  let r = drive(initialState(), [{ type: 'sessions-found', sessions: [{ id: SESSION, cluster: 'demo', state: 'stopped', done: 2, total: 7, where: '' }] }]);
+  r = drive(r.state, [i({ type: 'down' }), i({ type: 'select' })]);
+  assert.deepEqual(r.effects, [{ type: 'preview-rollback', session: SESSION }]);
+  r = drive(r.state, [{ type: 'rollback-previewed', session: SESSION, preview }]);
+  assert.equal(r.state.screen, 'rollback');
+  r = drive(r.state, [i({ type: 'approve' })]);
+  assert.equal(r.state.rollback?.confirm, null, 'no confirmation is asked');
+  assert.match(r.state.message?.text ?? '', /would stop at 1 problem\(s\) marked with !.*Nothing was changed/);
+  assert.deepEqual(r.effects, []);
+});

@@ -235,7 +235,11 @@ function lastWords(text: string): string {
 
 /** An HTTPS probe's detail without the URL that asked: the status (and the failing readyz checks) or the error. */
 export function httpsAnswer(detail: string): string {
-  const body = detail.replace(/^GET \S+: /, '');
+  const body = detail.replace(/^GET \S+(?: \([^)]*\))?: /, '');
+  if (/x509|certificate/i.test(body)) return body.split('\n')[0]!.slice(0, 200);
+  if (/connection refused|ECONNREFUSED/i.test(body)) return 'not answering yet (connection refused)';
+  if (/timed out|ETIMEDOUT|no response/i.test(body)) return 'no answer yet (timed out)';
+  if (/ECONNRESET|socket hang up|reset/i.test(body)) return 'not answering yet (connection reset)';
   const failing = [...body.matchAll(/\[-\]([\w/-]+) failed/g)].map((m) => m[1]);
   const first = body.split('\n')[0] ?? body;
   const head = first.replace(/, want \d+:.*$/, '').replace(/, want \d+$/, '');

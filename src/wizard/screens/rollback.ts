@@ -44,6 +44,10 @@ export function reduceRollback(s: WizardState, i: Intent): Transition {
   switch (i.type) {
     case 'approve':
       if (!r.preview.steps.length) return t({ ...s, message: { kind: 'info', text: 'Nothing to undo: the session changed nothing that is still in effect.' } });
+      // As the command refuses: a rollback that would stop half way is not started (nothing changed).
+      if (r.preview.summary.problems) {
+        return t({ ...s, message: { kind: 'error', text: `The rollback would stop at ${r.preview.summary.problems} problem(s) marked with ! (a backup missing or changed): restore those files by hand, then try again. Nothing was changed.` } });
+      }
       return t({ ...s, rollback: { ...r, confirm: '', error: null } });
     case 'back':
       return t(go({ ...s, rollback: null }, r.back, { menu: s.menu }));
