@@ -10,7 +10,9 @@
  *   promote/etcd, promote/control-plane,         shared-pki-<node> → carry-over-<node> → etcd-<node> →
  *   promote/kubelet                              control-plane-<node> → kubelet-<node>
  *   mark-control-plane
- *   proxy-backends, repoint, verify
+ *   proxy-backends, repoint
+ *   repoint-clients                            opt-in (config `repoint`): Cilium, Calico, other workloads' KUBERNETES_SERVICE_HOST
+ *   verify
  *   failover-drill                             opt-in (config verify.failoverDrill, or --failover-drill)
  *
  * Nodes go strictly one after another: etcd allows one learner, and each new member must be voting and
@@ -32,6 +34,7 @@ import { markControlPlaneStep } from './mark-control-plane.js';
 import { proxyBackendsStep } from './proxy-backends.js';
 import { proxyStep } from './proxy.js';
 import { repointStep } from './repoint.js';
+import { repointClientsStep } from './repoint-clients.js';
 import { sharedPkiStep } from './shared-pki.js';
 import type { StepContext, StepDefinition } from './kit/step.js';
 import { verifyStep } from './verify.js';
@@ -52,6 +55,7 @@ export const STEPS: readonly StepDefinition[] = [
   markControlPlaneStep,
   proxyBackendsStep,
   repointStep,
+  repointClientsStep,
   verifyStep,
   failoverDrillStep,
 ];

@@ -68,12 +68,18 @@ export function preflightError(checks: readonly CheckResult[]): BadInputError | 
 export interface PlanChoices extends StepSelection {
   /** `--failover-drill`: plan the opt-in drill (true: on the config's node, else the last to promote), or not (false). */
   failoverDrill?: boolean;
+  /** The wizard's choice of what to repoint among the audit's offers (overrides the config's `repoint`). */
+  repoint?: 'all' | readonly string[];
 }
 
 /** The plan for these facts: pure apart from the clock and the new session id. */
 export function planConversion(discovered: Discovered, session = newSessionId(discovered.facts.config.name), choices: PlanChoices = {}): Plan {
-  const { failoverDrill, only, skip } = choices;
-  const steps = buildSteps(discovered.facts, { session, ...(failoverDrill !== undefined ? { failoverDrill } : {}) }, { ...(only ? { only } : {}), ...(skip ? { skip } : {}) });
+  const { failoverDrill, repoint, only, skip } = choices;
+  const steps = buildSteps(
+    discovered.facts,
+    { session, ...(failoverDrill !== undefined ? { failoverDrill } : {}), ...(repoint !== undefined ? { repoint } : {}) },
+    { ...(only ? { only } : {}), ...(skip ? { skip } : {}) },
+  );
   return buildPlan({ cluster: discovered.facts.config.name, factsFingerprint: discovered.fingerprint, session, steps });
 }
 
