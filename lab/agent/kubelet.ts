@@ -9,7 +9,10 @@
  * Bound pods run no process (there are no images here). A kube-proxy pod reads the kube-proxy
  * ConfigMap's kubeconfig.conf server once, when it starts, like the real kube-proxy, and is Ready only
  * while that server answers /healthz with the cluster CA check, so a repointed kube-proxy is observable,
- * and so is one that was not restarted. Other bound pods are Ready once started.
+ * and so is one that was not restarted. A pod whose environment sets KUBERNETES_SERVICE_HOST (a literal
+ * value, `valueFrom.configMapKeyRef` or `envFrom.configMapRef`, resolved once when it starts, as the
+ * kubelet does), a kube-proxy-free CNI agent pinned to an API server, is judged the same way on
+ * https://KUBERNETES_SERVICE_HOST:KUBERNETES_SERVICE_PORT. Other bound pods are Ready once started.
  */
 import { readFileSync, readlinkSync } from 'node:fs';
 import { Agent, request } from 'node:https';
@@ -392,12 +395,16 @@ export class Kubelet {
       let state = this.boundPods.get(uid);
       if (!state) {
         const isProxy = p.metadata.labels?.['k8s-app'] === 'kube-proxy';
-        state = { server: isProxy ? await this.kubeProxyServer(kc) : null, startedAt: kubeTime(), ready: false, lastStatus: '' };
+        const server = isProxy ? await this.kubeProxyServer(kc) : await this.envServer(kc, p);
+        state = { server, startedAt: kubeTime(), ready: !isProxy && server === null, lastStatus: '' };
         this.boundPods.set(uid, state);
-        this.log('kubelet: started pod', `${p.metadata.namespace}/${p.metadata.name}`, isProxy ? `apiserver ${state.server ?? '(none)'}` : '');
-        state.ready = !isProxy;
+        this.log('kubelet: started pod', `${p.metadata.namespace}/${p.metadata.name}`, isProxy || server ? `apiserver ${server ?? '(none)'}` : '');
       }
-      if (state.server !== null) state.ready = await healthz(state.server);
+      if (state.server !== null) {
+        const was = state.ready;
+        state.ready = await healthz(state.server);
+        if (was !== state.ready && state.lastStatus) this.log('kubelet: pod', `${p.metadata.namespace}/${p.metadata.name}`, state.ready ? 'Ready again:' : 'not Ready:', state.server, state.ready ? 'answers' : 'does not answer');
+      }
       const containers: any[] = p.spec?.containers ?? [];
       const t = state.ready ? 'True' : 'False';
       const st = {
@@ -421,6 +428,33 @@ export class Kubelet {
       }
     }
     for (const uid of this.boundPods.keys()) if (!live.has(uid)) this.boundPods.delete(uid);
+  }
+
+  /**
+   * https://KUBERNETES_SERVICE_HOST:KUBERNETES_SERVICE_PORT when a container of the pod sets the host (literal, from a
+   * ConfigMap key, or from a whole ConfigMap; the Node authorizer lets a node read ConfigMaps its pods reference), else null.
+   */
+  private async envServer(kc: KubeClient, pod: any): Promise<string | null> {
+    const ns = pod.metadata.namespace as string;
+    const maps = new Map<string, Record<string, string>>();
+    const cm = async (name: string): Promise<Record<string, string>> => {
+      if (!maps.has(name)) maps.set(name, await kc.get<{ data?: Record<string, string> }>(`/api/v1/namespaces/${ns}/configmaps/${name}`).then((c) => c.data ?? {}, () => ({})));
+      return maps.get(name)!;
+    };
+    for (const c of (pod.spec?.containers ?? []) as any[]) {
+      const env: Record<string, string> = {};
+      for (const f of c.envFrom ?? []) if (f.configMapRef?.name) Object.assign(env, await cm(f.configMapRef.name));
+      for (const e of c.env ?? []) {
+        if (typeof e.value === 'string') env[e.name] = e.value;
+        else if (e.valueFrom?.configMapKeyRef?.name) {
+          const v = (await cm(e.valueFrom.configMapKeyRef.name))[e.valueFrom.configMapKeyRef.key];
+          if (v !== undefined) env[e.name] = v;
+        }
+      }
+      const host = env['KUBERNETES_SERVICE_HOST'];
+      if (host) return `https://${host.includes(':') ? `[${host}]` : host}:${env['KUBERNETES_SERVICE_PORT'] || '443'}`;
+    }
+    return null;
   }
 
   /** The server of kube-proxy's kubeconfig (the kube-proxy ConfigMap, which the pod mounts: the Node authorizer allows the read). */
