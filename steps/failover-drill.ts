@@ -48,9 +48,11 @@ const DRILL_PROBE_BOUND_S = 15;
 /**
  * How long the drill lets repointed agents run with the apiserver stopped before each of its two readiness checks: a
  * pod still pinned to the stopped node notices at its next health check (the lab's agent every 5 s; a real Cilium
- * agent's readiness probe takes longer to fail, so the drill proves most for the lab's and for fast probes).
+ * agent's readiness probe takes longer to fail, so the drill proves most for the lab's and for fast probes). Short,
+ * because the node whose apiserver is stopped cannot renew its Lease: past the node monitor's grace period (50 s)
+ * its pods would be marked NotReady for that reason alone.
  */
-export const AGENT_HOLD_S = 10;
+export const AGENT_HOLD_S = 6;
 
 /**
  * Puts the manifest back if it is still parked (and nothing else took its place), then waits until the API on
@@ -141,8 +143,8 @@ function drillActions(step: string, facts: ClusterFacts, node: CpNode, ctx: Step
         waitAction(
           step,
           `${checker}/${w.namespace}-${w.name}-ready-during-drill-${round}`,
-          podsReadyProbe(checker, w),
-          `check ${round}/2 with ${node.host}'s apiserver stopped: every pod of ${w.kind} ${w.namespace}/${w.name} (repointed) is still Ready, at the first attempt (if not: ${comesBack})`,
+          podsReadyProbe(checker, w, node.nodeName),
+          `check ${round}/2 with ${node.host}'s apiserver stopped: every pod of ${w.kind} ${w.namespace}/${w.name} (repointed) on the other nodes is still Ready, at the first attempt (if not: ${comesBack})`,
           DRILL_PROBE.timeoutMs,
           DRILL_PROBE.intervalMs,
         ),

@@ -165,10 +165,12 @@ export interface WizardState {
         error: string | null;
         /** The list of old-address references is open (instead of the steps). */
         showReferences?: boolean;
+        /** In that list: the offer (what ha-wizard can repoint) under the cursor. */
+        offerCursor?: number;
       } & PlanExtras)
     | null;
   /** What the operator asked the next plan to be made with (undefined: as the config says). */
-  planOptions: { failoverDrill?: boolean };
+  planOptions: { failoverDrill?: boolean; repoint?: readonly string[] };
   session: string | null;
   target: RunTarget | null;
   run: RunProgress | null;
@@ -210,7 +212,7 @@ export type Effect =
   | { type: 'answer-password'; id: number; password: string | null }
   | { type: 'discover' }
   /** failoverDrill: the operator's choice (absent: the config's `verify.failoverDrill`). */
-  | { type: 'make-plan'; failoverDrill?: boolean }
+  | { type: 'make-plan'; failoverDrill?: boolean; repoint?: readonly string[] }
   | { type: 'apply' }
   | { type: 'resume'; session: string; skip?: string }
   | { type: 'rollback'; session: string; to?: string }

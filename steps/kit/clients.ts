@@ -84,16 +84,19 @@ export function restartOneByOneArgv(w: OfferWorkload, perNodeS = POD_READY_TIMEO
   return script(RESTART_BODY, [w.namespace, w.name, selectorOf(w), String(perNodeS)]);
 }
 
-/** Every pod of the workload (its selector, owned by it or its ReplicaSets) is Ready, and there is at least one. */
-export function podsReadyProbe(host: string, w: OfferWorkload): Probe {
+/**
+ * Every pod of the workload (its selector) is Ready, and there is at least one. `exceptNode`: leave out the pods on that
+ * node (during a drill, the node whose apiserver is stopped: its kubelet cannot report, so their status says nothing).
+ */
+export function podsReadyProbe(host: string, w: OfferWorkload, exceptNode = ''): Probe {
   const body = [
-    'ns=$1 sel=$2',
-    'out=$(k -n "$ns" get pods -l "$sel" -o \'jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName} {.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}\')',
-    '[ -n "$out" ] || { echo "no pods match $sel in $ns" >&2; exit 1; }',
+    'ns=$1 sel=$2 except=$3',
+    'out=$(k -n "$ns" get pods -l "$sel" -o \'jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName} {.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}\' | awk -v x="$except" \'NF && $2!=x\')',
+    '[ -n "$out" ] || { echo "no pods match $sel in $ns${except:+ outside $except}" >&2; exit 1; }',
     'bad=$(printf \'%s\\n\' "$out" | awk \'NF && $3!="True" {print $1 " on " $2}\')',
     '[ -z "$bad" ] || { echo "not Ready: $bad" | tr "\\n" " " >&2; exit 1; }',
   ].join('\n');
-  return { type: 'command', host, argv: script(body, [w.namespace, selectorOf(w)]) };
+  return { type: 'command', host, argv: script(body, [w.namespace, selectorOf(w), exceptNode]) };
 }
 
 /** A workload's env value in its pod template is `value` (what a controller that renders it, e.g. tigera-operator, wrote). */

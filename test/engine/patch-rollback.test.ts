@@ -122,7 +122,7 @@ test('apply finds env entries by name even after they were reordered; rollback r
   assert.equal(getPath(state.obj, PORT).value, '6443');
   assert.equal(getPath(state.obj, ['spec', 'template', 'spec', 'containers', '[name=cilium-agent]', 'image']).value, 'cilium:v2', 'the later change is kept');
   const detail = events.find((e) => e.type === 'action-done' && e.phase === 'rollback');
-  assert.match(detail && 'detail' in detail ? detail.detail : '', /changed since ha-wizard wrote it \(resourceVersion 11 → 12\), in fields ha-wizard did not touch, which are kept/);
+  assert.match(detail && 'detail' in detail ? detail.detail : '', /resourceVersion 11 after ha-wizard's write, 12 now: what changed in between outside these fields is kept/);
 });
 
 test('rollback refuses to overwrite a field someone changed after ha-wizard, writes nothing, and goes on once it is set back by hand', async () => {
@@ -136,7 +136,7 @@ test('rollback refuses to overwrite a field someone changed after ha-wizard, wri
   assert.equal(failed.status, 'failed');
   assert.match(
     failed.status === 'failed' ? failed.error : '',
-    /DaemonSet kube-system\/cilium was changed after ha-wizard patched it, so rollback will not overwrite it \(nothing of DaemonSet kube-system\/cilium was written\): spec\.template\.spec\.containers\[name=cilium-agent\]\.env\[name=KUBERNETES_SERVICE_HOST\]\.value is now "10\.0\.0\.99"; ha-wizard wrote "k8s-api\.example\.com"; before, it was "10\.0\.0\.11"\. If the original is what you want, set that field back by hand and run `ha-wizard rollback /,
+    /DaemonSet kube-system\/cilium was changed after ha-wizard patched it, so rollback will not overwrite it \(nothing of DaemonSet kube-system\/cilium was written\): spec\.template\.spec\.containers\[name=cilium-agent\]\.env\[name=KUBERNETES_SERVICE_HOST\]\.value is now "10\.0\.0\.99"; ha-wizard wrote "k8s-api\.example\.com"; before, it was "10\.0\.0\.11"\. If the original is what you want, set that field back by hand, then go on with the rollback: `ha-wizard resume /,
   );
   assert.equal(state.writes, writes, 'nothing written');
   assert.equal(getPath(state.obj, HOST).value, '10.0.0.99');

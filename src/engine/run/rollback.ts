@@ -181,7 +181,7 @@ async function undoPatch(ctx: RunContext, action: PatchObjectAction, state: Acti
   let obj = await ctx.guard(api.get(action.object));
   if (!obj) throw new ActionError(`${name} no longer exists; nothing to restore`);
   if (fieldsMatch(obj, before)) return nothing(ctx, action, 'the fields are already as before');
-  refuseLaterChanges(name, laterChanges(obj, action.edits, before), ctx.session.id);
+  refuseLaterChanges(name, laterChanges(obj, action.edits, before), ctx.resumeCommand);
   await ctx.record({ type: 'started', phase: 'rollback', action: action.id });
   let since = obj.metadata?.resourceVersion;
   for (let attempt = 1; ; attempt++) {
@@ -194,20 +194,21 @@ async function undoPatch(ctx: RunContext, action: PatchObjectAction, state: Acti
       obj = await ctx.guard(api.get(action.object));
       if (!obj) throw new ActionError(`${name} disappeared during rollback`);
       if (fieldsMatch(obj, before)) break;
-      refuseLaterChanges(name, laterChanges(obj, action.edits, before), ctx.session.id);
+      refuseLaterChanges(name, laterChanges(obj, action.edits, before), ctx.resumeCommand);
       since = obj.metadata?.resourceVersion;
     }
   }
   const mine = state.resourceVersion;
-  const others = mine !== undefined && since !== undefined && since !== mine ? `; the object changed since ha-wizard wrote it (resourceVersion ${mine} → ${since}), in fields ha-wizard did not touch, which are kept` : '';
+  // Later writes (ha-wizard's own later actions, a controller's status, someone else) outside these fields stay as they are.
+  const others = mine !== undefined && since !== undefined && since !== mine ? `; resourceVersion ${mine} after ha-wizard's write, ${since} now: what changed in between outside these fields is kept` : '';
   return undone(ctx, action, `restored ${before.map((f) => fieldPath(f.path)).join(', ')} of ${name}${others}`);
 }
 
-function refuseLaterChanges(name: string, changes: ReturnType<typeof laterChanges>, session: string): void {
+function refuseLaterChanges(name: string, changes: ReturnType<typeof laterChanges>, resumeCommand: string): void {
   if (!changes.length) return;
   throw new ActionError(
     `${name} was changed after ha-wizard patched it, so rollback will not overwrite it (nothing of ${name} was written): ` +
       changes.map((c) => `${c.field} is now ${c.now}; ha-wizard wrote ${c.wrote}; before, it was ${c.before}`).join('; ') +
-      `. If the original is what you want, set ${changes.length === 1 ? 'that field' : 'those fields'} back by hand and run \`ha-wizard rollback ${session}\` again; otherwise keep the later change and leave this object as it is`,
+      `. If the original is what you want, set ${changes.length === 1 ? 'that field' : 'those fields'} back by hand, then go on with the rollback: \`${resumeCommand}\`; otherwise keep the later change and leave this object as it is`,
   );
 }
