@@ -298,7 +298,7 @@ export function nodeFileFindings(host: string, output: string, ms: Matchers, mas
     const match = firstMatch(text!, ms);
     if (!match) continue;
     const url = /server:\s*["']?([^\s"']+)/.exec(text!)?.[1] ?? master;
-    const sedOld = url.replace(/[.[\]*^$\\/#&]/g, '\\$&');
+    const sedOld = url.replace(/[.[\]*^$\\#&]/g, '\\$&');
     out.push({
       object: `File ${host}:${path}`,
       field: `server (line ${lineNo})`,

@@ -213,7 +213,7 @@ test('node kubeconfigs: only server lines are read; each finding says the exact 
   assert.equal(f.length, 1);
   assert.equal(f[0]!.object, 'File w1:/root/.kube/config');
   assert.equal(f[0]!.field, 'server (line 5)');
-  assert.match(f[0]!.advice!, /on w1: sed -i 's#https:\\\/\\\/10\\\.200\\\.0\\\.11:6443#https:\/\/k8s-api\.lab\.example:6443#' \/root\/\.kube\/config$/);
+  assert.ok(f[0]!.advice!.endsWith("on w1: sed -i 's#https://10\\.200\\.0\\.11:6443#https://k8s-api.lab.example:6443#' /root/.kube/config"), f[0]!.advice);
 });
 
 test('the report: chosen offers are repointed (with Helm follow-ups), the others carry the repoint hint, the rest what to do', () => {

@@ -304,7 +304,7 @@ test('plan: reported with what to do (the issuer with its consequence), repointe
   assert.deepEqual(rep.notes, []);
   const found = (object: string, field: string) => rep.findings.find((f) => f.object === object && f.field.startsWith(field));
   assert.equal(found('ConfigMap monitoring/agent-config', 'data.apiServer')?.value, `https://${cp1}:6443`);
-  assert.match(found('File w1:/root/.kube/config', 'server (line')!.advice!, new RegExp(`on w1: sed -i .*https://${lb.replace(/\./g, '\\.')}:${ENDPOINT_PORT}# /root/\\.kube/config$`));
+  assert.match(found('File w1:/root/.kube/config', 'server (line')!.advice!, new RegExp(`on w1: sed -i 's#https://${cp1.replace(/\./g, '\\\\\\.')}:6443#https://${lb.replace(/\./g, '\\.')}:${ENDPOINT_PORT}#' /root/\\.kube/config$`));
   const issuer = found('Flag kube-apiserver on cp1', '--service-account-issuer')!;
   assert.equal(issuer.value, `https://${cp1}:6443`);
   assert.match(issuer.advice!, /^left unchanged .*invalidates the tokens in use/);
