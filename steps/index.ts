@@ -60,6 +60,15 @@ export const STEPS: readonly StepDefinition[] = [
   failoverDrillStep,
 ];
 
+/**
+ * For a cluster that is already highly available (nothing of the conversion left to do): only the API clients the
+ * operator chose to repoint (`repoint`), whose needs (the proxy, the endpoint in the certificates) the cluster already
+ * has. Empty when nothing is chosen or nothing chosen names the old master any more.
+ */
+export function clientsOnlySteps(facts: ClusterFacts, ctx: StepContext): Step[] {
+  return repointClientsStep.build(facts, ctx);
+}
+
 /** Which steps a plan holds: `only` (absent: all), minus `skip`. Names are step names or group names (`promote`). */
 export interface StepSelection {
   only?: readonly string[];

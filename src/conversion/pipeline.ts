@@ -14,7 +14,7 @@ import type { ClusterFacts } from '../discovery/facts.js';
 import { discover } from '../discovery/discover.js';
 import { factsFingerprint } from '../discovery/parse.js';
 import { applyIgnores, evaluatePreflight, preflightFailed, type CheckResult } from '../preflight/checks.js';
-import { buildSteps, type StepSelection } from '../../steps/index.js';
+import { buildSteps, clientsOnlySteps, type StepSelection } from '../../steps/index.js';
 import { hostPort } from '../pki/hosts.js';
 
 export interface Discovered {
@@ -80,6 +80,16 @@ export function planConversion(discovered: Discovered, session = newSessionId(di
     { session, ...(failoverDrill !== undefined ? { failoverDrill } : {}), ...(repoint !== undefined ? { repoint } : {}) },
     { ...(only ? { only } : {}), ...(skip ? { skip } : {}) },
   );
+  return buildPlan({ cluster: discovered.facts.config.name, factsFingerprint: discovered.fingerprint, session, steps });
+}
+
+/**
+ * An already converted cluster (alreadyConverted) whose config (or the wizard) chose API clients to repoint that still
+ * name the old master: the plan of those steps alone; null when there are none (then: "No changes").
+ */
+export function planClientsOnly(discovered: Discovered, session = newSessionId(discovered.facts.config.name), choices: PlanChoices = {}): Plan | null {
+  const steps = clientsOnlySteps(discovered.facts, { session, ...(choices.repoint !== undefined ? { repoint: choices.repoint } : {}) });
+  if (!steps.length) return null;
   return buildPlan({ cluster: discovered.facts.config.name, factsFingerprint: discovered.fingerprint, session, steps });
 }
 

@@ -83,8 +83,9 @@ export interface ClusterFacts {
   /** sha256 (or null when absent) of every file the plan may read or replace, by `host:path`. */
   files: Record<string, string | null>;
   /**
-   * References to the old master address in kube-system that no step changes (CNI settings, env, args), with
-   * the exact object and field, for the operator to repoint. Discovery always sets it; optional for hand-made facts.
+   * References to the old master address that kubeadm's steps do not change (every namespace's objects, node
+   * kubeconfigs, apiserver flags), with the exact object or file and field, linked to the offer that repoints them.
+   * Discovery always sets it; optional for hand-made facts.
    */
   audit?: AuditResult;
   /**

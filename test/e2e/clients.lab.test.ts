@@ -33,7 +33,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
-import { labDown, labExec, labUp, nodeExec, type LabState, type RunResult } from '../../lab/lab.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { clientArgv, clientEnv, labDown, labExec, labUp, nodeExec, type LabState, type RunResult } from '../../lab/lab.js';
 import { fileOf, kubectlDirect, node, ok, until } from './endpoint-judge.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
@@ -167,44 +168,77 @@ function wizard(args: string[]): Promise<RunResult> {
 }
 
 interface PodView {
+  ds: string;
   node: string;
   ready: boolean;
   terminating: boolean;
 }
 
+/** When, per DaemonSet, how many nodes had no Ready, running pod of it. */
+type Timeline = Array<{ at: string; ds: string; missing: number }>;
+
 /**
- * Watches the agents' pods from outside while ha-wizard works (kubectl straight to cp1, once a second): for each
- * DaemonSet, the most nodes ever seen at once without a Ready, running pod of it. Samples cp1 cannot answer (its
- * apiserver stopped by the drill) are skipped.
+ * Watches the agents' pods from outside while ha-wizard works: every change the apiserver reports (kubectl --watch
+ * straight to cp1, restarted when cp1's apiserver is stopped by the drill, no sampling gap), replayed into how many
+ * nodes lack a Ready, running pod of each DaemonSet, with the time. Recorded only once every node had one since the
+ * watch (re)started, so the initial list, which arrives pod by pod, counts for nothing.
  */
-function watchAgents(): { stop: () => Promise<{ worst: Record<string, number>; samples: number }> } {
+function watchAgents(): { stop: () => Promise<{ timeline: Timeline; events: number }> } {
   let running = true;
-  const worst: Record<string, number> = Object.fromEntries(AGENTS.map((a) => [a.ds, 0]));
-  let samples = 0;
-  const loop = (async () => {
-    while (running) {
-      const r = await kubectlDirect(s, ['-n', 'kube-system', 'get', 'pods', '-l', 'k8s-app in (cilium,calico-node)', '-o', 'json'], env);
-      if (r.code === 0) {
-        samples++;
-        const pods = (JSON.parse(r.stdout) as { items: Array<{ metadata: { labels: Record<string, string>; deletionTimestamp?: string }; spec: { nodeName?: string }; status: { conditions?: Array<{ type: string; status: string }> } }> }).items;
+  let child: ChildProcess | null = null;
+  const timeline: Timeline = [];
+  let events = 0;
+  const jsonpath = 'jsonpath={.type}|{.object.metadata.name}|{.object.metadata.labels.k8s-app}|{.object.spec.nodeName}|{.object.metadata.deletionTimestamp}|{.object.status.conditions[?(@.type=="Ready")].status}{"\\n"}';
+  const argv = clientArgv(s, ['kubectl', '--kubeconfig', fileOf(s, 'cp1', '/etc/kubernetes/admin.conf'), '--server', `https://${cp1}:6443`, '-n', 'kube-system', 'get', 'pods', '-l', 'k8s-app in (cilium,calico-node)', '--watch', '--output-watch-events', '-o', jsonpath]);
+  let ended: () => void = () => undefined;
+  const done = new Promise<void>((res) => (ended = res));
+  const start = () => {
+    const pods = new Map<string, PodView>();
+    const baseline = new Set<string>();
+    let rest = '';
+    child = spawn(argv[0]!, argv.slice(1), { env: clientEnv(dir, env), stdio: ['ignore', 'pipe', 'ignore'] });
+    child.stdout!.on('data', (chunk: Buffer) => {
+      const lines = (rest + chunk.toString()).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) {
+        const [type, name, ds, nodeName, deletion, ready] = line.split('|');
+        if (!name || !ds) continue;
+        events++;
+        if (type === 'DELETED') pods.delete(name);
+        else pods.set(name, { ds, node: nodeName ?? '', ready: ready === 'True', terminating: (deletion ?? '') !== '' });
         for (const a of AGENTS) {
-          const views: PodView[] = pods
-            .filter((p) => p.metadata.labels['k8s-app'] === a.ds)
-            .map((p) => ({ node: p.spec.nodeName ?? '', ready: p.status.conditions?.find((c) => c.type === 'Ready')?.status === 'True', terminating: p.metadata.deletionTimestamp !== undefined }));
-          const missing = NODES.filter((n) => !views.some((v) => v.node === n && v.ready && !v.terminating)).length;
-          worst[a.ds] = Math.max(worst[a.ds]!, missing);
+          const missing = NODES.filter((n) => ![...pods.values()].some((p) => p.ds === a.ds && p.node === n && p.ready && !p.terminating)).length;
+          if (missing === 0) baseline.add(a.ds);
+          if (baseline.has(a.ds)) timeline.push({ at: new Date().toISOString(), ds: a.ds, missing });
         }
       }
-      await new Promise((res) => setTimeout(res, 700));
-    }
-  })();
+    });
+    child.on('exit', () => {
+      if (running) setTimeout(start, 1000);
+      else ended();
+    });
+  };
+  start();
   return {
     stop: async () => {
       running = false;
-      await loop;
-      return { worst, samples };
+      child?.kill();
+      await done;
+      return { timeline, events };
     },
   };
+}
+
+/**
+ * The most nodes at once without a Ready agent of `ds` while an action ran (from its journaled start to its end, in
+ * that phase): the window in which ha-wizard restarts that DaemonSet's pods.
+ */
+function worstDuring(timeline: Timeline, ds: string, action: string, phase: 'apply' | 'rollback'): number {
+  const j = journal();
+  const from = j.filter((x) => x.type === 'started' && x.action === action && x.phase === phase).at(-1)?.at;
+  const to = j.filter((x) => x.type === 'done' && x.action === action && x.phase === phase).at(-1)?.at;
+  assert.ok(from && to, `${action} ran (${phase})`);
+  return Math.max(0, ...timeline.filter((e) => e.ds === ds && e.at >= from && e.at <= to).map((e) => e.missing));
 }
 
 function journal(): Array<{ type: string; phase?: string; action?: string; outcome?: string; at: string }> {
@@ -348,9 +382,11 @@ test('apply: both repointed, each DaemonSet restarted one node at a time, strate
   const r = await wizard(['apply', '-c', config, '--yes']);
   const seen = await watch.stop();
   assert.equal(r.code, 0, `apply failed:\n${r.stdout.slice(-5000)}\n${r.stderr.slice(-3000)}`);
-  process.stdout.write(`# apply: ${seen.samples} samples of the agents; most nodes at once without a Ready agent: ${JSON.stringify(seen.worst)}\n`);
-  assert.ok(seen.samples > 20, 'the agents were watched');
-  for (const a of AGENTS) assert.ok(seen.worst[a.ds]! <= 1, `${a.ds}: one node at a time (its own strategy would allow ${a.ds === 'cilium' ? 2 : 3}); seen ${seen.worst[a.ds]}`);
+  for (const a of AGENTS) {
+    const worst = worstDuring(seen.timeline, a.ds, `repoint-${a.ds === 'cilium' ? 'cilium' : 'calico'}/cp1/kube-system-${a.ds}-restart`, 'apply');
+    process.stdout.write(`# apply: ${seen.events} pod events; while ha-wizard restarted ${a.ds}, at most ${worst} node(s) at once without a Ready one\n`);
+    assert.equal(worst, 1, `${a.ds}: one node at a time (its own strategy would allow ${a.ds === 'cilium' ? 2 : 3})`);
+  }
   const podsAfter = await agentPods();
   for (const a of AGENTS) replaced(podsBefore, podsAfter, a.ds);
   const after = await seededState();
@@ -425,10 +461,10 @@ test('rollback: refuses to overwrite a later change to cilium-config, then resto
   const r = await wizard(['resume']);
   const seen = await watch.stop();
   assert.equal(r.code, 0, `${r.stdout.slice(-4000)}\n${r.stderr.slice(-3000)}`);
-  process.stdout.write(`# rollback: ${seen.samples} samples; most nodes at once without a Ready agent: ${JSON.stringify(seen.worst)}\n`);
-  assert.ok(seen.worst['cilium']! <= 1, `cilium back one node at a time; seen ${seen.worst['cilium']}`);
+  const worst = worstDuring(seen.timeline, 'cilium', 'repoint-cilium/cp1/kube-system-cilium-restart-on-rollback', 'rollback');
+  process.stdout.write(`# rollback: ${seen.events} pod events; while ha-wizard restarted cilium onto the restored spec, at most ${worst} node(s) at once without a Ready one\n`);
+  assert.equal(worst, 1, 'cilium back one node at a time');
   replaced(podsBefore, await agentPods(), 'cilium');
-  assert.equal(seen.worst['calico-node'], 0, 'calico-node was rolled back in the first rollback, before the refusal');
   assert.deepEqual(await seededState(), before_, 'every seeded object exactly as it was');
   const pods = JSON.parse(ok(await kubectlDirect(s, ['-n', 'kube-system', 'get', 'pods', '-l', 'k8s-app in (cilium,calico-node)', '-o', 'json'], env), 'pods')) as { items: Array<{ metadata: { name: string }; spec: { containers: Array<{ env?: Array<{ name: string; value: string }> }> }; status: { conditions: Array<{ type: string; status: string }> } }> };
   for (const p of pods.items) {

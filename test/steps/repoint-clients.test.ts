@@ -20,6 +20,7 @@ import { buildPreview, objectKey } from '../../src/engine/preview/preview.js';
 import { BadInputError } from '../../src/exit-codes.js';
 import type { KubeObject } from '../../src/engine/model/ports.js';
 import { makeFacts } from './facts-fixture.js';
+import { planClientsOnly } from '../../src/conversion/pipeline.js';
 
 const M = '10.200.0.11';
 const STRATEGY = { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 2, maxSurge: 0 } };
@@ -225,4 +226,12 @@ test('plan shows each as a patch with its diff', () => {
     `DaemonSet kube-system/cilium spec.template.metadata.annotations.kubectl.kubernetes.io/restartedAt: (absent) → "${NOW}"`,
     'DaemonSet kube-system/cilium spec.updateStrategy: {"type":"OnDelete"} → {"type":"RollingUpdate","rollingUpdate":{"maxUnavailable":2,"maxSurge":0}}',
   ]);
+});
+
+test('an already converted cluster: the plan holds only the chosen clients (none chosen: no plan, "No changes")', () => {
+  const discovered = { facts: facts(['cilium']), fingerprint: 'f', checks: [] };
+  const plan = planClientsOnly(discovered, 's1');
+  assert.deepEqual(plan?.steps.map((s) => s.id), ['repoint-cilium']);
+  assert.equal(planClientsOnly({ ...discovered, facts: facts() }, 's1'), null);
+  assert.deepEqual(planClientsOnly({ ...discovered, facts: facts() }, 's1', { repoint: ['calico'] })?.steps.map((s) => s.id), ['repoint-calico'], "the wizard's choice");
 });
