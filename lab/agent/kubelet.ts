@@ -33,6 +33,8 @@ type Logger = (...parts: unknown[]) => void;
 
 interface BoundPod {
   server: string | null;
+  /** Its container runs (its config could be read); until then it is not Ready. */
+  started: boolean;
   startedAt: string;
   ready: boolean;
   lastStatus: string;
@@ -392,15 +394,27 @@ export class Kubelet {
         continue;
       }
       live.add(uid);
+      const isProxy = p.metadata.labels?.['k8s-app'] === 'kube-proxy';
       let state = this.boundPods.get(uid);
       if (!state) {
-        const isProxy = p.metadata.labels?.['k8s-app'] === 'kube-proxy';
-        const server = isProxy ? await this.kubeProxyServer(kc) : await this.envServer(kc, p);
-        state = { server, startedAt: kubeTime(), ready: !isProxy && server === null, lastStatus: '' };
+        state = { server: null, started: false, startedAt: kubeTime(), ready: false, lastStatus: '' };
         this.boundPods.set(uid, state);
-        this.log('kubelet: started pod', `${p.metadata.namespace}/${p.metadata.name}`, isProxy || server ? `apiserver ${server ?? '(none)'}` : '');
       }
-      if (state.server !== null) {
+      if (!state.started) {
+        // The container starts once the kubelet can read what it is configured from: kube-proxy's ConfigMap (its
+        // volume), the ConfigMaps its env names (a pod whose env refers to a ConfigMap it cannot read does not start,
+        // as with the real kubelet). The Node authorizer learns of a pod's binding a moment after it, so a read may
+        // be refused at first: tried again on the next sync. Resolved once, when it starts, as a process reads its
+        // env and kubeconfig once.
+        const server = isProxy ? await this.kubeProxyServer(kc) : await this.envServer(kc, p);
+        if (server !== undefined && (server !== null || !isProxy)) {
+          state.started = true;
+          state.server = server;
+          state.ready = server === null;
+          this.log('kubelet: started pod', `${p.metadata.namespace}/${p.metadata.name}`, server ? `apiserver ${server}` : '');
+        }
+      }
+      if (state.started && state.server !== null) {
         const was = state.ready;
         state.ready = await healthz(state.server);
         if (was !== state.ready && state.lastStatus) this.log('kubelet: pod', `${p.metadata.namespace}/${p.metadata.name}`, state.ready ? 'Ready again:' : 'not Ready:', state.server, state.ready ? 'answers' : 'does not answer');
@@ -432,15 +446,25 @@ export class Kubelet {
 
   /**
    * https://KUBERNETES_SERVICE_HOST:KUBERNETES_SERVICE_PORT when a container of the pod sets the host (literal, from a
-   * ConfigMap key, or from a whole ConfigMap; the Node authorizer lets a node read ConfigMaps its pods reference), else null.
+   * ConfigMap key, or from a whole ConfigMap; the Node authorizer lets a node read ConfigMaps its pods reference), else
+   * null; undefined when a ConfigMap it names cannot be read (yet).
    */
-  private async envServer(kc: KubeClient, pod: any): Promise<string | null> {
+  private async envServer(kc: KubeClient, pod: any): Promise<string | null | undefined> {
     const ns = pod.metadata.namespace as string;
     const maps = new Map<string, Record<string, string>>();
     const cm = async (name: string): Promise<Record<string, string>> => {
-      if (!maps.has(name)) maps.set(name, await kc.get<{ data?: Record<string, string> }>(`/api/v1/namespaces/${ns}/configmaps/${name}`).then((c) => c.data ?? {}, () => ({})));
+      if (!maps.has(name)) maps.set(name, (await kc.get<{ data?: Record<string, string> }>(`/api/v1/namespaces/${ns}/configmaps/${name}`)).data ?? {});
       return maps.get(name)!;
     };
+    try {
+      return await this.envServerFrom(pod, cm);
+    } catch (e) {
+      this.log('kubelet: cannot read a ConfigMap of pod', `${ns}/${pod.metadata.name}:`, (e as Error).message);
+      return undefined;
+    }
+  }
+
+  private async envServerFrom(pod: any, cm: (name: string) => Promise<Record<string, string>>): Promise<string | null> {
     for (const c of (pod.spec?.containers ?? []) as any[]) {
       const env: Record<string, string> = {};
       for (const f of c.envFrom ?? []) if (f.configMapRef?.name) Object.assign(env, await cm(f.configMapRef.name));
