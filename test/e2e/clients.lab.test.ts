@@ -21,9 +21,9 @@
  *             without a Ready agent, though the DaemonSets allow 2 and 3), sets their update strategy back exactly;
  *             verify and the drill pass; during the drill the agents' own logs show the pinned control group going
  *             NotReady while no repointed agent does; the issuer and the reported files are unchanged
- *   rollback  refuses to overwrite cilium-config after someone changed it (exit 1, nothing written), goes on once it
- *             is set back by hand, and leaves every seeded object exactly as it was, the pods back on cp1, restarted
- *             one node at a time again
+ *   rollback  refuses to overwrite cilium-config after someone changed it (its preview marks it and says what to do;
+ *             exit 2, nothing begun, nothing written, no pod restarted), runs once it is set back by hand, and leaves
+ *             every seeded object exactly as it was, the pods back on cp1, restarted one node at a time again
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -445,20 +445,25 @@ test("the drill, judged by the agents' own logs: with cp1's apiserver stopped th
 
 test('rollback: refuses to overwrite a later change to cilium-config, then restores every object exactly, the pods back one node at a time', async () => {
   ok(await kubectlDirect(s, ['-n', 'kube-system', 'patch', 'configmap', 'cilium-config', '--type', 'merge', '-p', '{"data":{"k8s-service-host":"10.9.9.9"}}'], env), 'someone edits cilium-config');
-  const refused = await wizard(['rollback', '--to', 'repoint-workers-1']);
-  assert.equal(refused.code, 1, `${refused.stdout.slice(-3000)}\n${refused.stderr.slice(-3000)}`);
+  const edited = await seededState();
+  const podsEdited = await agentPods();
+  const refused = await wizard(['rollback', '--to', 'repoint-workers-1', '--yes']);
+  assert.equal(refused.code, 2, `${refused.stdout.slice(-3000)}\n${refused.stderr.slice(-3000)}`);
+  // Its preview marks the object, says what it would overwrite and what to do; the run is not started.
   assert.match(
-    `${refused.stdout}\n${refused.stderr}`,
-    new RegExp(`ConfigMap kube-system/cilium-config was changed after ha-wizard patched it, so rollback will not overwrite it \\(nothing of ConfigMap kube-system/cilium-config was written\\): data\\.k8s-service-host is now "10\\.9\\.9\\.9"; ha-wizard wrote "${lb.replace(/\./g, '\\.')}"; before, it was "${cp1.replace(/\./g, '\\.')}"`),
+    refused.stdout,
+    new RegExp(`! ConfigMap kube-system/cilium-config: changed after ha-wizard patched it: data\\.k8s-service-host is now "10\\.9\\.9\\.9"; ha-wizard wrote "${lb.replace(/\./g, '\\.')}"; before, it was "${cp1.replace(/\./g, '\\.')}"\\. Rollback would stop here rather than overwrite it: set that field back by hand if the original is what you want, or keep the change and roll back only the steps after repoint-cilium \\(--to repoint-cilium\\)`),
+    refused.stdout.slice(-3000),
   );
-  const mid = (await seededState())['configmap kube-system/cilium-config'] as Record<string, string>;
-  assert.deepEqual(mid, { 'k8s-service-host': '10.9.9.9', 'k8s-service-port': String(ENDPOINT_PORT), 'tunnel-protocol': 'vxlan' }, 'nothing of it written');
-  // The operator decides the original is right and sets it back by hand; rollback goes on from there.
+  assert.match(refused.stderr, /rollback would stop at 1 problem\(s\) marked with ! above; nothing was changed/);
+  assert.deepEqual(await seededState(), edited, 'nothing written: every seeded object as it was before the refused rollback');
+  assert.deepEqual(await agentPods(), podsEdited, 'no agent pod restarted');
+  assert.ok(!journal().some((x) => x.phase === 'rollback' || (x as { operation?: string }).operation === 'rollback'), 'no rollback begun');
+  // The operator decides the original is right and sets it back by hand; the rollback then runs.
   ok(await kubectlDirect(s, ['-n', 'kube-system', 'patch', 'configmap', 'cilium-config', '--type', 'merge', '-p', JSON.stringify({ data: { 'k8s-service-host': cp1 } })], env), 'set back by hand');
-  assert.match(refused.stderr, /then go on with the rollback: `ha-wizard resume /);
   const podsBefore = await agentPods();
   const watch = watchAgents();
-  const r = await wizard(['resume']);
+  const r = await wizard(['rollback', '--to', 'repoint-workers-1', '--yes']);
   const seen = await watch.stop();
   assert.equal(r.code, 0, `${r.stdout.slice(-4000)}\n${r.stderr.slice(-3000)}`);
   const worst = worstDuring(seen.timeline, 'cilium', 'repoint-cilium/cp1/kube-system-cilium-restart-on-rollback', 'rollback');

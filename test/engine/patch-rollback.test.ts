@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apply } from '../../src/engine/run/executor.js';
-import { rollback } from '../../src/engine/run/rollback.js';
+import { previewRollback, rollback } from '../../src/engine/run/rollback.js';
 import { applyEdits, fieldPath, getPath, setPath } from '../../src/engine/run/edits.js';
 import { buildPlan } from '../../src/engine/model/plan.js';
 import { createSession } from '../../src/engine/records/session.js';
@@ -132,6 +132,16 @@ test('rollback refuses to overwrite a field someone changed after ha-wizard, wri
   assert.equal((await apply(t.plan, t.session, d, { env: t.env })).status, 'finished');
   external(HOST, '10.0.0.99');
   const writes = state.writes;
+  // The preview says it first (the command and the wizard do not start a rollback it says would stop).
+  const preview = await previewRollback(t.session, d);
+  assert.equal(preview.summary.problems, 1);
+  const entry = preview.steps[0]!.entries[0]!;
+  assert.equal(entry.kind, 'object');
+  assert.match(
+    entry.kind === 'object' ? entry.problem ?? '' : '',
+    /^changed after ha-wizard patched it: spec\.template\.spec\.containers\[name=cilium-agent\]\.env\[name=KUBERNETES_SERVICE_HOST\]\.value is now "10\.0\.0\.99"; ha-wizard wrote "k8s-api\.example\.com"; before, it was "10\.0\.0\.11"\. Rollback would stop here rather than overwrite it: set that field back by hand if the original is what you want, or keep the change and roll back only the steps after repoint-cilium \(--to repoint-cilium\)$/,
+  );
+  // Changed between the preview and the run: the engine itself refuses at that object.
   const failed = await rollback(t.session, d, { env: t.env });
   assert.equal(failed.status, 'failed');
   assert.match(
@@ -143,6 +153,7 @@ test('rollback refuses to overwrite a field someone changed after ha-wizard, wri
   assert.equal(getPath(state.obj, PORT).value, '443', 'not even the field nobody else touched');
   // The operator puts the original back by hand; the port is still ha-wizard's, so rollback restores it.
   external(HOST, '10.0.0.11');
+  assert.equal((await previewRollback(t.session, d)).summary.problems, 0, 'the preview has nothing against it now');
   assert.equal((await rollback(t.session, d, { env: t.env })).status, 'finished');
   assert.equal(getPath(state.obj, PORT).value, '6443');
 });
