@@ -8,7 +8,9 @@
  *
  * Bound pods run no process (there are no images here). A kube-proxy pod reads the kube-proxy
  * ConfigMap's kubeconfig.conf server once, when it starts, like the real kube-proxy, and is Ready only
- * while that server answers /healthz with the cluster CA check, so a repointed kube-proxy is observable,
+ * while that server answers /healthz with the cluster CA check (checked at every pod sync, at least every
+ * 5 s; two failures in a row make it not Ready, as a readiness probe's failure threshold does), so a
+ * repointed kube-proxy is observable,
  * and so is one that was not restarted. A pod whose environment sets KUBERNETES_SERVICE_HOST (a literal
  * value, `valueFrom.configMapKeyRef` or `envFrom.configMapRef`, resolved once when it starts, as the
  * kubelet does), a kube-proxy-free CNI agent pinned to an API server, is judged the same way on
@@ -25,6 +27,8 @@ import type { StaticPod, StaticPods } from './staticpods.js';
 
 const CLUSTER_CA = '/etc/kubernetes/pki/ca.crt';
 const HEARTBEAT_MS = 5000;
+/** Failed /healthz checks in a row that make a pod judged by its server not Ready. */
+const READINESS_FAILURE_THRESHOLD = 2;
 const LEASE_SECONDS = 40;
 /** What every lab node offers the scheduler: a small machine, room for kubeadm's control plane and addons. */
 const NODE_CAPACITY = { cpu: '2', memory: '4Gi', pods: '110', 'ephemeral-storage': '20Gi', 'hugepages-2Mi': '0' };
@@ -35,6 +39,8 @@ interface BoundPod {
   server: string | null;
   /** Its container runs (its config could be read); until then it is not Ready. */
   started: boolean;
+  /** Failed readiness checks in a row. */
+  failures: number;
   startedAt: string;
   ready: boolean;
   lastStatus: string;
@@ -397,7 +403,7 @@ export class Kubelet {
       const isProxy = p.metadata.labels?.['k8s-app'] === 'kube-proxy';
       let state = this.boundPods.get(uid);
       if (!state) {
-        state = { server: null, started: false, startedAt: kubeTime(), ready: false, lastStatus: '' };
+        state = { server: null, started: false, failures: 0, startedAt: kubeTime(), ready: false, lastStatus: '' };
         this.boundPods.set(uid, state);
       }
       if (!state.started) {
@@ -415,9 +421,16 @@ export class Kubelet {
         }
       }
       if (state.started && state.server !== null) {
+        // A readiness probe with a failure threshold of 2 (the real kubelet's default is 3): one failed check (a
+        // kept-alive connection reset when an apiserver behind the endpoint stops, a starting apiserver's 500) is
+        // said and tolerated; two in a row make the pod not Ready. Not Ready until its first success.
         const was = state.ready;
-        state.ready = await healthz(state.server);
-        if (was !== state.ready && state.lastStatus) this.log('kubelet: pod', `${p.metadata.namespace}/${p.metadata.name}`, state.ready ? 'Ready again:' : 'not Ready:', state.server, state.ready ? 'answers' : 'does not answer');
+        const h = await healthz(state.server);
+        state.failures = h.ok ? 0 : state.failures + 1;
+        state.ready = h.ok || (state.ready && state.failures < READINESS_FAILURE_THRESHOLD);
+        const name = `${p.metadata.namespace}/${p.metadata.name}`;
+        if (was !== state.ready && state.lastStatus) this.log('kubelet: pod', name, state.ready ? 'Ready again:' : 'not Ready:', state.server, state.ready ? 'answers' : `does not answer (${h.why})`);
+        else if (!h.ok && state.ready) this.log('kubelet: pod', name, 'check failed once, still Ready:', state.server, `(${h.why})`);
       }
       const containers: any[] = p.spec?.containers ?? [];
       const t = state.ready ? 'True' : 'False';
@@ -505,16 +518,16 @@ function installedVersion(): string {
 
 let caAgent: Agent | null = null;
 
-/** GET <server>/healthz verifying the server against the cluster CA (what kube-proxy's client does). */
-function healthz(server: string): Promise<boolean> {
+/** GET <server>/healthz verifying the server against the cluster CA (what kube-proxy's client does); why not, in words. */
+function healthz(server: string): Promise<{ ok: boolean; why: string }> {
   caAgent ??= new Agent({ keepAlive: true, maxSockets: 2, ca: readFileSync(CLUSTER_CA) });
   return new Promise((resolve) => {
     const req = request(new URL('/healthz', server), { agent: caAgent!, timeout: 2000, headers: { 'User-Agent': 'kube-proxy/lab' } }, (res) => {
       res.resume();
-      resolve(res.statusCode === 200);
+      resolve({ ok: res.statusCode === 200, why: `HTTP ${res.statusCode}` });
     });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy(new Error('timed out after 2 s')));
+    req.on('error', (e: NodeJS.ErrnoException) => resolve({ ok: false, why: e.code ?? e.message }));
     req.end();
   });
 }
