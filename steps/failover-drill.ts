@@ -1,6 +1,7 @@
 /**
  * failover-drill (opt-in: config verify.failoverDrill, or --failover-drill): stop one apiserver, check that the
- * endpoint answers every time while it is down, start it again. A safety timer on the node puts the apiserver
+ * endpoint answers every time while it is down, and that every API client repoint-clients moved to the endpoint
+ * (each repointed agent's pods) stays Ready twice, AGENT_HOLD_S apart, while it is down; start it again. A safety timer on the node puts the apiserver
  * back whatever happens to the run; a graceful Ctrl-C runs the drill through to the start (pairedWith).
  */
 import type { Action, RunAction } from '../src/engine/model/actions.js';
@@ -12,6 +13,7 @@ import { hostPort } from '../src/pki/hosts.js';
 import { controlPlaneProbeClient, endpointOf, nodeLocalServer, probeClient } from './kit/endpoint.js';
 import { KUBERNETES_DIR, MANIFESTS_DIR } from './kit/paths.js';
 import { portClosedProbe, sample, waitAction } from './kit/probes.js';
+import { podsReadyProbe, repointedWorkloads } from './kit/clients.js';
 import { makeStep, type StepContext, type StepDefinition } from './kit/step.js';
 
 /** The step's id in the plan. */
@@ -43,6 +45,14 @@ const DRILL_STOP_TIMEOUT_MS = 90_000;
 const DRILL_PROBE = { timeoutMs: 1_000, intervalMs: 2_000 } as const;
 /** The prober's own request timeout bounds one attempt (src/kube/prober.ts: 10 s), plus the SSH round trips. */
 const DRILL_PROBE_BOUND_S = 15;
+/**
+ * How long the drill lets repointed agents run with the apiserver stopped before each of its two readiness checks: a
+ * pod still pinned to the stopped node notices at its next health check (the lab's agent every 5 s; a real Cilium
+ * agent's readiness probe takes longer to fail, so the drill proves most for the lab's and for fast probes). Short,
+ * because the node whose apiserver is stopped cannot renew its Lease: past the node monitor's grace period (50 s)
+ * its pods would be marked NotReady for that reason alone.
+ */
+export const AGENT_HOLD_S = 6;
 
 /**
  * Puts the manifest back if it is still parked (and nothing else took its place), then waits until the API on
@@ -94,7 +104,9 @@ function drillActions(step: string, facts: ClusterFacts, node: CpNode, ctx: Step
   const sources = drillProbeSources(facts, node, ctx);
   // Twice round the backends from each source, so a balancer in rotation offers the stopped one at least twice.
   const rounds = 2 * cps.length;
-  const safetyS = Math.ceil(DRILL_STOP_TIMEOUT_MS / 1000) + sources.length * rounds * DRILL_PROBE_BOUND_S + 60;
+  const agents = repointedWorkloads(facts, ctx).map((x) => x.workload);
+  const agentsS = agents.length ? 2 * (AGENT_HOLD_S + agents.length * DRILL_PROBE_BOUND_S) : 0;
+  const safetyS = Math.ceil(DRILL_STOP_TIMEOUT_MS / 1000) + sources.length * rounds * DRILL_PROBE_BOUND_S + agentsS + 60;
   const restore = ['sh', '-c', RESTORE_SCRIPT, 'ha-wizard-drill-restore', APISERVER_MANIFEST, DRILL_PARKED, String(port)];
   const comesBack = `${node.host}'s apiserver comes back by itself at most ${safetyS} s after it was stopped (safety timer), or at once with \`ha-wizard rollback\``;
   const probes: Action[] = [];
@@ -111,6 +123,32 @@ function drillActions(step: string, facts: ClusterFacts, node: CpNode, ctx: Step
           DRILL_PROBE.intervalMs,
         ),
       });
+    }
+  }
+  // Repointed API clients (the `repoint` choice) keep working: checked from a control-plane node whose apiserver stays up.
+  const checker = node.host === masterNode(facts).host ? promotedNodes(facts)[0]!.host : masterNode(facts).host;
+  for (const round of agents.length ? [1, 2] : []) {
+    probes.push(
+      waitAction(
+        step,
+        `${checker}/agents-hold-${round}`,
+        { type: 'command', host: checker, argv: ['sleep', String(AGENT_HOLD_S)] },
+        `let ${AGENT_HOLD_S} s pass with ${node.host}'s apiserver stopped, so every repointed agent checks its API connection again`,
+        (AGENT_HOLD_S + 30) * 1000,
+        1_000,
+      ),
+    );
+    for (const w of agents) {
+      probes.push(
+        waitAction(
+          step,
+          `${checker}/${w.namespace}-${w.name}-ready-during-drill-${round}`,
+          podsReadyProbe(checker, w, node.nodeName),
+          `check ${round}/2 with ${node.host}'s apiserver stopped: every pod of ${w.kind} ${w.namespace}/${w.name} (repointed) on the other nodes is still Ready, at the first attempt (if not: ${comesBack})`,
+          DRILL_PROBE.timeoutMs,
+          DRILL_PROBE.intervalMs,
+        ),
+      );
     }
   }
   return [

@@ -10,7 +10,9 @@
  *   promote/etcd, promote/control-plane,         shared-pki-<node> → carry-over-<node> → etcd-<node> →
  *   promote/kubelet                              control-plane-<node> → kubelet-<node>
  *   mark-control-plane
- *   proxy-backends, repoint, verify
+ *   proxy-backends, repoint
+ *   repoint-clients                            opt-in (config `repoint`): Cilium, Calico, other workloads' KUBERNETES_SERVICE_HOST
+ *   verify
  *   failover-drill                             opt-in (config verify.failoverDrill, or --failover-drill)
  *
  * Nodes go strictly one after another: etcd allows one learner, and each new member must be voting and
@@ -32,6 +34,7 @@ import { markControlPlaneStep } from './mark-control-plane.js';
 import { proxyBackendsStep } from './proxy-backends.js';
 import { proxyStep } from './proxy.js';
 import { repointStep } from './repoint.js';
+import { repointClientsStep } from './repoint-clients.js';
 import { sharedPkiStep } from './shared-pki.js';
 import type { StepContext, StepDefinition } from './kit/step.js';
 import { verifyStep } from './verify.js';
@@ -52,9 +55,19 @@ export const STEPS: readonly StepDefinition[] = [
   markControlPlaneStep,
   proxyBackendsStep,
   repointStep,
+  repointClientsStep,
   verifyStep,
   failoverDrillStep,
 ];
+
+/**
+ * For a cluster that is already highly available (nothing of the conversion left to do): only the API clients the
+ * operator chose to repoint (`repoint`), whose needs (the proxy, the endpoint in the certificates) the cluster already
+ * has. Empty when nothing is chosen or nothing chosen names the old master any more.
+ */
+export function clientsOnlySteps(facts: ClusterFacts, ctx: StepContext): Step[] {
+  return repointClientsStep.build(facts, ctx);
+}
 
 /** Which steps a plan holds: `only` (absent: all), minus `skip`. Names are step names or group names (`promote`). */
 export interface StepSelection {

@@ -7,6 +7,7 @@
  *   - etcd: `endpoint health --cluster`, and exactly as many voting members as control-plane nodes (no learner left)
  *   - controller-manager and scheduler leases held (a Lease names one holder: leader election works)
  *   - kube-proxy rolled out and available
+ *   - each DaemonSet and Deployment repoint-clients repointed (the `repoint` choice): rolled out, every pod Ready
  * The opt-in drill that stops an apiserver is its own step: failover-drill.ts.
  */
 import type { Action, Probe } from '../src/engine/model/actions.js';
@@ -18,6 +19,7 @@ import { clusterHealthArgv, etcdctl } from '../src/etcd/etcdctl.js';
 import { hostPort } from '../src/pki/hosts.js';
 import { controlPlaneProbeClient, endpointOf, nodeLocalServer } from './kit/endpoint.js';
 import { leaseHeldProbe, rolledOutProbe, sample, waitAction } from './kit/probes.js';
+import { podsReadyProbe, repointedWorkloads } from './kit/clients.js';
 import { throughProxyWait } from './kit/proxy.js';
 import { makeStep, type StepContext, type StepDefinition } from './kit/step.js';
 
@@ -62,12 +64,19 @@ function checksActions(step: string, facts: ClusterFacts, ctx: StepContext): Act
     waitAction(step, `${master.host}/scheduler-lease`, leaseHeldProbe(master.host, 'kube-system', 'kube-scheduler'), 'one kube-scheduler holds the leader lease', CHECK_TIMEOUT_MS),
     waitAction(step, `${master.host}/kube-proxy`, rolledOutProbe(master.host, 'kube-system', 'daemonset', 'kube-proxy'), 'every kube-proxy pod is up to date and available', CHECK_TIMEOUT_MS, 5_000),
   );
+  for (const { workload: w } of repointedWorkloads(facts, ctx)) {
+    const what = `${w.kind} ${w.namespace}/${w.name}`;
+    actions.push(
+      waitAction(step, `${master.host}/${w.namespace}-${w.name}-rolled-out`, rolledOutProbe(master.host, w.namespace, w.kind === 'DaemonSet' ? 'daemonset' : 'deployment', w.name), `${what} (repointed) runs its new spec on every pod`, CHECK_TIMEOUT_MS, 5_000),
+      waitAction(step, `${master.host}/${w.namespace}-${w.name}-ready`, podsReadyProbe(master.host, w), `every pod of ${what} (repointed) is Ready`, CHECK_TIMEOUT_MS, 5_000),
+    );
+  }
   return actions;
 }
 
 /** The references to the old address that no step changes, named in the step (the plan carries them to the end). */
-function leftBehind(facts: ClusterFacts): string {
-  const r = oldAddressReport(facts);
+function leftBehind(facts: ClusterFacts, ctx: StepContext): string {
+  const r = oldAddressReport(facts, ctx.repoint ?? facts.config.repoint);
   const lines = [...r.findings.map((f) => `${f.object} ${f.field}`), ...r.unreachableNodes.map((n) => `node ${n}'s kubelet.conf (not in the config's workers)`)];
   if (!lines.length) return '';
   const shown = lines.slice(0, 8);
@@ -80,7 +89,7 @@ function build(facts: ClusterFacts, ctx: StepContext): Step[] {
     makeStep(
       'verify',
       `Verify the cluster behind ${hostPort(host, port)}`,
-      `Read-only checks: every apiserver directly and through the endpoint with the certificate verified for the endpoint, etcd health and membership, leader leases, kube-proxy.${leftBehind(facts)}`,
+      `Read-only checks: every apiserver directly and through the endpoint with the certificate verified for the endpoint, etcd health and membership, leader leases, kube-proxy${repointedWorkloads(facts, ctx).length ? ', the repointed API clients' : ''}.${leftBehind(facts, ctx)}`,
       checksActions('verify', facts, ctx),
     ),
   ];

@@ -8,8 +8,13 @@
  *
  * Bound pods run no process (there are no images here). A kube-proxy pod reads the kube-proxy
  * ConfigMap's kubeconfig.conf server once, when it starts, like the real kube-proxy, and is Ready only
- * while that server answers /healthz with the cluster CA check, so a repointed kube-proxy is observable,
- * and so is one that was not restarted. Other bound pods are Ready once started.
+ * while that server answers /healthz with the cluster CA check (checked at every pod sync, at least every
+ * 5 s; two failures in a row make it not Ready, as a readiness probe's failure threshold does), so a
+ * repointed kube-proxy is observable,
+ * and so is one that was not restarted. A pod whose environment sets KUBERNETES_SERVICE_HOST (a literal
+ * value, `valueFrom.configMapKeyRef` or `envFrom.configMapRef`, resolved once when it starts, as the
+ * kubelet does), a kube-proxy-free CNI agent pinned to an API server, is judged the same way on
+ * https://KUBERNETES_SERVICE_HOST:KUBERNETES_SERVICE_PORT. Other bound pods are Ready once started.
  */
 import { readFileSync, readlinkSync } from 'node:fs';
 import { Agent, request } from 'node:https';
@@ -22,6 +27,8 @@ import type { StaticPod, StaticPods } from './staticpods.js';
 
 const CLUSTER_CA = '/etc/kubernetes/pki/ca.crt';
 const HEARTBEAT_MS = 5000;
+/** Failed /healthz checks in a row that make a pod judged by its server not Ready. */
+const READINESS_FAILURE_THRESHOLD = 2;
 const LEASE_SECONDS = 40;
 /** What every lab node offers the scheduler: a small machine, room for kubeadm's control plane and addons. */
 const NODE_CAPACITY = { cpu: '2', memory: '4Gi', pods: '110', 'ephemeral-storage': '20Gi', 'hugepages-2Mi': '0' };
@@ -30,6 +37,10 @@ type Logger = (...parts: unknown[]) => void;
 
 interface BoundPod {
   server: string | null;
+  /** Its container runs (its config could be read); until then it is not Ready. */
+  started: boolean;
+  /** Failed readiness checks in a row. */
+  failures: number;
   startedAt: string;
   ready: boolean;
   lastStatus: string;
@@ -392,17 +403,35 @@ export class Kubelet {
       const isProxy = p.metadata.labels?.['k8s-app'] === 'kube-proxy';
       let state = this.boundPods.get(uid);
       if (!state) {
-        state = { server: null, startedAt: kubeTime(), ready: !isProxy, lastStatus: '' };
+        state = { server: null, started: false, failures: 0, startedAt: kubeTime(), ready: false, lastStatus: '' };
         this.boundPods.set(uid, state);
       }
-      if (isProxy && state.server === null) {
-        // The kube-proxy ConfigMap is the pod's volume: until the kubelet can read it (the Node authorizer
-        // learns of the pod's binding a moment after it happens) the container does not start. Read once,
-        // when it does, like the real kube-proxy reads its kubeconfig.
-        state.server = await this.kubeProxyServer(kc);
-        if (state.server !== null) this.log('kubelet: started pod', `${p.metadata.namespace}/${p.metadata.name}`, `apiserver ${state.server}`);
-      } else if (!isProxy && state.lastStatus === '') this.log('kubelet: started pod', `${p.metadata.namespace}/${p.metadata.name}`);
-      if (state.server !== null) state.ready = await healthz(state.server);
+      if (!state.started) {
+        // The container starts once the kubelet can read what it is configured from: kube-proxy's ConfigMap (its
+        // volume), the ConfigMaps its env names (a pod whose env refers to a ConfigMap it cannot read does not start,
+        // as with the real kubelet). The Node authorizer learns of a pod's binding a moment after it, so a read may
+        // be refused at first: tried again on the next sync. Resolved once, when it starts, as a process reads its
+        // env and kubeconfig once.
+        const server = isProxy ? await this.kubeProxyServer(kc) : await this.envServer(kc, p);
+        if (server !== undefined && (server !== null || !isProxy)) {
+          state.started = true;
+          state.server = server;
+          state.ready = server === null;
+          this.log('kubelet: started pod', `${p.metadata.namespace}/${p.metadata.name}`, server ? `apiserver ${server}` : '');
+        }
+      }
+      if (state.started && state.server !== null) {
+        // A readiness probe with a failure threshold of 2 (the real kubelet's default is 3): one failed check (a
+        // kept-alive connection reset when an apiserver behind the endpoint stops, a starting apiserver's 500) is
+        // said and tolerated; two in a row make the pod not Ready. Not Ready until its first success.
+        const was = state.ready;
+        const h = await healthz(state.server);
+        state.failures = h.ok ? 0 : state.failures + 1;
+        state.ready = h.ok || (state.ready && state.failures < READINESS_FAILURE_THRESHOLD);
+        const name = `${p.metadata.namespace}/${p.metadata.name}`;
+        if (was !== state.ready && state.lastStatus) this.log('kubelet: pod', name, state.ready ? 'Ready again:' : 'not Ready:', state.server, state.ready ? 'answers' : `does not answer (${h.why})`);
+        else if (!h.ok && state.ready) this.log('kubelet: pod', name, 'check failed once, still Ready:', state.server, `(${h.why})`);
+      }
       const containers: any[] = p.spec?.containers ?? [];
       const t = state.ready ? 'True' : 'False';
       const st = {
@@ -426,6 +455,43 @@ export class Kubelet {
       }
     }
     for (const uid of this.boundPods.keys()) if (!live.has(uid)) this.boundPods.delete(uid);
+  }
+
+  /**
+   * https://KUBERNETES_SERVICE_HOST:KUBERNETES_SERVICE_PORT when a container of the pod sets the host (literal, from a
+   * ConfigMap key, or from a whole ConfigMap; the Node authorizer lets a node read ConfigMaps its pods reference), else
+   * null; undefined when a ConfigMap it names cannot be read (yet).
+   */
+  private async envServer(kc: KubeClient, pod: any): Promise<string | null | undefined> {
+    const ns = pod.metadata.namespace as string;
+    const maps = new Map<string, Record<string, string>>();
+    const cm = async (name: string): Promise<Record<string, string>> => {
+      if (!maps.has(name)) maps.set(name, (await kc.get<{ data?: Record<string, string> }>(`/api/v1/namespaces/${ns}/configmaps/${name}`)).data ?? {});
+      return maps.get(name)!;
+    };
+    try {
+      return await this.envServerFrom(pod, cm);
+    } catch (e) {
+      this.log('kubelet: cannot read a ConfigMap of pod', `${ns}/${pod.metadata.name}:`, (e as Error).message);
+      return undefined;
+    }
+  }
+
+  private async envServerFrom(pod: any, cm: (name: string) => Promise<Record<string, string>>): Promise<string | null> {
+    for (const c of (pod.spec?.containers ?? []) as any[]) {
+      const env: Record<string, string> = {};
+      for (const f of c.envFrom ?? []) if (f.configMapRef?.name) Object.assign(env, await cm(f.configMapRef.name));
+      for (const e of c.env ?? []) {
+        if (typeof e.value === 'string') env[e.name] = e.value;
+        else if (e.valueFrom?.configMapKeyRef?.name) {
+          const v = (await cm(e.valueFrom.configMapKeyRef.name))[e.valueFrom.configMapKeyRef.key];
+          if (v !== undefined) env[e.name] = v;
+        }
+      }
+      const host = env['KUBERNETES_SERVICE_HOST'];
+      if (host) return `https://${host.includes(':') ? `[${host}]` : host}:${env['KUBERNETES_SERVICE_PORT'] || '443'}`;
+    }
+    return null;
   }
 
   /** The server of kube-proxy's kubeconfig (the kube-proxy ConfigMap, which the pod mounts: the Node authorizer allows the read). */
@@ -452,16 +518,16 @@ function installedVersion(): string {
 
 let caAgent: Agent | null = null;
 
-/** GET <server>/healthz verifying the server against the cluster CA (what kube-proxy's client does). */
-function healthz(server: string): Promise<boolean> {
+/** GET <server>/healthz verifying the server against the cluster CA (what kube-proxy's client does); why not, in words. */
+function healthz(server: string): Promise<{ ok: boolean; why: string }> {
   caAgent ??= new Agent({ keepAlive: true, maxSockets: 2, ca: readFileSync(CLUSTER_CA) });
   return new Promise((resolve) => {
     const req = request(new URL('/healthz', server), { agent: caAgent!, timeout: 2000, headers: { 'User-Agent': 'kube-proxy/lab' } }, (res) => {
       res.resume();
-      resolve(res.statusCode === 200);
+      resolve({ ok: res.statusCode === 200, why: `HTTP ${res.statusCode}` });
     });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy(new Error('timed out after 2 s')));
+    req.on('error', (e: NodeJS.ErrnoException) => resolve({ ok: false, why: e.code ?? e.message }));
     req.end();
   });
 }

@@ -16,7 +16,7 @@ import { failureMessage } from './session-run.js';
 import { invokedAs, localizeCommands } from '../reporters/invocation.js';
 import { plainReporter } from '../reporters/plain.js';
 import { jsonReporter } from '../reporters/json.js';
-import { NothingToDo, discoverCluster, preflightError } from '../conversion/pipeline.js';
+import { NothingToDo, alreadyConverted, discoverCluster, preflightError } from '../conversion/pipeline.js';
 import { oldAddressReport } from '../discovery/old-address.js';
 import { renderOldAddressReport } from '../reporters/old-address-text.js';
 import { carriedOverText } from '../reporters/carried-over-text.js';
@@ -51,7 +51,8 @@ export async function run(argv: string[]): Promise<number> {
       if (plan.cluster !== run.config.name) throw new BadInputError(`${savedPath} is a plan for cluster "${plan.cluster}", not "${run.config.name}"`, 'pass the config the plan was made with');
       log(`Re-checking the cluster against ${savedPath} ...`);
       const discovered = await discoverCluster(run.config, run.deps, ignores);
-      const failed = preflightError(discovered.checks);
+      // An already converted cluster fails the conversion's preflight by design; its plans hold only `repoint` clients.
+      const failed = alreadyConverted(discovered) ? null : preflightError(discovered.checks);
       if (failed) throw failed;
       fingerprint = discovered.fingerprint;
       oldAddress = renderOldAddressReport(oldAddressReport(discovered.facts));

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
-import { NothingToDo, alreadyConverted, discoverCluster, planConversion, preflightError, previewConversion, type Discovered, type PlanChoices } from '../conversion/pipeline.js';
+import { NothingToDo, alreadyConverted, discoverCluster, planClientsOnly, planConversion, preflightError, previewConversion, type Discovered, type PlanChoices } from '../conversion/pipeline.js';
 import { checkStepNames } from '../../steps/index.js';
 import { createEngineDeps } from '../conversion/wiring.js';
 import type { EngineDeps } from '../engine/model/ports.js';
@@ -53,7 +53,14 @@ export async function discoverAndPlan(run: ClusterRun, ignorePreflight: string[]
   const { facts, checks } = discovered;
   // An already converted cluster is said first and alone: its ports in use and etcd data are what HA looks like.
   const done = alreadyConverted(discovered);
-  if (done) throw new NothingToDo(done);
+  if (done) {
+    // Already HA: only the API clients chosen with `repoint` that still name the old master, if any.
+    const clients = opts.only || opts.skip ? null : planClientsOnly(discovered, undefined, opts);
+    if (!clients) throw new NothingToDo(done);
+    log(`Cluster ${facts.config.name} is already highly available with the configured nodes; the plan holds only the API clients chosen with repoint that still name the old master.`);
+    const { plan, preview } = await previewConversion(clients, run.deps);
+    return { discovered, plan, preview };
+  }
   log(`Found Kubernetes ${facts.kubernetesVersion}, etcd ${facts.etcdVersion}, ${facts.etcd.members.length} etcd member(s), service subnet ${facts.clusterConfiguration.serviceSubnet}, DNS domain ${facts.clusterConfiguration.dnsDomain}, CA key ${facts.keyAlgorithms.ca}.`);
   const shown = renderChecks(checks);
   log(`Preflight: ${checks.filter((c) => c.status === 'pass').length} passed, ${checks.filter((c) => c.status === 'warn').length} warnings, ${checks.filter((c) => c.status === 'fail').length} failed${shown ? `\n${shown}` : ''}`);

@@ -84,7 +84,7 @@ members removed, the objects restored), then asks you to type the cluster's name
       }
       checkPointOfNoReturn(session, list, pastPointOfNoReturn);
       if (preview.summary.problems) {
-        throw new BadInputError(`rollback would stop at ${preview.summary.problems} problem(s) marked with ! above; nothing was changed`, `see ${session.auditPath}; restore those files by hand from their backups, or put the backups back, then run it again`);
+        throw new BadInputError(`rollback would stop at ${preview.summary.problems} problem(s) marked with ! above; nothing was changed`, `see ${session.auditPath}; each ! says what stops it: restore a file by hand from its backup (or put the backup back), set an object's fields changed since back by hand (or keep that change and roll back less with --to), then run it again`);
       }
       if (values.yes) return null;
       if (!interactive()) {

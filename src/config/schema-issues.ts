@@ -165,6 +165,8 @@ function fieldHint(path: FieldPath, value: unknown): string | undefined {
   if (last === 'port') return 'write a port number from 1 to 65535, such as 22 or 6443';
   if (last === 'user') return 'write the account name only, such as ops; how it becomes root is set by ssh.sudo';
   if (last === 'proxyJump') return 'write it as for `ssh -J`: ops@bastion.example.com, or ops@bastion.example.com:2222 for another port';
+  if (path[0] === 'repoint')
+    return 'write repoint: all, or a list of what `ha-wizard plan` offers to repoint: cilium, calico, or a DaemonSet or Deployment as Kind/namespace/name (such as DaemonSet/monitoring/node-agent)';
   return undefined;
 }
 

@@ -194,6 +194,24 @@ export const CarryOverSchema = z
   .strict()
   .describe("Files the master's control-plane manifests depend on (audit policy, OIDC CA, encryption config, ...) are copied to the new nodes when they are under /etc/kubernetes or one of these directories.");
 
+/** `cilium`, `calico`, or one workload as Kind/namespace/name (the names Kubernetes allows: DNS-1123 label / subdomain). */
+export const REPOINT_ITEM = /^(?:cilium|calico|(?:DaemonSet|Deployment)\/[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?\/[a-z0-9](?:[-.a-z0-9]{0,251}[a-z0-9])?)$/;
+const REPOINT_EXPECTED = 'expected cilium, calico, or a workload as Kind/namespace/name such as DaemonSet/monitoring/node-agent (Kind: DaemonSet or Deployment)';
+
+export const RepointSchema = z
+  .union(
+    [
+      z.literal('all'),
+      z.array(z.string({ error: REPOINT_EXPECTED }).regex(REPOINT_ITEM, { error: REPOINT_EXPECTED }).describe('cilium, calico, or Kind/namespace/name of a DaemonSet or Deployment'), {
+        error: 'expected all, or a list such as [cilium, calico]',
+      }),
+    ],
+    { error: 'expected all, or a list such as [cilium, calico]' },
+  )
+  .describe(
+    "API clients outside kubeadm's that still name the old master and that ha-wizard may repoint to the endpoint (plan shows each as a patch with its diff; rollback restores them): cilium (cilium-config k8s-service-host/port and the KUBERNETES_SERVICE_HOST/PORT env of its agent and operator, then the agents restarted one node at a time), calico (the kubernetes-services-endpoint ConfigMap and calico-node's env), a DaemonSet or Deployment as Kind/namespace/name (its KUBERNETES_SERVICE_HOST/PORT env), or all of what the audit offers. Absent: none; they are only reported.",
+  );
+
 export const ClusterConfigSchema = z
   .object({
     name: z
@@ -219,6 +237,7 @@ export const ClusterConfigSchema = z
     ssh: SshSchema.prefault({}),
     verify: VerifySchema.optional(),
     carryOver: CarryOverSchema.optional(),
+    repoint: RepointSchema.optional(),
   })
   .strict()
   .meta({ title: 'ha-wizard cluster config' })

@@ -14,7 +14,7 @@ import type { ClusterFacts } from '../discovery/facts.js';
 import { discover } from '../discovery/discover.js';
 import { factsFingerprint } from '../discovery/parse.js';
 import { applyIgnores, evaluatePreflight, preflightFailed, type CheckResult } from '../preflight/checks.js';
-import { buildSteps, type StepSelection } from '../../steps/index.js';
+import { buildSteps, clientsOnlySteps, type StepSelection } from '../../steps/index.js';
 import { hostPort } from '../pki/hosts.js';
 
 export interface Discovered {
@@ -68,12 +68,28 @@ export function preflightError(checks: readonly CheckResult[]): BadInputError | 
 export interface PlanChoices extends StepSelection {
   /** `--failover-drill`: plan the opt-in drill (true: on the config's node, else the last to promote), or not (false). */
   failoverDrill?: boolean;
+  /** The wizard's choice of what to repoint among the audit's offers (overrides the config's `repoint`). */
+  repoint?: 'all' | readonly string[];
 }
 
 /** The plan for these facts: pure apart from the clock and the new session id. */
 export function planConversion(discovered: Discovered, session = newSessionId(discovered.facts.config.name), choices: PlanChoices = {}): Plan {
-  const { failoverDrill, only, skip } = choices;
-  const steps = buildSteps(discovered.facts, { session, ...(failoverDrill !== undefined ? { failoverDrill } : {}) }, { ...(only ? { only } : {}), ...(skip ? { skip } : {}) });
+  const { failoverDrill, repoint, only, skip } = choices;
+  const steps = buildSteps(
+    discovered.facts,
+    { session, ...(failoverDrill !== undefined ? { failoverDrill } : {}), ...(repoint !== undefined ? { repoint } : {}) },
+    { ...(only ? { only } : {}), ...(skip ? { skip } : {}) },
+  );
+  return buildPlan({ cluster: discovered.facts.config.name, factsFingerprint: discovered.fingerprint, session, steps });
+}
+
+/**
+ * An already converted cluster (alreadyConverted) whose config (or the wizard) chose API clients to repoint that still
+ * name the old master: the plan of those steps alone; null when there are none (then: "No changes").
+ */
+export function planClientsOnly(discovered: Discovered, session = newSessionId(discovered.facts.config.name), choices: PlanChoices = {}): Plan | null {
+  const steps = clientsOnlySteps(discovered.facts, { session, ...(choices.repoint !== undefined ? { repoint: choices.repoint } : {}) });
+  if (!steps.length) return null;
   return buildPlan({ cluster: discovered.facts.config.name, factsFingerprint: discovered.fingerprint, session, steps });
 }
 

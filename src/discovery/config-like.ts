@@ -17,4 +17,9 @@ export interface ClusterConfigLike {
   verify?: { failoverDrill: boolean | string };
   /** Directories besides /etc/kubernetes whose files the master's manifests name and that may be copied to new nodes. */
   carryOver?: { allowPaths: string[] };
+  /**
+   * API clients outside kubeadm's that ha-wizard repoints to the endpoint: `cilium`, `calico`, `Kind/namespace/name`
+   * of a DaemonSet or Deployment, or `all` that the audit offers. Absent: none (they are only reported).
+   */
+  repoint?: 'all' | string[];
 }

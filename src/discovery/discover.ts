@@ -5,8 +5,9 @@
  * never hold them. Returns the facts the steps are built from and the data preflight evaluates.
  */
 import type { ClusterConfigLike, ConfigNode } from './config-like.js';
-import type { AuditResult, ClusterFacts, KubeNode } from './facts.js';
+import type { ClusterFacts, Finding, KubeNode } from './facts.js';
 import type { Hosts, KubeApi, KubeApiFactory } from '../engine/model/ports.js';
+import { apiserverURL } from './nodes.js';
 import { RemoteError, type RemoteHost } from '../engine/model/remote-host.js';
 import type { NodeProbe, PreflightData } from '../preflight/checks.js';
 import { BadInputError } from '../exit-codes.js';
@@ -15,7 +16,9 @@ import { versionFromImage } from '../manifests/versions.js';
 import { apiserverPort } from '../manifests/apiserver.js';
 import { getServer, parseKubeconfig } from '../kube/kubeconfig.js';
 import { etcdctl } from '../etcd/etcdctl.js';
-import { auditOldMasterReferences } from './old-address.js';
+import { AuditSink, apiserverFlagFindings, endpointUrlOf, linkFindings, matchers } from './old-address.js';
+import { auditCluster, auditNodeFiles } from './audit.js';
+import { REPOINT_WORKLOAD } from './api-clients.js';
 import { SHARED_PKI_FILES } from '../pki/kubeadm-certs.js';
 import { canonicalIP } from '../pki/ip.js';
 import { hostPort } from '../pki/hosts.js';
@@ -104,27 +107,6 @@ function serverOf(text: string, label: string): string {
 
 function hasEmbeddedSecret(text: string, label: string): boolean {
   return parseKubeconfig(text, label).users.some((u) => u.user['client-key-data'] !== undefined || u.user.token !== undefined);
-}
-
-/**
- * kube-system ConfigMaps, DaemonSets and Deployments that still name the master (read-only). A list the API
- * refuses becomes a note: the audit informs the operator and never blocks the conversion.
- */
-export async function auditKubeSystem(k: KubeApi, master: { address: string; port: number }): Promise<AuditResult> {
-  const notes: string[] = [];
-  const read = async (apiVersion: string, kind: string) => {
-    try {
-      const items = await k.list(apiVersion, kind, 'kube-system');
-      if (!Array.isArray(items)) throw new Error('the API did not return a list');
-      return items;
-    } catch (e) {
-      notes.push(`${kind} list in kube-system not read: ${(e as Error).message.split('\n')[0]}`);
-      return [];
-    }
-  };
-  const input = { configMaps: await read('v1', 'ConfigMap'), daemonSets: await read('apps/v1', 'DaemonSet'), deployments: await read('apps/v1', 'Deployment') };
-  const result = auditOldMasterReferences(input, master);
-  return { findings: result.findings, notes: [...notes, ...result.notes] };
 }
 
 export interface DiscoveryResult {
@@ -231,6 +213,19 @@ export async function discover(config: ClusterConfigLike, hosts: Hosts, kube: Ku
     if (text !== null) kubeconfigServers[`${masterName}:${p}`] = serverOf(text, `${masterName}:${p}`);
   }
   const kubeconfigTexts: Record<string, string> = {};
+  // The audit: ha-wizard's references to the old master outside kubeadm's files, node by node (server lines only).
+  const apiPort = api ? apiserverPort(api) : 6443;
+  const ms = matchers(advertiseAddress, apiPort);
+  const oldURL = apiserverURL(advertiseAddress, apiPort);
+  const endpointUrl = endpointUrlOf(config);
+  const nodeFindings: Finding[] = [];
+  const nodeNotes: string[] = [];
+  const auditFiles = async (h: RemoteHost) => {
+    const r = await auditNodeFiles(h, ms, oldURL, endpointUrl);
+    nodeFindings.push(...r.findings);
+    if (r.note) nodeNotes.push(r.note);
+  };
+  await auditFiles(master);
   const probes: NodeProbe[] = [await probeNode(master, false)];
   const identities: HostIdentity[] = [await identityOf(master, config.controlPlane.existing, 'controlPlane.existing', 'master')];
   const promotedSANs: Record<string, { dnsNames: string[]; ipAddresses: string[] }> = {};
@@ -245,6 +240,7 @@ export async function discover(config: ClusterConfigLike, hosts: Hosts, kube: Ku
       continue;
     }
     const probe = await probeNode(h, promote);
+    await auditFiles(h);
     identities.push(await identityOf(h, node, fields.get(node)!, promote ? 'promote' : 'worker'));
     for (const p of promote ? NODE_FILES : [KUBELET_CONF]) await hash(h, p);
     if (promote && files[`${node.name}:/etc/kubernetes/manifests/kube-apiserver.yaml`]) {
@@ -261,7 +257,14 @@ export async function discover(config: ClusterConfigLike, hosts: Hosts, kube: Ku
     probes.push(probe);
   }
 
-  const audit = await auditKubeSystem(k, { address: advertiseAddress, port: api ? apiserverPort(api) : 6443 });
+  const sink = new AuditSink();
+  const wanted = Array.isArray(config.repoint) ? config.repoint.filter((r) => REPOINT_WORKLOAD.test(r)) : [];
+  const cluster = await auditCluster(k, ms, advertiseAddress, sink, wanted);
+  for (const f of apiserverFlagFindings(manifests['kube-apiserver'], masterName, ms, endpointUrl)) sink.add(f);
+  for (const f of nodeFindings) sink.add(f);
+  for (const n of nodeNotes) sink.note(n);
+  const found = sink.result();
+  const audit = { findings: linkFindings(found.findings, cluster.offers, cluster.rendered), notes: found.notes };
 
   const masterNodeName = nodes.find((n) => n.internalIP === advertiseAddress)?.name ?? masterName;
   const dataDir = (pods.etcd?.flag('data-dir') ?? '/var/lib/etcd').replace(/\/+$/, '');
@@ -318,6 +321,7 @@ export async function discover(config: ClusterConfigLike, hosts: Hosts, kube: Ku
     clusterInfoServer: cmServer(clusterInfo, 'kubeconfig', 'kube-public/cluster-info kubeconfig'),
     files,
     audit,
+    apiClients: { offers: cluster.offers, seen: cluster.seen },
     promoteStates: Object.fromEntries(Object.entries(promoteStates).map(([h, st]) => [h, st.kind === 'blocked' ? 'fresh' : st.kind])),
     promotedApiserverSANs: promotedSANs,
     carriedFiles: carried.files,

@@ -83,8 +83,9 @@ export interface ClusterFacts {
   /** sha256 (or null when absent) of every file the plan may read or replace, by `host:path`. */
   files: Record<string, string | null>;
   /**
-   * References to the old master address in kube-system that no step changes (CNI settings, env, args), with
-   * the exact object and field, for the operator to repoint. Discovery always sets it; optional for hand-made facts.
+   * References to the old master address that kubeadm's steps do not change (every namespace's objects, node
+   * kubeconfigs, apiserver flags), with the exact object or file and field, linked to the offer that repoints them.
+   * Discovery always sets it; optional for hand-made facts.
    */
   audit?: AuditResult;
   /**
@@ -100,18 +101,78 @@ export interface ClusterFacts {
    * A secret one carries its sha256 only; a public one its text too.
    */
   carriedFiles?: CarriedFile[];
+  /**
+   * API clients outside kubeadm's that still name the master and that ha-wizard can repoint (discovery/api-clients.ts),
+   * and whether the cluster has Cilium, Calico and the workloads the config's `repoint` names at all.
+   */
+  apiClients?: { offers: ClientOffer[]; seen: { cilium: boolean; calico: boolean; workloads: string[] } };
 }
 
-/** A reference to the old master address found in kube-system (discovery/old-address.ts). */
+/** The Helm release that manages an object (Helm's labels and annotations). */
+export interface HelmRelease {
+  release: string;
+  namespace: string;
+  /** `helm.sh/chart`, e.g. cilium-1.16.5. */
+  chart?: string;
+}
+
+/** A ConfigMap an offer changes: the key naming the API host (and the port key, where it exists). */
+export interface OfferConfigMap {
+  namespace: string;
+  name: string;
+  hostKey: string;
+  host: string;
+  portKey?: string;
+  port?: string;
+  helm?: HelmRelease;
+}
+
+/** A DaemonSet or Deployment an offer changes or restarts. */
+export interface OfferWorkload {
+  kind: 'DaemonSet' | 'Deployment';
+  namespace: string;
+  name: string;
+  /** Literal env values to change (KUBERNETES_SERVICE_HOST, and _PORT where it exists), per container. */
+  env: Array<{ list: 'containers' | 'initContainers'; container: string; name: string; value: string }>;
+  /** Offer ConfigMaps its pods read at start (env, envFrom, a volume): they must restart once those change. */
+  reads: string[];
+  /** Pods on the host network (a CNI agent): they reach the API as the node does (per-node: the local proxy). */
+  hostNetwork: boolean;
+  /** spec.selector.matchLabels: finds its pods. */
+  selector: Record<string, string>;
+  /** A DaemonSet's spec.updateStrategy as found: set back after the one-node-at-a-time restart. */
+  updateStrategy?: Record<string, unknown>;
+  /** The controller that renders it (ownerReferences), e.g. `Installation default (operator.tigera.io/v1)`: never patched. */
+  owner?: string;
+  helm?: HelmRelease;
+}
+
+/** What ha-wizard can repoint, as one choice: `cilium`, `calico`, or one workload (`DaemonSet/monitoring/node-agent`). */
+export interface ClientOffer {
+  id: string;
+  kind: 'cilium' | 'calico' | 'workload';
+  /** One line: what it holds. */
+  title: string;
+  configMaps: OfferConfigMap[];
+  workloads: OfferWorkload[];
+}
+
+/** A reference to the old master address that no kubeadm-side step changes (discovery/old-address.ts). */
 export interface Finding {
-  /** e.g. "ConfigMap kube-system/cilium-config". */
+  /** e.g. "ConfigMap kube-system/cilium-config", "Secret monitoring/kubeconfig", "File w1:/root/.kube/config", "Flag kube-apiserver on cp1". */
   object: string;
   /** e.g. "data.k8s-service-host" or "spec.template.spec.containers[name=cilium-agent].env[name=KUBERNETES_SERVICE_HOST].value". */
   field: string;
-  /** The offending text (one line, trimmed to 200 characters). */
+  /** The offending text (one line, trimmed to 200 characters); a Secret's value is never kept: a placeholder says so. */
   value: string;
   /** What matched: "https://10.0.0.1", "10.0.0.1:6443" or the bare address. */
   match: string;
+  /** The offer that repoints it when chosen (`cilium`, `calico`, `DaemonSet/monitoring/node-agent`). */
+  offer?: string;
+  /** What the operator should do, when it is more than "repoint it to the endpoint yourself" (the exact command, a consequence). */
+  advice?: string;
+  /** A Secret's value: compared in memory only, never shown or kept. */
+  secret?: true;
 }
 
 /** What discovery keeps in the facts: the findings, and what could not be read (so "none found" is honest). */

@@ -87,7 +87,13 @@ export function referenceLines(r: OldAddressReport): Line[] {
   for (const f of r.findings) {
     out.push({ text: f.object, bold: true });
     out.push({ text: `  ${f.field}: ${f.value}` });
+    if (f.advice) out.push({ text: `    ${f.advice}`, color: 'gray' });
   }
+  if (r.repointed?.length) {
+    out.push({ text: `Repointed by this plan (${(r.offers ?? []).filter((o) => o.chosen).map((o) => o.id).join(', ')}):`, color: 'green' });
+    for (const f of r.repointed) out.push({ text: `  ${f.object} ${f.field}`, color: 'green' });
+  }
+  for (const l of r.followUps ?? []) out.push({ text: l, color: 'yellow' });
   for (const n of r.unreachableNodes) {
     out.push({ text: `Node ${n}`, bold: true });
     out.push({ text: `  /etc/kubernetes/kubelet.conf: not in the config's workers (add it there)` });
@@ -96,7 +102,7 @@ export function referenceLines(r: OldAddressReport): Line[] {
     out.push({ text: `The audit is incomplete (${r.notes.length} ${r.notes.length === 1 ? 'note' : 'notes'}):`, color: 'yellow' });
     for (const n of r.notes) out.push({ text: `  ${n}`, color: 'yellow' });
   }
-  if (!out.length) out.push({ text: r.audited ? 'None found in kube-system ConfigMaps, DaemonSets and Deployments.' : 'Discovery did not audit the cluster.' });
+  if (!out.length) out.push({ text: r.audited ? 'None found in the ConfigMaps, Secrets and workloads of any namespace, the nodes\' kubeconfigs or the apiserver flags.' : 'Discovery did not audit the cluster.' });
   return out;
 }
 

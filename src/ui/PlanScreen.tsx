@@ -62,6 +62,16 @@ export function PlanScreen({ state, rows, columns }: { state: WizardState; rows:
         <Text bold wrap="truncate-end">
           Old address {refs.oldAddress}: {refCount} reference(s) ha-wizard does not change
         </Text>
+        {refs.offers?.length ? (
+          <Text wrap="truncate-end">
+            ha-wizard can repoint (←→ choose · Space: add or remove, re-plans):
+            {refs.offers.map((o, i) => (
+              <Text key={o.id} color={i === (p.offerCursor ?? 0) ? tone('cyan') : undefined} bold={i === (p.offerCursor ?? 0)}>
+                {` ${i === (p.offerCursor ?? 0) ? '›' : ' '}[${o.chosen ? 'x' : ' '}] ${o.id}`}
+              </Text>
+            ))}
+          </Text>
+        ) : null}
         <Text wrap="truncate-end">Repoint each to {endpoint ? `https://${endpoint}` : 'the endpoint'} yourself once the conversion is done:</Text>
         <ScrolledLines lines={referenceLines(refs)} scroll={p.scroll} rows={rows - 3} columns={columns} keys="o or Esc back to the plan" />
       </Box>
@@ -79,7 +89,7 @@ export function PlanScreen({ state, rows, columns }: { state: WizardState; rows:
       </Text>
     ) : refs.audited ? (
       <Text color={tone('gray')} wrap="truncate-end">
-        No other references to the old address in kube-system.
+        No other references to the old address.{refs.repointed?.length ? ` ${refs.repointed.length} repointed by this plan: o to see them.` : ''}
       </Text>
     ) : null
   ) : null;

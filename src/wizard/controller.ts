@@ -155,7 +155,7 @@ export class WizardController {
         return;
       case 'make-plan':
         void guard(
-          rt.makePlan(e.failoverDrill === undefined ? {} : { failoverDrill: e.failoverDrill }).then(
+          rt.makePlan({ ...(e.failoverDrill !== undefined ? { failoverDrill: e.failoverDrill } : {}), ...(e.repoint !== undefined ? { repoint: e.repoint } : {}) }).then(
             (r) => this.dispatch({ type: 'planned', summary: r.summary, preview: r.preview, ...(r.references ? { references: r.references } : {}), ...(r.drill ? { drill: r.drill } : {}) }),
             (err: unknown) => this.dispatch({ type: 'plan-failed', error: err instanceof Error ? err.message : String(err) }),
           ),

@@ -188,13 +188,13 @@ export class LiveRuntime implements WizardRuntime {
     return { facts: summarizeFacts(this.discovered.facts, this.discovered.checks), checks: this.discovered.checks };
   }
 
-  async makePlan(opts: { failoverDrill?: boolean } = {}): Promise<{ summary: PlanSummary; preview: Preview } & PlanExtras> {
+  async makePlan(opts: { failoverDrill?: boolean; repoint?: readonly string[] } = {}): Promise<{ summary: PlanSummary; preview: Preview } & PlanExtras> {
     const d = this.discovered;
     if (!d || !this.deps) throw new Error('discover the cluster first');
-    const buildOpts = opts.failoverDrill === undefined ? {} : { failoverDrill: opts.failoverDrill };
+    const buildOpts = { ...(opts.failoverDrill !== undefined ? { failoverDrill: opts.failoverDrill } : {}), ...(opts.repoint !== undefined ? { repoint: opts.repoint } : {}) };
     const { plan, preview } = await previewConversion(planConversion(d, undefined, buildOpts), this.deps);
     this.planned = plan;
-    return { summary: summarizePlan(plan), preview, references: oldAddressReport(d.facts), drill: drillSummary(d.facts, plan) };
+    return { summary: summarizePlan(plan), preview, references: oldAddressReport(d.facts, opts.repoint ?? d.facts.config.repoint), drill: drillSummary(d.facts, plan) };
   }
 
   private runOptions(hooks: RunHooks): RunOptions {

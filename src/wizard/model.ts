@@ -226,6 +226,8 @@ export interface WizardState {
         error: string | null;
         /** The list of old-address references is open (instead of the steps). */
         showReferences?: boolean;
+        /** In that list: the offer (what ha-wizard can repoint) under the cursor. */
+        offerCursor?: number;
         /** `/` search over every step's details: the query (being typed while `editing`), its matches, the current one. */
         search?: PlanSearch;
       } & PlanExtras)
@@ -240,7 +242,7 @@ export interface WizardState {
   /** The done screen: the summary, or one of its detail lists (scrolled). */
   doneView: { list: 'summary' | 'checks' | 'references'; scroll: number };
   /** What the operator asked the next plan to be made with (undefined: as the config says). */
-  planOptions: { failoverDrill?: boolean };
+  planOptions: { failoverDrill?: boolean; repoint?: readonly string[] };
   session: string | null;
   target: RunTarget | null;
   run: RunProgress | null;
@@ -306,7 +308,7 @@ export type Effect =
   | { type: 'answer-password'; id: number; password: string | null }
   | { type: 'discover' }
   /** failoverDrill: the operator's choice (absent: the config's `verify.failoverDrill`). */
-  | { type: 'make-plan'; failoverDrill?: boolean }
+  | { type: 'make-plan'; failoverDrill?: boolean; repoint?: readonly string[] }
   | { type: 'apply' }
   | { type: 'resume'; session: string; skip?: string }
   /** Reads what a rollback would undo (changes nothing), for the review before it. */

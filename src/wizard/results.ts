@@ -61,6 +61,12 @@ export function reduceResult(s: WizardState, e: ResultEvent): Transition {
       const plan = { summary: e.summary, preview: e.preview, cursor: 0, expanded: null, scroll: 0, confirm: null, error: null, ...extras };
       const replanned = s.screen === 'plan' && s.plan !== null;
       if (!replanned) return t({ ...go({ ...s, busy: null }, 'plan'), plan });
+      if (s.plan!.showReferences) {
+        // Re-planned from the reference list (an offer added or removed): stay on the list, the cursor on that offer.
+        const chosen = (e.references?.offers ?? []).filter((o) => o.chosen).map((o) => o.id);
+        const text = `Repointed by this plan: ${chosen.length ? chosen.join(', ') : 'nothing beyond kubeadm\'s clients'}.`;
+        return t({ ...s, busy: null, message: { kind: 'info', text }, plan: { ...plan, showReferences: true, offerCursor: s.plan!.offerCursor ?? 0 } });
+      }
       // Re-planned from the review (the drill toggled): stay here, on the drill step when it was added.
       const drillAt = e.preview.steps.findIndex((x) => x.id === DRILL_STEP);
       const cursor = e.drill?.on && drillAt >= 0 ? drillAt : clamp(s.plan!.cursor, 0, Math.max(0, e.preview.steps.length - 1));

@@ -68,7 +68,7 @@ export interface WizardRuntime {
    * Plans (and previews) the conversion; `failoverDrill` overrides the config's `verify.failoverDrill`
    * (true keeps the config's node when it names one). Also returns the old-address audit and the drill as planned.
    */
-  makePlan(opts?: { failoverDrill?: boolean }): Promise<{ summary: PlanSummary; preview: Preview } & PlanExtras>;
+  makePlan(opts?: { failoverDrill?: boolean; repoint?: readonly string[] }): Promise<{ summary: PlanSummary; preview: Preview } & PlanExtras>;
   apply(hooks: RunHooks): Promise<RunOutcome>;
   resume(session: string, hooks: RunHooks, prompts: Prompts, skip?: string): Promise<RunOutcome>;
   /** What a rollback would undo, read without changing anything (the review before it). */

@@ -27,7 +27,8 @@ export function menuMove(s: WizardState, i: Intent, count: number): WizardState 
 
 /** The make-plan effect with the operator's recorded choices. */
 export function makePlan(s: WizardState): Effect {
-  return s.planOptions.failoverDrill === undefined ? { type: 'make-plan' } : { type: 'make-plan', failoverDrill: s.planOptions.failoverDrill };
+  const { failoverDrill, repoint } = s.planOptions;
+  return { type: 'make-plan', ...(failoverDrill !== undefined ? { failoverDrill } : {}), ...(repoint !== undefined ? { repoint } : {}) };
 }
 
 /**

@@ -24,6 +24,11 @@ export interface StepContext {
   now?: string;
   /** How many workers probe the endpoint in verify and the failover drill (first, middle, last); default 3. */
   sampleWorkers?: number;
+  /**
+   * `repoint` as the operator chose it in the wizard (the offers of discovery's audit: cilium, calico,
+   * Kind/namespace/name, or all); absent: the config's `repoint` decides.
+   */
+  repoint?: 'all' | readonly string[];
   /** How the proxy is built (nginx's stream module, the per-node images). */
   proxy?: ProxyOptions;
 }

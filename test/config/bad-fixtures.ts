@@ -52,6 +52,7 @@ export const BAD_FIXTURES: BadFixture[] = [
   { file: 'bad-proxy-kind-typo.yaml', stage: 'schema', errors: 1, line: 10, path: 'proxy.kind', says: ['found: ngnix', 'did you mean `nginx`?'] },
   { file: 'bad-placement.yaml', stage: 'schema', errors: 1, line: 11, path: 'proxy.placement', says: ['found: perNode', 'did you mean `per-node`?'] },
   { file: 'bad-sudo-password-command.yaml', stage: 'schema', errors: 1, line: 17, path: 'ssh.sudoPasswordCommand', says: ['expected a command as a list of words, such as [pass, show, ops/sudo]'] },
+  { file: 'bad-repoint-item.yaml', stage: 'schema', errors: 1, line: 15, path: 'repoint[1]', says: ['found: flannel', 'expected cilium, calico, or a workload as Kind/namespace/name such as DaemonSet/monitoring/node-agent'] },
   { file: 'bad-carry-over-relative.yaml', stage: 'schema', errors: 1, line: 16, path: 'carryOver.allowPaths[0]', says: ['expected an absolute directory on the nodes, such as /etc/kubernetes-extra'] },
   { file: 'bad-sudo.yaml', stage: 'schema', errors: 1, line: 17, path: 'ssh.sudo', says: ['found: yes', 'write one of: auto, none, nopasswd, password'] },
   { file: 'bad-boolean-yes.yaml', stage: 'schema', errors: 1, line: 17, path: 'ssh.acceptNewHostKeys', says: ['expected true or false', 'found: yes', 'YAML 1.2'] },

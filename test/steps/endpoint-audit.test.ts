@@ -4,9 +4,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { auditOldMasterReferences, findOldMasterReferences, oldAddressReport, unreachableNodes } from '../../src/discovery/old-address.js';
+import { AuditSink, auditOldMasterReferences, findOldMasterReferences, matchers, oldAddressReport, unreachableNodes } from '../../src/discovery/old-address.js';
 import { describeFindings, renderOldAddressReport } from '../../src/reporters/old-address-text.js';
-import { auditKubeSystem } from '../../src/discovery/discover.js';
+import { auditCluster } from '../../src/discovery/audit.js';
 import { verifyStep } from '../../steps/verify.js';
 import type { KubeApi, KubeObject } from '../../src/engine/model/ports.js';
 import { makeFacts } from './facts-fixture.js';
@@ -93,29 +93,44 @@ test('remote objects are checked with zod: one that does not parse becomes a not
   assert.match(r.notes[2]!, /^Deployment item 0 not read: metadata\.name: /);
 });
 
-test('discovery reads kube-system through the API; a list the API refuses is a note, not a failure', async () => {
+test('discovery reads every namespace page by page through the API; a list the API refuses is a note, not a failure', async () => {
   const asked: string[] = [];
   const api: KubeApi = {
     get: async () => null,
     replace: async (_r, o) => o,
-    list: async (apiVersion: string, kind: string, namespace?: string): Promise<KubeObject[]> => {
-      asked.push(`${apiVersion} ${kind} ${namespace}`);
-      if (kind === 'ConfigMap') return [cm('cni', { 'api-host': '10.200.0.11' })];
+    list: async () => {
+      throw new Error('the audit pages; it never lists whole');
+    },
+    listPage: async (apiVersion, kind, opts) => {
+      asked.push(`${apiVersion} ${kind} ${opts.namespace ?? '*'} limit=${opts.limit}${opts.continue ? ` continue=${opts.continue}` : ''}${opts.fieldSelector ? ' fieldSelector' : ''}`);
+      if (kind === 'ConfigMap' && !opts.continue) return { items: [cm('cni', { 'api-host': '10.200.0.11' })], continue: 'page2' };
+      if (kind === 'ConfigMap') return { items: [{ ...cm('agent', { server: 'https://10.200.0.11:6443' }), metadata: { name: 'agent', namespace: 'monitoring' } }], continue: null };
       if (kind === 'Deployment') throw new Error('deployments.apps is forbidden: User cannot list resource\nmore');
-      return [];
+      return { items: [] as KubeObject[], continue: null };
     },
   };
-  const r = await auditKubeSystem(api, master);
-  assert.deepEqual(asked, ['v1 ConfigMap kube-system', 'apps/v1 DaemonSet kube-system', 'apps/v1 Deployment kube-system']);
-  assert.deepEqual(r.findings.map((f) => `${f.object} ${f.field}`), ['ConfigMap kube-system/cni data.api-host']);
-  assert.deepEqual(r.notes, ['Deployment list in kube-system not read: deployments.apps is forbidden: User cannot list resource']);
+  const sink = new AuditSink();
+  const r = await auditCluster(api, matchers(master.address, master.port), master.address, sink);
+  assert.deepEqual(asked, [
+    'v1 ConfigMap * limit=250',
+    'v1 ConfigMap * limit=250 continue=page2',
+    'v1 Secret * limit=50 fieldSelector',
+    'apps/v1 DaemonSet * limit=250',
+    'apps/v1 Deployment * limit=250',
+    'apps/v1 StatefulSet * limit=250',
+    'batch/v1 CronJob * limit=250',
+  ]);
+  assert.deepEqual(r.pages, { ConfigMap: 2, Secret: 1, DaemonSet: 1, Deployment: 0, StatefulSet: 1, CronJob: 1 });
+  const out = sink.result();
+  assert.deepEqual(out.findings.map((f) => `${f.object} ${f.field}`), ['ConfigMap kube-system/cni data.api-host', 'ConfigMap monitoring/agent data.server']);
+  assert.deepEqual(out.notes, ['Deployment list not read: deployments.apps is forbidden: User cannot list resource']);
 });
 
 test('the report: heading with the old address, one line per reference, notes; the verify step names them too', () => {
   const facts = makeFacts({ promote: 2, workers: 1 });
   assert.equal(renderOldAddressReport(oldAddressReport(facts)), '', 'facts without an audit say nothing');
   facts.audit = { findings: [], notes: [] };
-  assert.match(renderOldAddressReport(oldAddressReport(facts)), /that ha-wizard does not change: none found in kube-system ConfigMaps, DaemonSets and Deployments/);
+  assert.match(renderOldAddressReport(oldAddressReport(facts)), /that ha-wizard does not change: none found \(ConfigMaps, kubeconfig Secrets, DaemonSets, Deployments, StatefulSets and CronJobs of every namespace; kubeconfig files on the nodes; the apiserver flags\)\.$/);
   assert.doesNotMatch(verifyStep.build(facts, { session: 's1' })[0]!.description, /Not changed by ha-wizard/);
   facts.audit = {
     findings: findOldMasterReferences({ configMaps: [cm('cilium-config', { 'k8s-service-host': '10.200.0.11' })], daemonSets: [], deployments: [] }, master),
@@ -127,7 +142,7 @@ test('the report: heading with the old address, one line per reference, notes; t
   assert.equal(
     text,
     [
-      'References to the old address https://10.200.0.11:6443 that ha-wizard does not change (1); repoint them to the endpoint yourself:',
+      'References to the old address https://10.200.0.11:6443 that ha-wizard does not change (1); what to do about each:',
       '  - ConfigMap kube-system/cilium-config data.k8s-service-host: 10.200.0.11 (refers to 10.200.0.11; repoint it to the endpoint yourself)',
       '  The audit is incomplete (1 note):',
       '    Deployment list in kube-system not read: forbidden',

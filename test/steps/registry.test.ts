@@ -34,6 +34,7 @@ test('registry: unique kubeadm-style names in run order; every need is a registe
     'mark-control-plane',
     'proxy-backends',
     'repoint',
+    'repoint-clients',
     'verify',
     'failover-drill',
   ]);

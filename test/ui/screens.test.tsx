@@ -343,6 +343,30 @@ test('plan review at 80x24: the old-address references (o lists them), d adds th
   t.ink.unmount();
 });
 
+test('the reference list offers what ha-wizard can repoint: ←→ choose, Space adds it (re-plans with repoint), Space again removes it', async () => {
+  const t = setup({ references: REFERENCES }, { configPath: 'cluster.yaml' });
+  await t.waitFor('Preflight: 0 failed');
+  await t.press(KEY.enter);
+  await t.waitFor('Plan ');
+  await t.press('o');
+  await t.waitFor('ha-wizard can repoint');
+  assert.match(t.frame(), /ha-wizard can repoint \(←→ choose · Space: add or remove, re-plans\): ›\[ \] cilium/);
+  await t.press(' ');
+  await t.waitFor('Repointed by this plan: cilium.');
+  const on = t.frame();
+  assert.match(on, /›\[x\] cilium/);
+  assert.match(on, /Old address https:\/\/10\.200\.0\.11:6443: 1 reference\(s\) ha-wizard does not change/);
+  assert.match(on, /Repointed by this plan \(cilium\):/);
+  assert.ok(maxLineWidth(on) <= 80);
+  assert.ok(on.split('\n').length <= 24, `fits 24 rows:\n${on}`);
+  assert.deepEqual(t.runtime.calls.filter((c) => c.startsWith('plan')), ['plan', 'plan repoint=cilium']);
+  await t.press(' ');
+  await t.waitFor('Repointed by this plan: nothing beyond');
+  assert.match(t.frame(), /›\[ \] cilium/);
+  assert.deepEqual(t.runtime.calls.filter((c) => c.startsWith('plan')), ['plan', 'plan repoint=cilium', 'plan repoint=']);
+  t.ink.unmount();
+});
+
 test('a config with verify.failoverDrill plans the drill from the start; d removes it', async () => {
   const t = setup({ failoverDrill: true }, { configPath: 'cluster.yaml' });
   await t.waitFor('Preflight: 0 failed');

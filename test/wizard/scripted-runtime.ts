@@ -105,13 +105,13 @@ export class ScriptedRuntime implements WizardRuntime {
     return { facts: FACTS, checks: this.script.checks ?? CHECKS.filter((c) => c.status !== 'fail') };
   }
 
-  async makePlan(opts: { failoverDrill?: boolean } = {}) {
-    this.calls.push(opts.failoverDrill === undefined ? 'plan' : `plan drill=${opts.failoverDrill}`);
+  async makePlan(opts: { failoverDrill?: boolean; repoint?: readonly string[] } = {}) {
+    this.calls.push(`plan${opts.failoverDrill === undefined ? '' : ` drill=${opts.failoverDrill}`}${opts.repoint === undefined ? '' : ` repoint=${opts.repoint.join(',')}`}`);
     const on = opts.failoverDrill ?? this.script.failoverDrill ?? false;
     return {
       ...(on ? { summary: DRILL_SUMMARY, preview: DRILL_PREVIEW } : { summary: SUMMARY, preview: PREVIEW }),
       drill: { on, node: 'cp3' },
-      ...(this.script.references ? { references: this.script.references } : {}),
+      ...(this.script.references ? { references: chosen(this.script.references, opts.repoint) } : {}),
     };
   }
 
@@ -166,4 +166,16 @@ export async function until(cond: () => boolean, what: string, tries = 200): Pro
     await tick();
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** The audit as the live runtime reports it for a `repoint` choice: chosen offers' findings move to `repointed`. */
+function chosen(r: OldAddressReport, repoint: readonly string[] | undefined): OldAddressReport {
+  if (repoint === undefined) return r;
+  const all = [...r.findings, ...r.repointed];
+  return {
+    ...r,
+    findings: all.filter((f) => !f.offer || !repoint.includes(f.offer)),
+    repointed: all.filter((f) => f.offer !== undefined && repoint.includes(f.offer)),
+    offers: r.offers.map((o) => ({ ...o, chosen: repoint.includes(o.id) })),
+  };
 }

@@ -11,7 +11,7 @@
 import { structuredPatch } from 'diff';
 import { isDeepStrictEqual } from 'node:util';
 import { actionHost, isSensitive, type Action, type CertSpec, type Content, type ObjectRef, type Probe, type Risk } from '../model/actions.js';
-import { applyEdits, getPath, yamlGet } from '../run/edits.js';
+import { applyEdits, fieldPath, getPath, yamlGet } from '../run/edits.js';
 import { fileKey, type Plan } from '../model/plan.js';
 import type { KubeObject } from '../model/ports.js';
 import { looksSecret, redactArgv, showArgv } from '../model/secrets.js';
@@ -282,7 +282,7 @@ function entryFor(a: Action, files: Map<string, Buffer | null>, objects: Map<str
       const next = applyEdits(obj, a.edits);
       objects.set(key, next);
       const fields = a.edits.map((e) => {
-        const field = `${e.path.join('.')}${e.yamlPath ? ` » ${e.yamlPath.join('.')}` : ''}`;
+        const field = `${fieldPath(e.path)}${e.yamlPath ? ` » ${e.yamlPath.join('.')}` : ''}`;
         const read = (o: KubeObject) => {
           if (!e.yamlPath) return getPath(o, e.path);
           const text = getPath(o, e.path);

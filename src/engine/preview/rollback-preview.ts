@@ -15,7 +15,7 @@ import { RemoteError } from '../model/remote-host.js';
 import { looksSecret, redactArgv } from '../model/secrets.js';
 import { sha256 } from '../model/hash.js';
 import type { ActionState, JournalState } from '../records/state.js';
-import { getPath, restoreFields } from '../run/edits.js';
+import { fieldsMatch, getPath, laterChanges, restoreFields } from '../run/edits.js';
 import { describeProbe, objectKey } from './preview.js';
 
 export type UndoEntry =
@@ -55,7 +55,7 @@ export type UndoEntry =
       object: string;
       /** Each field put back: what it holds now and after; a multi-line text (a kubeconfig in a ConfigMap) as a diff instead. */
       fields: Array<{ field: string; now: string; restored: string; diff?: string }>;
-      /** The object is gone: rollback would fail here. */
+      /** The object is gone, or someone changed a field ha-wizard wrote after it did: rollback would stop here. */
       problem?: string;
     }
   /** Done by the session but has no undo: its effect stays. */
@@ -182,6 +182,21 @@ export function buildRollbackPreview(plan: Plan, session: string, state: Journal
         const name = `${a.object.kind} ${a.object.namespace ? `${a.object.namespace}/` : ''}${a.object.name}`;
         if (!obj || !s.fieldsBefore) {
           entry = { kind: 'object', action: a.id, host: a.host, object: name, fields: [], problem: !obj ? `${name} does not exist now; rollback would stop here` : 'the journal holds no original fields; rollback would stop here' };
+          break;
+        }
+        // What the engine would refuse (undoPatch): a field ha-wizard wrote that someone changed after it.
+        const later = fieldsMatch(obj, s.fieldsBefore) ? [] : laterChanges(obj, a.edits, s.fieldsBefore);
+        if (later.length) {
+          entry = {
+            kind: 'object',
+            action: a.id,
+            host: a.host,
+            object: name,
+            fields: [],
+            problem:
+              `changed after ha-wizard patched it: ${later.map((c) => `${c.field} is now ${c.now}; ha-wizard wrote ${c.wrote}; before, it was ${c.before}`).join('; ')}. ` +
+              `Rollback would stop here rather than overwrite it: set ${later.length === 1 ? 'that field' : 'those fields'} back by hand if the original is what you want, or keep the change and roll back only the steps after ${a.step} (--to ${a.step})`,
+          };
           break;
         }
         const restored = restoreFields(obj, s.fieldsBefore);

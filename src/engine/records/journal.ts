@@ -77,6 +77,8 @@ export const journalRecordSchema = z.discriminatedUnion('type', [
     sha256: sha256.optional(),
     mode: z.number().int().optional(),
     exitCode: z.number().int().optional(),
+    /** patch: the object's resourceVersion after this write (rollback tells a later change by someone else from it). */
+    resourceVersion: z.string().optional(),
     detail: z.string().optional(),
   }),
   z.strictObject({

@@ -27,6 +27,8 @@ export interface ActionState {
   before?: FileState | null;
   backup?: string | null;
   fieldsBefore?: FieldBefore[];
+  /** patch: the object's resourceVersion right after this session's write. */
+  resourceVersion?: string;
   /** Directories this action's apply made (absent before it), deepest first: rollback removes them once empty. */
   createdDirs?: string[];
   /** Set once any apply `started` was journaled since the action was last pending/undone. */
@@ -92,6 +94,7 @@ export function foldJournal(plan: Plan, records: readonly JournalRecord[]): Jour
         if (r.phase === 'apply') {
           s.status = 'applied';
           s.outcome = r.outcome;
+          if (r.resourceVersion !== undefined) s.resourceVersion = r.resourceVersion;
           s.skipReason = r.outcome === 'skipped' ? (r.detail ?? 'skipped') : undefined;
         } else {
           s.status = 'undone';
@@ -115,7 +118,10 @@ export function foldJournal(plan: Plan, records: readonly JournalRecord[]): Jour
 
 /** Whether rollback has anything to undo for this action (it changed something, or may have). */
 export function needsUndo(action: Action, s: ActionState): boolean {
-  if (action.type === 'wait' || action.risk === 'read-only') return false;
+  if (action.type === 'wait') return false;
+  // A read-only command changes nothing, unless it carries an undo to run at its place in the rollback (a check whose
+  // undo restarts a component after a later action's file or object is restored): that one runs once it ran.
+  if (action.risk === 'read-only' && !(action.type === 'run' && action.undo)) return false;
   switch (s.status) {
     case 'pending':
     case 'undone':

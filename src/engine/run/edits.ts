@@ -3,6 +3,9 @@
  * restore the fields they change. A `yamlPath` edit changes one value inside a YAML document stored as a
  * string (ConfigMap data such as kube-proxy's kubeconfig.conf or kubeadm-config's ClusterConfiguration)
  * and keeps the rest of the document as it was: comments, order, style.
+ *
+ * A path segment `[name=X]` selects, in a list, the element whose `name` is X (a container, an env entry), so an
+ * edit never depends on an element's position: `spec.template.spec.containers[name=agent].env[name=HOST].value`.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { diffLines } from 'diff';
@@ -13,32 +16,67 @@ import type { KubeObject } from '../model/ports.js';
 
 type Json = Record<string, unknown>;
 
+/** `[name=X]`: the element of a list whose `name` is X. Kubernetes keys cannot start with `[`. */
+const SELECTOR = /^\[name=(.+)\]$/;
+
+function selected(list: unknown[], segment: string): number | null {
+  const m = SELECTOR.exec(segment);
+  if (!m) return null;
+  return list.findIndex((e) => e !== null && typeof e === 'object' && (e as Json)['name'] === m[1]);
+}
+
+/** A path as people read it: `spec.template.spec.containers[name=agent].env[name=HOST].value`. */
+export function fieldPath(path: readonly string[]): string {
+  return path.reduce((out, seg) => (SELECTOR.test(seg) ? `${out}${seg}` : out ? `${out}.${seg}` : seg), '');
+}
+
 export function getPath(obj: unknown, path: readonly string[]): { present: boolean; value?: unknown } {
   let cur: unknown = obj;
   for (const key of path) {
+    if (Array.isArray(cur)) {
+      const at = selected(cur, key);
+      if (at !== null) {
+        if (at < 0) return { present: false };
+        cur = cur[at];
+        continue;
+      }
+    }
     if (cur === null || typeof cur !== 'object' || !Object.prototype.hasOwnProperty.call(cur, key)) return { present: false };
     cur = (cur as Json)[key];
   }
   return { present: true, value: cur };
 }
 
-/** A copy of obj with value set at path (creating maps on the way), or the key deleted when value is undefined. */
+/**
+ * A copy of obj with value set at path (creating maps on the way), or the key deleted when value is undefined.
+ * A `[name=X]` segment must find its element (an element is never made up): otherwise it throws.
+ */
 export function setPath<T>(obj: T, path: readonly string[], value: unknown): T {
   const [head, ...rest] = path;
   if (head === undefined) return value as T;
   const base: Json = obj !== null && typeof obj === 'object' ? (Array.isArray(obj) ? ([...obj] as unknown as Json) : { ...(obj as Json) }) : {};
+  let key = head;
+  if (Array.isArray(base)) {
+    const at = selected(base as unknown[], head);
+    if (at !== null) {
+      if (at < 0) throw new Error(`no element ${head} in the list`);
+      key = String(at);
+    }
+  } else if (SELECTOR.test(head)) {
+    throw new Error(`${head} selects an element of a list, and there is no list here`);
+  }
   if (rest.length === 0 && value === undefined) {
-    if (Array.isArray(base)) (base as unknown[]).splice(Number(head), 1);
-    else delete base[head];
+    if (Array.isArray(base)) (base as unknown[]).splice(Number(key), 1);
+    else delete base[key];
   } else {
-    base[head] = setPath(base[head], rest, value);
+    base[key] = setPath(base[key], rest, value);
   }
   return base as T;
 }
 
 function yamlText(obj: unknown, edit: ObjectEdit): string {
   const { present, value } = getPath(obj, edit.path);
-  if (present && typeof value !== 'string') throw new Error(`${edit.path.join('.')} is not a string holding YAML`);
+  if (present && typeof value !== 'string') throw new Error(`${fieldPath(edit.path)} is not a string holding YAML`);
   return present ? (value as string) : '';
 }
 
@@ -104,4 +142,38 @@ export function fieldsMatch(obj: KubeObject, before: readonly FieldBefore[]): bo
     const cur = getPath(obj, f.path);
     return f.present ? cur.present && isDeepStrictEqual(cur.value, f.value) : !cur.present;
   });
+}
+
+/** A short, safe rendering of a field's value for a message (secret-looking text is never shown). */
+function showField(present: boolean, value: unknown): string {
+  if (!present) return '(absent)';
+  const s = JSON.stringify(value) ?? String(value);
+  if (/PRIVATE KEY|client-key-data|token:/.test(s)) return '(sensitive)';
+  return s.length > 120 ? `${s.slice(0, 117)}...` : s;
+}
+
+/**
+ * Fields of a patch that someone else changed after it: each edited field holds neither its before-value nor what the
+ * edits make of it (the edits applied to the object with the before-values put back). Empty: rollback may restore.
+ */
+export function laterChanges(obj: KubeObject, edits: readonly ObjectEdit[], before: readonly FieldBefore[]): Array<{ field: string; now: string; wrote: string; before: string }> {
+  let ours: KubeObject;
+  try {
+    ours = applyEdits(restoreFields(obj, before), edits);
+  } catch {
+    // The before-values cannot even be put back (a list element an edit selects is gone): someone removed it.
+    return before
+      .filter((f) => f.present && !getPath(obj, f.path).present)
+      .map((f) => ({ field: fieldPath(f.path), now: '(absent)', wrote: '(a value)', before: showField(true, f.value) }));
+  }
+  const out: Array<{ field: string; now: string; wrote: string; before: string }> = [];
+  for (const f of before) {
+    const cur = getPath(obj, f.path);
+    const was = f.present ? { present: true, value: f.value } : { present: false };
+    const wrote = getPath(ours, f.path);
+    const same = (a: { present: boolean; value?: unknown }, b: { present: boolean; value?: unknown }) => a.present === b.present && (!a.present || isDeepStrictEqual(a.value, b.value));
+    if (same(cur, was) || same(cur, wrote)) continue;
+    out.push({ field: fieldPath(f.path), now: showField(cur.present, cur.value), wrote: showField(wrote.present, wrote.value), before: showField(was.present, was.value) });
+  }
+  return out;
 }

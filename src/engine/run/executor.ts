@@ -14,7 +14,7 @@ import { RunContext, type Outcome, type RunOptions } from './context.js';
 import { sha256 } from '../model/hash.js';
 import { ActionError, CommandFailed, isConflict, tail } from './errors.js';
 import type { EngineDeps } from '../model/ports.js';
-import { applyEdits, editsPresent, fieldsBefore } from './edits.js';
+import { applyEdits, editsPresent, fieldPath, fieldsBefore } from './edits.js';
 import { fileKey, assertFresh, type Plan } from '../model/plan.js';
 import { redactArgv, showArgv } from '../model/secrets.js';
 import type { Session } from '../records/session.js';
@@ -161,7 +161,7 @@ async function unchanged(ctx: RunContext, action: Action, reason: string): Promi
   ctx.emit({ type: 'action-skipped', phase: 'apply', action: action.id, reason });
 }
 
-async function changed(ctx: RunContext, action: Action, detail: string, extra: { sha256?: string; mode?: number; exitCode?: number } = {}): Promise<void> {
+async function changed(ctx: RunContext, action: Action, detail: string, extra: { sha256?: string; mode?: number; exitCode?: number; resourceVersion?: string } = {}): Promise<void> {
   await ctx.record({ type: 'done', phase: 'apply', action: action.id, outcome: 'changed', detail, ...extra });
   ctx.changed++;
   ctx.emit({ type: 'action-done', phase: 'apply', action: action.id, detail });
@@ -261,9 +261,10 @@ async function patchObject(ctx: RunContext, action: PatchObjectAction): Promise<
   if (!obj) throw new ActionError(`${name} does not exist (through ${action.host})`);
   if (editsPresent(obj, action.edits)) return unchanged(ctx, action, 'edits already in place');
   await ctx.record({ type: 'started', phase: 'apply', action: action.id, fieldsBefore: fieldsBefore(obj, action.edits) });
+  let written: string | undefined;
   for (let attempt = 1; ; attempt++) {
     try {
-      await ctx.guard(api.replace(ref, applyEdits(obj, action.edits)));
+      written = (await ctx.guard(api.replace(ref, applyEdits(obj, action.edits)))).metadata?.resourceVersion;
       break;
     } catch (err) {
       if (!isConflict(err) || attempt >= 5) throw err;
@@ -273,7 +274,7 @@ async function patchObject(ctx: RunContext, action: PatchObjectAction): Promise<
       if (editsPresent(obj, action.edits)) break;
     }
   }
-  await changed(ctx, action, `patched ${name} (${action.edits.map((e) => [...e.path, ...(e.yamlPath ?? [])].join('.')).join(', ')})`);
+  await changed(ctx, action, `patched ${name} (${action.edits.map((e) => `${fieldPath(e.path)}${e.yamlPath ? `.${e.yamlPath.join('.')}` : ''}`).join(', ')})`, written !== undefined ? { resourceVersion: written } : {});
 }
 
 async function waitFor(ctx: RunContext, action: WaitAction): Promise<void> {

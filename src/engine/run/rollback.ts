@@ -13,13 +13,13 @@
  * Rolling back past a point-of-no-easy-return action is refused unless explicitly allowed.
  */
 import { BadInputError } from '../../exit-codes.js';
-import { actionHost, type Action } from '../model/actions.js';
+import { actionHost, type Action, type PatchObjectAction } from '../model/actions.js';
 import { RunContext, type Outcome, type RunOptions } from './context.js';
 import { ActionError, isConflict } from './errors.js';
 import type { EngineDeps } from '../model/ports.js';
 import * as files from './host-files.js';
 import { runSteps } from './step-runner.js';
-import { fieldsMatch, restoreFields } from './edits.js';
+import { fieldPath, fieldsMatch, restoreFields, laterChanges } from './edits.js';
 import { execWithRetry } from './executor.js';
 import { snapshotOf, stepOf } from '../model/plan.js';
 import { memberRemovedBy } from '../../etcd/etcdctl.js';
@@ -181,27 +181,55 @@ async function undoOne(ctx: RunContext, action: Action, state: ActionState): Pro
       const dirs = await files.removeEmptyDirs(ctx, action.host, state.createdDirs ?? []);
       return undone(ctx, action, `ran \`${showArgv(redactArgv(action.undo))}\`${dirs.length ? `; removed the directories the run made: ${dirs.join(', ')}` : ''}`, code);
     }
-    case 'patch-object': {
-      if (!state.fieldsBefore) throw new ActionError(`the journal holds no before-state for ${action.id}`);
-      const api = await ctx.kube(action.host);
-      let obj = await ctx.guard(api.get(action.object));
-      if (!obj) throw new ActionError(`${action.object.kind} ${action.object.name} no longer exists; nothing to restore`);
-      if (fieldsMatch(obj, state.fieldsBefore)) return nothing(ctx, action, 'the fields are already as before');
-      await ctx.record({ type: 'started', phase: 'rollback', action: action.id });
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await ctx.guard(api.replace(action.object, restoreFields(obj, state.fieldsBefore)));
-          break;
-        } catch (err) {
-          if (!isConflict(err) || attempt >= 5) throw err;
-          obj = await ctx.guard(api.get(action.object));
-          if (!obj) throw new ActionError(`${action.object.kind} ${action.object.name} disappeared during rollback`);
-          if (fieldsMatch(obj, state.fieldsBefore)) break;
-        }
-      }
-      return undone(ctx, action, `restored ${state.fieldsBefore.map((f) => f.path.join('.')).join(', ')} of ${action.object.kind} ${action.object.name}`);
-    }
+    case 'patch-object':
+      return undoPatch(ctx, action, state);
     case 'wait':
       return nothing(ctx, action, 'waits change nothing');
   }
+}
+
+/**
+ * A patch is undone by setting the fields it changed back to their before-values, on the object as it is now, with
+ * its current resourceVersion (a write in between is a conflict: read again, check again). A field that holds
+ * neither the value ha-wizard wrote nor the original was changed by someone else after ha-wizard: rollback refuses
+ * to overwrite it and says so (nothing of this object is written). Fields nobody planned to touch are left alone.
+ */
+async function undoPatch(ctx: RunContext, action: PatchObjectAction, state: ActionState): Promise<void> {
+  if (!state.fieldsBefore) throw new ActionError(`the journal holds no before-state for ${action.id}`);
+  const before = state.fieldsBefore;
+  const api = await ctx.kube(action.host);
+  const name = `${action.object.kind} ${action.object.namespace ? `${action.object.namespace}/` : ''}${action.object.name}`;
+  let obj = await ctx.guard(api.get(action.object));
+  if (!obj) throw new ActionError(`${name} no longer exists; nothing to restore`);
+  if (fieldsMatch(obj, before)) return nothing(ctx, action, 'the fields are already as before');
+  refuseLaterChanges(name, laterChanges(obj, action.edits, before), ctx.resumeCommand);
+  await ctx.record({ type: 'started', phase: 'rollback', action: action.id });
+  let since = obj.metadata?.resourceVersion;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await ctx.guard(api.replace(action.object, restoreFields(obj, before)));
+      break;
+    } catch (err) {
+      if (!isConflict(err) || attempt >= 5) throw err;
+      // Written in between (resourceVersion moved on): read again and look again before writing.
+      obj = await ctx.guard(api.get(action.object));
+      if (!obj) throw new ActionError(`${name} disappeared during rollback`);
+      if (fieldsMatch(obj, before)) break;
+      refuseLaterChanges(name, laterChanges(obj, action.edits, before), ctx.resumeCommand);
+      since = obj.metadata?.resourceVersion;
+    }
+  }
+  const mine = state.resourceVersion;
+  // Later writes (ha-wizard's own later actions, a controller's status, someone else) outside these fields stay as they are.
+  const others = mine !== undefined && since !== undefined && since !== mine ? `; resourceVersion ${mine} after ha-wizard's write, ${since} now: what changed in between outside these fields is kept` : '';
+  return undone(ctx, action, `restored ${before.map((f) => fieldPath(f.path)).join(', ')} of ${name}${others}`);
+}
+
+function refuseLaterChanges(name: string, changes: ReturnType<typeof laterChanges>, resumeCommand: string): void {
+  if (!changes.length) return;
+  throw new ActionError(
+    `${name} was changed after ha-wizard patched it, so rollback will not overwrite it (nothing of ${name} was written): ` +
+      changes.map((c) => `${c.field} is now ${c.now}; ha-wizard wrote ${c.wrote}; before, it was ${c.before}`).join('; ') +
+      `. If the original is what you want, set ${changes.length === 1 ? 'that field' : 'those fields'} back by hand, then go on with the rollback: \`${resumeCommand}\`; otherwise keep the later change and leave this object as it is`,
+  );
 }

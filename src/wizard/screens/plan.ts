@@ -31,6 +31,21 @@ export function reducePlan(s: WizardState, i: Intent): Transition {
     const scroll = scrolled(s, p.scroll, i);
     if (scroll !== null) return t({ ...s, plan: { ...p, scroll } });
     switch (i.type) {
+      case 'left':
+      case 'right': {
+        const n = p.references?.offers?.length ?? 0;
+        if (!n) return t(s);
+        return t({ ...s, plan: { ...p, offerCursor: clamp((p.offerCursor ?? 0) + (i.type === 'left' ? -1 : 1), 0, n - 1) } });
+      }
+      case 'toggle': {
+        const offers = p.references?.offers ?? [];
+        const at = offers[clamp(p.offerCursor ?? 0, 0, Math.max(0, offers.length - 1))];
+        if (!at) return t({ ...s, message: { kind: 'error', text: 'Nothing here that ha-wizard can repoint: each reference says what to do' } });
+        const chosen = offers.filter((o) => o.chosen).map((o) => o.id);
+        const repoint = at.chosen ? chosen.filter((id) => id !== at.id) : [...chosen, at.id];
+        const next = { ...s, planOptions: { ...s.planOptions, repoint }, message: null };
+        return t({ ...next, busy: at.chosen ? `Re-planning without repointing ${at.id}…` : `Re-planning with ${at.id} repointed…` }, makePlan(next));
+      }
       case 'references':
       case 'back':
       case 'select':

@@ -46,7 +46,7 @@ export function reduceRollback(s: WizardState, i: Intent): Transition {
       if (!r.preview.steps.length) return t({ ...s, message: { kind: 'info', text: 'Nothing to undo: the session changed nothing that is still in effect.' } });
       // As the command refuses: a rollback that would stop half way is not started (nothing changed).
       if (r.preview.summary.problems) {
-        return t({ ...s, message: { kind: 'error', text: `The rollback would stop at ${r.preview.summary.problems} problem(s) marked with ! (a backup missing or changed): restore those files by hand, then try again. Nothing was changed.` } });
+        return t({ ...s, message: { kind: 'error', text: `The rollback would stop at ${r.preview.summary.problems} problem(s) marked with ! (a backup missing or changed, an object changed since ha-wizard patched it): each says what to do by hand; then try again. Nothing was changed.` } });
       }
       return t({ ...s, rollback: { ...r, confirm: '', error: null } });
     case 'back':
