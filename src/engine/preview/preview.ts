@@ -173,10 +173,16 @@ export function buildPreview(plan: Plan, inputs: PreviewInputs): Preview {
   const objects = new Map(inputs.objects);
   const summary = { filesToWrite: 0, filesReplaced: 0, filesUnchanged: 0, filesToRemove: 0, commands: 0, objectPatches: 0, waits: 0, restarts: 0 };
   let ponrSeen = false;
+  const byStep = new Map<string, Action[]>();
+  for (const a of plan.actions) {
+    const list = byStep.get(a.step);
+    if (list) list.push(a);
+    else byStep.set(a.step, [a]);
+  }
   const steps: PreviewStep[] = plan.steps.map((step, index) => {
     const entries: PreviewEntry[] = [];
     let pointOfNoReturn: string | null = null;
-    for (const a of plan.actions.filter((x) => x.step === step.id)) {
+    for (const a of byStep.get(step.id) ?? []) {
       if (a.risk === 'disruptive') summary.restarts++;
       if (a.risk === 'point-of-no-easy-return' && !ponrSeen) {
         ponrSeen = true;
