@@ -122,8 +122,24 @@ export function foldHosts(preview: Preview, render: (e: PreviewEntry) => string[
 
 function shapeOf(b: HostBlock, render: (e: PreviewEntry) => string[]): string {
   const text = `${b.entries.length}\n${b.entries.map((e) => `${e.kind}\n${render(e).join('\n')}`).join('\n')}`;
-  const esc = b.host.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return text.replace(new RegExp(`(?<![A-Za-z0-9_.-])${esc}(?![A-Za-z0-9_-])`, 'g'), '\u0000HOST\u0000');
+  return withoutName(text, b.host);
+}
+
+const NAME_CHAR = /[A-Za-z0-9_-]/;
+
+/** The text with each whole-word occurrence of `name` replaced by a placeholder (`w1` in `w10` or `w1-x` is not one). */
+export function withoutName(text: string, name: string): string {
+  if (!name) return text;
+  let out = '';
+  let from = 0;
+  for (let at = text.indexOf(name); at !== -1; at = text.indexOf(name, at + name.length)) {
+    const before = at > 0 ? text[at - 1]! : '';
+    const after = text[at + name.length] ?? '';
+    if ((before && (NAME_CHAR.test(before) || before === '.')) || (after && NAME_CHAR.test(after))) continue;
+    out += `${text.slice(from, at)}\u0000HOST\u0000`;
+    from = at + name.length;
+  }
+  return out + text.slice(from);
 }
 
 /** Host names, runs of consecutive numbers with one prefix as `w2…w50`. */

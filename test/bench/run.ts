@@ -61,8 +61,11 @@ const BENCHES: Bench[] = [
     args: ['5'],
     needsRoot: false,
     summary: [
-      ['planning 7+1,000: median (target < 2000 ms)', /median (\d+) ms/],
-      ['planning 7+1,000: peak RSS (target < 300 MB)', /peak RSS (\d+) MB/],
+      ['planning 5+1,000: median (target < 3000 ms)', /5 control-plane nodes \+ 1,000 workers[^\n]*\n  median (\d+ ms)/],
+      ['planning 5+1,000: peak RSS (target < 400 MB)', /5 control-plane nodes \+ 1,000 workers[^\n]*\n[^\n]*peak RSS (\d+ MB)/],
+      ['planning 5+5,000: median (target < 3000 ms)', /5 control-plane nodes \+ 5,000 workers[^\n]*\n  median (\d+ ms)/],
+      ['planning 5+5,000: peak RSS (target < 400 MB)', /5 control-plane nodes \+ 5,000 workers[^\n]*\n[^\n]*peak RSS (\d+ MB)/],
+      ['planning 5,000 / 1,000 workers, same run (linear ≤ 5)', /same run, module load excluded\): ([\d.]+)×/],
     ],
   },
 ];

@@ -8,7 +8,7 @@ import { makeFacts } from '../steps/facts-fixture.js';
 import { planConversion } from '../../src/conversion/pipeline.js';
 import { factsFingerprint } from '../../src/discovery/parse.js';
 import { buildPreview } from '../../src/engine/preview/preview.js';
-import { hostList, renderPreview } from '../../src/reporters/preview-text.js';
+import { hostList, renderPreview, withoutName } from '../../src/reporters/preview-text.js';
 import type { ClusterFacts } from '../../src/discovery/facts.js';
 
 function previewText(facts: ClusterFacts): string {
@@ -54,4 +54,8 @@ test('a worker whose Node name differs (matched by address) is not folded into w
 test('host lists compress runs of numbers', () => {
   assert.equal(hostList(['w2', 'w3', 'w4', 'w9', 'w10', 'db', 'x01', 'x02']), 'w2…w4, w9, w10, db, x01, x02');
   assert.equal(hostList(['a']), 'a');
+});
+
+test('only whole host names are replaced when comparing blocks', () => {
+  assert.equal(withoutName('w1 w10 w1-x w1.conf a.w1 w1: (w1)', 'w1'), '\u0000HOST\u0000 w10 w1-x \u0000HOST\u0000.conf a.w1 \u0000HOST\u0000: (\u0000HOST\u0000)');
 });

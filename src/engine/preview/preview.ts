@@ -155,7 +155,20 @@ export function describeProbe(probe: Probe): string {
   }
 }
 
+/** Diffs by path and contents: 5,000 workers' identical kubelet.conf edits are diffed once. */
+const diffs = new Map<string, string>();
+
 function diffText(path: string, before: string, after: string): string {
+  const key = `${path}\u0000${before}\u0000${after}`;
+  const hit = diffs.get(key);
+  if (hit !== undefined) return hit;
+  const out = diffTextUncached(path, before, after);
+  if (diffs.size >= 512) diffs.clear();
+  diffs.set(key, out);
+  return out;
+}
+
+function diffTextUncached(path: string, before: string, after: string): string {
   const patch = structuredPatch(path, path, before, after, '', '', { context: 3 });
   return patch.hunks.map((h) => [`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`, ...h.lines].join('\n')).join('\n');
 }
