@@ -51,6 +51,10 @@ function watchedApi(api: KubeApi, host: string, reading: (host: string, what: st
       reading(host, `listing ${kind}s${namespace ? ` in ${namespace}` : ''} from the API`);
       return api.list(apiVersion, kind, namespace, selector);
     },
+    listPage: (apiVersion, kind, opts) => {
+      if (!opts.continue) reading(host, `listing ${kind}s${opts.namespace ? ` in ${opts.namespace}` : ' in every namespace'} from the API`);
+      return api.listPage(apiVersion, kind, opts);
+    },
   };
 }
 

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { ObjectRef } from '../engine/model/actions.js';
-import type { KubeApi, KubeApiFactory, KubeObject } from '../engine/model/ports.js';
+import type { KubeApi, KubeApiFactory, KubeObject, ListPageOptions } from '../engine/model/ports.js';
 import type { RemoteHost } from '../engine/model/remote-host.js';
 import { credentials, parseKubeconfig, parseServerURL } from './kubeconfig.js';
 import { dialTls, requestOver } from './tls.js';
@@ -22,6 +22,8 @@ const RESOURCES: Record<string, { group: string; plural: string; namespaced: boo
   Endpoints: { group: '', plural: 'endpoints', namespaced: true },
   DaemonSet: { group: 'apps', plural: 'daemonsets', namespaced: true },
   Deployment: { group: 'apps', plural: 'deployments', namespaced: true },
+  StatefulSet: { group: 'apps', plural: 'statefulsets', namespaced: true },
+  CronJob: { group: 'batch', plural: 'cronjobs', namespaced: true },
   Lease: { group: 'coordination.k8s.io', plural: 'leases', namespaced: true },
 };
 
@@ -61,7 +63,7 @@ const ObjectSchema = z.looseObject({
   kind: z.string().optional(),
   metadata: z.looseObject({ name: z.string().optional(), namespace: z.string().optional(), resourceVersion: z.string().optional() }).optional(),
 });
-const ListSchema = z.looseObject({ items: z.array(ObjectSchema) });
+const ListSchema = z.looseObject({ items: z.array(ObjectSchema), metadata: z.looseObject({ continue: z.string().optional() }).optional() });
 
 export interface TunnelKubeApiOptions {
   /** Dial this instead of the kubeconfig's server (as seen from the host), e.g. the local apiserver. */
@@ -100,6 +102,18 @@ export class TunnelKubeApi implements KubeApi {
     const parsed = ListSchema.safeParse(body);
     if (!parsed.success) throw new Error(`${what}: the API answered with something that is not a list`);
     return parsed.data.items as KubeObject[];
+  }
+
+  async listPage(apiVersion: string, kind: string, opts: ListPageOptions): Promise<{ items: KubeObject[]; continue: string | null }> {
+    const q = new URLSearchParams({ limit: String(opts.limit) });
+    if (opts.labelSelector) q.set('labelSelector', opts.labelSelector);
+    if (opts.fieldSelector) q.set('fieldSelector', opts.fieldSelector);
+    if (opts.continue) q.set('continue', opts.continue);
+    const what = `${kind} list${opts.namespace ? ` in ${opts.namespace}` : ' in every namespace'}`;
+    const body = await this.call('GET', `${resourcePath(apiVersion, kind, opts.namespace)}?${q.toString()}`, what);
+    const parsed = ListSchema.safeParse(body);
+    if (!parsed.success) throw new Error(`${what}: the API answered with something that is not a list`);
+    return { items: parsed.data.items as KubeObject[], continue: parsed.data.metadata?.continue || null };
   }
 
   async replace(ref: ObjectRef, object: KubeObject): Promise<KubeObject> {

@@ -104,6 +104,9 @@ test('object patches: before-fields journaled, 409 retried, rollback restores th
     async list() {
       return [];
     },
+    async listPage() {
+      return { items: [], continue: null };
+    },
   };
   const acts: Action[] = [
     { id: 'p/cm', step: 'p', description: 'repoint kube-proxy', risk: 'disruptive', type: 'patch-object', host: 'node1', object: ref, edits: [{ path: ['data', 'kubeconfig.conf'], yamlPath: ['clusters', '0', 'cluster', 'server'], value: 'https://lb:6443' }] },

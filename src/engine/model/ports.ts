@@ -44,6 +44,19 @@ export interface KubeApi {
   /** PUT with the object's resourceVersion; rejects on conflict (HTTP 409) so the engine can re-read and retry. */
   replace(ref: ObjectRef, object: KubeObject): Promise<KubeObject>;
   list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<KubeObject[]>;
+  /**
+   * One page of a list (`limit`, then the `continue` token the previous page returned; no namespace: every
+   * namespace): how a list of thousands is read with memory bounded by the page. `continue` null: the last page.
+   */
+  listPage(apiVersion: string, kind: string, opts: ListPageOptions): Promise<{ items: KubeObject[]; continue: string | null }>;
+}
+
+export interface ListPageOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit: number;
+  continue?: string;
 }
 
 export interface KubeApiFactory {
