@@ -28,7 +28,7 @@ export const BAD_FIXTURES: BadFixture[] = [
   { file: 'yaml-unclosed-quote.yaml', stage: 'yaml', errors: 1, line: 9, path: '', says: ['double quote opened here is never closed', 'host: "k8s-api.example.com'] },
   { file: 'yaml-multiple-docs.yaml', stage: 'yaml', errors: 1, line: 18, path: '', says: ['multiple documents', 'remove the `---` separator'] },
   { file: 'yaml-missing-colon-space.yaml', stage: 'yaml', errors: 1, line: 16, path: '', says: ['user:root', 'colon and space'] },
-  { file: 'empty.yaml', stage: 'yaml', errors: 1, line: null, path: '', says: ['the file is empty', 'ha-wizard schema'] },
+  { file: 'empty.yaml', stage: 'yaml', errors: 1, line: null, path: '', says: ['the file is empty', 'schema` prints every field'] },
   { file: 'not-a-mapping.yaml', stage: 'yaml', errors: 1, line: 2, path: '', says: ['expected a mapping of keys', 'found a list'] },
 
   // Schema: the field path, the line, the value found, what to write.

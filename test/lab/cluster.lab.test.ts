@@ -224,9 +224,13 @@ describe('kubeadm cluster, ecdsa, Kubernetes 1.35, cp1 + cp2 (to promote) + w1',
     assert.match(body.stdout, /User \\?"system:anonymous\\?" cannot list resource \\?"nodes\\?"/);
 
     const token = ok(await kubectl(s, ['create', 'token', 'default', '-n', 'kube-system']), 'create token').trim();
-    assert.equal(ok(await curl(['-H', `Authorization: Bearer ${token}`, `${server}/api/v1/namespaces`]), 'token'), '200');
+    // Authentication, not authorization: /apis (discovery) is open to every authenticated user (system:discovery)
+    // and to nobody anonymous, while kube-system's default service account may not list namespaces (403).
+    assert.equal(ok(await curl([`${server}/apis`]), 'anonymous discovery'), '403');
+    assert.equal(ok(await curl(['-H', `Authorization: Bearer ${token}`, `${server}/apis`]), 'token'), '200');
+    assert.equal(ok(await curl(['-H', `Authorization: Bearer ${token}`, `${server}/api/v1/namespaces`]), 'token, RBAC'), '403');
     const forged = `${token.slice(0, -6)}${token.slice(-6) === 'AAAAAA' ? 'BBBBBB' : 'AAAAAA'}`;
-    assert.equal(ok(await curl(['-H', `Authorization: Bearer ${forged}`, `${server}/api/v1/namespaces`]), 'forged token'), '401');
+    assert.equal(ok(await curl(['-H', `Authorization: Bearer ${forged}`, `${server}/apis`]), 'forged token'), '401');
   });
 
   test('a name missing from the serving certificate fails kubectl, curl and openssl with the SAN error', async () => {
