@@ -37,6 +37,7 @@ import {
 } from './parse.js';
 import { discoverCarriedFiles } from './carry-over.js';
 import { classifyPromoteNode, type HostIdentity, type PromoteState } from './node-state.js';
+import { listPaged } from './paged.js';
 
 const PKI = '/etc/kubernetes/pki';
 const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
@@ -181,7 +182,8 @@ export async function discover(config: ClusterConfigLike, hosts: Hosts, kube: Ku
   const ccText = (kubeadmConfig?.['data'] as Record<string, string> | undefined)?.['ClusterConfiguration'];
   if (!ccText) throw new BadInputError('kube-system/kubeadm-config has no ClusterConfiguration', 'this cluster was not made by kubeadm, or the ConfigMap was edited; restore it with kubeadm init phase upload-config kubeadm');
   const { externalEtcd, ...clusterConfiguration } = parseClusterConfiguration(ccText);
-  const nodes: KubeNode[] = parseNodes(await k.list('v1', 'Node'));
+  // Page by page (kubectl's chunk size): 5,000 Nodes are never one response nor one parsed array of raw objects.
+  const nodes: KubeNode[] = (await listPaged(k, 'v1', 'Node', { map: (items, offset) => parseNodes(items, offset) })).items;
   const apiserverPods = await k.list('v1', 'Pod', 'kube-system', 'component=kube-apiserver');
   const kubeProxy = await k.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'kube-system', name: 'kube-proxy' });
   const clusterInfo = await k.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'kube-public', name: 'cluster-info' });

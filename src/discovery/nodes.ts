@@ -15,8 +15,27 @@ export interface CpNode {
   address: string;
 }
 
+interface NodeIndex {
+  list: ClusterFacts['nodes'];
+  length: number;
+  byIP: Map<string, string>;
+}
+const nodeIndexes = new WeakMap<ClusterFacts, NodeIndex>();
+
+/** Node names by InternalIP, built once per facts: a lookup per worker stays O(1) at 5,000 workers. */
+function nodesByIP(facts: ClusterFacts): Map<string, string> {
+  const cached = nodeIndexes.get(facts);
+  if (cached && cached.list === facts.nodes && cached.length === facts.nodes.length) return cached.byIP;
+  const byIP = new Map<string, string>();
+  // The first Node with the address wins, as a search in list order would.
+  for (const n of facts.nodes) if (n.internalIP !== null && !byIP.has(n.internalIP)) byIP.set(n.internalIP, n.name);
+  nodeIndexes.set(facts, { list: facts.nodes, length: facts.nodes.length, byIP });
+  return byIP;
+}
+
+/** The Kubernetes name of a configured node: the Node with its address, else its config name (also when a Node has that name). */
 export function kubeNodeName(facts: ClusterFacts, node: ConfigNode): string {
-  return facts.nodes.find((n) => n.internalIP === node.address)?.name ?? facts.nodes.find((n) => n.name === node.name)?.name ?? node.name;
+  return nodesByIP(facts).get(node.address) ?? node.name;
 }
 
 export function masterNode(facts: ClusterFacts): CpNode {

@@ -164,10 +164,11 @@ const nodeSchema = z.looseObject({
     .optional(),
 });
 
-export function parseNodes(items: unknown[]): KubeNode[] {
+/** `offset`: the index of items[0] in the whole list (a page of it), so an error names the item as kubectl lists it. */
+export function parseNodes(items: unknown[], offset = 0): KubeNode[] {
   return items.map((item, i) => {
     const r = nodeSchema.safeParse(item);
-    if (!r.success) fail('the Node list from the Kubernetes API', `item ${i}: ${firstIssue(r.error)}`, 'kubectl get nodes -o yaml shows the same objects');
+    if (!r.success) fail('the Node list from the Kubernetes API', `item ${offset + i}: ${firstIssue(r.error)}`, 'kubectl get nodes -o yaml shows the same objects');
     const n = r.data;
     return {
       name: n.metadata.name,

@@ -100,6 +100,20 @@ export function setServer(kc: Kubeconfig, server: string, label?: string): Kubec
  * the kube-proxy ConfigMap's kubeconfig.conf.
  */
 export function setServerInText(text: string, server: string, label = 'kubeconfig'): string {
+  // Every worker's kubelet.conf is usually the same text (its credentials are file references): parse it once.
+  const key = `${server}\n${text}`;
+  const hit = serverEdits.get(key);
+  if (hit !== undefined) return hit;
+  const out = setServerInTextUncached(text, server, label);
+  if (serverEdits.size >= 256) serverEdits.clear();
+  serverEdits.set(key, out);
+  return out;
+}
+
+/** Successful edits only (a failure is recomputed, so its message names the file it came from). */
+const serverEdits = new Map<string, string>();
+
+function setServerInTextUncached(text: string, server: string, label: string): string {
   const kc = parseKubeconfig(text, label);
   const { clusterName } = currentContext(kc, label);
   const doc = parseDocument(text);

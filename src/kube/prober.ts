@@ -79,6 +79,9 @@ export class HttpsProber implements Prober {
           caPem: creds.caPem,
           timeoutMs: this.timeoutMs,
           ...(creds.certPem !== undefined && creds.keyPem !== undefined ? { certPem: creds.certPem, keyPem: creds.keyPem } : {}),
+          // The next attempt of this probe (a wait polls) resumes the session: no certificate exchange, no signature.
+          ...(this.sessions.get(key) ? { session: this.sessions.get(key)! } : {}),
+          onSession: (s) => this.keepSession(key, s),
         });
       } catch (e) {
         keep = !(e instanceof TlsVerifyError) && NOT_CREDENTIALS.test((e as Error).message);
@@ -126,7 +129,21 @@ export class HttpsProber implements Prober {
     return creds;
   }
 
+  /**
+   * TLS sessions by probe (host, address, port, path, server name, CA and client credential paths): a session
+   * resumes only the identity that made it, so a session is never shared between two probes' credentials. A
+   * failed verification or a refused request drops it with the held files (`drop`). Bounded: the oldest go first.
+   */
+  private readonly sessions = new Map<string, Buffer>();
+
+  private keepSession(key: string, session: Buffer): void {
+    this.sessions.delete(key);
+    this.sessions.set(key, session);
+    if (this.sessions.size > 10_000) this.sessions.delete(this.sessions.keys().next().value!);
+  }
+
   private drop(key: string): void {
+    this.sessions.delete(key);
     const held = this.held.get(key);
     if (!held) return;
     clearTimeout(held.timer);

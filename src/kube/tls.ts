@@ -22,6 +22,10 @@ export interface TlsTarget {
   certPem?: string;
   keyPem?: string;
   timeoutMs?: number;
+  /** A TLS session from an earlier handshake with the same server, CA and client credentials, to resume (abbreviated handshake). */
+  session?: Buffer;
+  /** Called with each session (ticket) the server issues on this connection, for the next connection to resume. */
+  onSession?: (session: Buffer) => void;
 }
 
 /** A TLS failure explained; `peer` is the server certificate when one was presented. */
@@ -90,6 +94,7 @@ function connectOver(stream: Duplex, t: TlsTarget, isIP: boolean): TLSSocket {
     ca: t.caPem,
     ...(t.certPem ? { cert: t.certPem } : {}),
     ...(t.keyPem ? { key: t.keyPem } : {}),
+    ...(t.session ? { session: t.session } : {}),
     // RFC 6066 forbids IP literals in SNI; Go's client omits it too.
     ...(isIP ? {} : { servername: t.serverName }),
     // Verified below, so the failure can be worded like Go's, with the certificate at hand.
@@ -113,6 +118,7 @@ export function handshakeOver(host: RemoteHost, stream: Duplex, t: TlsTarget): P
       reject(new Error(`TLS with ${t.address}:${t.port} (from ${host.name}): ${(e as Error).message}`));
       return;
     }
+    if (t.onSession) socket.on('session', t.onSession);
     const timer = setTimeout(() => fail(new Error(`TLS handshake with ${t.address}:${t.port} (from ${host.name}) timed out after ${timeoutMs} ms`)), timeoutMs);
     const fail = (e: Error) => {
       clearTimeout(timer);
@@ -123,6 +129,13 @@ export function handshakeOver(host: RemoteHost, stream: Duplex, t: TlsTarget): P
     socket.once('error', (e) => fail(new Error(`TLS with ${t.address}:${t.port} (from ${host.name}): ${e.message}`)));
     socket.once('secureConnect', () => {
       clearTimeout(timer);
+      // A resumed session carries no certificate: the server proved it holds the ticket key of the server this
+      // caller verified (same CA and name: the caller keys sessions by them), on the handshake that made the session.
+      if (t.session && socket.isSessionReused() && socket.authorized) {
+        socket.removeAllListeners('error');
+        resolve(socket);
+        return;
+      }
       const x509 = socket.getPeerX509Certificate();
       if (socket.authorized && namedBy(x509, t.serverName)) {
         socket.removeAllListeners('error');

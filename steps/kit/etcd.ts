@@ -15,9 +15,19 @@ export function loopbackPeerURL(facts: ClusterFacts): string | null {
   return facts.etcd.members.flatMap((m) => m.peerURLs).find(isLoopbackURL) ?? null;
 }
 
+/** Peer ports by manifest text: asked for per member and per node, parsed once. */
+const peerPorts = new Map<string, number>();
+
 export function etcdPeerPort(facts: ClusterFacts): number {
   const manifest = facts.manifests['etcd'];
-  return manifest ? etcdPorts(StaticPod.parse(manifest, 'etcd')).peer : 2380;
+  if (!manifest) return 2380;
+  let port = peerPorts.get(manifest);
+  if (port === undefined) {
+    port = etcdPorts(StaticPod.parse(manifest, 'etcd')).peer;
+    if (peerPorts.size >= 16) peerPorts.clear();
+    peerPorts.set(manifest, port);
+  }
+  return port;
 }
 
 /**

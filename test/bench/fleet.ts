@@ -14,7 +14,7 @@ import { labDown } from '../../lab/lab.js';
 import { KUBELET_CONF, endpointOfLab, fleetLab, fleetMs, repointFleet, restoreKubeletConfs, saveKubeletConfs, workersOf } from '../e2e/endpoint-fleet.js';
 import { runInPrivateNetns } from './netns.js';
 
-const WORKERS = 50;
+const WORKERS = Number(process.argv[3] ?? 50);
 const rounds = Number(process.argv[2] ?? 3);
 
 function median(xs: number[]): number {

@@ -3,7 +3,7 @@
  * measure the contention). Each prints its own medians and the ratio to a baseline measured in the same
  * run; this runner adds a summary table at the end. Not part of `npm test`: speed is never a test verdict.
  *
- *   node dist/test/bench/run.js [name ...]     names: fanout fleet conversion certs coldstart planning
+ *   node dist/test/bench/run.js [name ...]     names: fanout fleet fleet100 fleet-sim conversion certs coldstart planning
  *
  * Needs root for the lab benchmarks (fanout, fleet, conversion) and parallel-ssh; Ansible for the
  * fan-out comparison is optional (bench-only: `apt-get install ansible-core`, never installed by CI).
@@ -33,7 +33,19 @@ const BENCHES: Bench[] = [
       ['fan-out: ha-wizard / Ansible (target ≤ 0.1)', /ratio ha-wizard \/ ansible: ([\d.]+)/],
     ],
   },
-  { name: 'fleet', file: 'fleet.js', args: ['3'], needsRoot: true, summary: [['fleet: ha-wizard / parallel-ssh bare edit (target ≤ 1.5)', /ratio ha-wizard \/ parallel-ssh: ([\d.]+)/]] },
+  { name: 'fleet', file: 'fleet.js', args: ['3', '50'], needsRoot: true, summary: [['fleet 50: ha-wizard / parallel-ssh bare edit (target ≤ 1.5)', /ratio ha-wizard \/ parallel-ssh: ([\d.]+)/]] },
+  { name: 'fleet100', file: 'fleet.js', args: ['2', '100'], needsRoot: true, summary: [['fleet 100: ha-wizard / parallel-ssh bare edit (target ≤ 1.5)', /ratio ha-wizard \/ parallel-ssh: ([\d.]+)/]] },
+  {
+    name: 'fleet-sim',
+    file: 'fleet-sim.js',
+    args: ['500', '5000'],
+    needsRoot: false,
+    summary: [
+      ['simulated fleet 500, batch 50: wall / zero-overhead critical path (same run)', /fleet 500 workers, batch 50 .*?wall ([\d.]+ s), zero-overhead critical path ([\d.]+ s)/],
+      ['simulated fleet 5,000, batch 50: wall', /fleet 5000 workers, batch 50 .*?wall ([\d.]+ s)/],
+      ['simulated fleet 5,000, batch 50: wall / critical path', /fleet 5000 workers, batch 50 .*?\(ratio ([\d.]+)\)/],
+    ],
+  },
   {
     name: 'conversion',
     file: 'conversion.js',
@@ -61,8 +73,11 @@ const BENCHES: Bench[] = [
     args: ['5'],
     needsRoot: false,
     summary: [
-      ['planning 7+1,000: median (target < 2000 ms)', /median (\d+) ms/],
-      ['planning 7+1,000: peak RSS (target < 300 MB)', /peak RSS (\d+) MB/],
+      ['planning 5+1,000: median (target < 3000 ms)', /5 control-plane nodes \+ 1,000 workers[^\n]*\n  median (\d+ ms)/],
+      ['planning 5+1,000: peak RSS (target < 400 MB)', /5 control-plane nodes \+ 1,000 workers[^\n]*\n[^\n]*peak RSS (\d+ MB)/],
+      ['planning 5+5,000: median (target < 3000 ms)', /5 control-plane nodes \+ 5,000 workers[^\n]*\n  median (\d+ ms)/],
+      ['planning 5+5,000: peak RSS (target < 400 MB)', /5 control-plane nodes \+ 5,000 workers[^\n]*\n[^\n]*peak RSS (\d+ MB)/],
+      ['planning 5,000 / 1,000 workers, same run (linear ≤ 5)', /same run, module load excluded\): ([\d.]+)×/],
     ],
   },
 ];

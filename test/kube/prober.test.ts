@@ -231,3 +231,28 @@ test('names are checked as Go checks them: a wildcard covers one whole label, a 
     }
   }
 });
+
+test('a probe that polls resumes its TLS session: the second attempt is an abbreviated handshake with the same client identity', async () => {
+  const resumed: boolean[] = [];
+  const onConn = (s: import('node:tls').TLSSocket) => resumed.push(s.isSessionReused());
+  server.on('secureConnection', onConn);
+  try {
+    const prober = new HttpsProber();
+    const p = probe({ path: '/not-yet', clientCertPath: '/pki/client.crt', clientKeyPath: '/pki/client.key' });
+    const first = await prober.https(p, hosts);
+    assert.equal(first.ok, false, 'a 404 keeps the probe polling');
+    const second = await prober.https(p, hosts);
+    assert.equal(second.ok, false);
+    assert.match(second.detail, /HTTP 404/);
+    const who = await prober.https({ ...p, path: '/whoami' }, hosts);
+    assert.equal(who.ok, true, who.detail);
+    assert.match(who.detail, /kube-apiserver-kubelet-client/, 'a fresh handshake for another path still presents the client certificate');
+    assert.deepEqual(resumed.slice(0, 2), [false, true]);
+    // Another probe's credentials never resume this one's session.
+    const other = new HttpsProber();
+    await other.https(probe({ path: '/not-yet' }), hosts);
+    assert.equal(resumed.at(-1), false);
+  } finally {
+    server.off('secureConnection', onConn);
+  }
+});

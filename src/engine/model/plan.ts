@@ -137,8 +137,14 @@ export function validatePlan(plan: Plan, source = 'plan'): void {
       bad(`${where}: patching a Secret is not supported (its before-state would have to be journaled)`);
     }
   });
+  const byStep = new Map<string, Action[]>();
+  for (const a of plan.actions) {
+    const list = byStep.get(a.step);
+    if (list) list.push(a);
+    else byStep.set(a.step, [a]);
+  }
   for (const step of plan.steps) {
-    const problem = scheduleProblems(step, plan.actions.filter((a) => a.step === step.id))[0];
+    const problem = scheduleProblems(step, byStep.get(step.id) ?? [])[0];
     if (problem) bad(problem);
   }
   const leak = findSecret(plan);

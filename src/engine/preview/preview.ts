@@ -155,7 +155,20 @@ export function describeProbe(probe: Probe): string {
   }
 }
 
+/** Diffs by path and contents: 5,000 workers' identical kubelet.conf edits are diffed once. */
+const diffs = new Map<string, string>();
+
 function diffText(path: string, before: string, after: string): string {
+  const key = `${path}\u0000${before}\u0000${after}`;
+  const hit = diffs.get(key);
+  if (hit !== undefined) return hit;
+  const out = diffTextUncached(path, before, after);
+  if (diffs.size >= 512) diffs.clear();
+  diffs.set(key, out);
+  return out;
+}
+
+function diffTextUncached(path: string, before: string, after: string): string {
   const patch = structuredPatch(path, path, before, after, '', '', { context: 3 });
   return patch.hunks.map((h) => [`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`, ...h.lines].join('\n')).join('\n');
 }
@@ -173,10 +186,16 @@ export function buildPreview(plan: Plan, inputs: PreviewInputs): Preview {
   const objects = new Map(inputs.objects);
   const summary = { filesToWrite: 0, filesReplaced: 0, filesUnchanged: 0, filesToRemove: 0, commands: 0, objectPatches: 0, waits: 0, restarts: 0 };
   let ponrSeen = false;
+  const byStep = new Map<string, Action[]>();
+  for (const a of plan.actions) {
+    const list = byStep.get(a.step);
+    if (list) list.push(a);
+    else byStep.set(a.step, [a]);
+  }
   const steps: PreviewStep[] = plan.steps.map((step, index) => {
     const entries: PreviewEntry[] = [];
     let pointOfNoReturn: string | null = null;
-    for (const a of plan.actions.filter((x) => x.step === step.id)) {
+    for (const a of byStep.get(step.id) ?? []) {
       if (a.risk === 'disruptive') summary.restarts++;
       if (a.risk === 'point-of-no-easy-return' && !ponrSeen) {
         ponrSeen = true;

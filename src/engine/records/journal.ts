@@ -1,5 +1,6 @@
 /**
- * The session journal: append-only JSON lines, one write + fsync per record.
+ * The session journal: append-only JSON lines, one write + fsync per record (the engine's fsyncs run off the
+ * event loop and are shared by the records of concurrent lanes: appendDurable).
  *
  * Write-ahead discipline: a `started` record (with everything needed to undo: the file's before-state and
  * backup path, or the object's before-fields) is on disk before anything touches a host, and a `done`
@@ -15,7 +16,7 @@
  * With `HA_WIZARD_TEST_PAUSE_AT=ID[,ID…]` it SIGSTOPs itself once, right after the started record of the first
  * of those actions is fsync'd: the network-fault tests put a fault in at that moment, then SIGCONT it.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, writeSync, constants } from 'node:fs';
+import { closeSync, fsync, fsyncSync, openSync, readFileSync, writeSync, constants } from 'node:fs';
 import { z } from 'zod';
 import { BadInputError } from '../../exit-codes.js';
 
@@ -181,28 +182,60 @@ export class Journal {
   }
 
   /**
-   * Appends one record now (in order with every other append) and resolves once it is fsync'd. Records
-   * appended by concurrent lanes in the same turn of the event loop share one fsync (group commit), so a
-   * fleet of hosts does not pay one disk flush per record one after another. The caller awaits it before
-   * going on, exactly as it relies on append().
+   * Appends one record now (in order with every other append) and resolves once it is fsync'd. The write is
+   * synchronous (one write call per record, in sequence order); the fsync runs on libuv's thread pool, so the
+   * event loop keeps serving other lanes' SSH traffic while the disk flushes. Group commit: records appended
+   * while no flush has started share the next one; records appended while a flush is in flight wait for a
+   * flush that starts after it (an fsync that began before a write does not cover it). The caller awaits it
+   * before going on, exactly as it relies on append(): a `started` record is on disk before its host is touched.
    */
   appendDurable(record: NewRecord, now = new Date()): Promise<JournalRecord> {
     const full = this.write(record, now);
-    this.pendingSync ??= new Promise<void>((resolve, reject) => {
-      setImmediate(() => {
-        this.pendingSync = null;
+    return this.flushAfterWrite().then(() => full);
+  }
+
+  /** A flush that has not started yet (it covers every record written before it starts). */
+  private nextFlush: Promise<void> | null = null;
+  /** The flush running on the thread pool, if any. */
+  private inFlight: Promise<void> | null = null;
+
+  private flushAfterWrite(): Promise<void> {
+    if (this.nextFlush) return this.nextFlush;
+    // Start on the next turn, so every lane appending in this turn shares it; after the one in flight, if any.
+    const before = this.inFlight ?? Promise.resolve();
+    const flush = before
+      .catch(() => undefined)
+      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      .then(() => {
+        // From here on, a record written needs the flush after this one.
+        if (this.nextFlush === flush) this.nextFlush = null;
+        this.inFlight = flush;
+        return this.fsyncOffLoop();
+      })
+      .finally(() => {
+        if (this.inFlight === flush) this.inFlight = null;
+      });
+    this.nextFlush = flush;
+    return flush;
+  }
+
+  private fsyncOffLoop(): Promise<void> {
+    if (this.fd < 0) return Promise.resolve();
+    const fd = this.fd;
+    return new Promise<void>((resolve, reject) => {
+      fsync(fd, (err) => {
+        // close() flushed synchronously and closed the descriptor meanwhile: the records are on disk.
+        if (err && this.fd !== fd) return resolve();
+        if (err) return reject(err);
         try {
-          this.fsync();
+          this.afterSync();
           resolve();
-        } catch (err) {
-          reject(err);
+        } catch (e) {
+          reject(e);
         }
       });
     });
-    return this.pendingSync.then(() => full);
   }
-
-  private pendingSync: Promise<void> | null = null;
 
   private write(record: NewRecord, now: Date): JournalRecord {
     const full = { seq: this.nextSeq, at: now.toISOString(), ...record } as JournalRecord;
@@ -223,6 +256,10 @@ export class Journal {
   private fsync(): void {
     if (this.fd < 0) return;
     fsyncSync(this.fd);
+    this.afterSync();
+  }
+
+  private afterSync(): void {
     // The crash hook fires once the Nth record is on disk (with any records that shared its fsync).
     if (this.killAfter !== undefined && this.written >= this.killAfter) process.kill(process.pid, 'SIGKILL');
     if (this.pauseDue) {
@@ -233,8 +270,8 @@ export class Journal {
 
   close(): void {
     if (this.fd >= 0) {
-      // A group fsync still waiting for its turn of the event loop: do it now, the records are written.
-      if (this.pendingSync) fsyncSync(this.fd);
+      // A group fsync still to start or running on the thread pool: flush now, the records are written.
+      if (this.nextFlush || this.inFlight) fsyncSync(this.fd);
       closeSync(this.fd);
       this.fd = -1;
     }
