@@ -115,7 +115,11 @@ export function foldJournal(plan: Plan, records: readonly JournalRecord[]): Jour
 
 /** Whether rollback has anything to undo for this action (it changed something, or may have). */
 export function needsUndo(action: Action, s: ActionState): boolean {
-  if (action.type === 'wait' || action.risk === 'read-only') return false;
+  if (action.type === 'wait') return false;
+  // A read-only command changes nothing, but it may carry an undo that rollback must run in its place (restart the
+  // kubelet once its kubelet.conf is restored, reload a proxy once its config is; take a virtual IP off an interface
+  // once its agent is stopped): those are undone like any command that ran.
+  if (action.risk === 'read-only' && !(action.type === 'run' && action.undo)) return false;
   switch (s.status) {
     case 'pending':
     case 'undone':
