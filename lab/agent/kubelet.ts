@@ -327,7 +327,7 @@ export class Kubelet {
       podIP: this.settings.nodeIP,
       podIPs: [{ ip: this.settings.nodeIP }],
       startTime: started,
-      qosClass: 'Burstable',
+      qosClass: qosClass(sp.manifest),
       containerStatuses: [
         {
           name: c.name,
@@ -459,4 +459,21 @@ function healthz(server: string): Promise<boolean> {
     req.on('error', () => resolve(false));
     req.end();
   });
+}
+
+/**
+ * The pod's QoS class as the API server computes it when the mirror pod is created (and then refuses to change):
+ * BestEffort without any request or limit, Guaranteed when every container's limits equal its requests for cpu
+ * and memory, Burstable otherwise. kubeadm's control-plane pods request cpu: Burstable; kube-vip's has none.
+ */
+export function qosClass(manifest: any): 'BestEffort' | 'Burstable' | 'Guaranteed' {
+  const containers: any[] = [...(manifest?.spec?.initContainers ?? []), ...(manifest?.spec?.containers ?? [])];
+  const empty = (o: unknown) => !o || typeof o !== 'object' || Object.keys(o as object).length === 0;
+  if (containers.every((c) => empty(c?.resources?.requests) && empty(c?.resources?.limits))) return 'BestEffort';
+  const guaranteed = containers.every((c) => {
+    const limits = c?.resources?.limits ?? {};
+    const requests = { ...limits, ...(c?.resources?.requests ?? {}) };
+    return ['cpu', 'memory'].every((r) => limits[r] !== undefined && String(requests[r]) === String(limits[r]));
+  });
+  return guaranteed ? 'Guaranteed' : 'Burstable';
 }
