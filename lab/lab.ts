@@ -118,6 +118,9 @@ const stateSchema = z.object({
     bastion: z.boolean(),
     k8sVersion: z.string(),
     cluster: z.boolean(),
+    // Absent in a lab.json an older ha-wizard wrote.
+    vip: z.enum(['keepalived', 'kube-vip']).nullable().default(null),
+    dnsEndpoint: z.boolean().default(false),
   }),
   nodes: z.array(nodeSchema),
   createdAt: z.string(),

@@ -40,7 +40,24 @@ export interface LabOptions {
   k8sVersion?: string;
   /** Make the cluster with kubeadm and run the node agents (default); false: nodes with sshd only. */
   cluster?: boolean;
+  /**
+   * cluster.yaml's endpoint on a virtual IP (placement vip, address .10 of the lab's subnet): keepalived with
+   * HAProxy on every control-plane node on port 8443, or kube-vip in front of the apiservers' own port.
+   */
+  vip?: LabVip;
+  /**
+   * cluster.yaml's endpoint as a DNS name (DNS_ENDPOINT), which every node resolves (its /etc/hosts) to the
+   * endpoint's address: the virtual IP, or the proxy host. Needs `vip` or `proxyHost`.
+   */
+  dnsEndpoint?: boolean;
 }
+
+export type LabVip = 'keepalived' | 'kube-vip';
+
+/** The DNS name of a lab's endpoint with `dnsEndpoint` (resolved by each node's /etc/hosts). */
+export const DNS_ENDPOINT = 'k8s-api.ha-wizard.lab';
+/** The host number of the virtual IP on the lab's subnet. */
+export const VIP_HOST = 10;
 
 export type LabKeyAlgorithm = 'rsa' | 'ecdsa' | 'ecdsa-p384';
 
@@ -60,6 +77,8 @@ export interface LabSettings {
   /** Full release, "1.37.2". */
   k8sVersion: string;
   cluster: boolean;
+  vip: LabVip | null;
+  dnsEndpoint: boolean;
 }
 
 export interface LabNode {
@@ -115,6 +134,7 @@ export const DEFAULTS = {
   sshUser: 'root',
   bastion: false,
   cluster: true,
+  dnsEndpoint: false,
 } as const;
 
 const userName = z.string().regex(/^[a-z_][a-z0-9_-]{0,30}$/, 'a Unix user name ([a-z_][a-z0-9_-]*)');
@@ -135,6 +155,8 @@ export const optionsSchema = z.object({
   bastion: z.boolean().optional(),
   k8sVersion: z.string().regex(/^v?\d+\.\d+(\.\d+)?$/, 'a release such as 1.37 or 1.37.2').optional(),
   cluster: z.boolean().optional(),
+  vip: z.enum(['keepalived', 'kube-vip']).optional(),
+  dnsEndpoint: z.boolean().optional(),
 });
 
 /** Validates options; throws with every problem listed, in `--flag: problem` form. */
@@ -156,6 +178,10 @@ export function settingsFrom(opts: LabOptions): { name: string; dir: string; set
   if (o.kubeadmConfigApi === 'v1beta3' && !/^1\.3[56]\./.test(k8sVersion)) {
     throw new LabInputError(`kubeadmConfigApi: v1beta3 needs Kubernetes 1.35 or 1.36 (kubeadm ${k8sVersion} no longer reads it)`);
   }
+  if (o.vip !== undefined && o.proxyHost) throw new LabInputError('vip: the endpoint is either a virtual IP or a dedicated proxy host (proxyHost), not both');
+  if (o.dnsEndpoint && o.vip === undefined && !o.proxyHost) {
+    throw new LabInputError(`dnsEndpoint: ${DNS_ENDPOINT} needs an address that survives a node: use it with vip or proxyHost`);
+  }
   return {
     dir,
     name: o.name ?? nameFromDir(dir),
@@ -173,6 +199,8 @@ export function settingsFrom(opts: LabOptions): { name: string; dir: string; set
       bastion: o.bastion ?? DEFAULTS.bastion,
       k8sVersion,
       cluster: o.cluster ?? DEFAULTS.cluster,
+      vip: o.vip ?? null,
+      dnsEndpoint: o.dnsEndpoint ?? DEFAULTS.dnsEndpoint,
     },
   };
 }

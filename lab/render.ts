@@ -5,7 +5,7 @@
 import { stringify } from 'yaml';
 import { join } from 'node:path';
 import { NODE_COMPONENTS_DIR } from './components.js';
-import { LINKS, NODE_MOUNTS, OVERLAYS, USR_LOCAL_BIN_SUBDIR, type LabNode, type LabState } from './layout.js';
+import { DNS_ENDPOINT, LINKS, NODE_MOUNTS, OVERLAYS, USR_LOCAL_BIN_SUBDIR, VIP_HOST, type LabNode, type LabState } from './layout.js';
 
 export function clientKeyPath(dir: string): string {
   return join(dir, 'client', 'id_ed25519');
@@ -37,9 +37,27 @@ export function sshdConfig(node: LabNode, sshUser: string): string {
   ].join('\n')}\n`;
 }
 
-/** Node's /etc/hosts: every lab node by name, so sudo and kubeadm-style names resolve. */
-export function hostsFile(state: Pick<LabState, 'nodes'>): string {
-  const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', ...state.nodes.map((n) => `${n.address}\t${n.name}`)];
+/** The lab's virtual IP (address .10 of its subnet), whether or not cluster.yaml uses it. */
+export function vipAddress(state: Pick<LabState, 'slot'>): string {
+  return `10.200.${state.slot}.${VIP_HOST}`;
+}
+
+/** The address the endpoint's name stands for: the virtual IP, or the proxy host; null without a DNS endpoint. */
+export function dnsEndpointAddress(state: Pick<LabState, 'nodes' | 'options' | 'slot'>): string | null {
+  if (!state.options.dnsEndpoint) return null;
+  if (state.options.vip) return vipAddress(state);
+  return state.nodes.find((n) => n.role === 'proxy')?.address ?? null;
+}
+
+/** Node's /etc/hosts: every lab node by name, so sudo and kubeadm-style names resolve; the endpoint's name when it has one. */
+export function hostsFile(state: Pick<LabState, 'nodes'> & Partial<Pick<LabState, 'options' | 'slot'>>): string {
+  const endpoint = state.options && state.slot !== undefined ? dnsEndpointAddress({ nodes: state.nodes, options: state.options, slot: state.slot }) : null;
+  const lines = [
+    '127.0.0.1\tlocalhost',
+    '::1\tlocalhost ip6-localhost ip6-loopback',
+    ...state.nodes.map((n) => `${n.address}\t${n.name}`),
+    ...(endpoint ? [`${endpoint}\t${DNS_ENDPOINT}`] : []),
+  ];
   return `${lines.join('\n')}\n`;
 }
 
@@ -184,11 +202,21 @@ export function clusterYaml(state: LabState): string {
   if (!master) throw new Error('lab has no master');
   const lb = byRole('proxy')[0];
   const jump = proxyJumpOf(state);
+  const { vip, dnsEndpoint, apiserverPort } = state.options;
+  const vipHost = vipAddress(state);
+  // keepalived with HAProxy on every control-plane node on 8443 (kubeadm's HA guide); kube-vip on the apiservers' own port.
+  const endpointPort = vip === 'keepalived' ? 8443 : apiserverPort;
+  const endpointHost = dnsEndpoint ? DNS_ENDPOINT : vip ? vipHost : lb ? lb.address : '127.0.0.1';
+  const proxy = vip
+    ? { kind: 'haproxy', placement: 'vip', vip: { provider: vip, ...(dnsEndpoint ? { address: vipHost } : {}) } }
+    : lb
+      ? { kind: 'nginx', placement: 'dedicated', host: lb }
+      : { kind: 'nginx', placement: 'per-node' };
   const doc = {
     name: state.name,
     controlPlane: { existing: master, promote: byRole('promote') },
-    endpoint: lb ? { host: lb.address, port: state.options.apiserverPort } : { host: '127.0.0.1', port: state.options.apiserverPort },
-    proxy: lb ? { kind: 'nginx', placement: 'dedicated', host: lb } : { kind: 'nginx', placement: 'per-node' },
+    endpoint: { host: endpointHost, port: endpointPort },
+    proxy,
     workers: byRole('worker'),
     ssh: {
       user: state.options.sshUser,

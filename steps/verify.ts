@@ -20,6 +20,8 @@ import { controlPlaneProbeClient, endpointOf, nodeLocalServer } from './kit/endp
 import { leaseHeldProbe, rolledOutProbe, sample, waitAction } from './kit/probes.js';
 import { throughProxyWait } from './kit/proxy.js';
 import { makeStep, type StepContext, type StepDefinition } from './kit/step.js';
+import { isVip, vipOf } from './kit/vip.js';
+import { KUBE_VIP_MANIFEST } from '../src/proxy/vip.js';
 
 const CHECK_TIMEOUT_MS = 120_000;
 
@@ -51,6 +53,23 @@ function checksActions(step: string, facts: ClusterFacts, ctx: StepContext): Act
   // Through the endpoint as many times as there are apiservers, so a balancer in rotation meets each of them.
   for (let i = 0; i < cps.length; i++) {
     actions.push(throughProxyWait(step, facts, { host: master.host, worker: false }, endpointHost, endpointPort, endpointHost, `via-endpoint-${i + 1}`, CHECK_TIMEOUT_MS, `call ${i + 1} of ${cps.length}, so a balancer in rotation meets each apiserver`));
+  }
+  if (isVip(facts)) {
+    // Every control-plane node can take the virtual IP over: its agent runs.
+    const v = vipOf(facts);
+    for (const cp of cps) {
+      actions.push(
+        waitAction(
+          step,
+          `${cp.host}/vip-agent`,
+          v.provider === 'keepalived'
+            ? { type: 'command', host: cp.host, argv: ['systemctl', 'is-active', '--quiet', 'keepalived'] }
+            : { type: 'command', host: cp.host, argv: ['sh', '-c', '[ -f "$1" ] && pgrep -x kube-vip >/dev/null', 'ha-wizard-probe', KUBE_VIP_MANIFEST] },
+          `${v.provider} runs on ${cp.host}, ready to hold ${v.address}`,
+          CHECK_TIMEOUT_MS,
+        ),
+      );
+    }
   }
   for (const w of sample(workerHosts(facts), ctx.sampleWorkers ?? 3)) {
     actions.push(throughProxyWait(step, facts, { host: w.name, worker: true }, local.address, local.port, local.serverName, 'via-endpoint', CHECK_TIMEOUT_MS));

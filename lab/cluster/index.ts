@@ -13,7 +13,8 @@
 import { randomBytes, createHash, X509Certificate } from 'node:crypto';
 import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { NODE_COMPONENTS_DIR, etcdBinary, k8sBinary, missingBinaries, pinnedEtcd, BUILD_COMMAND } from '../components.js';
+import { NODE_COMPONENTS_DIR, etcdBinary, k8sBinary, kubeVipBinary, labKubeVipVersion, missingBinaries, pinnedEtcd, BUILD_COMMAND } from '../components.js';
+import { existsSync } from 'node:fs';
 import { hostPath, type LabNode, type LabState } from '../layout.js';
 import { inParallel, type RunOptions, type RunResult } from '../sys.js';
 import { initConfiguration, joinConfiguration, toV1beta3 } from './kubeadm-config.js';
@@ -85,9 +86,17 @@ export function caCertHash(caPem: string): string {
   return `sha256:${createHash('sha256').update(spki).digest('hex')}`;
 }
 
+/** Refuses a kube-vip lab whose kube-vip is not built, with the command that builds it. */
+export function checkKubeVip(): void {
+  const v = labKubeVipVersion();
+  if (!v) throw new ClusterError('lab/components.txt lists no kube-vip release', 'add a line such as `kube-vip 1.0.0`');
+  if (!existsSync(kubeVipBinary(v))) throw new ClusterError(`the lab's kube-vip v${v} is not built (missing: ${kubeVipBinary(v)})`, `run \`${BUILD_COMMAND}\` (or \`bash lab/build-components.sh kube-vip\`)`);
+}
+
 export async function prepareCluster(state: LabState, token = bootstrapToken()): Promise<void> {
   const version = state.options.k8sVersion;
   checkComponents(version);
+  if (state.options.vip === 'kube-vip') checkKubeVip();
   const etcd = pinnedEtcd(version)!;
   const inNode = (b: Parameters<typeof k8sBinary>[1]) => k8sBinary(version, b, NODE_COMPONENTS_DIR);
   const master = masterOf(state);

@@ -30,6 +30,10 @@ Options for up:
   --sudo-password PW      sudo asks for this password (default: NOPASSWD)
   --bastion               nodes reachable only through a bastion host (ProxyJump)
   --k8s-version V         a release the lab builds (lab/components.txt), 1.37 or 1.37.2 (default: the newest)
+  --vip PROVIDER          the endpoint on a virtual IP (.10 of the lab's subnet): keepalived (HAProxy on every
+                          control-plane node on port 8443) or kube-vip (the apiservers' own port)
+  --dns-endpoint          the endpoint as the DNS name k8s-api.ha-wizard.lab, in every node's /etc/hosts
+                          (with --vip or --proxy-host)
   --no-cluster            nodes and sshd only, no Kubernetes
 The cluster is made by the real kubeadm, and runs the real kube-apiserver, kube-controller-manager,
 kube-scheduler and etcd of that release; a node agent stands in for the kubelet.
@@ -51,6 +55,8 @@ const OPTIONS = {
   bastion: { type: 'boolean' },
   'k8s-version': { type: 'string' },
   'no-cluster': { type: 'boolean' },
+  vip: { type: 'string' },
+  'dns-endpoint': { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
@@ -58,7 +64,7 @@ const OPTIONS = {
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
 
 const ALLOWED: Record<string, readonly (keyof typeof OPTIONS)[]> = {
-  up: ['out', 'dir', 'name', 'promote', 'workers', 'proxy-host', 'service-cidr', 'dns-domain', 'key-algorithm', 'apiserver-port', 'ssh-user', 'sudo-password', 'bastion', 'k8s-version', 'no-cluster', 'json'],
+  up: ['out', 'dir', 'name', 'promote', 'workers', 'proxy-host', 'service-cidr', 'dns-domain', 'key-algorithm', 'apiserver-port', 'ssh-user', 'sudo-password', 'bastion', 'k8s-version', 'no-cluster', 'vip', 'dns-endpoint', 'json'],
   down: ['out', 'dir'],
   status: ['out', 'dir', 'json'],
   exec: ['out', 'dir'],
@@ -131,6 +137,8 @@ export async function run(argv: string[]): Promise<number> {
         if (apiserverPort !== undefined && !(Number.isInteger(apiserverPort) && apiserverPort >= 1024 && apiserverPort <= 65535)) {
           throw new BadInputError(`--apiserver-port is a port number from 1024 to 65535, got "${port}"`);
         }
+        const vip = values.vip;
+        if (vip !== undefined && vip !== 'keepalived' && vip !== 'kube-vip') throw new BadInputError(`--vip is keepalived or kube-vip, got "${vip}"`);
         const started = Date.now();
         const state = await lab.labUp({
           dir,
@@ -147,6 +155,8 @@ export async function run(argv: string[]): Promise<number> {
           bastion: values.bastion,
           k8sVersion: values['k8s-version'],
           cluster: values['no-cluster'] ? false : undefined,
+          vip,
+          dnsEndpoint: values['dns-endpoint'],
         });
         const seconds = ((Date.now() - started) / 1000).toFixed(2);
         if (values.json) {

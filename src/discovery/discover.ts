@@ -33,6 +33,9 @@ import {
   parseIdentity,
 } from './parse.js';
 import { discoverCarriedFiles } from './carry-over.js';
+import { discoverEndpoint } from './endpoint.js';
+import { KEEPALIVED_PATHS, KUBE_VIP_MANIFEST } from '../proxy/vip.js';
+import { PROXY_PATHS } from '../proxy/render.js';
 import { classifyPromoteNode, type HostIdentity, type PromoteState } from './node-state.js';
 
 const PKI = '/etc/kubernetes/pki';
@@ -236,10 +239,12 @@ export async function discover(config: ClusterConfigLike, hosts: Hosts, kube: Ku
   const promotedSANs: Record<string, { dnsNames: string[]; ipAddresses: string[] }> = {};
   const fields = new Map<ConfigNode, string>([...config.controlPlane.promote.map((n, i) => [n, `controlPlane.promote[${i}]`] as const), ...(config.workers ?? []).map((n, i) => [n, `workers[${i}]`] as const)]);
   const others: Array<[ConfigNode, boolean]> = [...config.controlPlane.promote.map((n) => [n, true] as [ConfigNode, boolean]), ...(config.workers ?? []).map((n) => [n, false] as [ConfigNode, boolean])];
+  const reachable = new Map<string, RemoteHost>([[masterName, master]]);
   for (const [node, promote] of others) {
     let h: RemoteHost;
     try {
       h = await hosts.get(node.name);
+      reachable.set(node.name, h);
     } catch (e) {
       probes.push({ host: node.name, reachable: false, reachError: (e as Error).message, sudo: false, listening: [], clockOffsetMs: null, diskFree: [] });
       continue;
@@ -262,6 +267,19 @@ export async function discover(config: ClusterConfigLike, hosts: Hosts, kube: Ku
   }
 
   const audit = await auditKubeSystem(k, { address: advertiseAddress, port: api ? apiserverPort(api) : 6443 });
+
+  // The endpoint on the network: a DNS name resolved on every node; the virtual IP's interfaces, holders, keepalived.
+  const cpHosts = [
+    { host: master, address: advertiseAddress },
+    ...config.controlPlane.promote.flatMap((n) => (reachable.has(n.name) ? [{ host: reachable.get(n.name)!, address: n.address }] : [])),
+  ];
+  const cpNames = new Set(cpHosts.map((c) => c.host.name));
+  const endpoint = await discoverEndpoint(config, cpHosts, [...reachable.values()].filter((h) => !cpNames.has(h.name)));
+  if (endpoint.vip) {
+    // The files the VIP's steps write on every control-plane node (their before-state, for the diff and staleness).
+    const vipFiles = [KEEPALIVED_PATHS.config, KEEPALIVED_PATHS.check, KUBE_VIP_MANIFEST, PROXY_PATHS[config.proxy.kind].config, PROXY_PATHS[config.proxy.kind].manifest];
+    for (const c of cpHosts) for (const p of vipFiles) await hash(c.host, p);
+  }
 
   const masterNodeName = nodes.find((n) => n.internalIP === advertiseAddress)?.name ?? masterName;
   const dataDir = (pods.etcd?.flag('data-dir') ?? '/var/lib/etcd').replace(/\/+$/, '');
@@ -321,6 +339,9 @@ export async function discover(config: ClusterConfigLike, hosts: Hosts, kube: Ku
     promoteStates: Object.fromEntries(Object.entries(promoteStates).map(([h, st]) => [h, st.kind === 'blocked' ? 'fresh' : st.kind])),
     promotedApiserverSANs: promotedSANs,
     carriedFiles: carried.files,
+    ...(endpoint.vip
+      ? { vipInterfaces: Object.fromEntries(endpoint.vip.nodes.flatMap((n) => (n.interface ? [[n.host, n.interface] as const] : []))) }
+      : {}),
   };
   const preflight: PreflightData = {
     now,
@@ -346,6 +367,15 @@ export async function discover(config: ClusterConfigLike, hosts: Hosts, kube: Ku
     nodesAddresses: [config.controlPlane.existing, ...config.controlPlane.promote].map((n) => ({ host: n.name, address: n.address })),
     apiserverNodes,
     carryProblems: carried.problems,
+    endpoint: {
+      ...endpoint,
+      host: config.endpoint.host,
+      port: config.endpoint.port,
+      placement: config.proxy.placement,
+      ...(config.proxy.host ? { proxyAddress: config.proxy.host.address } : {}),
+      apiserverPort: api ? apiserverPort(api) : 6443,
+      apiserverBindAddress: api?.flag('bind-address') ?? null,
+    },
   };
   return { facts, preflight };
 }

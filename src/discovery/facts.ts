@@ -100,6 +100,11 @@ export interface ClusterFacts {
    * A secret one carries its sha256 only; a public one its text too.
    */
   carriedFiles?: CarriedFile[];
+  /**
+   * Placement vip: the interface that carries each control-plane node's address (`proxy.vip.interface` when set),
+   * by host: where the virtual IP goes on that node.
+   */
+  vipInterfaces?: Record<string, string>;
 }
 
 /** A reference to the old master address found in kube-system (discovery/old-address.ts). */

@@ -45,7 +45,7 @@ export function DoneScreen({ state, rows = 24 }: { state: WizardState; rows?: nu
   const refs = state.plan?.references;
   const items = refs ? repointItems(refs) : [];
   // What the screen holds besides the list (the header, footer and wrapped lines included): the list gets the rest.
-  const room = Math.max(2, rows - 14 - verify.length - (items.length ? 1 : 0));
+  const room = Math.max(2, rows - 14 - verify.length - (run?.measurements?.length ?? 0) - (items.length ? 1 : 0));
   const shown = items.length > room ? items.slice(0, room - 1) : items;
   const endpoint = 'the endpoint';
   // The engine's reason for a check the operator skipped after it failed (src/engine/executor.ts).
@@ -72,6 +72,11 @@ export function DoneScreen({ state, rows = 24 }: { state: WizardState; rows?: nu
           ))}
         </Box>
       ) : null}
+      {(run?.measurements ?? []).map((m) => (
+        <Text key={m.action} wrap="wrap">
+          <Text bold>Measured ({m.name}):</Text> {m.summary}
+        </Text>
+      ))}
       {target ? <Text>API endpoint: https://{target.endpoint}</Text> : null}
       <Text wrap="wrap">Kubeconfig: /etc/kubernetes/admin.conf on {target?.master ?? 'the first control-plane node'} now points at the endpoint; copy it to ~/.kube/config (keep it private).</Text>
       <Text>

@@ -66,7 +66,7 @@ export function PlanScreen({ state, rows }: { state: WizardState; rows: number }
   ) : null;
   const drillLine = drill ? (
     <Text wrap="truncate-end">
-      {drill.node ? `Failover drill (stop ${drill.node}'s apiserver, check the endpoint): ` : 'Failover drill: '}
+      {drill.node ? `Failover drill (${drill.what ?? `stop ${drill.node}'s apiserver`}, check the endpoint): ` : 'Failover drill: '}
       {drill.on ? (
         <>
           <Text color={tone('yellow')} bold>

@@ -13,6 +13,8 @@ export type EngineEvent =
   /** Progress from a long action (command output lines, wait attempts); already redacted. */
   | { type: 'action-output'; phase: Phase; action: string; text: string }
   | { type: 'action-done'; phase: Phase; action: string; detail: string }
+  /** What a measuring command measured (RunAction.measurement): its values, and the same in words. */
+  | { type: 'measurement'; phase: Phase; action: string; name: string; summary: string; values: Record<string, number | string> }
   /** Nothing needed doing: done in an earlier run, already in the desired state, or nothing to undo. */
   | { type: 'action-skipped'; phase: Phase; action: string; reason: string }
   | { type: 'action-failed'; phase: Phase; action: string; host: string; error: string }
