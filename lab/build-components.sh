@@ -4,7 +4,8 @@
 #
 #   bash lab/build-components.sh [VERSION ...]     default: every release in lab/components.txt
 #
-# Cache: $HA_WIZARD_LAB_CACHE, else ${XDG_CACHE_HOME:-$HOME/.cache}/ha-wizard/lab
+# Cache: $HA_WIZARD_LAB_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/ha-wizard/lab, ~ the user's home in the password
+# database (lab/components.ts resolves it the same way)
 #   kubernetes/v1.37.2/{kubeadm,kube-apiserver,kube-controller-manager,kube-scheduler,kubectl,etcd-version}
 #   etcd/v3.7.0/{etcd,etcdctl,etcdutl}     the etcd that release's kubeadm pins (etcd-version names it)
 #   kube-vip/v1.0.0/kube-vip               github.com/kube-vip/kube-vip (the `kube-vip VERSION` line of components.txt)
@@ -15,7 +16,8 @@
 # k8s.io/kubernetes vX.Y.Z and replaces each staging module with its published v0.Y.Z.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-cache=${HA_WIZARD_LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ha-wizard/lab}
+home=$(getent passwd "$(id -u)" | cut -d: -f6)
+cache=${HA_WIZARD_LAB_CACHE:-${XDG_CACHE_HOME:-${home:-$HOME}/.cache}/ha-wizard/lab}
 
 # `sudo` resets PATH to secure_path, which does not hold Go's default install location.
 if ! command -v go >/dev/null 2>&1; then

@@ -4,7 +4,7 @@
  * on this machine, and where a node sees them (the cache is bind-mounted read-only into every node).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -52,10 +52,14 @@ export function kubeVipBinary(version: string, root = componentCache()): string 
   return join(root, 'kube-vip', `v${version}`, 'kube-vip');
 }
 
-/** The component cache on this machine: $HA_WIZARD_LAB_CACHE, else $XDG_CACHE_HOME/ha-wizard/lab, else ~/.cache/ha-wizard/lab. */
+/**
+ * The component cache on this machine: $HA_WIZARD_LAB_CACHE, else $XDG_CACHE_HOME/ha-wizard/lab, else
+ * ~/.cache/ha-wizard/lab in the user's home from the password database (not $HOME, which a test or a
+ * sandboxed run may point elsewhere; build-components.sh resolves it the same way).
+ */
 export function componentCache(env: NodeJS.ProcessEnv = process.env): string {
   if (env.HA_WIZARD_LAB_CACHE) return env.HA_WIZARD_LAB_CACHE;
-  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'ha-wizard', 'lab');
+  return join(env.XDG_CACHE_HOME || join(userInfo().homedir, '.cache'), 'ha-wizard', 'lab');
 }
 
 export function defaultK8sVersion(): string {

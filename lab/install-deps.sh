@@ -10,6 +10,11 @@ mapfile -t pkgs < <(grep -v '^\s*#' "$here/packages.txt" | sed '/^\s*$/d')
 export DEBIAN_FRONTEND=noninteractive
 # Packages must not start their services on this host while they install (invoke-rc.d honours
 # policy-rc.d). Ours is removed again on exit, so later installs start their services as usual.
+# One left behind by an older version of this script (it said so in its second line) is removed first.
+if [ -e /usr/sbin/policy-rc.d ] && grep -q '^# ha-wizard lab/install-deps.sh' /usr/sbin/policy-rc.d; then
+  rm -f /usr/sbin/policy-rc.d
+  echo "removed /usr/sbin/policy-rc.d left by an older lab/install-deps.sh (it kept every later package from starting its service)"
+fi
 if [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\n# ha-wizard lab/install-deps.sh: no service starts while it installs\nexit 101\n' > /usr/sbin/policy-rc.d
   chmod 755 /usr/sbin/policy-rc.d

@@ -71,11 +71,23 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS[first];
   if (!command) {
-    process.stderr.write(`ha-wizard: unknown command "${first}". Run \`ha-wizard --help\` for the list.\n`);
+    const [{ suggestCommand }, { invokedAs }] = await Promise.all([import('./commands/args.js'), import('./reporters/invocation.js')]);
+    const near = suggestCommand(first, Object.keys(COMMANDS));
+    const me = invokedAs();
+    process.stderr.write(`ha-wizard: unknown command "${first}"${near ? ` (did you mean "${near}"? ${me} ${near} --help shows how to use it)` : ''}. Run \`${me} --help\` for the list.\n`);
     return ExitCode.BadInput;
   }
   const mod = await command.load();
-  return mod.run(rest);
+  try {
+    return await mod.run(rest);
+  } catch (err) {
+    if (!(err instanceof BadInputError)) throw err;
+    // Bad input is raised before any host is changed, so it gets its own exit code; its commands as the operator runs them.
+    const { invokedAs, localizeCommands } = await import('./reporters/invocation.js');
+    const text = `${err.message}${err.hint ? `\n${err.hint}` : ''}`;
+    process.stderr.write(`ha-wizard ${first}: ${localizeCommands(text, invokedAs())}\n`);
+    return ExitCode.BadInput;
+  }
 }
 
 // Run only when executed (also through npm's bin symlink), not when imported by tests.

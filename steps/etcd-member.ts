@@ -86,7 +86,12 @@ function memberOn(facts: ClusterFacts, node: CpNode, index: number): Step {
       // Right after the previous member's promotion etcd refuses reconfiguration for ~5 s (strict reconfig
       // check: every voter must have been connected for its health interval); the learner of a previous
       // attempt may also still be leaving.
-      retry: { timeoutMs: ETCD_JOIN_TIMEOUT_MS, intervalMs: 1_000, onlyIfStderrIncludes: ['unhealthy cluster', 'too many learner members', 'context deadline exceeded'] },
+      retry: {
+        timeoutMs: ETCD_JOIN_TIMEOUT_MS,
+        intervalMs: 1_000,
+        onlyIfStderrIncludes: ['unhealthy cluster', 'too many learner members', 'context deadline exceeded'],
+        why: 'etcd takes no new member right after a membership change, until every voter has been connected a few seconds',
+      },
       description:
         facts.promoteStates?.[node.host] === 'learner'
           ? `announce ${node.nodeName} (${peerURL}) to etcd as a learner: etcd already has this learner from an earlier attempt (never started), so it is reused`
@@ -130,6 +135,7 @@ function memberOn(facts: ClusterFacts, node: CpNode, index: number): Step {
         timeoutMs: ETCD_JOIN_TIMEOUT_MS,
         intervalMs: 3_000,
         onlyIfStderrIncludes: ['in sync with leader', 'not in sync', 'unhealthy cluster', 'context deadline exceeded'],
+        why: `the learner ${node.nodeName} has not caught up with the leader yet`,
       },
       description: `promote ${node.nodeName} to a voting member (quorum grows; from here rollback is member remove while quorum holds, or the snapshot)`,
       risk: 'point-of-no-easy-return',

@@ -66,3 +66,39 @@ test('--sudo-password-stdin: an empty or multi-line standard input is bad input 
     }
   }
 });
+
+test('an unknown command gets the closest one, in the form ha-wizard was started', () => {
+  const r = run(['rolback']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /^ha-wizard: unknown command "rolback" \(did you mean "rollback"\? node \S*cli\.js rollback --help shows how to use it\)\. Run `node \S*cli\.js --help` for the list\.\n$/);
+  const far = run(['frobnicate']);
+  assert.doesNotMatch(far.stderr, /did you mean/, 'no suggestion when nothing is close');
+});
+
+test("unknown flags get 'did you mean' in ha-wizard's words, never node's parser text; exit 2", () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['rollback', '--dry-rn'], /^ha-wizard rollback: unknown flag --dry-rn; did you mean --dry-run\?\nUsage: node \S*cli\.js rollback /],
+    [['rollback', '--past-point-of-no-retrun'], /unknown flag --past-point-of-no-retrun; did you mean --past-point-of-no-return\?/],
+    [['apply', '-c', 'x.yaml', '--yse'], /^ha-wizard apply: unknown flag --yse; did you mean --yes\?/],
+    [['plan', '-c', 'x.yaml', '--jsn'], /^ha-wizard plan: unknown flag --jsn; did you mean --json\?/],
+    [['status', '--jsno'], /^ha-wizard status: unknown flag --jsno; did you mean --json\?/],
+    [['plan', '-c'], /^ha-wizard plan: --config needs a value: --config VALUE/],
+    [['status', '--json=1'], /^ha-wizard status: --json takes no value/],
+    [['plan', '-c', 'x.yaml', 'json'], /^ha-wizard plan: unexpected argument "json"; did you mean --json\?/],
+    [['--jsno'], /^ha-wizard: unknown flag --jsno\n/],
+    [['lab', 'upp'], /^ha-wizard lab: unknown subcommand "upp"; did you mean "up"\?/],
+    [['demo', '--kep'], /^ha-wizard demo: unknown flag --kep; did you mean --keep\?/],
+  ];
+  for (const [args, says] of cases) {
+    const r = run(args);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, says, args.join(' '));
+    assert.doesNotMatch(r.stderr, /Unknown option|To specify a positional argument|argument missing|ERR_PARSE_ARGS/, `${args.join(' ')}: not node's wording`);
+  }
+});
+
+test('a refusal names its commands in the form ha-wizard was started', () => {
+  const r = run(['plan']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /^ha-wizard plan: no cluster config given\npass -c cluster\.yaml \(see `node \S*cli\.js validate` and README\.md\), or run `node \S*cli\.js` for the interactive wizard\n$/);
+});

@@ -32,9 +32,9 @@ export const CLIENT_BIN = 'client/bin';
 
 const KUBE_ROLES: readonly LabNode['role'][] = ['master', 'promote', 'worker'];
 const NODE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-const INIT_TIMEOUT_MS = 300_000;
-const JOIN_TIMEOUT_MS = 300_000;
-const READY_TIMEOUT_S = 180;
+const INIT_TIMEOUT_MS = 900_000;
+const JOIN_TIMEOUT_MS = 900_000;
+const READY_TIMEOUT_S = 300;
 
 export class ClusterError extends Error {
   override readonly name = 'ClusterError';

@@ -32,6 +32,9 @@ export interface InitInput {
 
 const doc = (o: unknown) => stringify(o, { lineWidth: 0 });
 
+/** v1beta4 `timeouts` for the lab's init and joins (kubeadm's defaults: 1m, 4m, 4m, 5m, 5m). */
+export const LAB_TIMEOUTS = { kubernetesAPICall: '5m0s', controlPlaneComponentHealthCheck: '10m0s', kubeletHealthCheck: '10m0s', tlsBootstrap: '10m0s', discovery: '10m0s' };
+
 export function initConfiguration(i: InitInput): string {
   const init = {
     apiVersion: 'kubeadm.k8s.io/v1beta4',
@@ -46,6 +49,9 @@ export function initConfiguration(i: InitInput): string {
     // Preflight wants a container runtime and pulls images; the lab has neither (the node agent runs
     // the programs the images would hold).
     skipPhases: ['preflight'],
+    // kubeadm's defaults (API calls 1 min, component health 4 min) assume a machine of its own; a lab
+    // machine running several control planes at once can take longer to start one.
+    timeouts: LAB_TIMEOUTS,
   };
   const cluster = {
     apiVersion: 'kubeadm.k8s.io/v1beta4',
@@ -72,6 +78,7 @@ export function joinConfiguration(j: JoinInput): string {
   return doc({
     apiVersion: 'kubeadm.k8s.io/v1beta4',
     kind: 'JoinConfiguration',
+    timeouts: LAB_TIMEOUTS,
     discovery: { bootstrapToken: { apiServerEndpoint: j.apiServerEndpoint, token: j.token, caCertHashes: [j.caCertHash] } },
     nodeRegistration: { name: j.nodeName, criSocket: LAB_CRI_SOCKET },
     skipPhases: ['preflight'],

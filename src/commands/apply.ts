@@ -13,6 +13,7 @@ import { apply } from '../engine/run/executor.js';
 import { exitCodeOf } from '../engine/run/context.js';
 import { interrupts } from '../engine/run/interrupt.js';
 import { failureMessage } from './session-run.js';
+import { invokedAs, localizeCommands } from '../reporters/invocation.js';
 import { plainReporter } from '../reporters/plain.js';
 import { jsonReporter } from '../reporters/json.js';
 import { NothingToDo, discoverCluster, preflightError } from '../conversion/pipeline.js';
@@ -23,12 +24,12 @@ import { confirmTyped } from './prompt.js';
 import { CLUSTER_OPTIONS, PLAN_OPTIONS, parseCommand, preflightIgnores } from './options.js';
 import { discoverAndPlan, openCluster, planOptions } from './cluster-run.js';
 
-const USAGE = 'Usage: ha-wizard apply [PLAN.json] -c cluster.yaml [--yes] [--json] [--failover-drill] [--only STEP,...] [--skip STEP,...] [--force-unlock ID] [--accept-new-host-keys] [--sudo-password-stdin] [--ignore-preflight-errors=NAME,...]';
+const USAGE = 'Usage: ha-wizard apply [PLAN.json] -c cluster.yaml [--yes] [--json] [--verbose] [--failover-drill] [--only STEP,...] [--skip STEP,...] [--force-unlock ID] [--accept-new-host-keys] [--sudo-password-stdin] [--ignore-preflight-errors=NAME,...]';
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand('apply', USAGE, argv, { ...CLUSTER_OPTIONS, ...PLAN_OPTIONS, yes: { type: 'boolean', short: 'y' }, 'force-unlock': { type: 'string' } }, 'plan file');
+  const { values, positionals } = parseCommand('apply', USAGE, argv, { ...CLUSTER_OPTIONS, ...PLAN_OPTIONS, yes: { type: 'boolean', short: 'y' }, 'force-unlock': { type: 'string' }, verbose: { type: 'boolean' } }, 'plan file');
   if (values.help) {
-    process.stdout.write(`${USAGE}\n\nWithout PLAN.json: discovers, shows the plan and asks for approval (--yes approves without asking).\nWith PLAN.json (from \`ha-wizard plan --out\`): applies exactly that plan, refused when stale.\n--failover-drill adds the opt-in drill at the end; --only and --skip choose steps as for \`ha-wizard plan\` (neither with PLAN.json: plan it with \`ha-wizard plan ... --out\`).\n`);
+    process.stdout.write(`${USAGE}\n\nWithout PLAN.json: discovers, shows the plan and asks you to type the cluster's name (the word it shows; anything else\ncancels, exit 1, nothing changed); --yes approves without asking. --verbose prints multi-line scripts in full as they run.\nWith PLAN.json (from \`ha-wizard plan --out\`): applies exactly that plan, refused when stale.\n--failover-drill adds the opt-in drill at the end; --only and --skip choose steps as for \`ha-wizard plan\` (neither with PLAN.json: plan it with \`ha-wizard plan ... --out\`).\n`);
     return ExitCode.Ok;
   }
   const run = await openCluster(values.config, values['accept-new-host-keys'] === true, values['sudo-password-stdin'] === true);
@@ -63,8 +64,9 @@ export async function run(argv: string[]): Promise<number> {
       if (!values.yes) {
         const ok = await confirmTyped(`Do you want to perform these actions on cluster ${plan.cluster}?${planDisruptive(plan) ? ' The plan restarts control-plane components.' : ''}`, approvalWord(plan), '--yes');
         if (!ok) {
+          // Declining is not success: scripts that go on after `apply` must not think it applied (Terraform exits 1 too).
           log('Apply cancelled: nothing was changed.');
-          return ExitCode.Ok;
+          return ExitCode.Failure;
         }
       }
     }
@@ -79,14 +81,14 @@ export async function run(argv: string[]): Promise<number> {
         signal: ints.signal,
         hardSignal: ints.hardSignal,
         ...(values['force-unlock'] ? { forceUnlock: values['force-unlock'] } : {}),
-        onEvent: values.json ? jsonReporter() : plainReporter(),
+        onEvent: values.json ? jsonReporter() : plainReporter({ verbose: values.verbose === true }),
       });
       // Done: what ha-wizard did not change is repeated last, where the operator looks (stderr under --json).
       if (outcome.status === 'finished' && oldAddress) {
         if (values.json) log(oldAddress);
         else process.stdout.write(`\n${oldAddress}\n`);
       }
-      if (outcome.status === 'failed') log(failureMessage('apply', outcome, session));
+      if (outcome.status === 'failed') log(`ha-wizard apply: ${localizeCommands(failureMessage('apply', outcome, session), invokedAs())}`);
       return exitCodeOf(outcome);
     } finally {
       ints.dispose();

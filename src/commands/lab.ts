@@ -6,6 +6,8 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { BadInputError, ExitCode } from '../exit-codes.js';
+import { flagProblem, suggestCommand } from './args.js';
+import { invokedAs, localizeCommands } from '../reporters/invocation.js';
 
 const DEFAULT_DIR = './.lab';
 
@@ -38,6 +40,17 @@ Options for up:
 The cluster is made by the real kubeadm, and runs the real kube-apiserver, kube-controller-manager,
 kube-scheduler and etcd of that release; a node agent stands in for the kubelet.
 The lab needs root, Debian packages and the components built from Go: sudo bash lab/install-deps.sh`;
+
+/** Output whose commands (`ha-wizard lab down …`) are in the form the operator started ha-wizard, so they work when pasted. */
+function outw(text: string): void {
+  process.stdout.write(localizeCommands(text, invokedAs()));
+}
+function errw(text: string): void {
+  process.stderr.write(localizeCommands(text, invokedAs()));
+}
+function usage(): string {
+  return USAGE;
+}
 
 const OPTIONS = {
   out: { type: 'string' },
@@ -89,7 +102,7 @@ function parse(sub: string, argv: string[]): { values: Values; positionals: stri
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new BadInputError((e as Error).message.split('\n')[0] ?? 'bad arguments');
+    throw new BadInputError(flagProblem(e, OPTIONS));
   }
   const extra = Object.keys(parsed.values).filter((k) => k !== 'help' && !(ALLOWED[sub] ?? []).includes(k as keyof typeof OPTIONS));
   if (extra.length) throw new BadInputError(`lab ${sub} does not take ${extra.map((k) => `--${k}`).join(', ')}`);
@@ -99,7 +112,7 @@ function parse(sub: string, argv: string[]): { values: Values; positionals: stri
 function exitOf(child: ReturnType<typeof spawn>): Promise<number> {
   return new Promise((res) => {
     child.on('error', (e) => {
-      process.stderr.write(`ha-wizard lab: ${e.message}\n`);
+      errw(`ha-wizard lab: ${e.message}\n`);
       res(ExitCode.Failure);
     });
     child.on('close', (code, signal) => res(code ?? (signal ? 128 : 1)));
@@ -109,11 +122,12 @@ function exitOf(child: ReturnType<typeof spawn>): Promise<number> {
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '-h' || sub === '--help' || sub === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+    outw(`${USAGE}\n`);
     return sub === undefined ? ExitCode.BadInput : ExitCode.Ok;
   }
   if (!(sub in ALLOWED)) {
-    process.stderr.write(`ha-wizard lab: unknown subcommand "${sub}"\n\n${USAGE}\n`);
+    const near = suggestCommand(sub, Object.keys(ALLOWED));
+    errw(`ha-wizard lab: unknown subcommand "${sub}"${near ? `; did you mean "${near}"?` : ''}\n\n${usage()}\n`);
     return ExitCode.BadInput;
   }
   // Loaded only now: the lab is a feature few runs use, and it pulls in zod and yaml.
@@ -121,7 +135,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const { values, positionals } = parse(sub, rest);
     if (values.help) {
-      process.stdout.write(`${USAGE}\n`);
+      outw(`${USAGE}\n`);
       return ExitCode.Ok;
     }
     const dir = labDir(values);
@@ -160,19 +174,26 @@ export async function run(argv: string[]): Promise<number> {
         });
         const seconds = ((Date.now() - started) / 1000).toFixed(2);
         if (values.json) {
-          process.stdout.write(`${JSON.stringify(lab.labStatus(dir))}\n`);
+          outw(`${JSON.stringify(lab.labStatus(dir))}\n`);
         } else if (state.alreadyRunning) {
-          process.stdout.write(`lab ${state.name} in ${dir} is already running (${state.nodes.length} nodes on ${state.subnet}); nothing changed\n`);
+          outw(`lab ${state.name} in ${dir} is already running (${state.nodes.length} nodes on ${state.subnet}); nothing changed\n`);
         } else {
+          // Every command below as the operator runs ha-wizard; the one run inside the lab's namespace without sudo (lab exec is root already).
+          const me = invokedAs();
+          const inner = me.replace(/^sudo /, '');
           const where = state.clientNetns
-            ? `Commands reach the nodes from the lab's client namespace:\n  ha-wizard lab ssh --dir ${dir} cp1 -- hostname\n  ha-wizard lab exec --dir ${dir} -- ssh -F ${dir}/ssh_config cp1`
-            : `This namespace holds the lab's client end:\n  ssh -F ${dir}/ssh_config cp1`;
+            ? `Lab addresses exist only in its client namespace; commands reach the nodes from there:\n  ${me} lab ssh --dir ${dir} cp1 -- hostname\n  ${me} lab exec --dir ${dir} -- ssh -F ${dir}/ssh_config cp1`
+            : `This namespace holds the lab's client end:\n  ${me} lab ssh --dir ${dir} cp1 -- hostname\n  ssh -F ${dir}/ssh_config cp1`;
+          const convert = state.clientNetns ? `${me} lab exec --dir ${dir} -- ${inner}` : inner;
           process.stdout.write(
             [
               `lab ${state.name} up in ${seconds} s: ${state.nodes.length} node${state.nodes.length === 1 ? '' : 's'} on ${state.subnet}${state.bastionAddress ? ` behind bastion ${state.bastionAddress}` : ''}`,
               ...state.nodes.map((n) => `  ${n.name.padEnd(8)} ${n.role.padEnd(8)} ${n.address}`),
               where,
-              `Wizard config: ${dir}/cluster.yaml. Stop with: ha-wizard lab down --dir ${dir}`,
+              `Wizard config: ${dir}/cluster.yaml. Convert it with the wizard:`,
+              `  ${convert} -c ${dir}/cluster.yaml`,
+              `or plan it: ${convert} plan -c ${dir}/cluster.yaml`,
+              `Stop with: ${me} lab down --dir ${dir}`,
             ].join('\n') + '\n',
           );
         }
@@ -181,21 +202,21 @@ export async function run(argv: string[]): Promise<number> {
       case 'down': {
         if (positionals.length) throw new BadInputError(`lab down takes no arguments (got ${positionals.join(' ')})`);
         if (!existsSync(join(dir, 'lab.json'))) {
-          process.stdout.write(`no lab in ${dir}; nothing to stop\n`);
+          outw(`no lab in ${dir}; nothing to stop\n`);
           return ExitCode.Ok;
         }
         const started = Date.now();
         await lab.labDown(dir);
-        process.stdout.write(`lab in ${dir} stopped in ${((Date.now() - started) / 1000).toFixed(2)} s\n`);
+        outw(`lab in ${dir} stopped in ${((Date.now() - started) / 1000).toFixed(2)} s\n`);
         return ExitCode.Ok;
       }
       case 'status': {
         const st = lab.labStatus(dir);
         if (values.json) {
-          process.stdout.write(`${JSON.stringify({ nodes: st.nodes })}\n`);
+          outw(`${JSON.stringify({ nodes: st.nodes })}\n`);
         } else {
           const up = st.nodes.filter((n) => n.running).length;
-          process.stdout.write(
+          outw(
             [`lab ${st.name} in ${st.dir}: ${up}/${st.nodes.length} nodes running on ${st.subnet}`, ...st.nodes.map((n) => `  ${n.name.padEnd(8)} ${n.role.padEnd(8)} ${n.address.padEnd(15)} ${n.running ? 'running' : 'stopped'}`)].join('\n') + '\n',
           );
         }
@@ -221,13 +242,14 @@ export async function run(argv: string[]): Promise<number> {
     return ExitCode.BadInput;
   } catch (e) {
     if (e instanceof BadInputError || e instanceof lab.LabInputError) {
-      process.stderr.write(`ha-wizard lab ${sub}: ${e.message}\nRun \`ha-wizard lab --help\` for usage.\n`);
+      errw(`ha-wizard lab ${sub}: ${e.message}\nRun \`ha-wizard lab --help\` for usage.\n`);
       return ExitCode.BadInput;
     }
     if (e instanceof lab.LabError) {
-      process.stderr.write(`ha-wizard lab ${sub}: ${e.message}${e.hint ? `\n  ${e.hint}` : ''}\n`);
+      errw(`ha-wizard lab ${sub}: ${e.message}${e.hint ? `\n  ${e.hint}` : ''}\n`);
       return ExitCode.Failure;
     }
     throw e;
   }
 }
+

@@ -2,8 +2,9 @@
  * The options shared by the commands that talk to a cluster, parsed one way everywhere.
  * Bad flags are bad input (exit 2) with the usage line.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import { BadInputError } from '../exit-codes.js';
+import { parseFlags } from './args.js';
 import { PREFLIGHT_CHECK_NAMES } from '../preflight/checks.js';
 
 export const CLUSTER_OPTIONS = {
@@ -25,19 +26,12 @@ export const PLAN_OPTIONS = {
   skip: { type: 'string', multiple: true },
 } as const satisfies ParseArgsConfig['options'];
 
-/** `positional` names the one positional argument a command takes (e.g. 'session id'), if any. */
-export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(command: string, usage: string, argv: string[], options: O, positional?: string) {
-  try {
-    const allowed = positional ? 1 : 0;
-    const parsed = parseArgs({ args: argv, options, allowPositionals: allowed > 0, strict: true });
-    if (parsed.positionals.length > allowed) {
-      const extra = parsed.positionals[allowed];
-      throw new Error(positional ? `at most one ${positional}, found also "${extra}"` : `unexpected argument "${extra}"`);
-    }
-    return parsed;
-  } catch (err) {
-    throw new BadInputError(`${command}: ${(err as Error).message}`, usage);
-  }
+/**
+ * `positional` names the one positional argument a command takes (e.g. 'session id'), if any. A bad flag is bad
+ * input in ha-wizard's words, with a suggestion when a flag is close ("did you mean --dry-run?") and the usage.
+ */
+export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(_command: string, usage: string, argv: string[], options: O, positional?: string) {
+  return parseFlags(argv, options, usage, positional ? 1 : 0, positional);
 }
 
 /** `--ignore-preflight-errors=A,B --ignore-preflight-errors=C` → [A, B, C] (kubeadm's form). */

@@ -10,6 +10,7 @@ import { oldAddressReport } from '../discovery/old-address.js';
 import { STEPS } from '../../steps/index.js';
 import { renderOldAddressReport } from '../reporters/old-address-text.js';
 import { carriedOverJson, carriedOverText } from '../reporters/carried-over-text.js';
+import { invokedAs } from '../reporters/invocation.js';
 
 const USAGE = 'Usage: ha-wizard plan -c cluster.yaml [--json] [--out plan.json] [--failover-drill] [--only STEP,...] [--skip STEP,...] [--accept-new-host-keys] [--sudo-password-stdin] [--ignore-preflight-errors=NAME,...]';
 
@@ -30,9 +31,9 @@ export async function run(argv: string[]): Promise<number> {
     else process.stdout.write(`${renderPreview(preview, { color: Boolean(process.stdout.isTTY) && !process.env['NO_COLOR'] })}\n${carried}${text ? `${text}\n` : ''}`);
     if (values.out) {
       writeFileSync(values.out, serializePlan(plan), { mode: 0o644 });
-      log(`Saved the plan to ${values.out}. Apply exactly this plan with: ha-wizard apply ${values.out} -c ${values.config}`);
+      log(`Saved the plan to ${values.out}. Apply exactly this plan with: ${invokedAs()} apply ${values.out} -c ${values.config}`);
     } else if (!values.json) {
-      log("Note: you didn't use --out to save this plan, so ha-wizard can't guarantee to take exactly these actions if you run `ha-wizard apply` now.");
+      log(`Note: you didn't use --out to save this plan, so ha-wizard can't guarantee to take exactly these actions if you run \`${invokedAs()} apply\` now.`);
     }
     return ExitCode.Ok;
   } catch (err) {

@@ -30,7 +30,14 @@ export async function ask(question: string, opts: { hidden?: boolean; flag?: str
     };
   }
   try {
-    return await new Promise<string>((resolve) => rl.question(question, resolve));
+    // Ctrl-C at the question answers nothing: the caller treats it as a refusal (nothing changes).
+    return await new Promise<string>((resolve) => {
+      rl.once('SIGINT', () => {
+        process.stderr.write('\n');
+        resolve('');
+      });
+      rl.question(question, resolve);
+    });
   } finally {
     rl.close();
   }

@@ -5,10 +5,10 @@ import { resolutionsFrom, runSession } from './session-run.js';
 import { parseCommand } from './options.js';
 import { jsonReporter } from '../reporters/json.js';
 
-const USAGE = 'Usage: ha-wizard resume [SESSION] [--force-unlock ID] [--assume-done ACTION]... [--redo ACTION]... [--skip ACTION]... [--json] [--sudo-password-stdin]';
+const USAGE = 'Usage: ha-wizard resume [SESSION] [--force-unlock ID] [--assume-done ACTION]... [--redo ACTION]... [--skip ACTION]... [--json] [--verbose] [--sudo-password-stdin]';
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand('resume', USAGE, argv, { 'force-unlock': { type: 'string' }, 'assume-done': { type: 'string', multiple: true }, redo: { type: 'string', multiple: true }, skip: { type: 'string', multiple: true }, json: { type: 'boolean' }, 'sudo-password-stdin': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, 'session id');
+  const { values, positionals } = parseCommand('resume', USAGE, argv, { 'force-unlock': { type: 'string' }, 'assume-done': { type: 'string', multiple: true }, redo: { type: 'string', multiple: true }, skip: { type: 'string', multiple: true }, json: { type: 'boolean' }, verbose: { type: 'boolean' }, 'sudo-password-stdin': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, 'session id');
   if (values.help) {
     process.stdout.write(`${USAGE}
 
@@ -20,8 +20,9 @@ changes nothing) can be skipped; the journal records it as skipped, with the fai
 `);
     return ExitCode.Ok;
   }
-  return runSession('resume', positionals[0], values.json ? { onEvent: jsonReporter() } : {}, (session, deps, opts) =>
+  return runSession('resume', positionals[0], { ...(values.json ? { onEvent: jsonReporter() } : {}), verbose: values.verbose === true }, (session, deps, opts) =>
     resume(session, deps, { ...opts, forceUnlock: values['force-unlock'], resolutions: resolutionsFrom(values['assume-done'], values.redo), ...(values.skip?.length ? { skip: values.skip } : {}) }),
+    undefined,
     values['sudo-password-stdin'] === true,
   );
 }

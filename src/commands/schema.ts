@@ -3,6 +3,7 @@
  * `# yaml-language-server: $schema=<path or URL of ha-wizard.schema.json>` at the top of cluster.yaml.
  */
 import { parseArgs } from 'node:util';
+import { flagProblem } from './args.js';
 import { configJsonSchemaText } from '../config/json-schema.js';
 import { ExitCode } from '../exit-codes.js';
 
@@ -15,18 +16,20 @@ Editors that use yaml-language-server complete and check cluster.yaml with it wh
 Options:
   -h, --help   this help`;
 
-/** node:util parseArgs throws on unknown or malformed flags: report it with the usage, exit code 2. */
+const OPTIONS = { help: { type: 'boolean', short: 'h' } } as const;
+
+/** node:util parseArgs throws on unknown or malformed flags: report it in our words with the usage, exit code 2. */
 function flagError(err: unknown): number {
   const code = (err as NodeJS.ErrnoException).code;
   if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS')) throw err;
-  process.stderr.write(`ha-wizard schema: ${(err as Error).message}\n\n${USAGE}\n`);
+  process.stderr.write(`ha-wizard schema: ${flagProblem(err, OPTIONS)}\n\n${USAGE}\n`);
   return ExitCode.BadInput;
 }
 
 export async function run(argv: string[]): Promise<number> {
   let args;
   try {
-    args = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
+    args = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false });
   } catch (err) {
     return flagError(err);
   }

@@ -2,9 +2,10 @@
 import { BadInputError, ExitCode } from '../exit-codes.js';
 import { currentLock } from '../engine/records/lock.js';
 import { latestSession, openSession, sessionJournal } from '../engine/records/session.js';
-import { sessionStatus } from '../engine/records/state.js';
+import { sessionStatus, type StepProgress } from '../engine/records/state.js';
 import { parseCommand } from './options.js';
 import { invokedAs } from '../reporters/invocation.js';
+import { nextCommands, statusHeadline } from '../reporters/status-text.js';
 
 const USAGE = 'Usage: ha-wizard status [SESSION] [--json]';
 
@@ -22,15 +23,16 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write(`${JSON.stringify({ session: session.id, cluster: session.meta.cluster, planId: session.plan.id, lock, ...st }, null, 2)}\n`);
       return ExitCode.Ok;
     }
-    const out = [`Session ${session.id} (cluster ${session.meta.cluster}, plan ${session.plan.id}): ${st.state}, ${st.done}/${st.total} actions done`];
+    const me = invokedAs();
+    const out = [`Session ${session.id} (cluster ${session.meta.cluster}, plan ${session.plan.id}): ${statusHeadline(session, st)}`];
     if (lock) out.push(`Locked by ${lock.who} pid ${lock.pid} (${lock.operation}) since ${lock.createdAt}`);
     for (const s of st.steps) {
-      out.push(`  ${s.done === s.total ? '✓' : s.current ? '▸' : ' '} ${s.id.padEnd(24)} ${s.done}/${s.total}${s.undone ? `  (${s.undone} undone)` : ''}${s.current ? `  in flight: ${s.current}` : ''}`);
+      out.push(stepLine(s, st.operation === 'rollback'));
       for (const f of s.failures) out.push(`      failed ${f.action}: ${f.error}`);
       for (const k of s.skipped) out.push(`      skipped ${k.action}: ${k.reason}`);
     }
-    const me = invokedAs();
-    if (['stopped', 'failed', 'interrupted'].includes(st.state)) out.push(`Continue with: ${me} resume ${session.id}   (or undo: ${me} rollback ${session.id})`);
+    const next = nextCommands(session.id, st, me);
+    if (next) out.push(next);
     process.stdout.write(`${out.join('\n')}\n`);
     return ExitCode.Ok;
   } catch (err) {
@@ -40,4 +42,14 @@ export async function run(argv: string[]): Promise<number> {
     }
     throw err;
   }
+}
+
+/** A step's line: applied counts while applying; after a rollback, what was undone and what is still in effect. */
+function stepLine(s: StepProgress, rolledBack: boolean): string {
+  if (rolledBack) {
+    const mark = s.current ? '▸' : s.inEffect ? '•' : s.undone ? '↺' : ' ';
+    const what = s.inEffect ? `${s.inEffect} change(s) in effect${s.undone ? `, ${s.undone} undone` : ''}` : s.undone ? `undone (${s.undone})` : 'nothing to undo';
+    return `  ${mark} ${s.id.padEnd(24)} ${what}${s.current ? `  in flight: ${s.current}` : ''}`;
+  }
+  return `  ${s.done === s.total ? '✓' : s.current ? '▸' : ' '} ${s.id.padEnd(24)} ${s.done}/${s.total}${s.undone ? `  (${s.undone} undone)` : ''}${s.current ? `  in flight: ${s.current}` : ''}`;
 }

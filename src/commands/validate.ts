@@ -4,6 +4,7 @@
  * so it starts fast in editors' save hooks and CI.
  */
 import { parseArgs } from 'node:util';
+import { flagProblem } from './args.js';
 import { checkConfigText, readConfigFile } from '../config/load.js';
 import { renderReport } from '../config/issues.js';
 import { BadInputError, ExitCode } from '../exit-codes.js';
@@ -21,11 +22,13 @@ Options:
 
 Exit codes: 0 valid (warnings go to stderr), 2 invalid or bad flags.`;
 
-/** node:util parseArgs throws on unknown or malformed flags: report it with the usage, exit code 2. */
+const OPTIONS = { config: { type: 'string', short: 'c' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+
+/** node:util parseArgs throws on unknown or malformed flags: report it in our words with the usage, exit code 2. */
 function flagError(err: unknown): number {
   const code = (err as NodeJS.ErrnoException).code;
   if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS')) throw err;
-  process.stderr.write(`ha-wizard validate: ${(err as Error).message}\n\n${USAGE}\n`);
+  process.stderr.write(`ha-wizard validate: ${flagProblem(err, OPTIONS)}\n\n${USAGE}\n`);
   return ExitCode.BadInput;
 }
 
@@ -34,7 +37,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     args = parseArgs({
       args: argv,
-      options: { config: { type: 'string', short: 'c' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: OPTIONS,
       strict: true,
       allowPositionals: false,
     });

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { ExitCode } from '../exit-codes.js';
 import { exitTracer } from '../wizard/exit-trace.js';
 import { invokedAs } from '../reporters/invocation.js';
+import { flagProblem } from './args.js';
 
 const USAGE = 'Usage: ha-wizard [-c FILE] [--no-color]';
 
@@ -34,10 +35,12 @@ export function nonInteractiveMessage(configPath: string | undefined, env: NodeJ
 
 export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let values: { config?: string; 'no-color'?: boolean };
+  const options = { config: { type: 'string', short: 'c' }, 'no-color': { type: 'boolean' } } as const;
   try {
-    values = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, 'no-color': { type: 'boolean' } }, strict: true }).values;
+    values = parseArgs({ args: argv, options, strict: true }).values;
   } catch (err) {
-    process.stderr.write(`ha-wizard: ${(err as Error).message}\n${USAGE}\n`);
+    // The wizard takes these flags alone; the commands' flags (--json, --yes, …) belong after a command.
+    process.stderr.write(`ha-wizard: ${flagProblem(err, options, ['--help', '--version'])}\n${USAGE}\nRun \`${invokedAs(process.argv, env)} --help\` for the commands and their flags.\n`);
     return ExitCode.BadInput;
   }
   if (!canRunInteractive(process.stdin, process.stdout, env)) {

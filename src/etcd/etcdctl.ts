@@ -44,6 +44,14 @@ export function memberRemoveByNameOrPeer(name: string, peerURL: string): string[
   );
 }
 
+/** The member an argv made by memberRemoveByNameOrPeer removes (for previews), or null for any other argv. */
+export function memberRemovedBy(argv: readonly string[]): { name: string; peerURL: string } | null {
+  const [name, peerURL] = argv.slice(4);
+  if (argv.length !== 6 || name === undefined || peerURL === undefined) return null;
+  const expected = memberRemoveByNameOrPeer(name, peerURL);
+  return expected.every((a, i) => a === argv[i]) ? { name, peerURL } : null;
+}
+
 /** Promotes the learner with peer URL $1 (etcd answers "not in sync" until it has caught up; the caller retries). */
 export function memberPromoteByPeer(peerURL: string): string[] {
   return script(
@@ -74,7 +82,7 @@ export type MemberState = 'present' | 'started' | 'voting';
 export function memberStateProbe(peerURL: string, state: MemberState): string[] {
   const cond = { present: '1', started: '$2 == "started"', voting: '$2 == "started" && $6 == "false"' }[state];
   return script(
-    `e member list | P="$1" awk -F', ' '$4 == ENVIRON["P"] && ${cond} { print "member-${state}"; found = 1 } END { exit !found }'`,
+    `e member list | P="$1" awk -F', ' '$4 == ENVIRON["P"] && ${cond} { print "member-${state}"; found = 1 } END { if (!found) print "the member with peer URL " ENVIRON["P"] " is not ${state === 'present' ? 'listed' : state} yet" > "/dev/stderr"; exit !found }'`,
     [peerURL],
   );
 }

@@ -34,3 +34,18 @@ function shortPath(p: string, cwd: string): string {
 export function asInvoked(command: string, prefix: string): string {
   return command.replace(/^ha-wizard(?= |$)/, prefix);
 }
+
+/** ha-wizard's subcommands: a printed `ha-wizard <one of these>` is a command for the operator to run. */
+const SUBCOMMANDS = ['plan', 'apply', 'resume', 'rollback', 'status', 'sessions', 'schema', 'validate', 'lab', 'demo'];
+
+/**
+ * Every command in `text` that ha-wizard prints for the operator to run (`ha-wizard rollback X`, or a bare
+ * `ha-wizard` in backquotes), in the form the operator started it, so it works when pasted. Prose that merely
+ * names ha-wizard ("ha-wizard does not change them") is left alone.
+ */
+export function localizeCommands(text: string, prefix: string): string {
+  if (prefix === 'ha-wizard') return text;
+  // `ha-wizard lab up: …` is the program naming itself before a message (words then a colon), not a command.
+  const sub = new RegExp(`(^|[\\s\`'"(:])ha-wizard(?= (?:${SUBCOMMANDS.join('|')})\\b)(?! [a-z]+(?: [a-z]+)?:)`, 'g');
+  return text.replace(sub, (_m, before: string) => `${before}${prefix}`).replace(/`ha-wizard`/g, `\`${prefix}\``);
+}

@@ -16,11 +16,19 @@ export interface PlainReporterOptions {
   output?: boolean;
   /** How the operator runs ha-wizard, for the resume command (default: as this process was started). */
   command?: string;
+  /** Print multi-line scripts in full (`--verbose`); by default a script is named by what it does. */
+  verbose?: boolean;
 }
 
 interface Started {
   host: string;
   at: number;
+  description: string;
+}
+
+/** A backticked command that spans lines (an `sh -c` script) becomes what it does; `--verbose` keeps it. */
+export function condenseScripts(text: string, description: string): string {
+  return text.replace(/`[^`]*\n[^`]*`/g, () => `the script (${description.replace(/^undo: /, '')})`);
 }
 
 function seconds(ms: number): string {
@@ -36,6 +44,9 @@ export function plainReporter(opts: PlainReporterOptions = {}): EventSink {
   const write = opts.write ?? ((t: string) => void process.stdout.write(t));
   const now = opts.now ?? Date.now;
   const showOutput = opts.output ?? true;
+  const verbose = opts.verbose ?? false;
+  const short = (action: string, text: string) => (verbose ? text : condenseScripts(text, started.get(action)?.description ?? action));
+  const secs = (ms: number) => `${Math.round(ms / 1000)} s`;
   const command = opts.command ?? invokedAs();
   const started = new Map<string, Started>();
   let width = 8;
@@ -51,7 +62,7 @@ export function plainReporter(opts: PlainReporterOptions = {}): EventSink {
         line(`${e.phase === 'rollback' ? 'Rolling back' : 'Step'} ${e.index + 1}/${e.total} ${e.step}: ${e.title} [${e.risk}]`);
         return;
       case 'action-start':
-        started.set(e.action, { host: e.host, at: now() });
+        started.set(e.action, { host: e.host, at: now(), description: e.description });
         width = Math.max(width, e.host.length);
         return;
       case 'action-output':
@@ -59,14 +70,20 @@ export function plainReporter(opts: PlainReporterOptions = {}): EventSink {
         // Prefixed with the host: the engine runs a fleet step's hosts at once, so their output interleaves.
         for (const l of e.text.split('\n')) line(`       ${pad(hostOf(e.action), width)}  | ${l}`);
         return;
+      case 'wait-progress':
+        line(`  wait ${pad(hostOf(e.action), width)}  ${e.action}: ${e.answer} (${secs(e.elapsedMs)} of ${secs(e.limitMs)})`);
+        return;
+      case 'retry':
+        line(`  retry ${pad(hostOf(e.action), width - 1)}  ${e.action}: ${e.reason}; trying again in ${seconds(e.retryInMs)} (attempt ${e.attempt + 1}, ${secs(e.elapsedMs)} of ${secs(e.limitMs)})`);
+        return;
       case 'action-done':
-        line(`  ${e.phase === 'rollback' ? 'undo' : 'ok  '} ${pad(hostOf(e.action), width)}  ${e.action}: ${e.detail}${took(e.action)}`);
+        line(`  ${e.phase === 'rollback' ? 'undo' : 'ok  '} ${pad(hostOf(e.action), width)}  ${e.action}: ${short(e.action, e.detail)}${took(e.action)}`);
         return;
       case 'action-skipped':
         line(`  skip ${pad(hostOf(e.action), width)}  ${e.action}: ${e.reason}`);
         return;
       case 'action-failed':
-        line(`  FAIL ${pad(e.host, width)}  ${e.action}: ${e.error}${took(e.action)}`);
+        line(`  FAIL ${pad(e.host, width)}  ${e.action}: ${short(e.action, e.error)}${took(e.action)}`);
         return;
       case 'step-done':
         return;

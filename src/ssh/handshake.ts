@@ -74,7 +74,7 @@ function dial(label: string, host: string, port: number, timeoutMs: number): Pro
     sock.setNoDelay(true);
     const timer = setTimeout(() => {
       sock.destroy();
-      reject(new RemoteError(`${label}: connection timed out after ${timeoutMs / 1000} s; check the address and that sshd runs`, label, 'ETIMEDOUT'));
+      reject(unreachable(label, hostPort(host, port), `no answer within ${timeoutMs / 1000} s`, 'check the address, that this machine is on a network that reaches the nodes (VPN, network namespace), and that sshd runs', 'ETIMEDOUT'));
     }, timeoutMs);
     sock.once('connect', () => {
       clearTimeout(timer);
@@ -84,22 +84,31 @@ function dial(label: string, host: string, port: number, timeoutMs: number): Pro
     sock.once('error', (err) => {
       clearTimeout(timer);
       sock.destroy();
-      reject(socketError(label, err));
+      reject(socketError(label, err, hostPort(host, port)));
     });
   });
 }
 
-function socketError(label: string, err: Error): RemoteError {
+/**
+ * A connection that never reached an SSH server, in the operator's words: `cannot reach HOST:PORT (why)` and what to
+ * check. Running outside the network that reaches the nodes (another VPN, or outside a lab's namespace) ends here.
+ */
+export function unreachable(label: string, where: string, why: string, check: string, code: string): RemoteError {
+  // The label names the node and its address; the address is said once, where it could not be reached.
+  return new RemoteError(`${label.replace(/ \([^()]*\)$/, '')}: cannot reach ${where} (${why}); ${check}`, label, code);
+}
+
+function socketError(label: string, err: Error, where = label): RemoteError {
   const code = errno(err);
   switch (code) {
     case 'ECONNREFUSED':
-      return new RemoteError(`${label}: connection refused; check the port and that sshd runs`, label, code);
+      return unreachable(label, where, 'connection refused: nothing listens there', 'check the port and that sshd runs', code);
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new RemoteError(`${label}: cannot resolve the host name (${code}); check the address and DNS`, label, 'ENOTFOUND');
+      return unreachable(label, where, `the name does not resolve, ${code}`, 'check the address and DNS', 'ENOTFOUND');
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
-      return new RemoteError(`${label}: no route to host (${code}); check the address and the network`, label, code);
+      return unreachable(label, where, `no route to it from this machine, ${code}`, 'check the address, and that this machine is on a network that reaches the nodes (VPN, network namespace)', code);
     case 'ECONNRESET':
       return new RemoteError(`${label}: connection reset by the server during the SSH handshake (sshd MaxStartups, a firewall, or not an SSH port)`, label, code);
     default:
@@ -234,7 +243,13 @@ async function handshake(opts: ConnectOptions, label: string, sock: Socket | Dup
     client.on('error', (err: Error & { level?: string }) => {
       if (hostKeyFailure) return fail(hostKeyFailure);
       if (err.level === 'client-authentication') return fail(authError(label, target, plan, tried));
-      if (errno(err)) return fail(socketError(label, err));
+      if (errno(err)) return fail(socketError(label, err, hostPort(target.hostName, target.port)));
+      // The TCP connection opened but closed before any SSH server spoke: something else answers at that address.
+      if (/Connection lost before handshake/i.test(err.message)) {
+        return fail(
+          unreachable(label, hostPort(target.hostName, target.port), 'the connection closed before an SSH server answered', 'check the address, and that this machine is on a network that reaches the nodes (VPN, network namespace): something else, a firewall or a proxy, answers there', 'ECONNRESET'),
+        );
+      }
       fail(new RemoteError(`${label}: SSH handshake failed: ${err.message}`, label, 'EHANDSHAKE'));
     });
     client.on('close', () => fail(hostKeyFailure ?? new RemoteError(`${label}: the server closed the connection during the SSH handshake`, label, 'ECONNRESET')));

@@ -4,7 +4,9 @@
  * renderings of the WizardState; every key becomes an intent for the controller.
  */
 import { Box, Text, useApp, useInput, useStdin, useStdout } from 'ink';
-import { useEffect } from 'react';
+import { useCallback, useEffect, useState } from 'react';
+import { ViewportContext } from './viewport.js';
+import type { Viewport } from '../wizard/model.js';
 import type { Intent, Screen, WizardState } from '../wizard/model.js';
 import { textInputActive } from '../wizard/reducer.js';
 import { ConnectScreen } from './ConnectScreen.js';
@@ -18,6 +20,7 @@ import { HelpOverlay } from './HelpOverlay.js';
 import { resolveKey } from './keymap.js';
 import { PlanScreen } from './PlanScreen.js';
 import { ResumeScreen } from './ResumeScreen.js';
+import { RollbackScreen } from './RollbackScreen.js';
 import { Spinner } from './Spinner.js';
 import { ColorContext, useTone } from './use-color.js';
 import { useWizardState } from './use-controller.js';
@@ -45,6 +48,7 @@ const TITLE: Record<Screen, string> = {
   connect: 'Connect',
   discovery: 'Discovery and preflight',
   plan: 'Plan review',
+  rollback: 'Rollback review',
   execute: 'Apply',
   failure: 'Failed',
   done: 'Done',
@@ -53,7 +57,7 @@ const ORDER: Screen[] = ['welcome', 'connect', 'discovery', 'plan', 'execute', '
 
 function Header({ screen }: { screen: Screen }) {
   const tone = useTone();
-  const at = ORDER.indexOf(screen === 'form' ? 'welcome' : screen === 'failure' ? 'execute' : screen === 'resume' ? 'welcome' : screen);
+  const at = ORDER.indexOf(screen === 'form' ? 'welcome' : screen === 'failure' || screen === 'rollback' ? 'execute' : screen === 'resume' ? 'welcome' : screen);
   return (
     <Text wrap="truncate-end">
       <Text bold color={tone('magenta')}>
@@ -70,7 +74,7 @@ function Header({ screen }: { screen: Screen }) {
   );
 }
 
-function Body({ state, rows, still }: { state: WizardState; rows: number; still: boolean }) {
+function Body({ state, rows, columns, still }: { state: WizardState; rows: number; columns: number; still: boolean }) {
   switch (state.screen) {
     case 'resume':
       return <ResumeScreen state={state} />;
@@ -83,13 +87,15 @@ function Body({ state, rows, still }: { state: WizardState; rows: number; still:
     case 'discovery':
       return <DiscoveryScreen state={state} rows={rows} />;
     case 'plan':
-      return <PlanScreen state={state} rows={rows} />;
+      return <PlanScreen state={state} rows={rows} columns={columns} />;
+    case 'rollback':
+      return <RollbackScreen state={state} rows={rows} columns={columns} />;
     case 'execute':
       return <ExecuteScreen state={state} rows={rows} still={still} />;
     case 'failure':
       return <FailureScreen state={state} rows={rows} />;
     case 'done':
-      return <DoneScreen state={state} rows={rows} />;
+      return <DoneScreen state={state} rows={rows} columns={columns} />;
   }
 }
 
@@ -100,8 +106,25 @@ function Root({ controller, size, still = false }: Omit<AppProps, 'color'>) {
   const { isRawModeSupported } = useStdin();
   const tone = useTone();
   // A pty that was never given a size (some serial consoles, `script` without a window) reports 0: 80x24 then.
-  const columns = size?.columns ?? (stdout.columns || 80);
-  const rows = size?.rows ?? (stdout.rows || 24);
+  const measure = () => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
+  const [measured, setMeasured] = useState(measure);
+  useEffect(() => {
+    if (size) return;
+    // A resize redraws at once, on a cleared screen: the old frame, reflowed by the terminal to the new width, would
+    // otherwise stay above the new one (ink erases only as many rows as it wrote).
+    const onResize = () => {
+      if (stdout.isTTY) stdout.write('\u001b[2J\u001b[H');
+      setMeasured(measure());
+    };
+    stdout.on('resize', onResize);
+    return () => {
+      stdout.off('resize', onResize);
+    };
+  }, [stdout, size]);
+  const columns = size?.columns ?? measured.columns;
+  // One row is kept free below the frame: a frame as tall as the terminal makes ink redraw it whole on every change,
+  // and leaves the cursor (and the shell's prompt, after exit) on the key-hint line.
+  const rows = (size?.rows ?? measured.rows) - 1;
   useInput(
     (input, key) => {
       for (const intent of resolveKey({ ...key, input }, state.screen, textInputActive(state))) controller.intent(intent);
@@ -112,10 +135,15 @@ function Root({ controller, size, still = false }: Omit<AppProps, 'color'>) {
   useEffect(() => {
     if (state.exit) exit();
   }, [state.exit, exit]);
+  const onViewport = useCallback((v: Viewport) => controller.intent({ type: 'viewport', ...v }), [controller]);
+  // The body gets what the header, the spinner, the message and the footer leave: every screen fits the terminal.
+  const messageRows = state.message ? state.message.text.split('\n').reduce((n, l) => n + Math.max(1, Math.ceil(l.length / Math.max(1, columns))), 0) : 0;
+  const bodyRows = Math.max(4, rows - 2 - (state.busy ? 1 : 0) - messageRows);
   return (
+    <ViewportContext.Provider value={onViewport}>
     <Box flexDirection="column" width={columns}>
       <Header screen={state.screen} />
-      {state.help ? <HelpOverlay /> : <Body state={state} rows={rows} still={still} />}
+      {state.help ? <HelpOverlay screen={state.screen} /> : <Body state={state} rows={bodyRows} columns={columns} still={still} />}
       {state.busy ? <Spinner label={state.busy} still={still} /> : null}
       {state.message ? (
         <Text color={tone(state.message.kind === 'error' ? 'red' : 'green')} wrap="wrap">
@@ -124,6 +152,7 @@ function Root({ controller, size, still = false }: Omit<AppProps, 'color'>) {
       ) : null}
       <Footer screen={state.screen} />
     </Box>
+    </ViewportContext.Provider>
   );
 }
 

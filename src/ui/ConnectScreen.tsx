@@ -1,5 +1,6 @@
 import { Box, Text } from 'ink';
 import type { HostConnState, WizardState } from '../wizard/model.js';
+import { TextField } from './TextField.js';
 import { useTone } from './use-color.js';
 
 const MARK: Record<HostConnState, string> = { waiting: '·', connecting: '…', connected: '✓', failed: '✗' };
@@ -9,7 +10,7 @@ const COLOR: Record<HostConnState, string> = { waiting: 'gray', connecting: 'cya
 export function ConnectScreen({ state, rows }: { state: WizardState; rows: number }) {
   const tone = useTone();
   const c = state.connect;
-  const room = Math.max(3, rows - 12);
+  const room = Math.max(3, rows - 9);
   const failed = c.hosts.filter((h) => h.state === 'failed');
   // Failed hosts first when they do not all fit, so the reason is on screen.
   const hosts = c.hosts.length > room ? [...failed, ...c.hosts.filter((h) => h.state !== 'failed')].slice(0, room) : c.hosts;
@@ -42,8 +43,7 @@ export function ConnectScreen({ state, rows }: { state: WizardState; rows: numbe
           </Text>
           <Text>
             <Text color={tone('cyan')}>› </Text>
-            {'•'.repeat(c.password.value.length)}
-            <Text inverse> </Text>
+            <TextField value={c.password.value} cursor={state.cursor} mask="•" />
           </Text>
         </Box>
       ) : null}

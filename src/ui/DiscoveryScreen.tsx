@@ -26,7 +26,7 @@ export function DiscoveryScreen({ state, rows }: { state: WizardState; rows: num
   const checks = [...d.checks].sort((a, b) => order[a.status] - order[b.status]);
   const counts = { pass: 0, warn: 0, fail: 0 };
   for (const c of checks) counts[c.status]++;
-  const room = Math.max(3, rows - 13);
+  const room = Math.max(3, rows - 10);
   const shown = checks.slice(d.scroll, d.scroll + room);
   const expiry = f.certificates.map((c) => c.replace('/etc/kubernetes/pki/', '')).join(', ');
   return (

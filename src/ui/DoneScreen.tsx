@@ -2,15 +2,27 @@ import { Box, Text } from 'ink';
 import type { WizardState } from '../wizard/model.js';
 import { DRILL_STEP } from '../wizard/screens/plan.js';
 import { resumeCommand } from '../wizard/screens/done.js';
-import { repointItems } from './plan-lines.js';
+import { referenceLines, repointItems, type Line } from '../reporters/plan-lines.js';
+import { ScrolledLines } from './ScrolledLines.js';
 import { useTone } from './use-color.js';
 
-/** Screen 7: the result — verification, the new endpoint, the kubeconfig to use, the session, next steps. */
-export function DoneScreen({ state, rows = 24 }: { state: WizardState; rows?: number }) {
+/** Whether clients of this endpoint host can only be the nodes themselves (per-node proxies on loopback). */
+function loopback(host: string): boolean {
+  return /^127\./.test(host) || host === 'localhost' || host === '::1' || host === '[::1]';
+}
+
+/**
+ * Screen 7: the result. The summary fits 80×24 (the headline and the change count never scroll away); the verification
+ * checks (v) and the references to repoint (o) are scrolled lists behind a key, each check's line wrapped in full.
+ */
+export function DoneScreen({ state, rows = 24, columns = 80 }: { state: WizardState; rows?: number; columns?: number }) {
   const tone = useTone();
   const o = state.outcome;
   const run = state.run;
   if (!o) return null;
+  const me = state.options.command;
+  const undo = `${me} rollback ${state.session}${o.rollbackCrossesPointOfNoReturn ? ' --past-point-of-no-return' : ''}`;
+  const target = state.target;
   if (o.status === 'stopped') {
     return (
       <Box flexDirection="column">
@@ -21,89 +33,102 @@ export function DoneScreen({ state, rows = 24 }: { state: WizardState; rows?: nu
           {state.interrupts > 1 ? 'The action in flight was abandoned; resume checks whether it took effect before going on. ' : 'The current action finished and was journaled. '}
           Continue with: {resumeCommand(state)}
         </Text>
-        <Text>
-          Or undo everything: {state.options.command} rollback {state.session}
-        </Text>
+        <Text wrap="wrap">Or undo everything: {undo}</Text>
         <Text>Enter or q to quit.</Text>
       </Box>
     );
   }
+  const counts = o.session ?? run?.finished ?? { changed: 0, unchanged: 0 };
+  const thisRun = run?.finished && o.session && run.finished.changed !== o.session.changed ? ` (this run: ${run.finished.changed})` : '';
   if (o.phase === 'rollback') {
+    const snap = target?.snapshot;
     return (
       <Box flexDirection="column">
         <Text color={tone('green')} bold>
           Rollback complete: {run?.finished?.changed ?? 0} change(s) undone.
         </Text>
-        <Text>The cluster is as it was before session {state.session} (backups stay on the hosts under /etc/kubernetes/tmp/).</Text>
+        <Text wrap="wrap">
+          The cluster is as it was before session {state.session}; backups kept at {target?.backupDir ?? '/etc/kubernetes/tmp/'} on each host it changed
+          {snap ? `, and the etcd snapshot ${snap.path} on ${snap.host}` : ''}.
+        </Text>
+        <Text wrap="wrap">Status: {me} status {state.session}</Text>
         <Text>Enter or q to quit.</Text>
       </Box>
     );
   }
   const verify = (run?.steps ?? []).filter((s) => s.id.startsWith('verify') || s.id === DRILL_STEP).flatMap((s) => s.actions);
   const drilled = (run?.steps ?? []).some((s) => s.id === DRILL_STEP);
-  const target = state.target;
   const refs = state.plan?.references;
   const items = refs ? repointItems(refs) : [];
-  // What the screen holds besides the list (the header, footer and wrapped lines included): the list gets the rest.
-  const room = Math.max(2, rows - 14 - verify.length - (run?.measurements?.length ?? 0) - (items.length ? 1 : 0));
-  const shown = items.length > room ? items.slice(0, room - 1) : items;
-  const endpoint = 'the endpoint';
-  // The engine's reason for a check the operator skipped after it failed (src/engine/executor.ts).
+  // The engine's reason for a check the operator skipped after it failed (src/engine/run/executor.ts).
   const skippedByOperator = (a: { status: string; detail: string }) => a.status === 'skipped' && a.detail.startsWith('skipped by the operator');
   const unchecked = verify.filter(skippedByOperator).length;
+  const passed = verify.filter((a) => a.status === 'done' || (a.status === 'skipped' && !skippedByOperator(a))).length;
+  const cluster = target?.cluster ?? state.plan?.summary.cluster ?? '';
+  const v = state.doneView;
+  if (v.list === 'checks') {
+    const lines: Line[] = verify.map((a) => ({
+      text: `${a.status === 'failed' ? '✗' : skippedByOperator(a) ? '–' : '✓'} ${a.host}: ${a.description.replace(/^wait until /, '')}${skippedByOperator(a) ? ' (skipped, not checked)' : ''}`,
+      color: a.status === 'failed' ? 'red' : skippedByOperator(a) ? 'yellow' : 'green',
+    }));
+    return (
+      <Box flexDirection="column">
+        <Text bold>
+          Verification of cluster {cluster}: {passed} of {verify.length} checks passed
+        </Text>
+        <ScrolledLines lines={lines} scroll={v.scroll} rows={rows - 1} columns={columns} keys="v or Esc back" />
+      </Box>
+    );
+  }
+  if (v.list === 'references' && refs) {
+    return (
+      <Box flexDirection="column">
+        <Text bold wrap="truncate-end">
+          Repoint these from {refs.oldAddress} to https://{target?.endpoint ?? 'the endpoint'} yourself:
+        </Text>
+        <ScrolledLines lines={referenceLines(refs)} scroll={v.scroll} rows={rows - 1} columns={columns} keys="o or Esc back" />
+      </Box>
+    );
+  }
+  const endpointHost = target?.endpoint.replace(/:\d+$/, '') ?? '';
+  const kubeconfig = loopback(endpointHost)
+    ? `Kubeconfig: /etc/kubernetes/admin.conf on ${target?.master ?? 'the first control-plane node'} names https://${target?.endpoint}, each node's own proxy: it works on the nodes only. For a workstation, copy it and set its server to a control-plane node's apiserver (${target?.master}${target?.masterAddress ? `, ${target.masterAddress}` : ''}) or to a DNS name that resolves to the nodes.`
+    : `Kubeconfig: /etc/kubernetes/admin.conf on ${target?.master ?? 'the first control-plane node'} now points at the endpoint; copy it to ~/.kube/config (keep it private).`;
+  const snap = target?.snapshot;
   return (
     <Box flexDirection="column">
-      <Text color={tone(unchecked ? 'yellow' : 'green')} bold>
-        {unchecked
-          ? `Done, but ${unchecked} check(s) were skipped: cluster ${target?.cluster ?? state.plan?.summary.cluster ?? ''} is not verified highly available.`
-          : `Done: cluster ${target?.cluster ?? state.plan?.summary.cluster ?? ''} is highly available.`}
+      <Text color={tone(unchecked ? 'yellow' : 'green')} bold wrap="wrap">
+        {unchecked ? `Done, but ${unchecked} check(s) were skipped: cluster ${cluster} is not verified highly available.` : `Done: cluster ${cluster} is highly available.`}
       </Text>
-      <Text>
-        {run?.finished?.changed ?? 0} change(s) made, {run?.finished?.unchanged ?? 0} already in place.
+      <Text wrap="wrap">
+        Session {state.session}: {counts.changed} change(s) made, {counts.unchanged} already in place{thisRun}.
       </Text>
       {verify.length ? (
-        <Box flexDirection="column">
-          <Text bold>Verification</Text>
-          {verify.map((a) => (
-            <Text key={a.id} wrap="truncate-end">
-              <Text color={tone(a.status === 'failed' ? 'red' : skippedByOperator(a) ? 'yellow' : 'green')}>{a.status === 'failed' ? '✗' : skippedByOperator(a) ? '–' : '✓'}</Text> {a.description}
-              {skippedByOperator(a) ? ' (skipped, not checked)' : ''}
-            </Text>
-          ))}
-        </Box>
+        <Text wrap="truncate-end">
+          Verification: {passed} of {verify.length} checks passed{unchecked ? `, ${unchecked} skipped` : ''} · v: list them
+        </Text>
       ) : null}
       {(run?.measurements ?? []).map((m) => (
         <Text key={m.action} wrap="wrap">
-          <Text bold>Measured ({m.name}):</Text> {m.summary}
+          Measured ({m.name}): {m.summary}
         </Text>
       ))}
-      {target ? <Text>API endpoint: https://{target.endpoint}</Text> : null}
-      <Text wrap="wrap">Kubeconfig: /etc/kubernetes/admin.conf on {target?.master ?? 'the first control-plane node'} now points at the endpoint; copy it to ~/.kube/config (keep it private).</Text>
-      <Text>
-        Session: {state.session} ({state.options.command} status {state.session}; undo with {state.options.command} rollback)
-      </Text>
+      {target ? <Text wrap="truncate-end">API endpoint: https://{target.endpoint}</Text> : null}
+      <Text wrap="wrap">{kubeconfig}</Text>
+      {snap ? <Text wrap="wrap">etcd snapshot from before the first change: {snap.path} on {snap.host} (keep it: the last-resort restore point)</Text> : null}
+      <Text wrap="wrap">Status: {me} status {state.session}</Text>
+      <Text wrap="wrap">Undo everything: {undo}</Text>
       {items.length ? (
-        <Box flexDirection="column">
-          <Text bold wrap="truncate-end">
-            What to do next: repoint these from {refs?.oldAddress} to {endpoint}:
-          </Text>
-          {shown.map((item, i) => (
-            <Text key={i} wrap="truncate-middle">
-              {'  - '}
-              {item}
-            </Text>
-          ))}
-          {shown.length < items.length ? <Text wrap="truncate-end">{`  … and ${items.length - shown.length} more: ${state.options.command} plan lists them all`}</Text> : null}
-        </Box>
-      ) : null}
-      <Text wrap="wrap">
-        Next: kubectl get nodes through the endpoint;{drilled ? '' : ' try a failover drill (stop one apiserver);'} keep the etcd snapshot from the backup step.
-      </Text>
-      {refs && refs.notes.length ? (
-        <Text color={tone('yellow')} wrap="truncate-end">
-          The old-address audit is incomplete ({refs.notes.length} note(s)); {state.options.command} plan shows them.
+        <Text color={tone('yellow')} wrap="wrap">
+          What to do next: repoint {items.length} reference(s) from {refs?.oldAddress} to the endpoint · o: list them
         </Text>
       ) : null}
+      {refs && refs.notes.length ? (
+        <Text color={tone('yellow')} wrap="wrap">
+          The old-address audit is incomplete ({refs.notes.length} note(s)) · o: see why
+        </Text>
+      ) : null}
+      <Text wrap="wrap">Next: kubectl get nodes through the endpoint{drilled ? '' : '; try a failover drill (stop one apiserver)'}.</Text>
       <Text>Enter or q to quit.</Text>
     </Box>
   );

@@ -1,5 +1,5 @@
-import { Box, Static, Text } from 'ink';
-import type { StepRun } from '../wizard/progress.js';
+import { Box, Text } from 'ink';
+import type { ActionRun, StepRun } from '../wizard/progress.js';
 import { currentAction, currentStep, hostStates, stepFraction } from '../wizard/progress.js';
 import type { WizardState } from '../wizard/model.js';
 import { ProgressBar } from './ProgressBar.js';
@@ -22,7 +22,44 @@ function StepLine({ step }: { step: StepRun }) {
   );
 }
 
-/** Screen 5: finished steps printed once (Static); below, the live step, its hosts, progress and output tail. */
+const secs = (ms: number) => `${Math.max(0, Math.round(ms / 1000))} s`;
+
+/**
+ * What a long action is waiting for, in words: the time waited of its limit and the last check's answer (never the
+ * probe's command); or, for a command being retried, why and when it runs again.
+ */
+function Waiting({ action, now }: { action: ActionRun; now: number }) {
+  const tone = useTone();
+  const w = action.wait;
+  const r = action.retry;
+  if (r) {
+    return (
+      <Text color={tone('yellow')} wrap="wrap">
+        {'      retrying: '}
+        {r.reason}; attempt {r.attempt + 1} in {secs(r.retryInMs)} ({secs(r.elapsedMs + Math.max(0, now - r.at))} of {secs(r.limitMs)})
+      </Text>
+    );
+  }
+  if (action.actionType !== 'wait') return null;
+  const waited = w ? w.elapsedMs + Math.max(0, now - w.at) : now - action.startedAt;
+  const limit = w?.limitMs ?? action.limitMs;
+  return (
+    <Text wrap="wrap">
+      {'      '}
+      <Text color={tone('cyan')}>
+        waited {secs(waited)}
+        {limit ? ` of ${secs(limit)}` : ''}
+      </Text>
+      {' · last check: '}
+      {w ? w.answer : 'checking…'}
+    </Text>
+  );
+}
+
+/**
+ * Screen 5: the steps done so far (as many of the latest as fit), the live step, its hosts, its progress against the
+ * count the plan gives, the action in flight, what a wait waits for, the output tail.
+ */
 export function ExecuteScreen({ state, rows, still }: { state: WizardState; rows: number; still?: boolean }) {
   const tone = useTone();
   const run = state.run;
@@ -33,14 +70,23 @@ export function ExecuteScreen({ state, rows, still }: { state: WizardState; rows
   const action = currentAction(run);
   const hosts = step ? hostStates(step) : [];
   const frac = step ? stepFraction(step) : null;
-  // The live area stays shorter than the terminal: header, step, hosts, bar, action, output tail, prompts.
-  const tail = Math.max(1, Math.min(8, rows - 12));
-  const output = action?.output.slice(-tail) ?? [];
+  const now = still ? (action?.wait?.at ?? action?.retry?.at ?? action?.startedAt ?? 0) : Date.now();
+  // The live part: title, step, its title, hosts, bar, action, wait (up to 2 rows), notes, question or interrupt.
+  const live = 1 + (step ? 2 + (hosts.length > 1 ? 1 : 0) + (frac && frac.total > 1 ? 1 : 0) + (action ? 3 : 0) : 1) + Math.min(2, run.notices.length) + (state.question ? 5 : 0) + (state.interrupts ? 1 : 0);
+  const tail = Math.max(0, Math.min(6, rows - live - 1 - Math.min(finished.length, 3)));
+  const output = action && action.actionType !== 'wait' ? action.output.slice(-tail) : [];
+  const room = Math.max(1, rows - live - output.length);
+  const shownSteps = finished.length > room ? finished.slice(finished.length - room + 1) : finished;
   return (
     <Box flexDirection="column">
-      <Static key={`${run.phase}-${run.startedAt}`} items={finished}>
-        {(s) => <StepLine key={`${s.phase}-${s.id}-${s.index}`} step={s} />}
-      </Static>
+      {finished.length > shownSteps.length ? (
+        <Text color={tone('gray')}>
+          … {finished.length - shownSteps.length} earlier step(s) done
+        </Text>
+      ) : null}
+      {shownSteps.map((s) => (
+        <StepLine key={`${s.phase}-${s.id}-${s.index}`} step={s} />
+      ))}
       <Text bold>
         {run.phase === 'rollback' ? 'Rolling back' : 'Applying'} session {state.session} · {formatElapsed(elapsed)}
       </Text>
@@ -73,6 +119,7 @@ export function ExecuteScreen({ state, rows, still }: { state: WizardState; rows
               <Text color={tone('cyan')}>…</Text> {action.host}: {action.description}
             </Text>
           ) : null}
+          {action ? <Waiting action={action} now={now} /> : null}
           {output.map((l, i) => (
             <Text key={i} color={tone('gray')} wrap="truncate-end">
               {'    | '}

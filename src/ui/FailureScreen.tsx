@@ -10,7 +10,7 @@ export function FailureScreen({ state, rows }: { state: WizardState; rows: numbe
   const f = state.run?.failure;
   if (!f) return null;
   const choices = failureChoices(state);
-  const errorLines = f.error.split('\n').slice(0, Math.max(2, rows - 12));
+  const errorLines = f.error.split('\n').slice(0, Math.max(2, rows - 9));
   const step = state.run?.steps.find((s) => s.id === f.step);
   return (
     <Box flexDirection="column">
@@ -26,7 +26,9 @@ export function FailureScreen({ state, rows }: { state: WizardState; rows: numbe
         </Text>
       ))}
       <Text wrap="wrap">
-        Everything before it is journaled in session {state.session}; what this action changed is backed up on the host. Nothing else runs until you choose.
+        {state.outcome?.changedNothing
+          ? `It failed before changing anything: nothing was changed on any host by this run (session ${state.session}). Nothing runs until you choose.`
+          : `Everything before it is journaled in session ${state.session}; what this action changed is backed up on the host. Nothing else runs until you choose.`}
       </Text>
       <Box marginTop={1}>
         <Menu items={choices.map((c) => FAILURE_LABEL[c])} cursor={state.failure?.choice ?? 0} />

@@ -1,5 +1,6 @@
 import { Box, Text } from 'ink';
-import { FIELDS } from '../wizard/form.js';
+import { FIELDS, fieldHelp } from '../wizard/form.js';
+import { TextField } from './TextField.js';
 import type { WizardState } from '../wizard/model.js';
 import { useTone } from './use-color.js';
 
@@ -9,7 +10,7 @@ export function FormScreen({ state, rows }: { state: WizardState; rows: number }
   const f = state.form;
   const current = FIELDS[f.field]!;
   // Keep the focused field visible when the terminal is short.
-  const room = Math.max(4, rows - 8);
+  const room = Math.max(4, rows - 5);
   const first = Math.max(0, Math.min(f.field - Math.floor(room / 2), FIELDS.length - room));
   const shown = FIELDS.slice(first, first + room);
   const error = f.check.errors[current.id];
@@ -31,20 +32,23 @@ export function FormScreen({ state, rows }: { state: WizardState; rows: number }
                 {value}
                 {' ›'}
               </Text>
+            ) : focused ? (
+              <TextField value={value} cursor={state.cursor} />
             ) : value ? (
               <Text>{value}</Text>
             ) : (
               <Text color={tone('gray')}>{spec.placeholder ?? ''}</Text>
             )}
-            {focused && !spec.choices ? <Text inverse> </Text> : null}
-            <Text color={bad ? tone('red') : tone('green')}>{bad ? '  ✗' : value || spec.choices ? '  ✓' : ''}</Text>
+            {focused && !spec.choices && !value && spec.placeholder ? <Text color={tone('gray')}> e.g. {spec.placeholder}</Text> : null}
+            {/* A mark judges what was typed: never a grey example (an empty field is named when Enter finds it). */}
+            <Text color={bad ? tone('red') : tone('green')}>{value || spec.choices ? (bad ? '  ✗' : '  ✓') : ''}</Text>
           </Text>
         );
       })}
-      <Text color={tone('gray')} wrap="truncate-end">
-        {current.help}
+      <Text color={tone('gray')} wrap="wrap">
+        {fieldHelp(current, f.values)}
       </Text>
-      {error ? (
+      {error && f.values[current.id] ? (
         <Text color={tone('red')} wrap="wrap">
           ✗ {error}
         </Text>

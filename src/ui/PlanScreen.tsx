@@ -1,12 +1,17 @@
 import { Box, Text } from 'ink';
 import type { WizardState } from '../wizard/model.js';
 import { approvalWords, referenceCount } from '../wizard/screens/plan.js';
-import { referenceLines, stepDetailLines } from './plan-lines.js';
+import { referenceLines, stepDetailLines } from '../reporters/plan-lines.js';
 import { RiskBadge } from './RiskBadge.js';
+import { ScrolledLines } from './ScrolledLines.js';
+import { TextField } from './TextField.js';
 import { useTone } from './use-color.js';
 
-/** Screen 4: the steps with risk and hosts; one expanded with its actions, diffs, commands and certificates. */
-export function PlanScreen({ state, rows }: { state: WizardState; rows: number }) {
+/**
+ * Screen 4: the steps with risk and hosts; one expanded with its actions, diffs, commands and certificates, every line
+ * wrapped at the terminal's width (a SAN list is read in full, one name a line); `/` searches every step's details.
+ */
+export function PlanScreen({ state, rows, columns }: { state: WizardState; rows: number; columns: number }) {
   const tone = useTone();
   const p = state.plan;
   if (!p) return null;
@@ -27,12 +32,26 @@ export function PlanScreen({ state, rows }: { state: WizardState; rows: number }
         </Text>
         <Text>
           <Text color={tone('cyan')}>› </Text>
-          {p.confirm}
-          <Text inverse> </Text>
+          <TextField value={p.confirm} cursor={state.cursor} />
         </Text>
         {p.error ? <Text color={tone('red')}>{p.error}</Text> : null}
       </Box>
     ) : null;
+  const q = p.search;
+  const searchLine = q ? (
+    q.editing ? (
+      <Text>
+        <Text color={tone('cyan')}>/</Text>
+        <TextField value={q.query} cursor={state.cursor} />
+        <Text color={tone('gray')}> Enter: find · Esc: cancel</Text>
+      </Text>
+    ) : (
+      <Text color={tone('gray')} wrap="truncate-end">
+        /{q.query}: {q.hits.length ? `match ${q.at + 1} of ${q.hits.length}` : 'no match'} · n next · N previous · / new search · Esc end the search
+      </Text>
+    )
+  ) : null;
+  const extraRows = (confirm ? 3 + (p.error ? 1 : 0) : 0) + (searchLine ? 1 : 0);
   const refs = p.references;
   const refCount = referenceCount(refs);
   const endpoint = state.target?.endpoint ?? state.config?.endpoint;
@@ -44,7 +63,7 @@ export function PlanScreen({ state, rows }: { state: WizardState; rows: number }
           Old address {refs.oldAddress}: {refCount} reference(s) ha-wizard does not change
         </Text>
         <Text wrap="truncate-end">Repoint each to {endpoint ? `https://${endpoint}` : 'the endpoint'} yourself once the conversion is done:</Text>
-        <ScrolledLines lines={referenceLines(refs)} scroll={p.scroll} rows={rows} wrap="truncate-middle" keys="o or Esc back to the plan" />
+        <ScrolledLines lines={referenceLines(refs)} scroll={p.scroll} rows={rows - 3} columns={columns} keys="o or Esc back to the plan" />
       </Box>
     );
   }
@@ -88,12 +107,23 @@ export function PlanScreen({ state, rows }: { state: WizardState; rows: number }
         <Text bold wrap="truncate-end">
           Step {expanded.index + 1}/{steps.length} {expanded.id}: {expanded.title} <RiskBadge risk={expanded.risk} />
         </Text>
-        <ScrolledLines lines={stepDetailLines(expanded)} scroll={p.scroll} rows={rows} wrap="truncate-end" keys="←→ other steps · Esc back" />
+        <ScrolledLines
+          lines={stepDetailLines(expanded)}
+          scroll={p.scroll}
+          rows={rows - 2 - extraRows}
+          columns={columns}
+          highlight={q && !q.editing && q.hits[q.at]?.step === expanded.index ? q.hits[q.at]!.line : null}
+          keys="←→ other steps · / search · Esc back"
+        />
+        {searchLine}
         {confirm}
       </Box>
     );
   }
-  const room = Math.max(3, rows - 9 - (refLine ? 1 : 0) - (drillLine ? 1 : 0));
+  // The header, the summary (it may wrap), the reference and drill lines, the keys or the confirmation.
+  const summaryRows = Math.ceil(p.preview.summary.line.length / Math.max(1, columns));
+  const ponrRow = ponrIndex >= 0 ? 1 : 0;
+  const room = Math.max(3, rows - 1 - summaryRows - (refLine ? 1 : 0) - (drillLine ? 1 : 0) - (confirm ? 3 + (p.error ? 1 : 0) : 1) - (searchLine ? 1 : 0) - ponrRow);
   const first = Math.max(0, Math.min(p.cursor - Math.floor(room / 2), steps.length - room));
   return (
     <Box flexDirection="column">
@@ -121,27 +151,8 @@ export function PlanScreen({ state, rows }: { state: WizardState; rows: number }
       </Text>
       {refLine}
       {drillLine}
-      {confirm ?? <Text>Enter: a step&apos;s actions · a: approve · Esc: back · q: quit, changing nothing</Text>}
+      {searchLine}
+      {confirm ?? <Text wrap="truncate-end">Enter: a step&apos;s actions · /: search · a: approve · Esc: back · q: quit, changing nothing</Text>}
     </Box>
-  );
-}
-
-/** A scrolled window of styled lines under a header, and where it stands: a step's details, the reference list. */
-function ScrolledLines(props: { lines: ReadonlyArray<{ text: string; color?: string; bold?: boolean }>; scroll: number; rows: number; wrap: 'truncate-end' | 'truncate-middle'; keys: string }) {
-  const tone = useTone();
-  const { lines } = props;
-  const room = Math.max(3, props.rows - 8);
-  const scroll = Math.min(props.scroll, Math.max(0, lines.length - room));
-  return (
-    <>
-      {lines.slice(scroll, scroll + room).map((l, i) => (
-        <Text key={scroll + i} color={l.color ? tone(l.color) : undefined} bold={l.bold === true} wrap={props.wrap}>
-          {l.text}
-        </Text>
-      ))}
-      <Text color={tone('gray')}>
-        lines {lines.length ? scroll + 1 : 0}-{Math.min(lines.length, scroll + room)} of {lines.length} · ↑↓ PgUp/PgDn scroll · {props.keys}
-      </Text>
-    </>
   );
 }

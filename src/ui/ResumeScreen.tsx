@@ -10,8 +10,9 @@ export function ResumeScreen({ state }: { state: WizardState }) {
   return (
     <Box flexDirection="column">
       <Text bold>A conversion is in progress</Text>
-      <Text>
-        Session {s.id} (cluster {s.cluster}): {s.state}, {s.done}/{s.total} actions done{s.where ? `, ${s.where}` : ''}.
+      <Text wrap="wrap">
+        Session {s.id} (cluster {s.cluster}): {s.headline ?? `${s.state}, ${s.done}/${s.total} actions done`}
+        {s.where ? `, ${s.where}` : ''}.
       </Text>
       {state.resumable.length > 1 ? <Text>({state.resumable.length - 1} older unfinished session(s): see {state.options.command} sessions)</Text> : null}
       <Box marginTop={1}>

@@ -96,10 +96,18 @@ export class WizardController {
 
   private ended(phase: Phase, outcome: RunOutcome): void {
     const at = this.now();
-    if (outcome.status === 'refused') this.dispatch({ type: 'run-refused', error: outcome.error, ...(outcome.hint ? { hint: outcome.hint } : {}) });
-    else if (outcome.status === 'stopped') this.dispatch({ type: 'run-ended', status: 'stopped', phase, resumeCommand: outcome.resumeCommand, at });
-    else if (outcome.status === 'failed') this.dispatch({ type: 'run-ended', status: 'failed', phase, error: outcome.error, at });
-    else this.dispatch({ type: 'run-ended', status: 'finished', phase, at });
+    if (outcome.status === 'refused') {
+      this.dispatch({ type: 'run-refused', error: outcome.error, ...(outcome.hint ? { hint: outcome.hint } : {}) });
+      return;
+    }
+    const after = {
+      ...(outcome.session ? { session: outcome.session } : {}),
+      ...(outcome.changedNothing ? { changedNothing: true } : {}),
+      ...(outcome.rollbackCrossesPointOfNoReturn ? { rollbackCrossesPointOfNoReturn: true } : {}),
+    };
+    if (outcome.status === 'stopped') this.dispatch({ type: 'run-ended', status: 'stopped', phase, resumeCommand: outcome.resumeCommand, at, ...after });
+    else if (outcome.status === 'failed') this.dispatch({ type: 'run-ended', status: 'failed', phase, error: outcome.error, at, ...after });
+    else this.dispatch({ type: 'run-ended', status: 'finished', phase, at, ...after });
   }
 
   private fail(what: string, err: unknown): string {
@@ -143,7 +151,7 @@ export class WizardController {
         this.answer(e.id, e.resolution);
         return;
       case 'discover':
-        void guard(rt.discover().then((r) => this.dispatch({ type: 'discovered', facts: r.facts, checks: r.checks }), (err: unknown) => this.dispatch({ type: 'discover-failed', error: this.fail('discovery failed', err) })));
+        void guard(rt.discover((host, what) => this.dispatch({ type: 'discovery-reading', host, what })).then((r) => this.dispatch({ type: 'discovered', facts: r.facts, checks: r.checks }), (err: unknown) => this.dispatch({ type: 'discover-failed', error: this.fail('discovery failed', err) })));
         return;
       case 'make-plan':
         void guard(
@@ -159,8 +167,16 @@ export class WizardController {
       case 'resume':
         void guard(rt.resume(e.session, this.hooks(), this.prompts(), e.skip).then((o) => this.ended(this.state.run?.phase ?? 'apply', o)));
         return;
+      case 'preview-rollback':
+        void guard(
+          rt.previewRollback(e.session, e.to, this.prompts()).then(
+            (preview) => this.dispatch({ type: 'rollback-previewed', session: e.session, ...(e.to ? { to: e.to } : {}), preview }),
+            (err: unknown) => this.dispatch({ type: 'rollback-preview-failed', error: err instanceof Error ? err.message : String(err), ...((err as { hint?: string }).hint ? { hint: (err as { hint: string }).hint } : {}) }),
+          ),
+        );
+        return;
       case 'rollback':
-        void guard(rt.rollback(e.session, e.to, this.hooks(), this.prompts()).then((o) => this.ended('rollback', o)));
+        void guard(rt.rollback(e.session, e.to, this.hooks(), this.prompts(), e.pastPointOfNoReturn ? { pastPointOfNoReturn: true } : {}).then((o) => this.ended('rollback', o)));
         return;
       case 'interrupt':
         if (this.graceful && !this.graceful.signal.aborted) this.graceful.abort('graceful');

@@ -3,6 +3,7 @@
  * same checks as `ha-wizard validate` (src/config/load.ts) on the YAML the form produces, so what the
  * form accepts is exactly what the config file accepts; issues are mapped back to the field they concern.
  */
+import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { checkConfigText } from '../config/load.js';
 import { ProxyKinds, ProxyPlacements, SudoModes, type ClusterConfig } from '../config/schema.js';
@@ -54,6 +55,15 @@ export const FIELDS: readonly FieldSpec[] = [
 ];
 
 export type FormValues = Record<FieldId, string>;
+
+/** A field's help, for the values entered so far: with per-node proxies, what endpoint to give. */
+export function fieldHelp(spec: FieldSpec, v: FormValues): string {
+  if (spec.id === 'endpointHost' && v.proxyPlacement === 'per-node') {
+    return 'Per-node proxies: every node runs its own proxy, so 127.0.0.1 works on the nodes (admin.conf then works only there); a DNS name that resolves to the control-plane nodes works from your workstation too.';
+  }
+  if (spec.id === 'endpointHost') return `${spec.help} With a dedicated proxy: its address or a name for it.`;
+  return spec.help;
+}
 
 export const EMPTY_FORM: FormValues = {
   name: '',
@@ -113,8 +123,14 @@ export function formDocument(v: FormValues): Record<string, unknown> {
   };
 }
 
+/**
+ * The JSON Schema editors check the saved file with: the one shipped with this ha-wizard (assets/ha-wizard.schema.json),
+ * by absolute path, so it resolves wherever the file is saved (`ha-wizard schema` prints the same).
+ */
+export const SCHEMA_PATH = fileURLToPath(new URL('../../../assets/ha-wizard.schema.json', import.meta.url));
+
 export function formYaml(v: FormValues): string {
-  return `# yaml-language-server: $schema=https://ha-wizard.dev/ha-wizard.schema.json\n${stringify(formDocument(v))}`;
+  return `# yaml-language-server: $schema=${SCHEMA_PATH}\n${stringify(formDocument(v))}`;
 }
 
 /** Which form field a config path (as issues print it) belongs to. */

@@ -16,15 +16,17 @@ export function lazyLiveRuntime(env: NodeJS.ProcessEnv = process.env): WizardRun
   return {
     canSkip: true,
     preload: () => void rt(),
-    findSessions: async () => (await rt()).findSessions(),
+    // Only the session files are read for this (no ssh2, no PKI): the resume offer comes before the menu takes keys.
+    findSessions: async () => (await import('./sessions.js')).findResumable(env),
     loadConfig: async (path) => (await rt()).loadConfig(path),
     saveConfig: async (path, text) => (await rt()).saveConfig(path, text),
     connect: async (prompts) => (await rt()).connect(prompts),
-    discover: async () => (await rt()).discover(),
+    discover: async (reading) => (await rt()).discover(reading),
     makePlan: async (opts) => (await rt()).makePlan(opts),
     apply: async (hooks) => (await rt()).apply(hooks),
     resume: async (session, hooks, prompts, skip) => (await rt()).resume(session, hooks, prompts, skip),
-    rollback: async (session, to, hooks, prompts) => (await rt()).rollback(session, to, hooks, prompts),
+    previewRollback: async (session, to, prompts) => (await rt()).previewRollback(session, to, prompts),
+    rollback: async (session, to, hooks, prompts, opts) => (await rt()).rollback(session, to, hooks, prompts, opts),
     // Only a loaded runtime can hold connections: quitting while it still loads (a q right after the first
     // frame) must not wait for ssh2 and the engine to finish importing just to close nothing.
     close: async () => {

@@ -4,7 +4,7 @@
  * through its public functions; nothing here executes an action itself.
  */
 import 'reflect-metadata';
-import { writeFile } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import { BadInputError } from '../exit-codes.js';
 import { readConfigFile, parseConfigText } from '../config/load.js';
 import type { ClusterConfig } from '../config/schema.js';
@@ -17,19 +17,23 @@ import { type Plan } from '../engine/model/plan.js';
 import { planDisruptive } from '../engine/model/approval.js';
 import { actionHost } from '../engine/model/actions.js';
 import type { Preview } from '../engine/preview/preview.js';
-import { createSession, listSessionIds, openSession, sessionJournal, type Session } from '../engine/records/session.js';
-import { sessionStatus } from '../engine/records/state.js';
-import { currentLock } from '../engine/records/lock.js';
+import { createSession, openSession, sessionJournal, type Session } from '../engine/records/session.js';
+import { foldJournal, sessionStatus } from '../engine/records/state.js';
 import { apply } from '../engine/run/executor.js';
 import { resume } from '../engine/run/resume.js';
-import { rollback } from '../engine/run/rollback.js';
+import { previewRollback, rollback } from '../engine/run/rollback.js';
+import { backupRoot } from '../engine/run/host-files.js';
+import { snapshotOf } from '../engine/model/plan.js';
+import type { RollbackPreview } from '../engine/preview/rollback-preview.js';
+import { watchedDeps } from '../conversion/watch.js';
+import { findResumable } from './sessions.js';
 import type { Outcome, RunOptions } from '../engine/run/context.js';
 import type { EngineDeps } from '../engine/model/ports.js';
 import type { CheckResult } from '../preflight/checks.js';
 import { mapLimit, type HostPool } from '../ssh/pool.js';
 import type { DrillSummary, FactsSummary, PlanExtras, PlanSummary, ResumableSession, RunTarget } from './model.js';
 import { plannedCounts } from './progress.js';
-import type { LoadedConfigText, Prompts, RunHooks, RunOutcome, WizardRuntime } from './runtime.js';
+import type { LoadedConfigText, Prompts, RunHooks, RunOutcome, SessionAfter, WizardRuntime } from './runtime.js';
 
 /** Hosts connected at once on first contact (each may stop on a host key prompt). */
 const CONNECT_PARALLEL = 8;
@@ -87,18 +91,36 @@ export function drillSummary(facts: ClusterFacts, plan: Plan): DrillSummary {
 }
 
 export function targetOf(c: ClusterConfig): RunTarget {
-  return { cluster: c.name, endpoint: `${c.endpoint.host}:${c.endpoint.port}`, master: c.controlPlane.existing.name };
+  return { cluster: c.name, endpoint: `${c.endpoint.host}:${c.endpoint.port}`, master: c.controlPlane.existing.name, masterAddress: c.controlPlane.existing.address };
 }
 
-function outcomeOf(o: Outcome): RunOutcome {
-  if (o.status === 'finished') return { status: 'finished' };
-  if (o.status === 'stopped') return { status: 'stopped', resumeCommand: o.resumeCommand };
-  return { status: 'failed', error: o.error };
-}
-
-async function refusing(run: () => Promise<Outcome>): Promise<RunOutcome> {
+/** An engine outcome with what the session's journal says now: its whole change count, whether this run changed anything. */
+function withSession(session: Session, o: Outcome): RunOutcome {
+  const after: SessionAfter = {};
   try {
-    return outcomeOf(await run());
+    const st = foldJournal(session.plan, sessionJournal(session));
+    const status = sessionStatus(session.plan, sessionJournal(session), false);
+    let changed = 0;
+    let unchanged = 0;
+    for (const s of st.actions.values()) {
+      if (s.status !== 'applied') continue;
+      if (s.outcome === 'unchanged') unchanged++;
+      else if (s.outcome !== 'skipped') changed++;
+    }
+    after.session = { changed, unchanged };
+    if (!status.lastRunChanged) after.changedNothing = true;
+    if (status.rollbackCrossesPointOfNoReturn) after.rollbackCrossesPointOfNoReturn = true;
+  } catch {
+    // An unreadable journal: the screens fall back to this run's own counts.
+  }
+  if (o.status === 'finished') return { status: 'finished', ...after };
+  if (o.status === 'stopped') return { status: 'stopped', resumeCommand: o.resumeCommand, ...after };
+  return { status: 'failed', error: o.error, ...after };
+}
+
+async function refusing(run: () => Promise<RunOutcome>): Promise<RunOutcome> {
+  try {
+    return await run();
   } catch (err) {
     if (err instanceof BadInputError) return { status: 'refused', error: err.message, ...(err.hint ? { hint: err.hint } : {}) };
     // A session without its saved config cannot be reached: refused before anything changed, like bad input.
@@ -117,23 +139,7 @@ export class LiveRuntime implements WizardRuntime {
   constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
 
   async findSessions(): Promise<ResumableSession[]> {
-    const out: ResumableSession[] = [];
-    for (const id of listSessionIds(this.env).slice(-20)) {
-      try {
-        const s = openSession(id, this.env);
-        const lock = currentLock(s.plan.cluster, this.env);
-        const st = sessionStatus(s.plan, sessionJournal(s), lock?.session === s.id && lock.pid !== process.pid);
-        if (!['stopped', 'failed', 'interrupted'].includes(st.state)) continue;
-        const failed = st.steps.find((x) => x.failures.length);
-        const current = st.steps.find((x) => x.current);
-        // Only what the state and counts do not already say (the screen shows both).
-        const where = failed ? `failed at ${failed.failures[0]!.action}` : current ? `stopped in ${current.current}` : '';
-        out.push({ id, cluster: s.meta.cluster, state: st.state, done: st.done, total: st.total, where });
-      } catch {
-        // A damaged session is listed by `ha-wizard sessions`, not offered here.
-      }
-    }
-    return out;
+    return findResumable(this.env);
   }
 
   async loadConfig(path: string): Promise<LoadedConfigText> {
@@ -144,8 +150,10 @@ export class LiveRuntime implements WizardRuntime {
     return { text, config, warnings: warnings.map((w) => w.text) };
   }
 
+  /** Written 0600 (it names every host and how to reach them), also over an existing file. */
   async saveConfig(path: string, text: string): Promise<void> {
-    await writeFile(path, text, { mode: 0o644 });
+    await writeFile(path, text, { mode: 0o600 });
+    await chmod(path, 0o600);
   }
 
   private async drop(): Promise<void> {
@@ -174,10 +182,10 @@ export class LiveRuntime implements WizardRuntime {
     return results.every((r) => r.ok && r.value);
   }
 
-  async discover(): Promise<{ facts: FactsSummary; checks: CheckResult[] }> {
+  async discover(reading?: (host: string, what: string) => void): Promise<{ facts: FactsSummary; checks: CheckResult[] }> {
     const c = this.needConfig();
     if (!this.deps) throw new Error('not connected');
-    this.discovered = await discoverCluster(c.value, this.deps);
+    this.discovered = await discoverCluster(c.value, reading ? watchedDeps(this.deps, reading) : this.deps);
     return { facts: summarizeFacts(this.discovered.facts, this.discovered.checks), checks: this.discovered.checks };
   }
 
@@ -208,8 +216,8 @@ export class LiveRuntime implements WizardRuntime {
     const fingerprint = this.discovered.fingerprint;
     return refusing(async () => {
       const session = createSession(plan, { configText: c.text, env: this.env });
-      hooks.started('apply', session.id, plannedCounts(plan.actions), targetOf(c.value));
-      return apply(plan, session, deps, { ...this.runOptions(hooks), factsFingerprint: fingerprint });
+      hooks.started('apply', session.id, plannedCounts(plan.actions), this.targetFor(session));
+      return withSession(session, await apply(plan, session, deps, { ...this.runOptions(hooks), factsFingerprint: fingerprint }));
     });
   }
 
@@ -222,23 +230,34 @@ export class LiveRuntime implements WizardRuntime {
     return this.deps;
   }
 
+  /** The run's target, named from the session's config, with where its snapshot and backups are. */
+  private targetFor(session: Session): RunTarget {
+    const snap = snapshotOf(session.plan);
+    return { ...targetOf(this.needConfig().value), ...(snap ? { snapshot: snap } : {}), backupDir: `${backupRoot(session.id)}/` };
+  }
+
   async resume(id: string, hooks: RunHooks, prompts: Prompts, skip?: string): Promise<RunOutcome> {
     return refusing(async () => {
       const session = openSession(id, this.env);
       const deps = this.depsFor(session, prompts);
       const st = sessionStatus(session.plan, sessionJournal(session), false);
-      hooks.started(st.operation ?? 'apply', session.id, plannedCounts(session.plan.actions), targetOf(this.needConfig().value));
+      hooks.started(st.operation ?? 'apply', session.id, plannedCounts(session.plan.actions), this.targetFor(session));
       // The engine refuses a skip of anything but a failed action that changes nothing (BadInputError: refused).
-      return resume(session, deps, { ...this.runOptions(hooks), ...(skip ? { skip: [skip] } : {}) });
+      return withSession(session, await resume(session, deps, { ...this.runOptions(hooks), ...(skip ? { skip: [skip] } : {}) }));
     });
   }
 
-  async rollback(id: string, to: string | undefined, hooks: RunHooks, prompts: Prompts): Promise<RunOutcome> {
+  async previewRollback(id: string, to: string | undefined, prompts: Prompts): Promise<RollbackPreview> {
+    const session = openSession(id, this.env);
+    return previewRollback(session, this.depsFor(session, prompts), to ? { to } : {});
+  }
+
+  async rollback(id: string, to: string | undefined, hooks: RunHooks, prompts: Prompts, opts: { pastPointOfNoReturn?: boolean } = {}): Promise<RunOutcome> {
     return refusing(async () => {
       const session = openSession(id, this.env);
       const deps = this.depsFor(session, prompts);
-      hooks.started('rollback', session.id, plannedCounts(session.plan.actions), targetOf(this.needConfig().value));
-      return rollback(session, deps, { ...this.runOptions(hooks), ...(to ? { to } : {}) });
+      hooks.started('rollback', session.id, plannedCounts(session.plan.actions), this.targetFor(session));
+      return withSession(session, await rollback(session, deps, { ...this.runOptions(hooks), ...(to ? { to } : {}), ...(opts.pastPointOfNoReturn ? { pastPointOfNoReturn: true } : {}) }));
     });
   }
 

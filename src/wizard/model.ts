@@ -9,11 +9,15 @@ import type { OldAddressReport } from '../discovery/old-address.js';
 import type { Risk } from '../engine/model/actions.js';
 import type { EngineEvent, Phase } from '../engine/model/events.js';
 import type { Preview } from '../engine/preview/preview.js';
+import type { RollbackPreview } from '../engine/preview/rollback-preview.js';
 import type { CheckResult } from '../preflight/checks.js';
 import type { FieldId, FormCheck, FormValues } from './form.js';
 import type { RunProgress } from './progress.js';
 
-export type Screen = 'resume' | 'welcome' | 'form' | 'connect' | 'discovery' | 'plan' | 'execute' | 'failure' | 'done';
+export type Screen = 'resume' | 'welcome' | 'form' | 'connect' | 'discovery' | 'plan' | 'rollback' | 'execute' | 'failure' | 'done';
+
+/** Editing keys of a text field (besides typing and Backspace): Ctrl-U, Ctrl-W, Home/End (Ctrl-A/E), ←/→, Delete. */
+export type TextOp = 'clear-line' | 'delete-word' | 'home' | 'end' | 'left' | 'right' | 'delete';
 
 /** What a key means, after the keymap resolved it for the current input mode. */
 export type Intent =
@@ -38,8 +42,25 @@ export type Intent =
   | { type: 'drill' }
   /** Plan review: show or hide the references to the old address that ha-wizard does not change. */
   | { type: 'references' }
+  /** Plan review: search the plan (`/`), then the next and previous match (n, N). */
+  | { type: 'search' }
+  | { type: 'next-match' }
+  | { type: 'prev-match' }
+  /** Done screen: show or hide the verification checks. */
+  | { type: 'details' }
   | { type: 'type'; text: string }
-  | { type: 'erase' };
+  | { type: 'erase' }
+  | { type: 'text'; op: TextOp }
+  /** The scrolled view as drawn (reported by the screen): which lines it shows, so a page key moves exactly a page. */
+  | ({ type: 'viewport' } & Viewport);
+
+/** A scrolled list as drawn: its first line, the first line not shown, the top of the page above, the last possible top. */
+export interface Viewport {
+  top: number;
+  end: number;
+  prevTop: number;
+  lastTop: number;
+}
 
 export type IntentType = Intent['type'];
 
@@ -52,6 +73,8 @@ export interface ResumableSession {
   total: number;
   /** Where it stands, in words (e.g. "failed at etcd-cp2/cp2/member-add"). */
   where: string;
+  /** The state in plain words, as `status` says it (a run that failed before changing anything says nothing was changed). */
+  headline?: string;
 }
 
 /** The cluster a run converts, as the done screen names it (from the loaded config, or a resumed session's saved one). */
@@ -61,6 +84,25 @@ export interface RunTarget {
   endpoint: string;
   /** The node kubeadm init ran on, whose admin.conf now points at the endpoint. */
   master: string;
+  /** Its address (for a workstation's kubeconfig when the endpoint is each node's own loopback proxy). */
+  masterAddress?: string;
+  /** The etcd snapshot the session took before its first change (the last-resort restore point). */
+  snapshot?: { host: string; path: string };
+  /** Where the session keeps the originals of the files it replaced, on each host. */
+  backupDir?: string;
+}
+
+/** The rollback review: what would be undone, then the typed confirmation. */
+export interface RollbackReview {
+  session: string;
+  /** rollback --to: keep this step and the ones before it. */
+  to?: string;
+  preview: RollbackPreview;
+  scroll: number;
+  confirm: string | null;
+  error: string | null;
+  /** The screen to go back to on Esc. */
+  back: Screen;
 }
 
 export type HostConnState = 'waiting' | 'connecting' | 'connected' | 'failed';
@@ -138,6 +180,25 @@ export interface PlanExtras {
   drill?: DrillSummary;
 }
 
+/** One match of the plan search: the step (index) and the line of its details. */
+export interface SearchHit {
+  step: number;
+  line: number;
+}
+
+export interface PlanSearch {
+  query: string;
+  editing: boolean;
+  hits: SearchHit[];
+  /** The current match (index into hits). */
+  at: number;
+}
+
+export interface SessionCounts {
+  changed: number;
+  unchanged: number;
+}
+
 export type FailureChoice = 'retry' | 'skip' | 'rollback-step' | 'rollback-all' | 'quit';
 
 export interface WizardState {
@@ -167,8 +228,19 @@ export interface WizardState {
         error: string | null;
         /** The list of old-address references is open (instead of the steps). */
         showReferences?: boolean;
+        /** `/` search over every step's details: the query (being typed while `editing`), its matches, the current one. */
+        search?: PlanSearch;
       } & PlanExtras)
     | null;
+  /** Where the cursor is in the text field being edited (null: at the end). */
+  cursor: number | null;
+  /** The scrolled view on screen, as last drawn (null: none yet). */
+  viewport: Viewport | null;
+  /** Whether the search for sessions to resume is done (the welcome menu takes keys only then). */
+  sessionsChecked: boolean;
+  rollback: RollbackReview | null;
+  /** The done screen: the summary, or one of its detail lists (scrolled). */
+  doneView: { list: 'summary' | 'checks' | 'references'; scroll: number };
   /** What the operator asked the next plan to be made with (undefined: as the config says). */
   planOptions: { failoverDrill?: boolean };
   session: string | null;
@@ -177,7 +249,18 @@ export interface WizardState {
   question: Question | null;
   interrupts: number;
   failure: { choice: number } | null;
-  outcome: { status: 'finished' | 'stopped' | 'failed'; phase: Phase; resumeCommand?: string; error?: string } | null;
+  outcome: {
+    status: 'finished' | 'stopped' | 'failed';
+    phase: Phase;
+    resumeCommand?: string;
+    error?: string;
+    /** Changes the whole session made (and found in place), counted from its journal: after a resume too. */
+    session?: SessionCounts;
+    /** The run failed before changing anything on any host. */
+    changedNothing?: boolean;
+    /** The whole session's rollback command needs --past-point-of-no-return. */
+    rollbackCrossesPointOfNoReturn?: boolean;
+  } | null;
   exit: { code: number; message: string } | null;
 }
 
@@ -191,6 +274,7 @@ export type ResultEvent =
   | { type: 'host-key-prompt'; prompt: HostKeyPrompt }
   | { type: 'password-prompt'; id: number; host: string; user: string }
   | { type: 'connect-done'; ok: boolean }
+  | { type: 'discovery-reading'; host: string; what: string }
   | { type: 'discovered'; facts: FactsSummary; checks: CheckResult[] }
   | { type: 'discover-failed'; error: string }
   | ({ type: 'planned'; summary: PlanSummary; preview: Preview } & PlanExtras)
@@ -198,7 +282,19 @@ export type ResultEvent =
   | { type: 'run-started'; phase: Phase; session: string; at: number; planned?: Record<string, number>; target?: RunTarget }
   | { type: 'engine'; event: EngineEvent; at: number }
   | { type: 'question'; question: Question }
-  | { type: 'run-ended'; status: 'finished' | 'stopped' | 'failed'; phase: Phase; resumeCommand?: string; error?: string; at: number }
+  | {
+      type: 'run-ended';
+      status: 'finished' | 'stopped' | 'failed';
+      phase: Phase;
+      resumeCommand?: string;
+      error?: string;
+      at: number;
+      session?: SessionCounts;
+      changedNothing?: boolean;
+      rollbackCrossesPointOfNoReturn?: boolean;
+    }
+  | { type: 'rollback-previewed'; session: string; to?: string; preview: RollbackPreview }
+  | { type: 'rollback-preview-failed'; error: string; hint?: string }
   | { type: 'run-refused'; error: string; hint?: string };
 
 export type WizardEvent = { type: 'intent'; intent: Intent } | ResultEvent;
@@ -215,7 +311,9 @@ export type Effect =
   | { type: 'make-plan'; failoverDrill?: boolean }
   | { type: 'apply' }
   | { type: 'resume'; session: string; skip?: string }
-  | { type: 'rollback'; session: string; to?: string }
+  /** Reads what a rollback would undo (changes nothing), for the review before it. */
+  | { type: 'preview-rollback'; session: string; to?: string }
+  | { type: 'rollback'; session: string; to?: string; pastPointOfNoReturn?: boolean }
   | { type: 'interrupt' }
   | { type: 'answer-question'; id: number; resolution: 'done' | 'redo' }
   | { type: 'exit'; code: number };

@@ -19,6 +19,14 @@ export interface ActionRun {
   detail: string;
   /** The last lines of its output (already redacted by the engine). */
   output: string[];
+  /** When its action-start arrived (wall clock of the receiver). */
+  startedAt: number;
+  /** A wait's deadline, from its start. */
+  limitMs?: number;
+  /** A wait: the last probe's answer in words, and the time waited of the limit as of `at`. */
+  wait?: { answer: string; elapsedMs: number; limitMs: number; at: number };
+  /** A command being retried: why, in words, and when it runs again. */
+  retry?: { reason: string; attempt: number; retryInMs: number; elapsedMs: number; limitMs: number; at: number };
 }
 
 export interface StepRun {
@@ -107,20 +115,25 @@ function stepOfAction(p: RunProgress, actionId: string): string | null {
 export function foldEvent(p: RunProgress, e: EngineEvent, at: number, planned: Readonly<Record<string, number>> = {}): RunProgress {
   switch (e.type) {
     case 'step-start': {
-      const step: StepRun = { id: e.step, title: e.title, risk: e.risk, phase: e.phase, index: e.index, total: e.total, status: 'running', actions: [], planned: planned[e.step] ?? 0, startedAt: at, endedAt: null };
+      // The engine says how many actions this run goes through in the step; the plan's count is the fallback.
+      const step: StepRun = { id: e.step, title: e.title, risk: e.risk, phase: e.phase, index: e.index, total: e.total, status: 'running', actions: [], planned: e.actions ?? planned[e.step] ?? 0, startedAt: at, endedAt: null };
       return { ...p, phase: e.phase, steps: [...p.steps, step] };
     }
     case 'action-start': {
-      const action: ActionRun = { id: e.action, host: e.host, actionType: e.actionType, description: e.description, status: 'running', detail: '', output: [] };
+      const action: ActionRun = { id: e.action, host: e.host, actionType: e.actionType, description: e.description, status: 'running', detail: '', output: [], startedAt: at, ...(e.limitMs ? { limitMs: e.limitMs } : {}) };
       let next = p;
       if (!next.steps.some((s) => s.id === e.step)) {
         // A resumed run can start inside a step whose step-start we never saw.
-        next = foldEvent(next, { type: 'step-start', phase: e.phase, step: e.step, title: e.step, risk: 'reversible', index: next.steps.length, total: next.steps.length + 1 }, at, planned);
+        next = foldEvent(next, { type: 'step-start', phase: e.phase, step: e.step, title: e.step, risk: 'reversible', index: next.steps.length, total: next.steps.length + 1, actions: planned[e.step] ?? 0 }, at, planned);
       }
       return updateStep(next, e.step, (s) => ({ ...s, actions: [...s.actions.filter((a) => a.id !== e.action), action] }));
     }
     case 'action-output':
       return updateAction(p, e.action, (a) => ({ ...a, output: [...a.output, ...e.text.split('\n')].slice(-OUTPUT_TAIL) }));
+    case 'wait-progress':
+      return updateAction(p, e.action, (a) => ({ ...a, wait: { answer: e.answer, elapsedMs: e.elapsedMs, limitMs: e.limitMs, at } }));
+    case 'retry':
+      return updateAction(p, e.action, (a) => ({ ...a, retry: { reason: e.reason, attempt: e.attempt, retryInMs: e.retryInMs, elapsedMs: e.elapsedMs, limitMs: e.limitMs, at } }));
     case 'action-done':
       return updateAction(p, e.action, (a) => ({ ...a, status: 'done', detail: e.detail }));
     case 'action-skipped': {
@@ -130,7 +143,7 @@ export function foldEvent(p: RunProgress, e: EngineEvent, at: number, planned: R
       const step = p.steps.at(-1);
       if (!step) return p;
       const host = e.action.split('/')[1] ?? '';
-      const action: ActionRun = { id: e.action, host, actionType: 'run', description: e.action, status: 'skipped', detail: e.reason, output: [] };
+      const action: ActionRun = { id: e.action, host, actionType: 'run', description: e.action, status: 'skipped', detail: e.reason, output: [], startedAt: at };
       return updateStep(p, step.id, (s) => ({ ...s, actions: [...s.actions, action] }));
     }
     case 'action-failed': {

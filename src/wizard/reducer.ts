@@ -15,6 +15,7 @@ import { reduceExecute } from './screens/execute.js';
 import { reduceFailure } from './screens/failure.js';
 import { reduceForm } from './screens/form.js';
 import { reducePlan } from './screens/plan.js';
+import { reduceRollback } from './screens/rollback.js';
 import { reduceResume } from './screens/resume.js';
 import { reduceWelcome } from './screens/welcome.js';
 import { STARTING, quit, t } from './transition.js';
@@ -51,6 +52,11 @@ export function initialState(opts: InitialOptions = {}): WizardState {
     failure: null,
     outcome: null,
     exit: null,
+    cursor: null,
+    viewport: null,
+    sessionsChecked: false,
+    rollback: null,
+    doneView: { list: 'summary', scroll: 0 },
   };
 }
 
@@ -65,13 +71,22 @@ export function textInputActive(s: WizardState): boolean {
   if (s.screen === 'welcome') return s.welcome.mode === 'path';
   if (s.screen === 'form') return !FIELDS[s.form.field]?.choices && s.form.field < FIELDS.length;
   if (s.screen === 'connect') return s.connect.password !== null;
-  if (s.screen === 'plan') return s.plan?.confirm !== null && s.plan?.confirm !== undefined;
+  if (s.screen === 'plan') return (s.plan?.confirm !== null && s.plan?.confirm !== undefined) || s.plan?.search?.editing === true;
+  if (s.screen === 'rollback') return s.rollback?.confirm !== null && s.rollback?.confirm !== undefined;
   return false;
 }
 
 export function reduce(s: WizardState, e: WizardEvent): Transition {
-  if (e.type === 'intent') return reduceIntent(s, e.intent);
-  return reduceResult(s, e);
+  if (e.type !== 'intent') return reduceResult(s, e);
+  if (e.intent.type === 'viewport') {
+    const { type: _t, ...v } = e.intent;
+    const same = s.viewport && s.viewport.top === v.top && s.viewport.end === v.end && s.viewport.prevTop === v.prevTop && s.viewport.lastTop === v.lastTop;
+    return t(same ? s : { ...s, viewport: v });
+  }
+  const next = reduceIntent(s, e.intent);
+  // The cursor belongs to the field being edited: any other key (a move, Enter, Esc) leaves it at the end of the next one.
+  const editing = e.intent.type === 'type' || e.intent.type === 'erase' || e.intent.type === 'text';
+  return editing || next.state.cursor === null ? next : { ...next, state: { ...next.state, cursor: null } };
 }
 
 function reduceIntent(s: WizardState, i: Intent): Transition {
@@ -97,6 +112,8 @@ function reduceIntent(s: WizardState, i: Intent): Transition {
       return reduceDiscovery(s, i);
     case 'plan':
       return reducePlan(s, i);
+    case 'rollback':
+      return reduceRollback(s, i);
     case 'execute':
       return reduceExecute(s, i);
     case 'failure':

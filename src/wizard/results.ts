@@ -8,11 +8,12 @@ import type { ResultEvent, Transition, WizardState } from './model.js';
 import { foldEvent, startRun } from './progress.js';
 import { DRILL_STEP } from './screens/plan.js';
 import { clamp, go, t } from './transition.js';
+import { localizeCommands } from '../reporters/invocation.js';
 
 export function reduceResult(s: WizardState, e: ResultEvent): Transition {
   switch (e.type) {
     case 'sessions-found': {
-      const next = { ...s, resumable: e.sessions, busy: null };
+      const next = { ...s, resumable: e.sessions, busy: null, sessionsChecked: true };
       if (e.sessions.length) return t(go(next, 'resume'));
       if (s.options.configPath) return t({ ...next, busy: 'Reading the config file…' }, { type: 'load-config', path: s.options.configPath });
       return t(next);
@@ -48,6 +49,9 @@ export function reduceResult(s: WizardState, e: ResultEvent): Transition {
       if (!e.ok) return t({ ...next, message: { kind: 'error', text: 'Some hosts could not be reached: r to retry, Esc to change the config' } });
       return t({ ...go(next, 'discovery'), busy: 'Discovering the cluster and running preflight checks…', discovery: { facts: null, checks: [], scroll: 0, error: null } }, { type: 'discover' });
     }
+    case 'discovery-reading':
+      if (!s.busy || s.screen !== 'discovery') return t(s);
+      return t({ ...s, busy: `Discovering the cluster: ${e.host}, ${e.what}…` });
     case 'discovered':
       return t({ ...s, busy: null, discovery: { facts: e.facts, checks: e.checks, scroll: 0, error: null } });
     case 'discover-failed':
@@ -69,6 +73,13 @@ export function reduceResult(s: WizardState, e: ResultEvent): Transition {
     }
     case 'plan-failed':
       return t({ ...s, busy: null, message: { kind: 'error', text: `Could not make the plan: ${e.error}` } });
+    case 'rollback-previewed': {
+      const back = s.screen === 'failure' ? 'failure' : s.screen === 'rollback' ? (s.rollback?.back ?? 'resume') : 'resume';
+      // The menu cursor stays where the rollback was chosen, for Esc to come back to it.
+      return t({ ...go({ ...s, busy: null }, 'rollback', { menu: s.menu }), rollback: { session: e.session, ...(e.to ? { to: e.to } : {}), preview: e.preview, scroll: 0, confirm: null, error: null, back } });
+    }
+    case 'rollback-preview-failed':
+      return t({ ...s, busy: null, message: { kind: 'error', text: localizeCommands(`Cannot show what the rollback would undo, so it was not started: ${e.error}${e.hint ? `\n${e.hint}` : ''}`, s.options.command) } });
     case 'run-started':
       return t({
         ...go(s, 'execute'),
@@ -89,7 +100,15 @@ export function reduceResult(s: WizardState, e: ResultEvent): Transition {
     case 'question':
       return t({ ...s, question: e.question });
     case 'run-ended': {
-      const outcome = { status: e.status, phase: e.phase, ...(e.resumeCommand ? { resumeCommand: e.resumeCommand } : {}), ...(e.error ? { error: e.error } : {}) };
+      const outcome = {
+        status: e.status,
+        phase: e.phase,
+        ...(e.resumeCommand ? { resumeCommand: e.resumeCommand } : {}),
+        ...(e.error ? { error: e.error } : {}),
+        ...(e.session ? { session: e.session } : {}),
+        ...(e.changedNothing ? { changedNothing: true } : {}),
+        ...(e.rollbackCrossesPointOfNoReturn ? { rollbackCrossesPointOfNoReturn: true } : {}),
+      };
       const run = s.run ? { ...s.run, endedAt: s.run.endedAt ?? e.at } : s.run;
       const base = { ...s, run, outcome, question: null, busy: null };
       if (e.status === 'failed') {
@@ -97,10 +116,11 @@ export function reduceResult(s: WizardState, e: ResultEvent): Transition {
         const withFailure = run && !run.failure ? { ...run, failure: { phase: e.phase, step: run.steps.at(-1)?.id ?? null, action: '(none)', host: '-', error: e.error ?? 'unknown error' } } : run;
         return t(go({ ...base, run: withFailure }, 'failure', { failure: { choice: 0 } }));
       }
-      return t(go(base, 'done'));
+      return t(go({ ...base, doneView: { list: 'summary', scroll: 0 } }, 'done'));
     }
     case 'run-refused': {
-      const message = { kind: 'error' as const, text: `${e.error}${e.hint ? `\n${e.hint}` : ''}` };
+      // The engine words its commands as `ha-wizard …`: here they are in the form the operator started the wizard.
+      const message = { kind: 'error' as const, text: localizeCommands(`${e.error}${e.hint ? `\n${e.hint}` : ''}`, s.options.command) };
       if (s.screen !== 'execute' || !s.run) return t({ ...s, busy: null, message });
       // Refused before changing anything (e.g. rollback across the point of no easy return): back to the choices.
       const run = { ...s.run, failure: s.run.failure ?? { phase: s.run.phase, step: s.run.steps.at(-1)?.id ?? null, action: '(refused)', host: '-', error: e.error } };

@@ -7,8 +7,9 @@
 import type { ClusterConfig } from '../config/schema.js';
 import type { EngineEvent, Phase } from '../engine/model/events.js';
 import type { Preview } from '../engine/preview/preview.js';
+import type { RollbackPreview } from '../engine/preview/rollback-preview.js';
 import type { CheckResult } from '../preflight/checks.js';
-import type { FactsSummary, HostConnState, PlanExtras, PlanSummary, ResumableSession, RunTarget } from './model.js';
+import type { FactsSummary, HostConnState, PlanExtras, PlanSummary, ResumableSession, RunTarget, SessionCounts } from './model.js';
 
 /** Questions a connection may put to the operator (first-contact host key, sudo password). */
 export interface Prompts {
@@ -29,10 +30,20 @@ export interface RunHooks {
   hardSignal: AbortSignal;
 }
 
+/** What the session's journal says after a run (the done and failure screens show it). */
+export interface SessionAfter {
+  /** Changes the whole session made and found in place (all its runs). */
+  session?: SessionCounts;
+  /** The run changed nothing on any host. */
+  changedNothing?: boolean;
+  /** Undoing the whole session now needs --past-point-of-no-return. */
+  rollbackCrossesPointOfNoReturn?: boolean;
+}
+
 export type RunOutcome =
-  | { status: 'finished' }
-  | { status: 'stopped'; resumeCommand: string }
-  | { status: 'failed'; error: string }
+  | ({ status: 'finished' } & SessionAfter)
+  | ({ status: 'stopped'; resumeCommand: string } & SessionAfter)
+  | ({ status: 'failed'; error: string } & SessionAfter)
   /** Refused before changing anything (stale plan, lock held, point of no easy return): the message says why. */
   | { status: 'refused'; error: string; hint?: string };
 
@@ -51,7 +62,8 @@ export interface WizardRuntime {
   saveConfig(path: string, text: string): Promise<void>;
   /** Connects to every host of the loaded config; resolves true when all are connected. */
   connect(prompts: Prompts): Promise<boolean>;
-  discover(): Promise<{ facts: FactsSummary; checks: CheckResult[] }>;
+  /** `reading` is told which host discovery reads and what (a file, a command, an API object), as it goes. */
+  discover(reading?: (host: string, what: string) => void): Promise<{ facts: FactsSummary; checks: CheckResult[] }>;
   /**
    * Plans (and previews) the conversion; `failoverDrill` overrides the config's `verify.failoverDrill`
    * (true keeps the config's node when it names one). Also returns the old-address audit and the drill as planned.
@@ -59,6 +71,8 @@ export interface WizardRuntime {
   makePlan(opts?: { failoverDrill?: boolean }): Promise<{ summary: PlanSummary; preview: Preview } & PlanExtras>;
   apply(hooks: RunHooks): Promise<RunOutcome>;
   resume(session: string, hooks: RunHooks, prompts: Prompts, skip?: string): Promise<RunOutcome>;
-  rollback(session: string, to: string | undefined, hooks: RunHooks, prompts: Prompts): Promise<RunOutcome>;
+  /** What a rollback would undo, read without changing anything (the review before it). */
+  previewRollback(session: string, to: string | undefined, prompts: Prompts): Promise<RollbackPreview>;
+  rollback(session: string, to: string | undefined, hooks: RunHooks, prompts: Prompts, opts?: { pastPointOfNoReturn?: boolean }): Promise<RunOutcome>;
   close(): Promise<void>;
 }

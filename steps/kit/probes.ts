@@ -29,7 +29,11 @@ export function rolledOutProbe(host: string, namespace: string, kind: 'daemonset
   return {
     type: 'command',
     host,
-    argv: script(`set -- $(k -n "$1" get "$2" "$3" -o "jsonpath=$4")\n[ "$#" -eq 5 ] && [ "$1" = "$2" ] && [ "$3" = "$4" ] && [ "$3" = "$5" ]`, [
+    // Not there yet: says how far, in words, on stderr (what a wait shows while it waits).
+    argv: script(
+      `n=$3\nout=$(k -n "$1" get "$2" "$3" -o "jsonpath=$4") || { echo "cannot read $2 $n yet" >&2; exit 1; }\nset -- $out\n` +
+        `[ "$#" -eq 5 ] && [ "$1" = "$2" ] && [ "$3" = "$4" ] && [ "$3" = "$5" ] && exit 0\necho "\${4:-0}/\${3:-?} $n pods updated, \${5:-0} available" >&2\nexit 1`,
+      [
       namespace,
       kind,
       name,
@@ -55,12 +59,12 @@ export function nodesReadyProbe(host: string, nodeNames: readonly string[]): Pro
 
 /** The Lease has a holder (leader election picked exactly one instance: a Lease names one holder). */
 export function leaseHeldProbe(host: string, namespace: string, name: string): Probe {
-  return { type: 'command', host, argv: script('h=$(k -n "$1" get lease "$2" -o "jsonpath={.spec.holderIdentity}")\n[ -n "$h" ]', [namespace, name]) };
+  return { type: 'command', host, argv: script('h=$(k -n "$1" get lease "$2" -o "jsonpath={.spec.holderIdentity}")\n[ -n "$h" ] || { echo "no $2 holds the lease yet" >&2; exit 1; }', [namespace, name]) };
 }
 
 /** Nothing listens on the TCP port (a stopped apiserver released it). */
 export function portClosedProbe(host: string, port: number): Probe {
-  return { type: 'command', host, argv: ['sh', '-c', '! ss -Htln "sport = :$1" | grep -q .', 'ha-wizard-probe', String(port)] };
+  return { type: 'command', host, argv: ['sh', '-c', 'if ss -Htln "sport = :$1" | grep -q .; then echo "port $1 is still in use" >&2; exit 1; fi', 'ha-wizard-probe', String(port)] };
 }
 
 /** A process runs with the pid in the file. */

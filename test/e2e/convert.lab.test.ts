@@ -313,7 +313,7 @@ describe('A: 1 -> 3, ECDSA, Kubernetes 1.35, dedicated nginx, one worker; then r
     for (const to of boundaries) {
       const keep = to === null ? -1 : order.indexOf(to);
       assert.ok(to === null || keep >= 0, `no step ${to}`);
-      const r = await wizard(c, ['rollback', c.session, ...(to ? ['--to', to] : []), '--past-point-of-no-return']);
+      const r = await wizard(c, ['rollback', c.session, ...(to ? ['--to', to] : []), '--past-point-of-no-return', '--yes']);
       const label = to ? `rollback --to ${to}` : 'full rollback';
       assert.equal(r.code, 0, `${label} failed (${r.code}):\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
       const now = await snapshot(c.s, nodes);

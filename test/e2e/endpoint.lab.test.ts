@@ -305,7 +305,7 @@ function endpointSuite(kind: Kind, placement: Placement, opts: SuiteOptions, ext
     extra?.(() => l);
 
     test('rollback from after the repointing returns every file, ConfigMap and node mark', async () => {
-      const r = await wizard(l, ['rollback', '--past-point-of-no-return']);
+      const r = await wizard(l, ['rollback', '--past-point-of-no-return', '--yes']);
       assert.equal(r.code, 0, `rollback failed:\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`);
       assert.deepEqual(diffSnapshots(l.files, snapshotFiles(l.s)), []);
       const api = await apiState(l.s, env);

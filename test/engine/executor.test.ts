@@ -119,7 +119,8 @@ test('object patches: before-fields journaled, 409 retried, rollback restores th
   const data = obj.data as Record<string, string>;
   assert.equal(data['kubeconfig.conf'], original.replace('https://10.0.0.1:6443', 'https://lb:6443'));
   assert.equal(data.other, 'changed by someone else');
-  await assert.rejects(rollback(t.session, d, { env: t.env }), (e: Error & { hint?: string }) => /point of no easy return: e\/add/.test(e.message) && /--to e/.test(e.hint ?? ''));
+  // One paragraph: what would be undone, why it is not an exact reverse, and both commands to choose from.
+  await assert.rejects(rollback(t.session, d, { env: t.env }), (e: Error) => /point of no easy return: it would undo e\/add\./.test(e.message) && /--to e`/.test(e.message) && /--past-point-of-no-return`/.test(e.message));
   assert.equal((await rollback(t.session, d, { env: t.env, pastPointOfNoReturn: true })).status, 'finished');
   assert.equal((obj.data as Record<string, string>)['kubeconfig.conf'], original);
   assert.equal((obj.data as Record<string, string>).other, 'changed by someone else');

@@ -78,7 +78,7 @@ function lastFailure(state: string): Extract<JournalRecord, { type: 'failed' }> 
 }
 
 async function rollbackAll(state: string): Promise<void> {
-  const rb = await cli(state, ['rollback', onlySession(state).id, '--past-point-of-no-return'], { env, timeoutMs: 300_000 });
+  const rb = await cli(state, ['rollback', onlySession(state).id, '--past-point-of-no-return', '--yes'], { env, timeoutMs: 300_000 });
   assert.equal(rb.code, 0, show(rb));
   assert.deepEqual(diffSnapshots(s0, snapshot(s), ['original', 'rolled back']), []);
   assert.deepEqual((await etcdMembers(s)).map((m) => m.name), ['cp1']);
@@ -89,8 +89,14 @@ async function rollbackAll(state: string): Promise<void> {
 const garbage = (node: string, path: string) => async () => writeFileSync(hostFile(s, `${node}:${path}`), '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n');
 
 describe('cluster faults', () => {
-  test("a master certificate the apiserver cannot load (it keeps the old one, then fails to restart): the step fails, rollback restores it from the backup", async () => {
-    const { r, state } = await applyWithFault('master-api', 'endpoint-cert/cp1/apiserver.crt', garbage('cp1', '/etc/kubernetes/pki/apiserver.crt'));
+  test("the master's apiserver dies with a certificate it cannot load: the step fails, rollback restores it from the backup", async () => {
+    // The running apiserver keeps serving the last certificate it could load, so a bad file alone harms
+    // nothing until it restarts: the fault is a bad file and the apiserver's death, so it cannot come back.
+    const crash = async () => {
+      await garbage('cp1', '/etc/kubernetes/pki/apiserver.crt')();
+      await nodeExec(s, 'cp1', ['pkill', '-KILL', '-x', 'kube-apiserver']);
+    };
+    const { r, state } = await applyWithFault('master-api', 'endpoint-cert/cp1/apiserver.crt', crash);
     assert.equal(r.code, 1, show(r));
     const f = lastFailure(state);
     assert.match(f.action, /^endpoint-cert\//);
@@ -120,7 +126,7 @@ describe('cluster faults', () => {
       const cp2Peer = `https://${s.nodes.find((n) => n.name === 'cp2')!.address}:2380`;
       const learners = (await etcdMembers(s)).filter((m) => m.isLearner).map((m) => `${m.name || '(unstarted)'} ${m.peerURLs.join(',')}`);
       assert.deepEqual(learners, [`(unstarted) ${cp2Peer}`], 'the learner is still there, never started, before rollback');
-      const rb = await cli(state, ['rollback', onlySession(state).id, '--to', 'shared-pki-cp2'], { env, timeoutMs: 300_000 });
+      const rb = await cli(state, ['rollback', onlySession(state).id, '--to', 'shared-pki-cp2', '--yes'], { env, timeoutMs: 300_000 });
       assert.equal(rb.code, 0, show(rb));
       assert.deepEqual((await etcdMembers(s)).map((m) => m.name), ['cp1'], 'learner removed');
       assert.ok(await etcdHealthy(s));
@@ -135,7 +141,7 @@ describe('cluster faults', () => {
     assert.equal(r.code, 1, show(r));
     const f = lastFailure(state);
     assert.match(f.action, /^control-plane-cp2\//);
-    const rb = await cli(state, ['rollback', onlySession(state).id, '--to', 'etcd-cp2'], { env, timeoutMs: 300_000 });
+    const rb = await cli(state, ['rollback', onlySession(state).id, '--to', 'etcd-cp2', '--yes'], { env, timeoutMs: 300_000 });
     assert.equal(rb.code, 0, show(rb));
     for (const p of ['/etc/kubernetes/manifests/kube-apiserver.yaml', '/etc/kubernetes/pki/apiserver.crt', '/etc/kubernetes/admin.conf']) {
       assert.equal(snapshot(s).get(`cp2:${p}`), s0.get(`cp2:${p}`), `cp2:${p} as before the step`);

@@ -148,7 +148,7 @@ describe('full conversion: reference, rollback from every step, crash anywhere',
     const problems: string[] = [];
     for (let k = plan.steps.length - 2; k >= -1; k--) {
       const to = k >= 0 ? plan.steps[k]!.id : undefined;
-      const r = await run(state, ['rollback', ref.session, '--past-point-of-no-return', ...(to ? ['--to', to] : [])]);
+      const r = await run(state, ['rollback', ref.session, '--past-point-of-no-return', '--yes', ...(to ? ['--to', to] : [])]);
       assert.equal(r.code, 0, `rollback --to ${to ?? '(all)'}: ${show(r)}`);
       const kept = new Set(plan.steps.slice(0, k + 1).map((x) => x.id));
       const now = snapshot(s);

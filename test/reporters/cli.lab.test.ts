@@ -3,8 +3,11 @@
  *   1. `apply --yes --json`, interrupted with SIGINT once the proxy step changed something: stdout is JSON Lines
  *      only (every line parses, each an engine event with its time), ending with `stopped`; exit 3;
  *   2. `resume --json` of that session, interrupted again after its first action: JSON Lines only, exit 3;
- *   3. `rollback` of that session (before the point of no easy return: an exact reverse) in plain lines;
- *   4. `apply --yes` with the plain reporter: a full conversion, one line per action, exit 0.
+ *   3. the same session resumed from where the lab's addresses do not exist (an empty network namespace): it
+ *      says `cannot reach HOST:PORT (…)` and that nothing was changed, and `status` says so in words;
+ *   4. `rollback --yes` of that session (before the point of no easy return: an exact reverse) in plain lines,
+ *      after its preview; `status` then says the cluster is as it was;
+ *   5. `apply --yes` with the plain reporter: a full conversion, one line per action, exit 0.
  * etcdctl on cp1 judges the result.
  */
 import { after, before, test } from 'node:test';
@@ -15,6 +18,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { clientArgv, labDown, labUp, nodeExec, type LabState } from '../../lab/lab.js';
 import { parseJsonLines } from '../../src/reporters/json.js';
 
@@ -91,7 +95,7 @@ test('apply --yes --json: JSON Lines only on stdout, one engine event per line; 
   assert.equal(events.length, lines.length, 'every stdout line is one JSON object');
   for (const e of events) {
     assert.match(e.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-    assert.ok(['step-start', 'action-start', 'action-output', 'action-done', 'action-skipped', 'action-failed', 'step-done', 'notice', 'stopped', 'finished'].includes(e.type), e.type);
+    assert.ok(['step-start', 'action-start', 'action-output', 'wait-progress', 'retry', 'action-done', 'action-skipped', 'action-failed', 'step-done', 'notice', 'stopped', 'finished'].includes(e.type), e.type);
   }
   assert.deepEqual(events[0] && { type: events[0].type, step: 'step' in events[0] ? events[0].step : null }, { type: 'step-start', step: 'backup' });
   const last = events.at(-1);
@@ -126,14 +130,44 @@ test('resume --json: the stopped session goes on in JSON Lines only; SIGINT afte
   assert.match(r.stderr, /Interrupt received: finishing the current action/);
 });
 
-test('rollback of the stopped session: plain lines, each undone action on its host; exit 0', async () => {
-  const r = await haWizard(['rollback']);
+test('outside the network that reaches the nodes: cannot reach HOST:PORT, nothing was changed, and status says so', async () => {
+  const ns = `hawnr-${process.pid}`;
+  spawnSync('ip', ['netns', 'add', ns]);
+  spawnSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+  try {
+    const env: NodeJS.ProcessEnv = { ...process.env, HA_WIZARD_STATE_DIR: join(dir, 'state') };
+    const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, cli, 'resume'], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+    assert.equal(r.status, 1, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stderr, /cannot reach [\d.]+:22 \(no route to it from this machine, ENETUNREACH\); check the address, and that this machine is on a network that reaches the nodes/);
+    assert.doesNotMatch(r.stderr, /handshake failed|Connection lost before handshake/);
+    assert.match(r.stderr, /This apply failed before changing anything: nothing was changed on any host\./);
+    // The preview of a rollback reads the hosts first: unreachable, it starts nothing.
+    const rb = spawnSync('ip', ['netns', 'exec', ns, process.execPath, cli, 'rollback', '--yes'], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+    assert.equal(rb.status, 1, rb.stderr);
+    assert.match(rb.stderr, /cannot reach [\d.]+:22 .*\nNothing was changed: the rollback did not start\./);
+  } finally {
+    spawnSync('ip', ['netns', 'del', ns]);
+  }
+  const st = await haWizard(['status']);
+  assert.equal(st.code, 0);
+  assert.match(st.stdout, /: apply failed before changing anything: nothing was changed; the session is as its previous run left it \(stopped, \d+\/\d+ actions done\)\n/);
+  assert.doesNotMatch(st.stdout.split('\n')[0]!, /: failed, \d+\/\d+/);
+});
+
+test('rollback --yes of the stopped session: its preview, then plain lines, each undone action on its host; exit 0', async () => {
+  const r = await haWizard(['rollback', '--yes']);
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /^ha-wizard rollback of session \S+ \(cluster \S+\)\n/);
+  assert.match(r.stdout, /^Undo 1\/\d+ {2}proxy: /m);
+  assert.match(r.stdout, /^Rollback: \d+ files? restored/m);
   const lines = r.stdout.trimEnd().split('\n');
   assert.ok(lines.some((l) => /^Rolling back \d+\/\d+ proxy: /.test(l)), r.stdout);
   assert.ok(lines.some((l) => /^ {2}undo lb +proxy\//.test(l)), r.stdout);
   assert.match(lines.at(-1) ?? '', /^Rollback complete: [1-9]\d* changed, \d+ already in place\.$/);
   assert.equal((await etcdMembers()).length, 1, 'still a single etcd member');
+  const st = await haWizard(['status']);
+  assert.match(st.stdout, /: rolled back: the cluster is as it was before \S+; backups kept at \/etc\/kubernetes\/tmp\/ha-wizard-backup-\S+\/ on each host it changed, and the etcd snapshot \S+ on cp1\n/);
+  assert.match(st.stdout, /^ {2}↺ proxy +undone \(\d+\)$/m);
 });
 
 test('apply --yes without a terminal: a full conversion in plain lines, exit 0', async () => {

@@ -65,7 +65,7 @@ test('plain: a stop says how to resume', () => {
 test('plain: rolling back says so in the step header and marks each action undone', () => {
   let text = '';
   const sink = plainReporter({ write: (t) => (text += t), now: () => 0 });
-  sink({ type: 'step-start', phase: 'rollback', step: 'proxy', title: 'L4 proxy on lb', risk: 'reversible', index: 1, total: 5 });
+  sink({ type: 'step-start', phase: 'rollback', step: 'proxy', title: 'L4 proxy on lb', risk: 'reversible', index: 1, total: 5, actions: 1 });
   sink({ type: 'action-start', phase: 'rollback', step: 'proxy', action: 'proxy/lb/config', actionType: 'write-file', host: 'lb', description: 'nginx.conf' });
   sink({ type: 'action-done', phase: 'rollback', action: 'proxy/lb/config', detail: 'restored the original' });
   sink({ type: 'finished', phase: 'rollback', changed: 1, unchanged: 0 });

@@ -136,14 +136,14 @@ test('the stop script, run: parks the manifest, and its detached safety timer pu
   }
 });
 
-test('preview: the endpoint-cert step says the API is briefly unavailable, with the disruptive badge on the restart', () => {
+test('preview: the endpoint-cert step says the apiserver reloads its certificate, and when the API could still be briefly unavailable', () => {
   const f = facts('dedicated');
   const plan = buildPlan({ cluster: 'lab', factsFingerprint: 'f'.repeat(64), steps: endpointCertStep.build(f, { session: 's1' }) });
   const preview = buildPreview(plan, { files: new Map(), objects: new Map() });
   const step = preview.steps.find((s) => s.id === 'endpoint-cert')!;
   assert.equal(step.risk, 'disruptive');
-  assert.match(step.description, /the API is briefly unavailable/);
+  assert.match(step.description, /reloads it without a restart; only if it still serves the old one after 30 s is its static pod restarted \(the API is then briefly unavailable\)/);
   const text = renderPreview(preview);
-  assert.match(text, /Step 1\/1 {2}endpoint-cert: .*\[disruptive\]\n {2}.*the API is briefly unavailable/);
-  assert.match(text, /\$ mv \/etc\/kubernetes\/manifests\/kube-apiserver\.yaml .*\n.*the API on cp1 is unavailable until it is back/);
+  assert.match(text, /Step 1\/1 {2}endpoint-cert: .*\[disruptive\]\n {2}.*reloads it without a restart/);
+  assert.match(text, /wait until the apiserver on cp1 serves the new certificate \(it reloads it from disk\); restart it only if it still serves the old one after 30 s/);
 });

@@ -79,10 +79,16 @@ test('full conversion through the keys: host key prompt, preflight, plan review,
   await t.press('d', 'e', 'm', 'o', KEY.enter);
   await t.waitFor('Done: cluster demo is highly available');
   const done = t.frame();
-  assert.match(done, /✓ 1\/5 backup/);
-  assert.match(done, /Verification\n✓ the endpoint answers \/readyz/);
+  assert.match(done, /Session demo-20261122-100000-abcd: 7 change\(s\) made, 0 already in place\./);
+  assert.match(done, /Verification: 1 of 1 checks passed · v: list them/);
   assert.match(done, /API endpoint: https:\/\/10\.200\.0\.5:6443/);
-  assert.match(done, /Session: demo-20261122-100000-abcd/);
+  assert.match(done, /Status: ha-wizard status demo-20261122-100000-abcd/);
+  assert.ok(done.split('\n').length <= 24, `the done screen fits 24 rows:\n${done}`);
+  await t.press('v');
+  await t.waitFor('Verification of cluster demo: 1 of 1 checks passed');
+  assert.match(t.frame(), /✓ cp1: the endpoint answers \/readyz/);
+  await t.press(KEY.esc);
+  await t.waitFor('Done: cluster demo is highly available');
   await t.press('q');
   const exit = await t.controller.exited;
   assert.equal(exit.code, 0);
@@ -128,9 +134,53 @@ test('failure: what failed, where, the error, and the choices; roll back this st
   assert.match(f, /Quit and resume later/);
   assert.doesNotMatch(f, /Skip/);
   await t.press(KEY.down, KEY.enter);
+  // First what the rollback would undo (read, nothing changed), then the cluster's name typed: as careful as apply.
+  await t.waitFor('What will be undone');
+  assert.deepEqual(t.runtime.calls.slice(-1), [`preview-rollback ${SESSION} --to etcd-cp2`]);
+  assert.match(flat(t.frame()), /roll back session demo-20261122-100000-abcd of cluster demo, keeping etcd-cp2 and the steps before it/);
+  await t.press('a');
+  await t.waitFor(/Type\s+'demo'\s+to\s+roll\s+back/);
+  assert.match(flat(t.frame()), /This crosses the point of no easy return \(etcd member cp2 is removed\)/);
+  await t.press('y', 'e', 's', KEY.enter);
+  await t.waitFor("Only 'demo' will be accepted to roll back");
+  assert.ok(!t.runtime.calls.some((c) => c.startsWith('rollback')), 'a wrong word starts nothing');
+  await t.press('d', 'e', 'm', 'o', KEY.enter);
   await t.waitFor('Rollback complete');
-  assert.deepEqual(t.runtime.calls.slice(-1), [`rollback ${SESSION} --to etcd-cp2`]);
+  assert.deepEqual(t.runtime.calls.slice(-1), [`rollback ${SESSION} --to etcd-cp2 --past-point-of-no-return`]);
   t.ink.unmount();
+});
+
+test('the rollback review at 80x24 and 100x30: files with their diffs, the etcd member removed, the point of no easy return; Esc goes back', async () => {
+  for (const [columns, rows] of [
+    [80, 24],
+    [100, 30],
+  ] as const) {
+    const t = setup({ sessions: [{ id: SESSION, cluster: 'demo', state: 'stopped', done: 7, total: 7, where: '' }], rollback: { events: [], outcome: { status: 'finished' } } }, { columns, rows });
+    await t.waitFor('A conversion is in progress');
+    await t.press(KEY.down, KEY.enter);
+    await t.waitFor('What will be undone');
+    const first = t.frame();
+    assert.ok(first.split('\n').length <= rows, `fits ${rows} rows:\n${first}`);
+    assert.ok(maxLineWidth(first) <= columns, `fits ${columns} columns`);
+    // Page through the whole preview: every line is reachable.
+    let all = first;
+    for (let i = 0; i < 8; i++) {
+      await t.press('\u001b[6~');
+      all += `\n${t.frame()}`;
+    }
+    // Wrapped rows (indented under their line) read as one line again.
+    const joined = all.replace(/\n {4,}/g, ' ');
+    assert.match(joined, /~ restore \/etc\/kubernetes\/manifests\/kube-apiserver\.yaml from \/etc\/kubernetes\/tmp\/ha-wizard-backup-/);
+    assert.match(all, /- +- --tls-cert-file=\/etc\/kubernetes\/pki\/apiserver\.crt/);
+    assert.match(all, /✂ remove etcd member cp2 \(https:\/\/10\.200\.0\.12:2380\)/);
+    assert.match(all, /This crosses the point of no easy return/);
+    assert.match(all, /Rollback: 1 file restored, 5 undo commands, etcd member cp2 removed, 0 objects\s+restored\./);
+    await t.press(KEY.esc);
+    await t.waitFor('A conversion is in progress');
+    assert.match(t.frame(), /› Roll it back/, 'Esc comes back to the choice made');
+    assert.ok(!t.runtime.calls.some((c) => c.startsWith('rollback')), 'nothing rolled back');
+    t.ink.unmount();
+  }
 });
 
 /** FULL_APPLY up to the start of `action`, which then fails on cp1. */
@@ -142,7 +192,7 @@ function failingAt(action: string): EngineEvent[] {
 
 test('failure of a wait: skip is offered and resumes with that action skipped; a failed write-file is not offered skip', async () => {
   const resumed: EngineEvent[] = [
-    { type: 'step-start', phase: 'apply', step: 'verify', title: 'Verify', risk: 'read-only', index: 4, total: 5 },
+    { type: 'step-start', phase: 'apply', step: 'verify', title: 'Verify', risk: 'read-only', index: 4, total: 5, actions: 1 },
     { type: 'action-skipped', phase: 'apply', action: 'verify/cp1/readyz', reason: 'skipped by the operator after it failed: cp1: verify/cp1/readyz failed' },
     { type: 'step-done', phase: 'apply', step: 'verify' },
     { type: 'finished', phase: 'apply', changed: 5, unchanged: 0 },
@@ -163,6 +213,9 @@ test('failure of a wait: skip is offered and resumes with that action skipped; a
   await t.waitFor('Done, but 1 check(s) were skipped');
   assert.deepEqual(t.runtime.calls.slice(-1), [`resume ${SESSION} --skip verify/cp1/readyz`]);
   assert.match(t.frame(), /is not verified highly\s+available/);
+  assert.match(t.frame(), /Verification: 0 of 1 checks passed, 1 skipped/);
+  await t.press('v');
+  await t.waitFor('Verification of cluster demo');
   assert.match(t.frame(), /– .*\(skipped, not checked\)/);
   t.ink.unmount();
 
@@ -195,6 +248,7 @@ test('Ctrl-C during apply stops after the action and says how to resume; the nex
   const again = setup({ sessions: [{ id: SESSION, cluster: 'demo', state: 'stopped', done: 2, total: 7, where: 'stopped in etcd-cp2' }], resume: { events: RESUMED_APPLY, outcome: { status: 'finished' } } });
   await again.waitFor('A conversion is in progress');
   assert.match(again.frame(), /Session demo-20261122-100000-abcd \(cluster demo\): stopped, 2\/7 actions done/);
+  assert.doesNotMatch(again.frame(), /Load a config file/, 'the offer comes instead of the menu');
   await again.press(KEY.enter);
   await again.waitFor('Done:');
   // No config was loaded in this run: the cluster and endpoint come from the resumed session.
@@ -215,8 +269,10 @@ test('? shows every key binding; a sudo password is masked', async () => {
   await t.waitFor('Preflight');
   assert.equal(t.runtime.answers.password, 's3crt');
   await t.press('?');
-  await t.waitFor('Keys (? or Esc to close)');
-  assert.match(t.frame(), /Ctrl-C +applying: 1st = stop after the action, 2nd = stop now/);
+  await t.waitFor('Keys on this screen (? or Esc to close)');
+  // The keys of this screen (discovery), not of the others.
+  assert.match(t.frame(), /r +retry/);
+  assert.doesNotMatch(t.frame(), /approve|failover drill|search/);
   assert.ok(t.frame().split('\n').length <= 24, 'the help fits 24 rows');
   await t.press('?');
   await t.waitFor('Preflight');
@@ -251,7 +307,8 @@ test('plan review at 80x24: the old-address references (o lists them), d adds th
   const refs = t.frame();
   assert.match(refs, /Old address https:\/\/10\.200\.0\.11:6443: 3 reference\(s\) ha-wizard does not change/);
   assert.match(refs, /ConfigMap kube-system\/cilium-config\n +data\.k8s-service-host: 10\.200\.0\.11/);
-  assert.match(refs, /DaemonSet kube-system\/cilium\n +spec\.template.*SERVICE_HOST\]\.value: 10\.200\.0\.11/);
+  // A long field wraps (nothing cut): the whole path reads across the rows.
+  assert.match(refs.replace(/\n {4}/g, ''), /DaemonSet kube-system\/cilium\s+spec\.template\.spec\.containers\[name=cilium-agent\]\.env\[name=KUBERNETES_SERVICE_HOST\]\.value: 10\.200\.0\.11/);
   assert.match(refs, /Node w9\n +\/etc\/kubernetes\/kubelet\.conf: not in the config's workers/);
   assert.ok(maxLineWidth(refs) <= 80);
   await t.press(KEY.esc);
@@ -265,7 +322,7 @@ test('plan review at 80x24: the old-address references (o lists them), d adds th
   assert.match(drilled, /Failover drill \(stop cp3's apiserver, check the endpoint\): on · d: remove it/);
   assert.ok(drilled.split('\n').length <= 24, `fits 24 rows:\n${drilled}`);
   await t.press('?');
-  await t.waitFor('Keys (? or Esc to close)');
+  await t.waitFor('Keys on this screen (? or Esc to close)');
   assert.match(t.frame(), /\bd +add or remove the failover drill \(re-plans\)/);
   assert.match(t.frame(), /\bo +show or hide references to the old address/);
   assert.ok(t.frame().split('\n').length <= 24, 'the help fits 24 rows');
@@ -274,12 +331,15 @@ test('plan review at 80x24: the old-address references (o lists them), d adds th
   await t.press('d', 'e', 'm', 'o', KEY.enter);
   await t.waitFor('Done: cluster demo is highly available');
   const done = t.frame();
-  assert.match(done, /What to do next: repoint these from https:\/\/10\.200\.0\.11:6443 to the endpoint:/);
-  assert.match(done, /- ConfigMap kube-system\/cilium-config: data\.k8s-service-host/);
-  assert.match(done, /- DaemonSet kube-system\/cilium: spec\.t.*env\[name=KUBERNETES_SERVICE_HOST\]\.value/);
-  assert.match(done, /- Node w9: \/etc\/kubernetes\/kubelet\.conf/);
+  assert.match(flat(done), /What to do next: repoint 3 reference\(s\) from https:\/\/10\.200\.0\.11:6443 to the endpoint · o: list them/);
   assert.ok(maxLineWidth(done) <= 80);
   assert.ok(done.split('\n').length <= 24, `fits 24 rows:\n${done}`);
+  await t.press('o');
+  await t.waitFor('Repoint these from https://10.200.0.11:6443');
+  const list = t.frame();
+  assert.match(list, /ConfigMap kube-system\/cilium-config\n +data\.k8s-service-host/);
+  assert.match(list, /Node w9\n +\/etc\/kubernetes\/kubelet\.conf/);
+  assert.ok(list.split('\n').length <= 24, `fits 24 rows:\n${list}`);
   t.ink.unmount();
 });
 

@@ -58,15 +58,28 @@ export class Tmux {
     return stdout;
   }
 
-  /** The visible screen, trailing blank lines dropped. With `history`, the scrolled-off lines above it too. */
-  async screen(history = false): Promise<string> {
-    const text = await this.tmux(['capture-pane', '-p', '-t', this.target, ...(history ? ['-S', '-'] : [])]);
+  /**
+   * The visible screen, trailing blank lines dropped. With `history`, the scrolled-off lines above it too; with
+   * `joined`, a line the terminal wrapped is one line again (plain output; a full-screen program's rows stay rows).
+   */
+  async screen(history = false, joined = false): Promise<string> {
+    const text = await this.tmux(['capture-pane', '-p', '-t', this.target, ...(history ? ['-S', '-'] : []), ...(joined ? ['-J'] : [])]);
     return text.replace(/\s+$/, '');
   }
 
   /** Named keys (Enter, Escape, Down, C-c) or single characters. */
   async keys(...keys: string[]): Promise<void> {
     await this.tmux(['send-keys', '-t', this.target, ...keys]);
+  }
+
+  /** Bytes in one write to the terminal (hex, e.g. '7f' for Backspace): a burst, as a held key or a slow link delivers it. */
+  async burst(...hex: string[]): Promise<void> {
+    await this.tmux(['send-keys', '-t', this.target, '-H', ...hex]);
+  }
+
+  /** Resizes the terminal (the program gets SIGWINCH). */
+  async resize(cols: number, rows: number): Promise<void> {
+    await this.tmux(['resize-window', '-t', this.target, '-x', String(cols), '-y', String(rows)]);
   }
 
   /** Literal text, as typed. */

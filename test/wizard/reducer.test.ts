@@ -111,7 +111,10 @@ test('a failure offers retry, roll back this step, roll back everything, quit; s
   assert.deepEqual(retry.effects, [{ type: 'resume', session: SESSION }]);
   assert.deepEqual(drive(retry.state, [i({ type: 'retry' })]).effects, [], 'keys wait while the choice is being carried out');
   r = drive(r.state, [i({ type: 'down' }), i({ type: 'select' })]);
-  assert.deepEqual(r.effects, [{ type: 'rollback', session: SESSION, to: 'etcd-cp2' }]);
+  // Rolling back starts with its review (what would be undone, read only), never with the rollback itself.
+  assert.deepEqual(r.effects, [{ type: 'preview-rollback', session: SESSION, to: 'etcd-cp2' }]);
+  const all = drive({ ...r.state, busy: null }, [i({ type: 'down' }), i({ type: 'down' })]);
+  void all;
   const skippable = { ...r.state, options: { ...r.state.options, canSkip: true }, run: { ...r.state.run!, failure: { ...r.state.run!.failure!, action: 'verify/cp1/readyz' } } };
   assert.deepEqual(failureChoices(skippable), ['retry', 'skip', 'rollback-step', 'rollback-all', 'quit']);
 });
@@ -272,4 +275,43 @@ test('plan review: o opens the old-address references, the arrows scroll them, o
   assert.equal(r.state.plan?.confirm, '');
   // Without an audit, o means nothing.
   assert.equal(drive(atPlan(), [i({ type: 'references' })]).state.plan?.showReferences, undefined);
+});
+
+test('discovery says which host it reads and what; the welcome menu takes no key before the sessions are looked for', () => {
+  const s0 = initialState();
+  assert.equal(s0.sessionsChecked, false);
+  assert.deepEqual(drive(s0, [i({ type: 'down' }), i({ type: 'select' })]).effects, [], 'keys before the offer change nothing');
+  let r = drive({ ...initialState(), screen: 'discovery', busy: 'Discovering the cluster and running preflight checks…' }, [{ type: 'discovery-reading', host: 'cp2', what: 'reading /etc/kubernetes/pki/ca.crt' }]);
+  assert.equal(r.state.busy, 'Discovering the cluster: cp2, reading /etc/kubernetes/pki/ca.crt…');
+  r = drive(initialState(), [{ type: 'sessions-found', sessions: [] }]);
+  assert.equal(r.state.sessionsChecked, true);
+  assert.equal(drive(r.state, [i({ type: 'down' })]).state.menu, 1, 'then the menu moves');
+});
+
+test('page keys move exactly the page drawn, never past the last one', () => {
+  let s: WizardState = { ...atPlan() };
+  s = drive(s, [i({ type: 'select' })]).state;
+  assert.ok(s.plan?.expanded);
+  s = drive(s, [i({ type: 'viewport', top: 0, end: 7, prevTop: 0, lastTop: 12 })]).state;
+  s = drive(s, [i({ type: 'page-down' })]).state;
+  assert.equal(s.plan?.scroll, 7, 'the first line not shown is the next top');
+  s = drive(s, [i({ type: 'viewport', top: 7, end: 12, prevTop: 1, lastTop: 12 })]).state;
+  s = drive(s, [i({ type: 'page-up' })]).state;
+  assert.equal(s.plan?.scroll, 1, 'the lines that fit above');
+  s = drive(s, [i({ type: 'viewport', top: 12, end: 20, prevTop: 5, lastTop: 12 }), i({ type: 'page-down' }), i({ type: 'down' })]).state;
+  assert.equal(s.plan?.scroll, 12, 'never past the last page');
+});
+
+test('a rollback review with a problem (a backup missing) is not started: said so, nothing changes', async () => {
+  const { ROLLBACK_PREVIEW } = await import('../ui/fixtures/plan.js');
+  const preview = { ...ROLLBACK_PREVIEW, summary: { ...ROLLBACK_PREVIEW.summary, problems: 1 } };
+  let r = drive(initialState(), [{ type: 'sessions-found', sessions: [{ id: SESSION, cluster: 'demo', state: 'stopped', done: 2, total: 7, where: '' }] }]);
+  r = drive(r.state, [i({ type: 'down' }), i({ type: 'select' })]);
+  assert.deepEqual(r.effects, [{ type: 'preview-rollback', session: SESSION }]);
+  r = drive(r.state, [{ type: 'rollback-previewed', session: SESSION, preview }]);
+  assert.equal(r.state.screen, 'rollback');
+  r = drive(r.state, [i({ type: 'approve' })]);
+  assert.equal(r.state.rollback?.confirm, null, 'no confirmation is asked');
+  assert.match(r.state.message?.text ?? '', /would stop at 1 problem\(s\) marked with !.*Nothing was changed/);
+  assert.deepEqual(r.effects, []);
 });

@@ -4,7 +4,8 @@ import type { CheckResult } from '../../src/preflight/checks.js';
 import type { FactsSummary, OldAddressReport, ResumableSession } from '../../src/wizard/model.js';
 import type { LoadedConfigText, Prompts, RunHooks, RunOutcome, WizardRuntime } from '../../src/wizard/runtime.js';
 import { parseConfigText } from '../../src/config/load.js';
-import { DRILL_PREVIEW, DRILL_SUMMARY, PREVIEW, SUMMARY } from '../ui/fixtures/plan.js';
+import { DRILL_PREVIEW, DRILL_SUMMARY, PREVIEW, ROLLBACK_PREVIEW, SUMMARY } from '../ui/fixtures/plan.js';
+import type { RollbackPreview } from '../../src/engine/preview/rollback-preview.js';
 import { SESSION } from '../ui/fixtures/events.js';
 
 export const CONFIG_TEXT = `name: demo
@@ -55,6 +56,8 @@ export interface Script {
   failoverDrill?: boolean;
   /** Whether the runtime offers skipping a failed action that changes nothing (the live one does). */
   canSkip?: boolean;
+  /** The rollback preview fails with this error (the hosts cannot be reached). */
+  previewFails?: string;
 }
 
 export class ScriptedRuntime implements WizardRuntime {
@@ -138,8 +141,14 @@ export class ScriptedRuntime implements WizardRuntime {
     return this.replay('apply', this.script.resume, hooks);
   }
 
-  async rollback(session: string, to: string | undefined, hooks: RunHooks) {
-    this.calls.push(`rollback ${session}${to ? ` --to ${to}` : ''}`);
+  async previewRollback(session: string, to: string | undefined): Promise<RollbackPreview> {
+    this.calls.push(`preview-rollback ${session}${to ? ` --to ${to}` : ''}`);
+    if (this.script.previewFails) throw new Error(this.script.previewFails);
+    return { ...ROLLBACK_PREVIEW, session, to: to ?? null };
+  }
+
+  async rollback(session: string, to: string | undefined, hooks: RunHooks, _prompts: Prompts, opts: { pastPointOfNoReturn?: boolean } = {}) {
+    this.calls.push(`rollback ${session}${to ? ` --to ${to}` : ''}${opts.pastPointOfNoReturn ? ' --past-point-of-no-return' : ''}`);
     return this.replay('rollback', this.script.rollback, hooks);
   }
 

@@ -163,7 +163,7 @@ export interface RunAction extends ActionBase {
    */
   idempotent?: boolean;
   /** Runs again until it succeeds or the deadline passes (documented transient errors, e.g. etcd "not in sync yet"). */
-  retry?: { timeoutMs: number; intervalMs: number; onlyIfStderrIncludes?: string[] };
+  retry?: { timeoutMs: number; intervalMs: number; onlyIfStderrIncludes?: string[]; /** Why it fails for a while, in words ("the learner has not caught up yet"). */ why?: string };
   timeoutMs?: number;
   /**
    * Directories that running it leads to (a data directory the kubelet makes for the manifest written next): the

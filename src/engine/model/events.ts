@@ -8,10 +8,19 @@ import type { ActionType, Risk } from './actions.js';
 export type Phase = 'apply' | 'rollback';
 
 export type EngineEvent =
-  | { type: 'step-start'; phase: Phase; step: string; title: string; risk: Risk; index: number; total: number }
-  | { type: 'action-start'; phase: Phase; step: string; action: string; actionType: ActionType; host: string; description: string }
+  /** `actions`: how many actions this run goes through in the step (known from the plan, so a progress count never jumps). */
+  | { type: 'step-start'; phase: Phase; step: string; title: string; risk: Risk; index: number; total: number; actions: number }
+  /** `limitMs`: a wait's deadline (it fails when nothing passed by then). */
+  | { type: 'action-start'; phase: Phase; step: string; action: string; actionType: ActionType; host: string; description: string; limitMs?: number }
   /** Progress from a long action (command output lines, wait attempts); already redacted. */
   | { type: 'action-output'; phase: Phase; action: string; text: string }
+  /**
+   * A wait's last probe did not pass yet: what it is waiting for is the action's description; `answer` is the probe's
+   * answer in words (never the command); `elapsedMs` of at most `limitMs`. Sent when the answer changes.
+   */
+  | { type: 'wait-progress'; phase: Phase; action: string; answer: string; elapsedMs: number; limitMs: number; attempt: number }
+  /** A command failed in a way its step says is transient and runs again in `retryInMs`: `reason` says why in words. */
+  | { type: 'retry'; phase: Phase; action: string; reason: string; attempt: number; retryInMs: number; elapsedMs: number; limitMs: number }
   | { type: 'action-done'; phase: Phase; action: string; detail: string }
   /** What a measuring command measured (RunAction.measurement): its values, and the same in words. */
   | { type: 'measurement'; phase: Phase; action: string; name: string; summary: string; values: Record<string, number | string> }

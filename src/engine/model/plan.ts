@@ -215,3 +215,14 @@ export function stepOf(plan: Plan, stepId: string): StepInfo {
   if (!s) throw new BadInputError(`no step "${stepId}" in plan ${plan.id}`, `steps: ${plan.steps.map((x) => x.id).join(', ')}`);
   return s;
 }
+
+/** The etcd snapshot the plan takes before its first change (`etcdctl snapshot save PATH`), if it takes one: the last-resort restore point. */
+export function snapshotOf(plan: Pick<Plan, 'actions'>): { host: string; path: string } | null {
+  for (const a of plan.actions) {
+    if (a.type !== 'run') continue;
+    const at = a.argv.indexOf('snapshot');
+    const path = at >= 0 && a.argv[at + 1] === 'save' ? a.argv[at + 2] : undefined;
+    if (path) return { host: a.host, path };
+  }
+  return null;
+}

@@ -55,6 +55,8 @@ export interface ProbeResult {
   ok: boolean;
   /** Why not, in words an operator understands (e.g. the x509 SAN error). */
   detail: string;
+  /** The answer alone, short and in words (what a wait shows while it waits), without the command or URL that asked. */
+  answer?: string;
 }
 
 export interface Prober {

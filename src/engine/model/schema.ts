@@ -95,6 +95,7 @@ export const actionSchema = z.discriminatedUnion('type', [
         timeoutMs: z.number().int().positive(),
         intervalMs: z.number().int().positive(),
         onlyIfStderrIncludes: z.array(z.string()).optional(),
+        why: z.string().optional(),
       })
       .optional(),
     timeoutMs: z.number().int().positive().optional(),

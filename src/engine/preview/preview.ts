@@ -43,6 +43,8 @@ export type PreviewEntry =
       sensitive: boolean;
       /** What will be written when the bytes are not shown (sensitive, generated, copied). */
       contentSummary?: string;
+      /** The certificate issued at apply (a certificate file, or a kubeconfig's client certificate), field by field. */
+      cert?: CertView;
       beforeSha256?: string;
       afterSha256?: string;
     }
@@ -87,6 +89,25 @@ export interface Preview {
   plan: { id: string; cluster: string; createdAt: string; factsFingerprint: string; actions: number };
   steps: PreviewStep[];
   summary: PreviewSummary;
+}
+
+/** A certificate spec as the review shows it: each SAN on its own line, so none is ever cut. */
+export interface CertView {
+  subject: string;
+  sans: string[];
+  usages: string[];
+  validityDays: number;
+  issuer: string;
+}
+
+export function certView(spec: CertSpec): CertView {
+  return {
+    subject: `CN=${spec.subject.commonName}${spec.subject.organization?.length ? `, O=${spec.subject.organization.join('+')}` : ''}`,
+    sans: [...spec.dnsNames.map((d) => `DNS:${d}`), ...spec.ipAddresses.map((i) => `IP:${i}`)],
+    usages: [...spec.usages],
+    validityDays: spec.validityDays,
+    issuer: `${spec.ca.host}:${spec.ca.certPath}`,
+  };
 }
 
 export function describeCert(spec: CertSpec): string {
@@ -199,13 +220,14 @@ function entryFor(a: Action, files: Map<string, Buffer | null>, objects: Map<str
         summary.filesToWrite++;
         if (before) summary.filesReplaced++;
         const afterSha = a.content.type === 'copy' ? a.content.sha256 : undefined;
+        const cert = a.content.type === 'certificate' ? { cert: certView(a.content.spec) } : a.content.type === 'kubeconfig' ? { cert: certView(a.content.client) } : {};
         if (afterSha && beforeSha === afterSha) {
           summary.filesToWrite--;
           summary.filesReplaced--;
           summary.filesUnchanged++;
-          return { ...base, change: 'unchanged', afterSha256: afterSha, contentSummary: describeContent(a.content, before) };
+          return { ...base, change: 'unchanged', afterSha256: afterSha, contentSummary: describeContent(a.content, before), ...cert };
         }
-        return { ...base, change: before ? 'replace' : 'create', afterSha256: afterSha, contentSummary: describeContent(a.content, before) };
+        return { ...base, change: before ? 'replace' : 'create', afterSha256: afterSha, contentSummary: describeContent(a.content, before), ...cert };
       }
       const after = Buffer.from(a.content.text);
       files.set(key, after);

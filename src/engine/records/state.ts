@@ -157,6 +157,8 @@ export interface StepProgress {
   failures: Array<{ action: string; error: string }>;
   /** Actions that failed and were skipped (counted in `done`): the operator went on without them. */
   skipped: Array<{ action: string; reason: string }>;
+  /** Changes of this step still in effect (what rollback would undo). */
+  inEffect: number;
 }
 
 export interface SessionStatus {
@@ -165,18 +167,30 @@ export interface SessionStatus {
   steps: StepProgress[];
   done: number;
   total: number;
+  /** Whether the last operation (apply, resume or rollback) journaled any change: false when it stopped or failed before touching a host. */
+  lastRunChanged: boolean;
+  /** The state before the last operation began (null: it was the first). */
+  previous: SessionStatus['state'] | null;
+  /** `rollback --to` of the last rollback. */
+  to?: string;
+  /** Actions this session changed that are undone now, and still in effect (what a full rollback has left to do). */
+  undone: number;
+  inEffect: number;
+  /** Whether a full rollback now would undo a point-of-no-easy-return action (it then needs --past-point-of-no-return). */
+  rollbackCrossesPointOfNoReturn: boolean;
 }
 
 export function sessionStatus(plan: Plan, records: readonly JournalRecord[], lockHeld: boolean): SessionStatus {
   const st = foldJournal(plan, records);
   const steps: StepProgress[] = plan.steps.map((s) => {
     const acts = plan.actions.filter((a) => a.step === s.id);
-    const p: StepProgress = { id: s.id, title: s.title, total: acts.length, done: 0, undone: 0, current: null, failures: [], skipped: [] };
+    const p: StepProgress = { id: s.id, title: s.title, total: acts.length, done: 0, undone: 0, current: null, failures: [], skipped: [], inEffect: 0 };
     for (const a of acts) {
       const as = st.actions.get(a.id)!;
       if (as.status === 'applied') p.done++;
       if (as.status === 'applied' && as.outcome === 'skipped') p.skipped.push({ action: a.id, reason: as.skipReason ?? 'skipped' });
       if (as.status === 'undone') p.undone++;
+      if (needsUndo(a, as)) p.inEffect++;
       if ((as.status === 'applying' || as.status === 'undoing') && !p.current) p.current = a.id;
       if ((as.status === 'apply-failed' || as.status === 'undo-failed') && as.lastError) p.failures.push({ action: a.id, error: as.lastError });
     }
@@ -189,5 +203,11 @@ export function sessionStatus(plan: Plan, records: readonly JournalRecord[], loc
   else if (st.ending === 'stopped') state = 'stopped';
   else if (st.ending === 'failed') state = 'failed';
   else state = st.operation === 'rollback' ? 'rolled-back' : 'applied';
-  return { state, operation: st.operation, steps, done, total: plan.actions.length };
+  const lastBegin = records.map((r) => r.type).lastIndexOf('begin');
+  const lastRunChanged = lastBegin >= 0 && records.slice(lastBegin).some((r) => r.type === 'started');
+  const previous = lastBegin > 0 ? sessionStatus(plan, records.slice(0, lastBegin), false).state : null;
+  const undone = plan.actions.filter((a) => st.actions.get(a.id)!.status === 'undone').length;
+  const inEffect = plan.actions.filter((a) => needsUndo(a, st.actions.get(a.id)!)).length;
+  const rollbackCrossesPointOfNoReturn = undoOrder(plan, st).some((a) => a.risk === 'point-of-no-easy-return');
+  return { state, operation: st.operation, steps, done, total: plan.actions.length, lastRunChanged, previous, ...(st.to ? { to: st.to } : {}), undone, inEffect, rollbackCrossesPointOfNoReturn };
 }

@@ -202,9 +202,13 @@ export class RunContext {
       case 'command': {
         const h = await this.host(probe.host);
         const r = await this.guard(h.exec(probe.argv, { signal: this.opts.hardSignal, timeoutMs: 30_000 }));
-        if (r.code !== 0) return { ok: false, detail: `\`${showArgv(redactArgv(probe.argv))}\` exited with ${r.code ?? r.signal}${r.stderr.trim() ? `: ${tail(r.stderr)}` : ''}` };
+        // What the check said last, in its own words (probe scripts print their answer on stderr), else its exit.
+        const said = lastWords(r.stderr) || lastWords(r.stdout);
+        if (r.code !== 0) {
+          return { ok: false, detail: `\`${showArgv(redactArgv(probe.argv))}\` exited with ${r.code ?? r.signal}${r.stderr.trim() ? `: ${tail(r.stderr)}` : ''}`, answer: said || `not yet (the check exited with ${r.code ?? r.signal})` };
+        }
         if (probe.stdoutIncludes !== undefined && !r.stdout.includes(probe.stdoutIncludes)) {
-          return { ok: false, detail: `output of \`${showArgv(redactArgv(probe.argv))}\` does not contain "${probe.stdoutIncludes}"` };
+          return { ok: false, detail: `output of \`${showArgv(redactArgv(probe.argv))}\` does not contain "${probe.stdoutIncludes}"`, answer: said ? `not yet: ${said}` : 'not yet' };
         }
         return { ok: true, detail: 'ok' };
       }
@@ -213,11 +217,31 @@ export class RunContext {
         const sum = await this.guard(h.sha256(probe.path));
         const ok = probe.absent ? sum === null : sum !== null && (probe.sha256 === undefined || sum === probe.sha256);
         const detail = sum === null ? `${probe.path} does not exist` : probe.sha256 && sum !== probe.sha256 ? `${probe.path} has sha256 ${sum}, not ${probe.sha256}` : `${probe.path} exists`;
-        return { ok, detail: ok ? 'ok' : detail };
+        return { ok, detail: ok ? 'ok' : detail, answer: detail };
       }
-      case 'https':
-        return this.guard(this.deps.prober.https(probe, this.hosts));
+      case 'https': {
+        const r = await this.guard(this.deps.prober.https(probe, this.hosts));
+        return r.answer ? r : { ...r, answer: httpsAnswer(r.detail) };
+      }
     }
   }
 }
 
+/** The last non-empty line of a command's output, cut to one screen line. */
+function lastWords(text: string): string {
+  const line = text.trim().split('\n').map((l) => l.trim()).filter(Boolean).at(-1) ?? '';
+  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
+}
+
+/** An HTTPS probe's detail without the URL that asked: the status (and the failing readyz checks) or the error. */
+export function httpsAnswer(detail: string): string {
+  const body = detail.replace(/^GET \S+(?: \([^)]*\))?: /, '');
+  if (/x509|certificate/i.test(body)) return body.split('\n')[0]!.slice(0, 200);
+  if (/connection refused|ECONNREFUSED/i.test(body)) return 'not answering yet (connection refused)';
+  if (/timed out|ETIMEDOUT|no response/i.test(body)) return 'no answer yet (timed out)';
+  if (/ECONNRESET|socket hang up|reset/i.test(body)) return 'not answering yet (connection reset)';
+  const failing = [...body.matchAll(/\[-\]([\w/-]+) failed/g)].map((m) => m[1]);
+  const first = body.split('\n')[0] ?? body;
+  const head = first.replace(/, want \d+:.*$/, '').replace(/, want \d+$/, '');
+  return failing.length ? `${head}: not ready (${failing.join(', ')})` : head.length > 200 ? `${head.slice(0, 199)}…` : head;
+}

@@ -131,7 +131,16 @@ async function applyOne(ctx: RunContext, action: Action, state: ActionState): Pr
     }
     prior = state;
   }
-  ctx.emit({ type: 'action-start', phase: 'apply', step: action.step, action: action.id, actionType: action.type, host: actionHost(action), description: action.description });
+  ctx.emit({
+    type: 'action-start',
+    phase: 'apply',
+    step: action.step,
+    action: action.id,
+    actionType: action.type,
+    host: actionHost(action),
+    description: action.description,
+    ...(action.type === 'wait' ? { limitMs: testCappedMs(action.timeoutMs) } : {}),
+  });
   switch (action.type) {
     case 'write-file':
       return writeFile(ctx, action, prior);
@@ -241,7 +250,9 @@ export async function execWithRetry(
   out?: { stdout?: string },
 ): Promise<number> {
   const h = await ctx.host(hostName);
-  const deadline = Date.now() + testCappedMs(retry?.timeoutMs ?? 0);
+  const started = Date.now();
+  const limitMs = testCappedMs(retry?.timeoutMs ?? 0);
+  const deadline = started + limitMs;
   for (let attempt = 1; ; attempt++) {
     const r = await ctx.guard(h.exec(argv, { timeoutMs, signal: ctx.opts.hardSignal }));
     if (r.code === 0) {
@@ -249,9 +260,12 @@ export async function execWithRetry(
       if (out) out.stdout = r.stdout;
       return 0;
     }
-    const transient = retry && (!retry.onlyIfStderrIncludes || retry.onlyIfStderrIncludes.some((s) => r.stderr.includes(s)));
+    const matched = retry?.onlyIfStderrIncludes?.find((s) => r.stderr.includes(s));
+    const transient = retry && (!retry.onlyIfStderrIncludes || matched !== undefined);
     if (transient && Date.now() + retry.intervalMs < deadline) {
-      ctx.emit({ type: 'action-output', phase, action: actionId, text: `attempt ${attempt} exited with ${r.code ?? r.signal}; retrying in ${retry.intervalMs} ms: ${tail(r.stderr, 1)}` });
+      const said = matched ?? lastLine(r.stderr);
+      const reason = `${retry.why ?? 'it failed in a way that passes'}${said ? ` (it said "${said}")` : ''}`;
+      ctx.emit({ type: 'retry', phase, action: actionId, reason, attempt, retryInMs: retry.intervalMs, elapsedMs: Date.now() - started, limitMs });
       await ctx.sleep(retry.intervalMs, false);
       continue;
     }
@@ -288,24 +302,32 @@ async function patchObject(ctx: RunContext, action: PatchObjectAction): Promise<
 async function waitFor(ctx: RunContext, action: WaitAction): Promise<void> {
   await ctx.record({ type: 'started', phase: 'apply', action: action.id });
   const timeoutMs = testCappedMs(action.timeoutMs);
-  const deadline = Date.now() + timeoutMs;
+  const started = Date.now();
+  const deadline = started + timeoutMs;
   let last = '';
-  for (;;) {
+  for (let attempt = 1; ; attempt++) {
     const r = await ctx.probe(action.probe);
     if (r.ok) {
       await ctx.record({ type: 'done', phase: 'apply', action: action.id, outcome: 'unchanged', detail: 'probe ok' });
       ctx.emit({ type: 'action-done', phase: 'apply', action: action.id, detail: 'ready' });
       return;
     }
-    if (r.detail !== last) ctx.emit({ type: 'action-output', phase: 'apply', action: action.id, text: r.detail });
-    last = r.detail;
+    // The answer in words, never the probe's command (the audit log has that): sent when it changes.
+    const answer = r.answer ?? r.detail;
+    if (answer !== last) ctx.emit({ type: 'wait-progress', phase: 'apply', action: action.id, answer, elapsedMs: Date.now() - started, limitMs: timeoutMs, attempt });
+    last = answer;
     if (Date.now() + action.intervalMs > deadline) {
-      throw new ActionError(`${action.probe.host}: timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${action.description}: ${last}`);
+      throw new ActionError(`${action.probe.host}: timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${action.description}; the last check said: ${last}`);
     }
     // A graceful interrupt does not wait out a long wait: it is read-only and resume simply waits again.
     // Except inside a stop/start pair: the pair's end must come first.
     if (!(await ctx.sleep(action.intervalMs, waitInterruptible(ctx, action)))) throw new GracefulInWait();
   }
+}
+
+/** The last non-empty line of a command's output. */
+function lastLine(text: string): string {
+  return text.trim().split('\n').map((l) => l.trim()).filter(Boolean).at(-1) ?? '';
 }
 
 /**

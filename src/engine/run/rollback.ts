@@ -21,10 +21,12 @@ import * as files from './host-files.js';
 import { runSteps } from './step-runner.js';
 import { fieldsMatch, restoreFields } from './edits.js';
 import { execWithRetry } from './executor.js';
-import { stepOf } from '../model/plan.js';
+import { snapshotOf, stepOf } from '../model/plan.js';
+import { memberRemovedBy } from '../../etcd/etcdctl.js';
+import { buildRollbackPreview, observeRollback, type RollbackPreview } from '../preview/rollback-preview.js';
 import { redactArgv, showArgv } from '../model/secrets.js';
-import type { Session } from '../records/session.js';
-import { undoOrder, type ActionState } from '../records/state.js';
+import { sessionJournal, type Session } from '../records/session.js';
+import { foldJournal, undoOrder, type ActionState } from '../records/state.js';
 import { resolveUnknown } from './recheck.js';
 
 export interface RollbackOptions extends RunOptions {
@@ -44,17 +46,36 @@ export async function rollback(session: Session, deps: EngineDeps, opts: Rollbac
   }
 }
 
-/** Refuses to cross a point of no easy return without the flag, and says what to do instead. */
+/**
+ * Refuses to cross a point of no easy return without the flag. One paragraph: what would be undone, why that is
+ * not an exact reverse, and the two commands to choose between (and the last resort).
+ */
 export function checkPointOfNoReturn(session: Session, list: readonly Action[], allowed: boolean): void {
   const ponr = list.filter((a) => a.risk === 'point-of-no-easy-return');
   const newest = ponr[0];
   if (!newest || allowed) return;
+  const members = ponr.map((a) => (a.type === 'run' && a.undo ? memberRemovedBy(a.undo)?.name : undefined)).filter((n): n is string => n !== undefined);
+  const what = members.length
+    ? `remove the etcd ${members.length === 1 ? 'member' : 'members'} ${[...new Set(members)].join(' and ')} that this session made ${members.length === 1 ? 'a voter' : 'voters'}`
+    : `undo ${ponr.map((a) => a.id).join(', ')}`;
+  const snap = snapshotOf(session.plan);
   throw new BadInputError(
-    `rolling back would cross the point of no easy return: ${ponr.map((a) => `${a.id} (${a.description})`).join('; ')}. ` +
-      'Its undo is not an exact reverse (for etcd: removing a voting member while quorum holds).',
-    `roll back only the steps after it: \`ha-wizard rollback ${session.id} --to ${newest.step}\`; ` +
-      `or, knowing the risk, \`ha-wizard rollback ${session.id} --past-point-of-no-return\`; the last resort is restoring the etcd snapshot taken before the first change`,
+    `Rolling back session ${session.id} would cross the point of no easy return: it would ${what}. ` +
+      'That undo is not an exact reverse of what was done (etcd loses voting members while quorum holds), so it is not done without your word. ' +
+      `To keep ${members.length === 1 ? 'that member' : members.length ? 'those members' : 'it'} and undo only the steps after it, run \`ha-wizard rollback ${session.id} --to ${newest.step}\`. ` +
+      `To undo everything, knowing this, run \`ha-wizard rollback ${session.id} --past-point-of-no-return\`. ` +
+      `The last resort is restoring the etcd snapshot taken before the first change${snap ? ` (${snap.path} on ${snap.host})` : ''}.`,
   );
+}
+
+/** What rollback would undo, read from the journal and the hosts without changing anything (no lock taken). */
+export async function previewRollback(session: Session, deps: EngineDeps, opts: { to?: string } = {}): Promise<RollbackPreview> {
+  const state = foldJournal(session.plan, sessionJournal(session));
+  const to = opts.to;
+  if (to !== undefined) stepOf(session.plan, to);
+  const list = undoOrder(session.plan, state, to);
+  const inputs = await observeRollback(list, state, deps.hosts, deps.kube);
+  return buildRollbackPreview(session.plan, session.id, state, list, inputs, to ?? null);
 }
 
 export async function continueRollback(ctx: RunContext, to: string | undefined, pastPointOfNoReturn: boolean): Promise<Outcome> {

@@ -112,7 +112,7 @@ export async function runSteps(
 ): Promise<Outcome> {
   for (const [index, { info, actions }] of steps.entries()) {
     if (ctx.gracefulRequested()) return stop(ctx, false);
-    ctx.emit({ type: 'step-start', phase, step: info.id, title: info.title, risk: info.risk, index, total: steps.length });
+    ctx.emit({ type: 'step-start', phase, step: info.id, title: info.title, risk: info.risk, index, total: steps.length, actions: actions.length });
     const states = ctx.state().actions;
     const verdict = await runStep(ctx, phase, info, actions, (action) => one(action, states.get(action.id)!));
     switch (verdict.kind) {

@@ -1,17 +1,15 @@
 /** The connect screen (ui/ConnectScreen.tsx): every host's connection, and the host-key and sudo-password questions. */
 import { ExitCode } from '../../exit-codes.js';
 import type { Intent, Transition, WizardState } from '../model.js';
-import { go, quit, t } from '../transition.js';
+import { editField, go, quit, t } from '../transition.js';
 
 export function reduceConnect(s: WizardState, i: Intent): Transition {
   const c = s.connect;
   if (c.password) {
     const p = c.password;
+    const edited = editField(s, p.value, i, (x, value) => ({ ...x, connect: { ...c, password: { ...p, value } } }));
+    if (edited) return edited;
     switch (i.type) {
-      case 'type':
-        return t({ ...s, connect: { ...c, password: { ...p, value: p.value + i.text } } });
-      case 'erase':
-        return t({ ...s, connect: { ...c, password: { ...p, value: p.value.slice(0, -1) } } });
       case 'select':
         return t({ ...s, connect: { ...c, password: null } }, { type: 'answer-password', id: p.id, password: p.value });
       case 'back':

@@ -3,6 +3,7 @@ import { ExitCode } from '../../exit-codes.js';
 import { isSkippable } from '../../engine/model/actions.js';
 import type { FailureChoice, Intent, Transition, WizardState } from '../model.js';
 import { quit, t } from '../transition.js';
+import { previewRollback } from './rollback.js';
 
 export function failureChoices(s: WizardState): FailureChoice[] {
   const f = s.run?.failure;
@@ -55,7 +56,8 @@ export function reduceFailure(s: WizardState, i: Intent): Transition {
 
 /** The step before the failed one (rollback --to keeps it and everything before). */
 function stepBefore(s: WizardState, step: string | null): string | undefined {
-  const ids = s.plan?.preview.steps.map((x) => x.id) ?? [];
+  // From the reviewed plan, or (a session resumed from a fresh start) from the steps this run went through.
+  const ids = s.plan?.preview.steps.map((x) => x.id) ?? [...(s.run?.steps ?? [])].sort((a, b) => a.index - b.index).map((x) => x.id);
   const at = step ? ids.indexOf(step) : -1;
   return at > 0 ? ids[at - 1] : undefined;
 }
@@ -69,13 +71,11 @@ function chooseFailure(s: WizardState, choice: FailureChoice): Transition {
       return t({ ...s, busy: 'Retrying…' }, { type: 'resume', session });
     case 'skip':
       return t({ ...s, busy: 'Skipping…' }, { type: 'resume', session, ...(f ? { skip: f.action } : {}) });
-    case 'rollback-step': {
-      const to = stepBefore(s, f?.step ?? null);
-      return t({ ...s, busy: 'Rolling back…' }, to ? { type: 'rollback', session, to } : { type: 'rollback', session });
-    }
+    case 'rollback-step':
+      return previewRollback(s, session, stepBefore(s, f?.step ?? null));
     case 'rollback-all':
-      return t({ ...s, busy: 'Rolling back…' }, { type: 'rollback', session });
+      return previewRollback(s, session);
     case 'quit':
-      return quit(s, ExitCode.Stopped, `Stopped. Continue later with: ${s.options.command} resume ${session}   (or undo: ${s.options.command} rollback ${session})`);
+      return quit(s, ExitCode.Stopped, `Stopped. Continue later with: ${s.options.command} resume ${session}   (or undo: ${s.options.command} rollback ${session}${s.outcome?.rollbackCrossesPointOfNoReturn ? ' --past-point-of-no-return' : ''})`);
   }
 }

@@ -3,6 +3,7 @@ import { ExitCode } from '../../exit-codes.js';
 import { checkForm, FIELDS, formYaml } from '../form.js';
 import type { Intent, Transition, WizardState } from '../model.js';
 import { clamp, go, quit, t } from '../transition.js';
+import { editText } from '../text-edit.js';
 
 export function reduceForm(s: WizardState, i: Intent): Transition {
   const f = s.form;
@@ -26,9 +27,14 @@ export function reduceForm(s: WizardState, i: Intent): Transition {
     case 'toggle':
       return spec.choices ? reduceForm(s, { type: 'right' }) : t(s);
     case 'type':
-      return spec.choices ? t(s) : setValue(f.values[spec.id] + i.text);
     case 'erase':
-      return spec.choices ? t(s) : setValue(f.values[spec.id].slice(0, -1));
+    case 'text': {
+      if (spec.choices) return t(s);
+      const e = editText(f.values[spec.id], s.cursor, i);
+      if (!e) return t(s);
+      const next = setValue(e.value);
+      return t({ ...next.state, cursor: e.cursor });
+    }
     case 'back':
       return t(go(s, 'welcome'));
     case 'quit':

@@ -5,7 +5,9 @@
 import { ExitCode } from '../../exit-codes.js';
 import { approvalWord } from '../../engine/model/approval.js';
 import type { Intent, OldAddressReport, Transition, WizardState } from '../model.js';
-import { STARTING, clamp, go, makePlan, quit, t } from '../transition.js';
+import { STARTING, clamp, editField, go, makePlan, quit, scrolled, t } from '../transition.js';
+import { searchSteps } from '../../reporters/plan-lines.js';
+import type { PlanSearch } from '../model.js';
 
 /** The words that approve the plan under review: the engine's approvalWord (`apply` asks the same), `y` for `yes`. */
 export function approvalWords(s: WizardState): string[] {
@@ -26,15 +28,9 @@ export function reducePlan(s: WizardState, i: Intent): Transition {
   const p = s.plan;
   if (!p) return t(s);
   if (p.showReferences && p.confirm === null) {
+    const scroll = scrolled(s, p.scroll, i);
+    if (scroll !== null) return t({ ...s, plan: { ...p, scroll } });
     switch (i.type) {
-      case 'up':
-        return t({ ...s, plan: { ...p, scroll: Math.max(0, p.scroll - 1) } });
-      case 'down':
-        return t({ ...s, plan: { ...p, scroll: p.scroll + 1 } });
-      case 'page-up':
-        return t({ ...s, plan: { ...p, scroll: Math.max(0, p.scroll - 10) } });
-      case 'page-down':
-        return t({ ...s, plan: { ...p, scroll: p.scroll + 10 } });
       case 'references':
       case 'back':
       case 'select':
@@ -45,17 +41,17 @@ export function reducePlan(s: WizardState, i: Intent): Transition {
         return t(s);
     }
   }
+  if (p.search?.editing) return reduceSearchInput(s, i);
   if (p.confirm !== null) {
+    const confirm = p.confirm;
+    const edited = editField(s, confirm, i, (x, value) => ({ ...x, plan: { ...p, confirm: value, error: null } }));
+    if (edited) return edited;
     switch (i.type) {
-      case 'type':
-        return t({ ...s, plan: { ...p, confirm: p.confirm + i.text, error: null } });
-      case 'erase':
-        return t({ ...s, plan: { ...p, confirm: p.confirm.slice(0, -1) } });
       case 'back':
         return t({ ...s, plan: { ...p, confirm: null, error: null } });
       case 'select': {
         const words = approvalWords(s);
-        if (!words.includes(p.confirm.trim())) {
+        if (!words.includes(confirm.trim())) {
           return t({ ...s, plan: { ...p, confirm: '', error: `Only ${words.map((w) => `'${w}'`).join(' or ')} will be accepted to approve.` } });
         }
         return t({ ...s, plan: { ...p, confirm: null, error: null }, busy: STARTING }, { type: 'apply' });
@@ -65,17 +61,19 @@ export function reducePlan(s: WizardState, i: Intent): Transition {
     }
   }
   const n = p.preview.steps.length;
+  if (p.expanded) {
+    const scroll = scrolled(s, p.scroll, i);
+    if (scroll !== null) return t({ ...s, plan: { ...p, scroll } });
+  }
   switch (i.type) {
     case 'up':
-      if (p.expanded) return t({ ...s, plan: { ...p, scroll: Math.max(0, p.scroll - 1) } });
       return t({ ...s, plan: { ...p, cursor: clamp(p.cursor - 1, 0, n - 1) } });
     case 'down':
-      if (p.expanded) return t({ ...s, plan: { ...p, scroll: p.scroll + 1 } });
       return t({ ...s, plan: { ...p, cursor: clamp(p.cursor + 1, 0, n - 1) } });
     case 'page-up':
-      return t({ ...s, plan: { ...p, scroll: Math.max(0, p.scroll - 10) } });
+      return t({ ...s, plan: { ...p, cursor: clamp(p.cursor - 10, 0, n - 1) } });
     case 'page-down':
-      return t({ ...s, plan: { ...p, scroll: p.scroll + 10 } });
+      return t({ ...s, plan: { ...p, cursor: clamp(p.cursor + 10, 0, n - 1) } });
     case 'left':
       if (p.expanded) return t({ ...s, plan: { ...p, cursor: clamp(p.cursor - 1, 0, n - 1), expanded: p.preview.steps[clamp(p.cursor - 1, 0, n - 1)]!.id, scroll: 0 } });
       return t(s);
@@ -88,8 +86,18 @@ export function reducePlan(s: WizardState, i: Intent): Transition {
       return t({ ...s, plan: { ...p, expanded: p.expanded === id ? null : id, scroll: 0 } });
     }
     case 'back':
+      if (p.search) return t({ ...s, plan: { ...p, search: undefined } });
       if (p.expanded) return t({ ...s, plan: { ...p, expanded: null, scroll: 0 } });
       return t(go(s, 'discovery'));
+    case 'search':
+      return t({ ...s, plan: { ...p, search: { query: '', editing: true, hits: [], at: 0 } } });
+    case 'next-match':
+    case 'prev-match': {
+      const q = p.search;
+      if (!q || !q.hits.length) return t({ ...s, message: { kind: 'info', text: 'Press / to search the plan' } });
+      const at = (q.at + (i.type === 'next-match' ? 1 : q.hits.length - 1)) % q.hits.length;
+      return t(showHit({ ...s, message: null }, { ...q, at }));
+    }
     case 'approve':
       return t({ ...s, plan: { ...p, confirm: '', error: null } });
     case 'references':
@@ -107,4 +115,36 @@ export function reducePlan(s: WizardState, i: Intent): Transition {
     default:
       return t(s);
   }
+}
+
+/** Typing the search: Enter looks for it in every step's details and shows the first match; Esc gives up. */
+function reduceSearchInput(s: WizardState, i: Intent): Transition {
+  const p = s.plan!;
+  const q = p.search!;
+  const edited = editField(s, q.query, i, (x, query) => ({ ...x, plan: { ...p, search: { ...q, query } } }));
+  if (edited) return edited;
+  switch (i.type) {
+    case 'back':
+      return t({ ...s, plan: { ...p, search: undefined } });
+    case 'select': {
+      const query = q.query.trim();
+      if (!query) return t({ ...s, plan: { ...p, search: undefined } });
+      const hits = searchSteps(p.preview.steps, query);
+      if (!hits.length) return t({ ...s, plan: { ...p, search: { ...q, editing: false, hits, at: 0 } }, message: { kind: 'error', text: `"${query}" is not in the plan` } });
+      // The first match at or after the step in view.
+      const from = p.expanded ? p.preview.steps.findIndex((x) => x.id === p.expanded) : p.cursor;
+      const at = Math.max(0, hits.findIndex((h) => h.step > from || (h.step === from && h.line >= (p.expanded ? p.scroll : 0))));
+      return t(showHit({ ...s, message: null }, { ...q, query, editing: false, hits, at }));
+    }
+    default:
+      return t(s);
+  }
+}
+
+/** The step of the current match expanded, scrolled so the matching line is in view (a few lines below the top). */
+function showHit(s: WizardState, q: PlanSearch): WizardState {
+  const p = s.plan!;
+  const hit = q.hits[q.at]!;
+  const step = p.preview.steps[hit.step]!;
+  return { ...s, plan: { ...p, search: q, cursor: hit.step, expanded: step.id, scroll: Math.max(0, hit.line - 2) } };
 }

@@ -2,6 +2,7 @@
 import { ExitCode } from '../../exit-codes.js';
 import type { Intent, Transition, WizardState } from '../model.js';
 import { go, menuMove, quit, t } from '../transition.js';
+import { previewRollback } from './rollback.js';
 
 export const RESUME_CHOICES = ['Resume it', 'Roll it back', 'Start a new conversion', 'Quit'] as const;
 
@@ -15,7 +16,7 @@ export function reduceResume(s: WizardState, i: Intent): Transition {
     case 0:
       return t({ ...s, session: session.id, busy: 'Reconnecting…' }, { type: 'resume', session: session.id });
     case 1:
-      return t({ ...s, session: session.id, busy: 'Reconnecting…' }, { type: 'rollback', session: session.id });
+      return previewRollback(s, session.id);
     case 2: {
       const next = go(s, 'welcome');
       if (s.options.configPath) return t({ ...next, busy: 'Reading the config file…' }, { type: 'load-config', path: s.options.configPath });

@@ -1,17 +1,15 @@
 /** The welcome screen (ui/WelcomeScreen.tsx): load a config file, or enter the cluster in the form. */
 import { ExitCode } from '../../exit-codes.js';
 import type { Intent, Transition, WizardState } from '../model.js';
-import { go, menuMove, quit, t } from '../transition.js';
+import { editField, go, menuMove, quit, t } from '../transition.js';
 
 export const WELCOME_CHOICES = ['Load a config file', 'Enter the cluster step by step', 'Quit'] as const;
 
 export function reduceWelcome(s: WizardState, i: Intent): Transition {
   if (s.welcome.mode === 'path') {
+    const edited = editField(s, s.welcome.path, i, (x, path) => ({ ...x, welcome: { ...x.welcome, path } }));
+    if (edited) return edited;
     switch (i.type) {
-      case 'type':
-        return t({ ...s, welcome: { ...s.welcome, path: s.welcome.path + i.text } });
-      case 'erase':
-        return t({ ...s, welcome: { ...s.welcome, path: s.welcome.path.slice(0, -1) } });
       case 'back':
         return t({ ...s, welcome: { ...s.welcome, mode: 'menu', report: null }, message: null });
       case 'select':
@@ -21,6 +19,8 @@ export function reduceWelcome(s: WizardState, i: Intent): Transition {
         return t(s);
     }
   }
+  // The menu takes keys only once the search for a session to resume is done (that offer comes first).
+  if (!s.sessionsChecked) return i.type === 'quit' ? quit(s, ExitCode.Ok, 'Nothing was changed.') : t(s);
   const moved = menuMove(s, i, WELCOME_CHOICES.length);
   if (moved) return t(moved);
   if (i.type === 'quit' || i.type === 'back') return quit(s, ExitCode.Ok, 'Nothing was changed.');

@@ -1,9 +1,10 @@
 /**
  * A plan step's details as display lines (files with their unified diff, commands with undo and probe,
- * certificates with SANs, object patches, waits), so the plan screen can scroll them as a window.
+ * certificates with each SAN on its own line, object patches, waits), so the plan screen can scroll them as a
+ * window, wrap them at the terminal's width (nothing is ever cut) and search them.
  */
 import type { PreviewEntry, PreviewStep } from '../engine/preview/preview.js';
-import type { OldAddressReport } from '../wizard/model.js';
+import type { OldAddressReport } from '../discovery/old-address.js';
 
 export interface Line {
   text: string;
@@ -31,7 +32,16 @@ function entryLines(e: PreviewEntry): Line[] {
       const color = e.change === 'create' ? 'green' : e.change === 'remove' ? 'red' : e.change === 'replace' ? 'yellow' : 'gray';
       const mode = e.mode !== undefined ? ` (0${e.mode.toString(8)})` : '';
       const out: Line[] = [{ text: `  ${SYMBOL[e.change] ?? e.change} ${e.path}${mode}`, color }];
-      if (e.contentSummary) out.push({ text: `${ind}${e.contentSummary}` });
+      if (e.cert) {
+        // Field by field, one SAN a line: the names this tool exists to get right are read in full.
+        const isCert = e.contentSummary?.startsWith('(certificate') === true;
+        const what = isCert ? (e.contentSummary ?? '').replace(/^\((certificate issued at apply for the key [^:]+):.*$/s, '$1') : (e.contentSummary ?? '').replace(/; client certificate .*$/s, ')');
+        out.push({ text: `${ind}${what}` });
+        out.push({ text: `${ind}${isCert ? '' : 'client certificate '}subject ${e.cert.subject}` });
+        out.push({ text: `${ind}SANs (${e.cert.sans.length}):${e.cert.sans.length ? '' : ' none'}` });
+        for (const san of e.cert.sans) out.push({ text: `${ind}  ${san}` });
+        out.push({ text: `${ind}usages ${e.cert.usages.join(', ') || '(none)'}; valid ${e.cert.validityDays} days; issuer ${e.cert.issuer}` });
+      } else if (e.contentSummary) out.push({ text: `${ind}${e.contentSummary}` });
       for (const l of e.diff ? e.diff.split('\n') : []) {
         out.push({ text: `${ind}${l}`, ...(l.startsWith('+') ? { color: 'green' } : l.startsWith('-') ? { color: 'red' } : l.startsWith('@@') ? { color: 'cyan' } : {}) });
       }
@@ -93,4 +103,49 @@ export function referenceLines(r: OldAddressReport): Line[] {
 /** What to repoint, one line each (the done screen's "what to do next"). */
 export function repointItems(r: OldAddressReport): string[] {
   return [...r.findings.map((f) => `${f.object}: ${f.field}`), ...r.unreachableNodes.map((n) => `Node ${n}: /etc/kubernetes/kubelet.conf (not in the config's workers)`)];
+}
+
+/**
+ * Lines cut into rows of at most `width` characters, nothing dropped: a continuation row keeps the line's indent
+ * (plus two), so a wrapped SAN list or script still reads as one entry.
+ */
+export function wrapLines<T extends Line>(lines: readonly T[], width: number): T[] {
+  const w = Math.max(20, width);
+  const out: T[] = [];
+  for (const l of lines) {
+    if (l.text.length <= w) {
+      out.push(l);
+      continue;
+    }
+    const indent = Math.min(/^ */.exec(l.text)![0].length + 2, Math.floor(w / 2));
+    let rest = l.text;
+    let first = true;
+    while (rest.length) {
+      const room = first ? w : w - indent;
+      let cut = rest.length;
+      if (rest.length > room) {
+        // At the last space that fits, unless that leaves half the row empty: then the row is cut where it ends. A row
+        // broken at a space stays shorter than the width, so a full-width row always means a word goes on below.
+        cut = rest.lastIndexOf(' ', room - 1);
+        if (cut <= room / 2) cut = room;
+      }
+      out.push({ ...l, text: `${first ? '' : ' '.repeat(indent)}${rest.slice(0, cut)}` });
+      rest = rest.slice(cut);
+      if (rest.startsWith(' ')) rest = rest.slice(1);
+      first = false;
+    }
+  }
+  return out;
+}
+
+/** Every line of every step that contains `query` (case-insensitive), in plan order. */
+export function searchSteps(steps: readonly PreviewStep[], query: string): Array<{ step: number; line: number }> {
+  const q = query.toLowerCase();
+  if (!q) return [];
+  return steps.flatMap((s, step) =>
+    stepDetailLines(s)
+      .map((l, line) => ({ step, line, hit: l.text.toLowerCase().includes(q) }))
+      .filter((h) => h.hit)
+      .map(({ step: st, line }) => ({ step: st, line })),
+  );
 }
