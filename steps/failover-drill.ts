@@ -23,6 +23,7 @@ import { makeStep, type StepContext, type StepDefinition } from './kit/step.js';
 import { CUT_HOLDER, PROBER_DIR, PROBER_REPORT, PROBER_START, PROBER_STOP } from './kit/vip-drill.js';
 import { isVip, vipCidr, vipInterface, vipNodes, vipOf } from './kit/vip.js';
 import { clusterHealthArgv } from '../src/etcd/etcdctl.js';
+import { etcdEndpoint } from './kit/etcd.js';
 import { BadInputError } from '../src/exit-codes.js';
 import { KUBE_VIP_MANIFEST } from '../src/proxy/vip.js';
 
@@ -257,7 +258,7 @@ function vipDrillActions(step: string, facts: ClusterFacts): Action[] {
     );
   }
   actions.push(
-    waitAction(step, `${master.host}/etcd-rejoined`, { type: 'command', host: master.host, argv: clusterHealthArgv() }, 'every etcd member is healthy again (etcdctl endpoint health --cluster)', rejoin),
+    waitAction(step, `${master.host}/etcd-rejoined`, { type: 'command', host: master.host, argv: clusterHealthArgv(etcdEndpoint(facts)) }, 'every etcd member is healthy again (etcdctl endpoint health --cluster)', rejoin),
     waitAction(
       step,
       `${worker.name}/endpoint-after`,

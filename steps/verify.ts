@@ -15,6 +15,7 @@ import type { ClusterFacts } from '../src/discovery/facts.js';
 import { masterNode, promotedNodes, workerHosts } from '../src/discovery/nodes.js';
 import { oldAddressReport } from '../src/discovery/old-address.js';
 import { clusterHealthArgv, etcdctl } from '../src/etcd/etcdctl.js';
+import { etcdEndpoint } from './kit/etcd.js';
 import { hostPort } from '../src/pki/hosts.js';
 import { controlPlaneProbeClient, endpointOf, nodeLocalServer } from './kit/endpoint.js';
 import { leaseHeldProbe, rolledOutProbe, sample, waitAction } from './kit/probes.js';
@@ -26,8 +27,8 @@ import { KUBE_VIP_MANIFEST } from '../src/proxy/vip.js';
 const CHECK_TIMEOUT_MS = 120_000;
 
 /** Voting (non-learner) etcd members, counted from `member list`; exactly `count`. */
-function votingMembersProbe(host: string, count: number): Probe {
-  const list = etcdctl(['member', 'list']);
+function votingMembersProbe(host: string, count: number, endpoint: string): Probe {
+  const list = etcdctl(['member', 'list'], endpoint);
   return { type: 'command', host, argv: ['sh', '-c', '[ "$("$@" | grep -c ", false$")" -eq "$0" ]', String(count), ...list] };
 }
 
@@ -75,8 +76,8 @@ function checksActions(step: string, facts: ClusterFacts, ctx: StepContext): Act
     actions.push(throughProxyWait(step, facts, { host: w.name, worker: true }, local.address, local.port, local.serverName, 'via-endpoint', CHECK_TIMEOUT_MS));
   }
   actions.push(
-    waitAction(step, `${master.host}/etcd-health`, { type: 'command', host: master.host, argv: clusterHealthArgv() }, 'every etcd member is healthy (etcdctl endpoint health --cluster)', CHECK_TIMEOUT_MS),
-    waitAction(step, `${master.host}/etcd-voting`, votingMembersProbe(master.host, cps.length), `etcd has exactly ${cps.length} voting members and no learner`, CHECK_TIMEOUT_MS),
+    waitAction(step, `${master.host}/etcd-health`, { type: 'command', host: master.host, argv: clusterHealthArgv(etcdEndpoint(facts)) }, 'every etcd member is healthy (etcdctl endpoint health --cluster)', CHECK_TIMEOUT_MS),
+    waitAction(step, `${master.host}/etcd-voting`, votingMembersProbe(master.host, cps.length, etcdEndpoint(facts)), `etcd has exactly ${cps.length} voting members and no learner`, CHECK_TIMEOUT_MS),
     waitAction(step, `${master.host}/controller-manager-lease`, leaseHeldProbe(master.host, 'kube-system', 'kube-controller-manager'), 'one kube-controller-manager holds the leader lease', CHECK_TIMEOUT_MS),
     waitAction(step, `${master.host}/scheduler-lease`, leaseHeldProbe(master.host, 'kube-system', 'kube-scheduler'), 'one kube-scheduler holds the leader lease', CHECK_TIMEOUT_MS),
     waitAction(step, `${master.host}/kube-proxy`, rolledOutProbe(master.host, 'kube-system', 'daemonset', 'kube-proxy'), 'every kube-proxy pod is up to date and available', CHECK_TIMEOUT_MS, 5_000),

@@ -14,7 +14,7 @@ import { StaticPod } from '../manifests/static-pod.js';
 import { versionFromImage } from '../manifests/versions.js';
 import { apiserverPort } from '../manifests/apiserver.js';
 import { getServer, parseKubeconfig } from '../kube/kubeconfig.js';
-import { etcdctl } from '../etcd/etcdctl.js';
+import { etcdctl, localEtcdEndpoint } from '../etcd/etcdctl.js';
 import { auditOldMasterReferences } from './old-address.js';
 import { SHARED_PKI_FILES } from '../pki/kubeadm-certs.js';
 import { canonicalIP } from '../pki/ip.js';
@@ -216,11 +216,12 @@ export async function discover(config: ClusterConfigLike, hosts: Hosts, kube: Ku
   let members: ClusterFacts['etcd']['members'] = [];
   let healthy: boolean | null = null;
   let healthError: string | undefined;
+  const etcdEndpoint = localEtcdEndpoint(pods.etcd?.flag('listen-client-urls'));
   if (pods.etcd && etcdctlAvailable) {
-    const list = await sh(master, etcdctl(['member', 'list', '-w', 'json']));
+    const list = await sh(master, etcdctl(['member', 'list', '-w', 'json'], etcdEndpoint));
     if (list.code !== 0) throw new BadInputError(`etcdctl member list failed on ${masterName}: ${list.stderr.trim().split('\n')[0] ?? ''}`, 'check that etcd runs and /etc/kubernetes/pki/etcd/healthcheck-client.{crt,key} exist');
     members = parseMemberList(list.stdout, masterName);
-    const health = await sh(master, etcdctl(['endpoint', 'health', '-w', 'json']));
+    const health = await sh(master, etcdctl(['endpoint', 'health', '-w', 'json'], etcdEndpoint));
     const parsed = health.stdout.trim() ? parseEndpointHealth(health.stdout, masterName) : [];
     healthy = parsed.length > 0 && parsed.every((h) => h.health);
     healthError = parsed.find((h) => h.error)?.error ?? (health.code !== 0 ? health.stderr.trim().split('\n')[0] : undefined);
