@@ -5,15 +5,17 @@
 import { stringify } from 'yaml';
 import { join } from 'node:path';
 import { NODE_COMPONENTS_DIR } from './components.js';
-import { DNS_ENDPOINT, LINKS, NODE_MOUNTS, OVERLAYS, USR_LOCAL_BIN_SUBDIR, VIP_HOST, type LabNode, type LabState } from './layout.js';
+import { DNS_ENDPOINT, LINKS, NODE_MOUNTS, OVERLAYS, USR_LOCAL_BIN_SUBDIR, VIP_HOST, ipv6Of, type LabNode, type LabState } from './layout.js';
 
 export function clientKeyPath(dir: string): string {
   return join(dir, 'client', 'id_ed25519');
 }
 
 export function sshdConfig(node: LabNode, sshUser: string): string {
+  const v6 = node.address.includes(':') || node.address6 !== undefined;
   return `${[
-    'ListenAddress 0.0.0.0:22',
+    ...(node.address.includes(':') ? [] : ['ListenAddress 0.0.0.0:22']),
+    ...(v6 ? ['ListenAddress [::]:22'] : []),
     `HostKey ${join(node.hostDir, 'ssh', 'ssh_host_ed25519_key')}`,
     'PidFile /run/sshd.pid',
     'AuthorizedKeysFile .ssh/authorized_keys',
@@ -37,9 +39,9 @@ export function sshdConfig(node: LabNode, sshUser: string): string {
   ].join('\n')}\n`;
 }
 
-/** The lab's virtual IP (address .10 of its subnet), whether or not cluster.yaml uses it. */
-export function vipAddress(state: Pick<LabState, 'slot'>): string {
-  return `10.200.${state.slot}.${VIP_HOST}`;
+/** The lab's virtual IP (host .10 of its subnet, of the nodes' first family), whether or not cluster.yaml uses it. */
+export function vipAddress(state: Pick<LabState, 'slot'> & { options?: Pick<LabState['options'], 'ipFamily'> }): string {
+  return state.options?.ipFamily === 'ipv6' ? ipv6Of(state.slot, VIP_HOST) : `10.200.${state.slot}.${VIP_HOST}`;
 }
 
 /** The address the endpoint's name stands for: the virtual IP, or the proxy host; null without a DNS endpoint. */
@@ -55,7 +57,7 @@ export function hostsFile(state: Pick<LabState, 'nodes'> & Partial<Pick<LabState
   const lines = [
     '127.0.0.1\tlocalhost',
     '::1\tlocalhost ip6-localhost ip6-loopback',
-    ...state.nodes.map((n) => `${n.address}\t${n.name}`),
+    ...state.nodes.flatMap((n) => [`${n.address}\t${n.name}`, ...(n.address6 ? [`${n.address6}\t${n.name}`] : [])]),
     ...(endpoint ? [`${endpoint}\t${DNS_ENDPOINT}`] : []),
   ];
   return `${lines.join('\n')}\n`;
@@ -114,7 +116,9 @@ export function initScript(i: InitScriptInput): string {
     'umount -l /run/netns 2>/dev/null || true',
     `ip -batch - <<'EOF'`,
     'link set lo up',
-    `addr add ${i.node.address}/24 dev ${LINKS.node}`,
+    // IPv6 without duplicate address detection: the address is usable at once (the lab hands out each one once).
+    i.node.address.includes(':') ? `addr add ${i.node.address}/64 dev ${LINKS.node} nodad` : `addr add ${i.node.address}/24 dev ${LINKS.node}`,
+    ...(i.node.address6 ? [`addr add ${i.node.address6}/64 dev ${LINKS.node} nodad`] : []),
     `link set ${LINKS.node} up`,
     ...(i.node.role === 'bastion' ? [`addr add 10.201.${i.slot}.4/24 dev ${LINKS.bastionOuter}`, `link set ${LINKS.bastionOuter} up`] : []),
     'EOF',

@@ -195,7 +195,7 @@ export class Kubelet {
     });
     return {
       addresses: [
-        { type: 'InternalIP', address: this.settings.nodeIP },
+        ...(this.settings.nodeIPs ?? [this.settings.nodeIP]).map((address) => ({ type: 'InternalIP', address })),
         { type: 'Hostname', address: this.nodeName },
       ],
       conditions: [

@@ -49,6 +49,11 @@ export function masterOf(state: LabState): LabNode {
   return m;
 }
 
+/** A node's addresses for the kubelet's --node-ip: its address, then its IPv6 one in a dual-stack lab. */
+export function nodeIPsOf(node: LabNode): string[] {
+  return [node.address, ...(node.address6 ? [node.address6] : [])];
+}
+
 export function kubeNodes(state: LabState): LabNode[] {
   return state.nodes.filter((n) => KUBE_ROLES.includes(n.role));
 }
@@ -121,6 +126,7 @@ export async function prepareCluster(state: LabState, token = bootstrapToken()):
       dnsDomain: state.options.dnsDomain,
       apiserverPort: state.options.apiserverPort,
       master: { name: master.name, address: master.address },
+      ...(state.options.ipFamily && state.options.ipFamily !== 'ipv4' ? { nodeIPs: nodeIPsOf(master) } : {}),
       token,
     }),
     0o600,
@@ -161,10 +167,10 @@ export async function bootstrapCluster(state: LabState, run: NodeRunner): Promis
   const token = /token: (\S+)/.exec(initText)?.[1];
   if (!token) throw new ClusterError(`${KUBEADM_INIT_CONFIG} on ${master.name} has no bootstrap token`);
   const hash = caCertHash(await readFile(hostPath(master, '/etc/kubernetes/pki/ca.crt'), 'utf8'));
-  const endpoint = `${master.address}:${state.options.apiserverPort}`;
+  const endpoint = `${master.address.includes(':') ? `[${master.address}]` : master.address}:${state.options.apiserverPort}`;
   const others = kubeNodes(state).filter((n) => n !== master);
   await inParallel(others, 4, async (node) => {
-    await put(hostPath(node, KUBEADM_JOIN_CONFIG), joinConfiguration({ nodeName: node.name, apiServerEndpoint: endpoint, token, caCertHash: hash }), 0o600);
+    await put(hostPath(node, KUBEADM_JOIN_CONFIG), joinConfiguration({ nodeName: node.name, apiServerEndpoint: endpoint, token, caCertHash: hash, ...(state.options.ipFamily && state.options.ipFamily !== 'ipv4' ? { nodeIPs: nodeIPsOf(node) } : {}) }), 0o600);
     await logged(run, node, ['kubeadm', 'join', '--config', KUBEADM_JOIN_CONFIG], 'kubeadm-join.log', 'kubeadm join', JOIN_TIMEOUT_MS);
   });
   const kubectl = ['kubectl', '--kubeconfig', ADMIN_CONF];

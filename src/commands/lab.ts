@@ -36,6 +36,8 @@ Options for up:
                           control-plane node on port 8443) or kube-vip (the apiservers' own port)
   --dns-endpoint          the endpoint as the DNS name k8s-api.ha-wizard.lab, in every node's /etc/hosts
                           (with --vip or --proxy-host)
+  --ip-family F           ipv4 (default), ipv6 (fd00:200:k::N/64 only: cluster, endpoint and SSH on IPv6) or dual
+                          (both, IPv4 first: dual-stack service CIDRs and node IPs)
   --no-cluster            nodes and sshd only, no Kubernetes
 The cluster is made by the real kubeadm, and runs the real kube-apiserver, kube-controller-manager,
 kube-scheduler and etcd of that release; a node agent stands in for the kubelet.
@@ -70,6 +72,7 @@ const OPTIONS = {
   'no-cluster': { type: 'boolean' },
   vip: { type: 'string' },
   'dns-endpoint': { type: 'boolean' },
+  'ip-family': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
@@ -77,7 +80,7 @@ const OPTIONS = {
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
 
 const ALLOWED: Record<string, readonly (keyof typeof OPTIONS)[]> = {
-  up: ['out', 'dir', 'name', 'promote', 'workers', 'proxy-host', 'service-cidr', 'dns-domain', 'key-algorithm', 'apiserver-port', 'ssh-user', 'sudo-password', 'bastion', 'k8s-version', 'no-cluster', 'vip', 'dns-endpoint', 'json'],
+  up: ['out', 'dir', 'name', 'promote', 'workers', 'proxy-host', 'service-cidr', 'dns-domain', 'key-algorithm', 'apiserver-port', 'ssh-user', 'sudo-password', 'bastion', 'k8s-version', 'no-cluster', 'vip', 'dns-endpoint', 'ip-family', 'json'],
   down: ['out', 'dir'],
   status: ['out', 'dir', 'json'],
   exec: ['out', 'dir'],
@@ -153,6 +156,8 @@ export async function run(argv: string[]): Promise<number> {
         }
         const vip = values.vip;
         if (vip !== undefined && vip !== 'keepalived' && vip !== 'kube-vip') throw new BadInputError(`--vip is keepalived or kube-vip, got "${vip}"`);
+        const ipFamily = values['ip-family'];
+        if (ipFamily !== undefined && ipFamily !== 'ipv4' && ipFamily !== 'ipv6' && ipFamily !== 'dual') throw new BadInputError(`--ip-family is ipv4, ipv6 or dual, got "${ipFamily}"`);
         const started = Date.now();
         const state = await lab.labUp({
           dir,
@@ -171,6 +176,7 @@ export async function run(argv: string[]): Promise<number> {
           cluster: values['no-cluster'] ? false : undefined,
           vip,
           dnsEndpoint: values['dns-endpoint'],
+          ipFamily,
         });
         const seconds = ((Date.now() - started) / 1000).toFixed(2);
         if (values.json) {
