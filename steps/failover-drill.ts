@@ -173,7 +173,7 @@ function drillActions(step: string, facts: ClusterFacts, node: CpNode, ctx: Step
 }
 
 /** How long the holder's network stays down: longer than any takeover (keepalived ~3.6 s, kube-vip's 5 s lease). */
-export const VIP_DRILL_DOWN_S = 20;
+export const VIP_DRILL_DOWN_S = 15;
 /** Successful requests in a row (100 ms apart) that mean the endpoint answers again. */
 const VIP_DRILL_STABLE = 20;
 
