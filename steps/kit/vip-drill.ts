@@ -61,8 +61,10 @@ export const CUT_HOLDER = [
   'for a in "$@"; do',
   '  answers "$a" || { echo "$me holds ${vip%/*}, but the control-plane node at $a does not answer: not stopping a second node" >&2; exit 1; }',
   'done',
-  // The timer brings the network back whatever happens to the run (it needs no connection to this node).
-  "setsid -f sh -c 'sleep 1; ip link set \"$0\" down; sleep \"$1\"; ip link set \"$0\" up' \"$dev\" \"$down\" </dev/null >/dev/null 2>&1",
+  // The timer brings the network back whatever happens to the run (it needs no connection to this node). Linux
+  // drops an interface's static IPv6 addresses when it goes down (keep_addr_on_down 0, the default) and nothing
+  // would add them again: the node would never rejoin. The timer keeps them for the cut and restores the setting.
+  "setsid -f sh -c 'k=/proc/sys/net/ipv6/conf/$0/keep_addr_on_down; old=$(cat \"$k\" 2>/dev/null) || old=; [ -z \"$old\" ] || echo 1 > \"$k\"; sleep 1; ip link set \"$0\" down; sleep \"$1\"; ip link set \"$0\" up; [ -z \"$old\" ] || echo \"$old\" > \"$k\"' \"$dev\" \"$down\" </dev/null >/dev/null 2>&1",
   'echo "$me holds ${vip%/*}: its network ($dev) goes down in 1 s, for $down s"',
 ].join('\n');
 
