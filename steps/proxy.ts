@@ -43,17 +43,32 @@ import {
 import { makeStep, type StepContext, type StepDefinition } from './kit/step.js';
 import { throughVipWait, vipAgentActions, vipOf, vipProxyActions } from './kit/vip.js';
 
+/**
+ * Stops the proxy started from `pidFile` and returns once it is gone, so a rollback leaves no listener and a
+ * later apply's start is not answered by a proxy still on its way out. nginx first gets QUIT (graceful), but its
+ * old workers may keep open streams for worker_shutdown_timeout (10 min) with the master alive and the pid file in
+ * place; after 10 s it gets TERM (fast shutdown). HAProxy's TERM is already a hard stop. Nothing running: nothing to do.
+ */
+function stopArgv(kind: ProxyKind): string[] {
+  const script =
+    'p=$(cat "$1" 2>/dev/null) || exit 0; [ -n "$p" ] || exit 0; ' +
+    'gone() { ! kill -0 "$p" 2>/dev/null || grep -q "^State:.*Z" "/proc/$p/status" 2>/dev/null; }; ' +
+    'gone && exit 0; kill -s "$2" "$p" 2>/dev/null || exit 0; i=0; ' +
+    'until gone; do i=$((i+1)); [ "$i" -eq 50 ] && kill -s TERM "$p" 2>/dev/null; ' +
+    '[ "$i" -ge 150 ] && { echo "$3 (pid $p) still running 30 s after it was told to stop" >&2; exit 1; }; sleep 0.2; done';
+  return ['sh', '-c', script, 'ha-wizard-proxy-stop', PROXY_PATHS[kind].pid, kind === 'nginx' ? 'QUIT' : 'TERM', kind];
+}
+
 function startArgv(kind: ProxyKind): { argv: string[]; undo: string[] } {
   if (kind === 'nginx') {
-    const base = ['nginx', '-c', PROXY_PATHS.nginx.config, '-e', PROXY_PATHS.nginx.log];
-    return { argv: base, undo: [...base, '-s', 'quit'] };
+    return { argv: ['nginx', '-c', PROXY_PATHS.nginx.config, '-e', PROXY_PATHS.nginx.log], undo: stopArgv(kind) };
   }
   const { config, pid, log } = PROXY_PATHS.haproxy;
   // Master-worker mode in the foreground of its own session: -p records the master (reload: SIGUSR2 to it),
   // logs go to a file; `setsid -f` returns at once so the SSH channel is not held open.
   return {
     argv: ['sh', '-c', 'setsid -f haproxy -W -db -p "$1" -f "$2" >>"$3" 2>&1 </dev/null', 'ha-wizard-proxy', pid, config, log],
-    undo: ['pkill', '-F', pid],
+    undo: stopArgv(kind),
   };
 }
 

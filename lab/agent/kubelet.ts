@@ -389,14 +389,19 @@ export class Kubelet {
         continue;
       }
       live.add(uid);
+      const isProxy = p.metadata.labels?.['k8s-app'] === 'kube-proxy';
       let state = this.boundPods.get(uid);
       if (!state) {
-        const isProxy = p.metadata.labels?.['k8s-app'] === 'kube-proxy';
-        state = { server: isProxy ? await this.kubeProxyServer(kc) : null, startedAt: kubeTime(), ready: false, lastStatus: '' };
+        state = { server: null, startedAt: kubeTime(), ready: !isProxy, lastStatus: '' };
         this.boundPods.set(uid, state);
-        this.log('kubelet: started pod', `${p.metadata.namespace}/${p.metadata.name}`, isProxy ? `apiserver ${state.server ?? '(none)'}` : '');
-        state.ready = !isProxy;
       }
+      if (isProxy && state.server === null) {
+        // The kube-proxy ConfigMap is the pod's volume: until the kubelet can read it (the Node authorizer
+        // learns of the pod's binding a moment after it happens) the container does not start. Read once,
+        // when it does, like the real kube-proxy reads its kubeconfig.
+        state.server = await this.kubeProxyServer(kc);
+        if (state.server !== null) this.log('kubelet: started pod', `${p.metadata.namespace}/${p.metadata.name}`, `apiserver ${state.server}`);
+      } else if (!isProxy && state.lastStatus === '') this.log('kubelet: started pod', `${p.metadata.namespace}/${p.metadata.name}`);
       if (state.server !== null) state.ready = await healthz(state.server);
       const containers: any[] = p.spec?.containers ?? [];
       const t = state.ready ? 'True' : 'False';

@@ -39,8 +39,12 @@ function nodeIPArgs(nodeIPs: readonly string[] | undefined): { kubeletExtraArgs?
 
 const doc = (o: unknown) => stringify(o, { lineWidth: 0 });
 
-/** v1beta4 `timeouts` for the lab's init and joins (kubeadm's defaults: 1m, 4m, 4m, 5m, 5m). */
-export const LAB_TIMEOUTS = { kubernetesAPICall: '5m0s', controlPlaneComponentHealthCheck: '10m0s', kubeletHealthCheck: '10m0s', tlsBootstrap: '10m0s', discovery: '10m0s' };
+/**
+ * v1beta4 `timeouts` for the lab's init and joins (kubeadm's defaults: 1m, 4m, 4m, 5m, 5m).
+ * controlPlaneComponentHealthCheck keeps its default: kubeadm derives the static pods' startupProbe
+ * failureThreshold from it (4 min: 24), and the lab's manifests must be those of a default cluster.
+ */
+export const LAB_TIMEOUTS = { kubernetesAPICall: '5m0s', kubeletHealthCheck: '10m0s', tlsBootstrap: '10m0s', discovery: '10m0s' };
 
 export function initConfiguration(i: InitInput): string {
   const init = {

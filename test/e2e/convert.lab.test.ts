@@ -82,7 +82,7 @@ interface Converted {
 }
 
 /** ha-wizard as an operator runs it, from the lab's client end. */
-function wizard(c: Pick<Converted, 's' | 'stateDir'>, args: string[], timeoutMs = 300_000): Promise<RunResult> {
+function wizard(c: Pick<Converted, "s" | "stateDir">, args: string[], timeoutMs = 600_000): Promise<RunResult> {
   return labExec(c.s.dir, ['env', `HA_WIZARD_STATE_DIR=${c.stateDir}`, process.execPath, CLI, ...args], { timeoutMs });
 }
 

@@ -182,16 +182,22 @@ describe('full conversion: reference, rollback from every step, crash anywhere',
     let r = await run(state, ['apply', '-c', config, '--yes'], offsets[0]);
     let i = 0;
     let lockChecked = false;
-    // The next kill: the offset in turn, but never past the first action of a step no crash has hit yet
-    // (every action writes at least two records, started and done), so small steps cannot be jumped over.
-    const nextOffset = (plan: { actions: Array<{ id: string; step: string }> }, lastAction: string): number => {
+    // The next kill: the offset in turn, but never past the 'started' record of the first action of a step no
+    // crash has hit yet, so small steps cannot be jumped over. A resume writes 'begin', then redoes an action left
+    // 'started' (started, done), then two records per action.
+    const nextOffset = (plan: { actions: Array<{ id: string; step: string }> }, last: { action: string; type: string } | undefined): number => {
       const base = offsets[i % offsets.length]!;
+      if (!last) return base;
       const hit = new Set(points.map((p) => p.step));
-      const at = plan.actions.findIndex((a) => a.id === lastAction);
+      const at = plan.actions.findIndex((a) => a.id === last.action);
       const first = plan.actions.findIndex((a, k) => k > at && !hit.has(a.step));
       if (at < 0 || first < 0) return base;
-      return Math.max(1, Math.min(base, 2 * (first - at - 1) + 1));
+      const untilFirst = last.type === 'started' ? 2 * (first - at) + 2 : 2 * (first - at);
+      return Math.max(1, Math.min(base, untilFirst));
     };
+    /** The last record that names an action (a run killed right after its 'begin' names none). */
+    const lastActionRecord = (recs: ReturnType<ReturnType<typeof onlySession>['journal']>) =>
+      recs.findLast((x): x is typeof x & { action: string } => 'action' in x && typeof x.action === 'string');
     for (;;) {
       if (r.signal !== 'SIGKILL') break;
       const sess = onlySession(state);
@@ -211,7 +217,7 @@ describe('full conversion: reference, rollback from every step, crash anywhere',
         // paused (SIGSTOP) while it holds the lock, so it keeps its usual crash offset instead of running
         // long enough to skip whole steps of the chain; if it ends before its lock is seen, the next link tries again.
         const lockFile = join(state, 'locks', `${sess.plan.cluster}.json`);
-        const first = run(state, ['resume', sess.id], nextOffset(sess.plan, action));
+        const first = run(state, ['resume', sess.id], nextOffset(sess.plan, lastActionRecord(recs)));
         let ended = false;
         void first.then(() => (ended = true));
         const holder = (): number => {
@@ -247,7 +253,7 @@ describe('full conversion: reference, rollback from every step, crash anywhere',
         r = await first;
         continue;
       }
-      r = await run(state, ['resume', sess.id], nextOffset(sess.plan, action));
+      r = await run(state, ['resume', sess.id], nextOffset(sess.plan, lastActionRecord(recs)));
     }
     assert.equal(r.code, 0, show(r));
     const sess = onlySession(state);
