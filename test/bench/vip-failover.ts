@@ -6,21 +6,24 @@
  * answers in a row after it. Between drills the stopped node must be back: every apiserver answers, the agent runs
  * on every node, one node holds the address. Prints each drill, then median and worst.
  *
- * Run as root: `node dist/test/bench/vip-failover.js [keepalived|kube-vip] [drills]` (defaults keepalived, 5). It runs
- * itself inside a private network namespace. About 1 minute per drill plus 3 for the lab and the conversion.
+ * Run as root: `node dist/test/bench/vip-failover.js [keepalived|kube-vip] [drills] [advert-interval-s]` (defaults
+ * keepalived, 5, the config's default 1 s; keepalived only: proxy.vip.advertIntervalSeconds written into cluster.yaml
+ * before the conversion). It runs itself inside a private network namespace. About 1 minute per drill plus 2 for the
+ * lab and the conversion.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { labDown, labUp, type LabState } from '../../lab/lab.js';
 import { drillOnce, median, waitWhole, type DrillResult } from '../e2e/vip-lab.js';
 import { runInPrivateNetns } from './netns.js';
 
 const provider = (process.argv[2] ?? 'keepalived') as 'keepalived' | 'kube-vip';
 const drills = Number(process.argv[3] ?? 5);
+const advert = process.argv[4] === undefined ? null : Number(process.argv[4]);
 const cli = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 
 function apply(s: LabState, stateDir: string): Promise<{ code: number | null; out: string }> {
@@ -39,11 +42,17 @@ async function main(): Promise<void> {
   try {
     const t0 = Date.now();
     const s = await labUp({ dir, name: `hawvb${process.pid % 10000}`, vip: provider, promote: 2, workers: 1 });
+    if (advert !== null) {
+      const path = join(dir, 'cluster.yaml');
+      const doc = parse(readFileSync(path, 'utf8')) as { proxy: { vip?: Record<string, unknown> } };
+      doc.proxy.vip = { ...(doc.proxy.vip ?? {}), advertIntervalSeconds: advert };
+      writeFileSync(path, stringify(doc));
+    }
     const t1 = Date.now();
     const r = await apply(s, join(dir, 'state'));
     if (r.code !== 0) throw new Error(`apply exited ${r.code}: ${r.out.slice(-3000)}`);
     const t2 = Date.now();
-    process.stdout.write(`${provider}: lab up ${((t1 - t0) / 1000).toFixed(1)} s, conversion 1 -> 3 ${((t2 - t1) / 1000).toFixed(1)} s\n`);
+    process.stdout.write(`${provider}${advert !== null ? ` (advert_int ${advert} s)` : ''}: lab up ${((t1 - t0) / 1000).toFixed(1)} s, conversion 1 -> 3 ${((t2 - t1) / 1000).toFixed(1)} s\n`);
     const cfg = parse(readFileSync(join(dir, 'cluster.yaml'), 'utf8')) as { endpoint: { host: string; port: number } };
     const o = { address: cfg.endpoint.host, endpoint: cfg.endpoint.host, endpointPort: cfg.endpoint.port, apiserverPort: s.options.apiserverPort, worker: 'w1', provider };
     const results: DrillResult[] = [];
@@ -56,7 +65,7 @@ async function main(): Promise<void> {
     await waitWhole(s, o);
     const rec = results.map((d) => d.recoverySeconds);
     process.stdout.write(
-      `${provider}, ${drills} drills: recovery median ${median(rec).toFixed(2)} s, worst ${Math.max(...rec).toFixed(2)} s, best ${Math.min(...rec).toFixed(2)} s; ` +
+      `${provider}${advert !== null ? ` (advert_int ${advert} s)` : ''}, ${drills} drills: recovery median ${median(rec).toFixed(2)} s, worst ${Math.max(...rec).toFixed(2)} s, best ${Math.min(...rec).toFixed(2)} s; ` +
         `failed requests median ${median(results.map((d) => d.failed))}, worst ${Math.max(...results.map((d) => d.failed))}\n`,
     );
   } finally {
