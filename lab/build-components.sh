@@ -8,6 +8,7 @@
 # database (lab/components.ts resolves it the same way)
 #   kubernetes/v1.37.2/{kubeadm,kube-apiserver,kube-controller-manager,kube-scheduler,kubectl,etcd-version}
 #   etcd/v3.7.0/{etcd,etcdctl,etcdutl}     the etcd that release's kubeadm pins (etcd-version names it)
+#   kube-vip/v1.0.0/kube-vip               github.com/kube-vip/kube-vip (the `kube-vip VERSION` line of components.txt)
 # A directory is complete when its .built file names every binary; a half-built one is rebuilt.
 #
 # Why a build module: k8s.io/kubernetes requires its staging modules (k8s.io/api, ...) at v0.0.0 and maps
@@ -143,15 +144,50 @@ EOF
   say "etcd v$v: done ($(du -sh "$dir" | cut -f1))"
 }
 
+# kube-vip, the VIP placement's second provider: its static pod runs this binary on every control-plane node.
+# The module has no replace directives, so it builds as the dependency of a small build module.
+build_kube_vip() {
+  local v=$1 dir="$cache/kube-vip/v$1" work="$cache/build/kube-vip-v$1"
+  if built "$dir" kube-vip; then say "kube-vip v$v: already built ($dir)"; return; fi
+  say "kube-vip v$v: fetching github.com/kube-vip/kube-vip@v$v"
+  mkdir -p "$work" "$dir"
+  local mod
+  mod=$(cd "$work" && go mod download -json "github.com/kube-vip/kube-vip@v$v" | sed -n 's/^\s*"GoMod": "\(.*\)",\?$/\1/p')
+  [ -f "$mod" ] || { echo "lab build: could not download github.com/kube-vip/kube-vip@v$v" >&2; exit 1; }
+  printf 'module ha-wizard.lab/build/kube-vip\n\ngo %s\n\nrequire github.com/kube-vip/kube-vip v%s\n' "$(sed -n 's/^go \(.*\)$/\1/p' "$mod")" "$v" > "$work/go.mod"
+  printf '//go:build tools\n\n// Package tools names the command this module builds, so that go mod tidy keeps its dependencies.\npackage tools\n\nimport _ "github.com/kube-vip/kube-vip"\n' > "$work/tools.go"
+  (cd "$work" && go mod tidy)
+  rm -f "$dir/.built"
+  say "kube-vip v$v: building kube-vip"
+  # The version kube-vip reports (its Makefile sets the same variable).
+  (cd "$work" && go build -trimpath -ldflags "-s -w -X main.Version=v$v" -o "$dir/kube-vip" github.com/kube-vip/kube-vip)
+  echo kube-vip >> "$dir/.built"
+  "$dir/kube-vip" version >/dev/null 2>&1 || { echo "lab build: $dir/kube-vip does not run" >&2; exit 1; }
+  say "kube-vip v$v: done ($(du -sh "$dir" | cut -f1))"
+}
+
 wanted=("$@")
+listed_vip() { sed -n 's/^\s*kube-vip\s\+v\?\([0-9][0-9.]*\)\s*$/\1/p' "$here/components.txt"; }
+vips=()
 if [ ${#wanted[@]} -eq 0 ]; then
   mapfile -t wanted < <(sed -n 's/^\s*kubernetes\s\+v\?\([0-9][0-9.]*\)\s*$/\1/p' "$here/components.txt")
+  mapfile -t vips < <(listed_vip)
 fi
 say "cache: $cache"
 for version in "${wanted[@]}"; do
+  # `kube-vip` or `kube-vip@VERSION` builds kube-vip alone (default: the version components.txt lists).
+  if [[ $version == kube-vip* ]]; then
+    v=${version#kube-vip}; v=${v#@}; v=${v#v}
+    [ -n "$v" ] || v=$(listed_vip | head -1)
+    vips+=("$v"); continue
+  fi
   version=${version#v}
   [[ $version =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "lab build: $version is not a Kubernetes release such as 1.37.2" >&2; exit 2; }
   build_kubernetes "$version"
   build_etcd "$(pinned_etcd "$version")"
+done
+for v in "${vips[@]}"; do
+  [[ $v =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "lab build: kube-vip $v is not a release such as 1.0.0" >&2; exit 2; }
+  build_kube_vip "$v"
 done
 say "all built; $(du -sh --exclude=build "$cache" | cut -f1) in $cache"

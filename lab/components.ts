@@ -34,6 +34,24 @@ export function labReleases(): string[] {
   return cached;
 }
 
+let vipCached: string | null | undefined;
+
+/** The kube-vip release the lab builds (components.txt's `kube-vip VERSION` line), "1.0.0"; null when it lists none. */
+export function labKubeVipVersion(): string | null {
+  if (vipCached !== undefined) return vipCached;
+  vipCached =
+    readFileSync(LIST, 'utf8')
+      .split('\n')
+      .map((raw) => /^\s*kube-vip\s+v?(\d+\.\d+\.\d+)\s*$/.exec(raw)?.[1])
+      .find((v): v is string => v !== undefined) ?? null;
+  return vipCached;
+}
+
+/** Host path of kube-vip `version` ("1.0.0") under `root`: what the lab runs for the image ghcr.io/kube-vip/kube-vip:vVERSION. */
+export function kubeVipBinary(version: string, root = componentCache()): string {
+  return join(root, 'kube-vip', `v${version}`, 'kube-vip');
+}
+
 /**
  * The component cache on this machine: $HA_WIZARD_LAB_CACHE, else $XDG_CACHE_HOME/ha-wizard/lab, else
  * ~/.cache/ha-wizard/lab in the user's home from the password database (not $HOME, which a test or a

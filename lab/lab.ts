@@ -27,6 +27,7 @@ import {
   USR_LOCAL_BIN_SUBDIR,
   LabInputError,
   buildNodes,
+  ipv6Of,
   mountPointsInUppers,
   settingsFrom,
   shadowedBy,
@@ -86,6 +87,7 @@ const nodeSchema = z.object({
   name: z.string(),
   role: z.enum(['master', 'promote', 'worker', 'proxy', 'bastion']),
   address: z.string(),
+  address6: z.string().optional(),
   netns: z.string(),
   hostDir: z.string(),
   pid: z.number().int(),
@@ -118,6 +120,10 @@ const stateSchema = z.object({
     bastion: z.boolean(),
     k8sVersion: z.string(),
     cluster: z.boolean(),
+    // Absent in a lab.json an older ha-wizard wrote.
+    vip: z.enum(['keepalived', 'kube-vip']).nullable().default(null),
+    dnsEndpoint: z.boolean().default(false),
+    ipFamily: z.enum(['ipv4', 'ipv6', 'dual']).default('ipv4'),
   }),
   nodes: z.array(nodeSchema),
   createdAt: z.string(),
@@ -230,7 +236,7 @@ export async function labUp(opts: LabOptions): Promise<LabUpResult> {
     dir,
     slot,
     subnet: subnetOf(slot),
-    clientAddress: bastion ? `10.201.${slot}.2` : `10.200.${slot}.2`,
+    clientAddress: bastion ? `10.201.${slot}.2` : settings.ipFamily === 'ipv6' ? ipv6Of(slot, 2) : `10.200.${slot}.2`,
     bastionAddress: bastion ? `10.201.${slot}.4` : null,
     clientNetns: inRootNetns ? `${name}-cl` : null,
     clientLink: inRootNetns ? null : LINKS.clientInCaller(slot),
@@ -336,6 +342,13 @@ async function prepareFiles(state: LabState): Promise<void> {
   writeFileSync(join(state.dir, 'cluster.yaml'), clusterYaml(state));
 }
 
+/** The client end's addresses with their prefixes (IPv6 without duplicate address detection: usable at once). */
+function clientAddrs(state: LabState): string[] {
+  const family = state.options.ipFamily ?? 'ipv4';
+  if (family === 'ipv6') return [`${state.clientAddress}/64 nodad`];
+  return [`${state.clientAddress}/24`, ...(family === 'dual' ? [`${ipv6Of(state.slot, 2)}/64 nodad`] : [])];
+}
+
 /** Namespaces, veth pairs and bridges: three `ip` processes whatever the lab's size. */
 async function makeNetwork(state: LabState): Promise<void> {
   const sw = state.switchNetns;
@@ -356,7 +369,7 @@ async function makeNetwork(state: LabState): Promise<void> {
     await ipBatch([`link del ${state.clientLink}`], { force: true });
     main.push(
       `link add ${state.clientLink} type veth peer name ${LINKS.switchClientPort} netns ${sw}`,
-      `addr add ${state.clientAddress}/24 dev ${state.clientLink}`,
+      ...clientAddrs(state).map((a) => `addr add ${a} dev ${state.clientLink}`),
       `link set ${state.clientLink} up`,
     );
   }
@@ -382,7 +395,7 @@ async function makeNetwork(state: LabState): Promise<void> {
   await ipBatch(swLines, { netns: sw });
   if (state.clientNetns) {
     await ipBatch(
-      ['link set lo up', `addr add ${state.clientAddress}/24 dev ${LINKS.clientInNetns}`, `link set ${LINKS.clientInNetns} up`],
+      ['link set lo up', ...clientAddrs(state).map((a) => `addr add ${a} dev ${LINKS.clientInNetns}`), `link set ${LINKS.clientInNetns} up`],
       { netns: state.clientNetns },
     );
     state.clientNetnsId = state.netnsIds[state.clientNetns] ?? '';

@@ -40,7 +40,38 @@ export interface LabOptions {
   k8sVersion?: string;
   /** Make the cluster with kubeadm and run the node agents (default); false: nodes with sshd only. */
   cluster?: boolean;
+  /**
+   * cluster.yaml's endpoint on a virtual IP (placement vip, address .10 of the lab's subnet): keepalived with
+   * HAProxy on every control-plane node on port 8443, or kube-vip in front of the apiservers' own port.
+   */
+  vip?: LabVip;
+  /**
+   * cluster.yaml's endpoint as a DNS name (DNS_ENDPOINT), which every node resolves (its /etc/hosts) to the
+   * endpoint's address: the virtual IP, or the proxy host. Needs `vip` or `proxyHost`.
+   */
+  dnsEndpoint?: boolean;
+  /**
+   * The nodes' addresses: ipv4 (10.200.k.N/24, default), ipv6 (fd00:200:k::N/64 only: the cluster, the client end
+   * and SSH on IPv6), or dual (both, IPv4 first: a dual-stack cluster, service CIDRs and node IPs of both families).
+   */
+  ipFamily?: LabIpFamily;
 }
+
+export type LabVip = 'keepalived' | 'kube-vip';
+export type LabIpFamily = 'ipv4' | 'ipv6' | 'dual';
+
+/** A lab's IPv6 address of host number `host` (decimal digits, read as hex groups: still one per host). */
+export function ipv6Of(slot: number, host: number): string {
+  return `fd00:200:${slot}::${host}`;
+}
+
+/** The service CIDRs of an IP family when --service-cidr is not given. */
+export const SERVICE_CIDRS: Record<LabIpFamily, string> = { ipv4: '10.96.0.0/12', ipv6: 'fd00:10:96::/112', dual: '10.96.0.0/12,fd00:10:96::/112' };
+
+/** The DNS name of a lab's endpoint with `dnsEndpoint` (resolved by each node's /etc/hosts). */
+export const DNS_ENDPOINT = 'k8s-api.ha-wizard.lab';
+/** The host number of the virtual IP on the lab's subnet. */
+export const VIP_HOST = 10;
 
 export type LabKeyAlgorithm = 'rsa' | 'ecdsa' | 'ecdsa-p384';
 
@@ -60,13 +91,21 @@ export interface LabSettings {
   /** Full release, "1.37.2". */
   k8sVersion: string;
   cluster: boolean;
+  vip: LabVip | null;
+  dnsEndpoint: boolean;
+  ipFamily: LabIpFamily;
 }
 
 export interface LabNode {
   name: string;
   role: NodeRole;
-  /** Address on the lab subnet 10.200.k.0/24 (the bastion also has 10.201.k.4, see `LabState.bastionAddress`). */
+  /**
+   * Address on the lab subnet 10.200.k.0/24, or fd00:200:k::/64 with ipFamily ipv6 (the bastion also has 10.201.k.4,
+   * see `LabState.bastionAddress`).
+   */
   address: string;
+  /** With ipFamily dual: the node's IPv6 address besides `address`. */
+  address6?: string;
   netns: string;
   /** Host directory holding this node's files (see `NODE_MOUNTS`). */
   hostDir: string;
@@ -115,6 +154,7 @@ export const DEFAULTS = {
   sshUser: 'root',
   bastion: false,
   cluster: true,
+  dnsEndpoint: false,
 } as const;
 
 const userName = z.string().regex(/^[a-z_][a-z0-9_-]{0,30}$/, 'a Unix user name ([a-z_][a-z0-9_-]*)');
@@ -125,7 +165,10 @@ export const optionsSchema = z.object({
   promote: z.number().int().min(0).max(LIMITS.promote).optional(),
   workers: z.number().int().min(0).max(LIMITS.workers).optional(),
   proxyHost: z.boolean().optional(),
-  serviceCidr: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'an IPv4 CIDR such as 10.96.0.0/12').optional(),
+  serviceCidr: z
+    .string()
+    .regex(/^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-f:]+\/\d{1,3})(,(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-f:]+\/\d{1,3}))?$/, 'a CIDR such as 10.96.0.0/12 or fd00:10:96::/112 (two, comma separated, for dual stack)')
+    .optional(),
   dnsDomain: z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'a DNS domain such as cluster.local').optional(),
   keyAlgorithm: z.enum(['rsa', 'ecdsa', 'ecdsa-p384']).optional(),
   apiserverPort: z.number().int().min(1024).max(65535).optional(),
@@ -135,6 +178,9 @@ export const optionsSchema = z.object({
   bastion: z.boolean().optional(),
   k8sVersion: z.string().regex(/^v?\d+\.\d+(\.\d+)?$/, 'a release such as 1.37 or 1.37.2').optional(),
   cluster: z.boolean().optional(),
+  vip: z.enum(['keepalived', 'kube-vip']).optional(),
+  dnsEndpoint: z.boolean().optional(),
+  ipFamily: z.enum(['ipv4', 'ipv6', 'dual']).optional(),
 });
 
 /** Validates options; throws with every problem listed, in `--flag: problem` form. */
@@ -156,6 +202,12 @@ export function settingsFrom(opts: LabOptions): { name: string; dir: string; set
   if (o.kubeadmConfigApi === 'v1beta3' && !/^1\.3[56]\./.test(k8sVersion)) {
     throw new LabInputError(`kubeadmConfigApi: v1beta3 needs Kubernetes 1.35 or 1.36 (kubeadm ${k8sVersion} no longer reads it)`);
   }
+  if (o.vip !== undefined && o.proxyHost) throw new LabInputError('vip: the endpoint is either a virtual IP or a dedicated proxy host (proxyHost), not both');
+  const ipFamily = o.ipFamily ?? 'ipv4';
+  if (ipFamily !== 'ipv4' && o.bastion) throw new LabInputError(`ipFamily: ${ipFamily} with a bastion is not built (the bastion's outer network is IPv4)`);
+  if (o.dnsEndpoint && o.vip === undefined && !o.proxyHost) {
+    throw new LabInputError(`dnsEndpoint: ${DNS_ENDPOINT} needs an address that survives a node: use it with vip or proxyHost`);
+  }
   return {
     dir,
     name: o.name ?? nameFromDir(dir),
@@ -163,7 +215,7 @@ export function settingsFrom(opts: LabOptions): { name: string; dir: string; set
       promote: o.promote ?? DEFAULTS.promote,
       workers: o.workers ?? DEFAULTS.workers,
       proxyHost: o.proxyHost ?? DEFAULTS.proxyHost,
-      serviceCidr: o.serviceCidr ?? DEFAULTS.serviceCidr,
+      serviceCidr: o.serviceCidr ?? SERVICE_CIDRS[ipFamily],
       dnsDomain: o.dnsDomain ?? DEFAULTS.dnsDomain,
       keyAlgorithm: o.keyAlgorithm ?? DEFAULTS.keyAlgorithm,
       apiserverPort: o.apiserverPort ?? DEFAULTS.apiserverPort,
@@ -173,6 +225,9 @@ export function settingsFrom(opts: LabOptions): { name: string; dir: string; set
       bastion: o.bastion ?? DEFAULTS.bastion,
       k8sVersion,
       cluster: o.cluster ?? DEFAULTS.cluster,
+      vip: o.vip ?? null,
+      dnsEndpoint: o.dnsEndpoint ?? DEFAULTS.dnsEndpoint,
+      ipFamily,
     },
   };
 }
@@ -208,10 +263,12 @@ export function nodePlan(settings: LabSettings): { name: string; role: NodeRole;
 }
 
 export function buildNodes(name: string, dir: string, slot: number, settings: LabSettings): LabNode[] {
+  const family = settings.ipFamily ?? 'ipv4';
   return nodePlan(settings).map((n) => ({
     name: n.name,
     role: n.role,
-    address: `10.200.${slot}.${n.host}`,
+    address: family === 'ipv6' ? ipv6Of(slot, n.host) : `10.200.${slot}.${n.host}`,
+    ...(family === 'dual' ? { address6: ipv6Of(slot, n.host) } : {}),
     netns: `${name}-${n.name}`,
     hostDir: join(dir, 'nodes', n.name),
     pid: 0,

@@ -5,15 +5,17 @@
 import { stringify } from 'yaml';
 import { join } from 'node:path';
 import { NODE_COMPONENTS_DIR } from './components.js';
-import { LINKS, NODE_MOUNTS, OVERLAYS, USR_LOCAL_BIN_SUBDIR, type LabNode, type LabState } from './layout.js';
+import { DNS_ENDPOINT, LINKS, NODE_MOUNTS, OVERLAYS, USR_LOCAL_BIN_SUBDIR, VIP_HOST, ipv6Of, type LabNode, type LabState } from './layout.js';
 
 export function clientKeyPath(dir: string): string {
   return join(dir, 'client', 'id_ed25519');
 }
 
 export function sshdConfig(node: LabNode, sshUser: string): string {
+  const v6 = node.address.includes(':') || node.address6 !== undefined;
   return `${[
-    'ListenAddress 0.0.0.0:22',
+    ...(node.address.includes(':') ? [] : ['ListenAddress 0.0.0.0:22']),
+    ...(v6 ? ['ListenAddress [::]:22'] : []),
     `HostKey ${join(node.hostDir, 'ssh', 'ssh_host_ed25519_key')}`,
     'PidFile /run/sshd.pid',
     'AuthorizedKeysFile .ssh/authorized_keys',
@@ -37,9 +39,27 @@ export function sshdConfig(node: LabNode, sshUser: string): string {
   ].join('\n')}\n`;
 }
 
-/** Node's /etc/hosts: every lab node by name, so sudo and kubeadm-style names resolve. */
-export function hostsFile(state: Pick<LabState, 'nodes'>): string {
-  const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', ...state.nodes.map((n) => `${n.address}\t${n.name}`)];
+/** The lab's virtual IP (host .10 of its subnet, of the nodes' first family), whether or not cluster.yaml uses it. */
+export function vipAddress(state: Pick<LabState, 'slot'> & { options?: Pick<LabState['options'], 'ipFamily'> }): string {
+  return state.options?.ipFamily === 'ipv6' ? ipv6Of(state.slot, VIP_HOST) : `10.200.${state.slot}.${VIP_HOST}`;
+}
+
+/** The address the endpoint's name stands for: the virtual IP, or the proxy host; null without a DNS endpoint. */
+export function dnsEndpointAddress(state: Pick<LabState, 'nodes' | 'options' | 'slot'>): string | null {
+  if (!state.options.dnsEndpoint) return null;
+  if (state.options.vip) return vipAddress(state);
+  return state.nodes.find((n) => n.role === 'proxy')?.address ?? null;
+}
+
+/** Node's /etc/hosts: every lab node by name, so sudo and kubeadm-style names resolve; the endpoint's name when it has one. */
+export function hostsFile(state: Pick<LabState, 'nodes'> & Partial<Pick<LabState, 'options' | 'slot'>>): string {
+  const endpoint = state.options && state.slot !== undefined ? dnsEndpointAddress({ nodes: state.nodes, options: state.options, slot: state.slot }) : null;
+  const lines = [
+    '127.0.0.1\tlocalhost',
+    '::1\tlocalhost ip6-localhost ip6-loopback',
+    ...state.nodes.flatMap((n) => [`${n.address}\t${n.name}`, ...(n.address6 ? [`${n.address6}\t${n.name}`] : [])]),
+    ...(endpoint ? [`${endpoint}\t${DNS_ENDPOINT}`] : []),
+  ];
   return `${lines.join('\n')}\n`;
 }
 
@@ -96,7 +116,9 @@ export function initScript(i: InitScriptInput): string {
     'umount -l /run/netns 2>/dev/null || true',
     `ip -batch - <<'EOF'`,
     'link set lo up',
-    `addr add ${i.node.address}/24 dev ${LINKS.node}`,
+    // IPv6 without duplicate address detection: the address is usable at once (the lab hands out each one once).
+    i.node.address.includes(':') ? `addr add ${i.node.address}/64 dev ${LINKS.node} nodad` : `addr add ${i.node.address}/24 dev ${LINKS.node}`,
+    ...(i.node.address6 ? [`addr add ${i.node.address6}/64 dev ${LINKS.node} nodad`] : []),
     `link set ${LINKS.node} up`,
     ...(i.node.role === 'bastion' ? [`addr add 10.201.${i.slot}.4/24 dev ${LINKS.bastionOuter}`, `link set ${LINKS.bastionOuter} up`] : []),
     'EOF',
@@ -184,11 +206,21 @@ export function clusterYaml(state: LabState): string {
   if (!master) throw new Error('lab has no master');
   const lb = byRole('proxy')[0];
   const jump = proxyJumpOf(state);
+  const { vip, dnsEndpoint, apiserverPort } = state.options;
+  const vipHost = vipAddress(state);
+  // keepalived with HAProxy on every control-plane node on 8443 (kubeadm's HA guide); kube-vip on the apiservers' own port.
+  const endpointPort = vip === 'keepalived' ? 8443 : apiserverPort;
+  const endpointHost = dnsEndpoint ? DNS_ENDPOINT : vip ? vipHost : lb ? lb.address : '127.0.0.1';
+  const proxy = vip
+    ? { kind: 'haproxy', placement: 'vip', vip: { provider: vip, ...(dnsEndpoint ? { address: vipHost } : {}) } }
+    : lb
+      ? { kind: 'nginx', placement: 'dedicated', host: lb }
+      : { kind: 'nginx', placement: 'per-node' };
   const doc = {
     name: state.name,
     controlPlane: { existing: master, promote: byRole('promote') },
-    endpoint: lb ? { host: lb.address, port: state.options.apiserverPort } : { host: '127.0.0.1', port: state.options.apiserverPort },
-    proxy: lb ? { kind: 'nginx', placement: 'dedicated', host: lb } : { kind: 'nginx', placement: 'per-node' },
+    endpoint: { host: endpointHost, port: endpointPort },
+    proxy,
     workers: byRole('worker'),
     ssh: {
       user: state.options.sshUser,

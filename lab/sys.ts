@@ -140,15 +140,18 @@ export function isAlive(pid: number): boolean {
 
 /** True when the network namespace of `pid` has a TCP listener on `port` (reads /proc/PID/net/tcp). */
 export function listensOn(pid: number, port: number): boolean {
-  try {
-    const suffix = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-    return readFileSync(`/proc/${pid}/net/tcp`, 'utf8')
-      .split('\n')
-      .map((l) => l.trim().split(/\s+/))
-      .some((f) => (f[1] ?? '').endsWith(suffix) && f[3] === '0A');
-  } catch {
-    return false;
-  }
+  const suffix = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  // IPv4 sockets in net/tcp, IPv6 ones (an IPv6-only lab's sshd) in net/tcp6.
+  return ['tcp', 'tcp6'].some((table) => {
+    try {
+      return readFileSync(`/proc/${pid}/net/${table}`, 'utf8')
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/))
+        .some((f) => (f[1] ?? '').endsWith(suffix) && f[3] === '0A');
+    } catch {
+      return false;
+    }
+  });
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -9,6 +9,7 @@ import type { Step } from '../src/engine/model/step.js';
 import type { ClusterFacts } from '../src/discovery/facts.js';
 import { masterNode } from '../src/discovery/nodes.js';
 import { etcdctl } from '../src/etcd/etcdctl.js';
+import { etcdEndpoint } from './kit/etcd.js';
 import { makeStep, type StepContext, type StepDefinition } from './kit/step.js';
 
 // Under /var/lib, which holds a node's own state (in the lab every node has its own /var/lib, while /var/backups is the
@@ -42,7 +43,7 @@ function build(facts: ClusterFacts, ctx: StepContext): Step[] {
       host: master.host,
       description: `etcd snapshot to ${snapshot} on ${master.host} (kept after rollback: the last-resort restore point)`,
       risk: 'read-only',
-      argv: etcdctl(['snapshot', 'save', snapshot]),
+      argv: etcdctl(['snapshot', 'save', snapshot], etcdEndpoint(facts)),
       probe: { type: 'file', host: master.host, path: snapshot },
       timeoutMs: 300_000,
     },

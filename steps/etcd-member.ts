@@ -14,7 +14,7 @@ import { BadInputError } from '../src/exit-codes.js';
 import { etcdPeerURL, joiningEtcdManifest, type EtcdPeer } from '../src/manifests/etcd.js';
 import { StaticPod } from '../src/manifests/static-pod.js';
 import { certActions } from './kit/certs.js';
-import { ETCD_JOIN_TIMEOUT_MS, etcdPeerPort, masterMember, masterPeerURL } from './kit/etcd.js';
+import { ETCD_JOIN_TIMEOUT_MS, etcdEndpoint, etcdPeerPort, masterMember, masterPeerURL } from './kit/etcd.js';
 import { ETCD_MANIFEST } from './kit/paths.js';
 import { makeStep, type StepDefinition } from './kit/step.js';
 
@@ -41,6 +41,7 @@ function memberOn(facts: ClusterFacts, node: CpNode, index: number): Step {
   const masterManifest = facts.manifests['etcd'];
   if (!masterManifest) throw new BadInputError(`no etcd manifest was found on ${master.host}`, 'ha-wizard converts stacked etcd only (external etcd is refused by preflight)');
   const peerURL = etcdPeerURL(node.address, etcdPeerPort(facts));
+  const ep = etcdEndpoint(facts);
   const dataDir = StaticPod.parse(masterManifest, 'etcd').flag('data-dir') ?? '/var/lib/etcd';
   const manifest = joiningEtcdManifest(masterManifest, {
     nodeName: node.nodeName,
@@ -71,7 +72,7 @@ function memberOn(facts: ClusterFacts, node: CpNode, index: number): Step {
       step,
       type: 'run',
       host: master.host,
-      argv: noOtherLearnerCheck(peerURL),
+      argv: noOtherLearnerCheck(peerURL, ep),
       description: 'check that etcd has no other learner (etcd allows one; a leftover must be removed first)',
       risk: 'read-only',
     },
@@ -80,9 +81,9 @@ function memberOn(facts: ClusterFacts, node: CpNode, index: number): Step {
       step,
       type: 'run',
       host: master.host,
-      argv: etcdctl(['member', 'add', node.nodeName, `--peer-urls=${peerURL}`, '--learner']),
-      undo: memberRemoveByNameOrPeer(node.nodeName, peerURL),
-      probe: commandProbe(memberStateProbe(peerURL, 'present'), 'member-present'),
+      argv: etcdctl(['member', 'add', node.nodeName, `--peer-urls=${peerURL}`, '--learner'], ep),
+      undo: memberRemoveByNameOrPeer(node.nodeName, peerURL, ep),
+      probe: commandProbe(memberStateProbe(peerURL, 'present', ep), 'member-present'),
       // Right after the previous member's promotion etcd refuses reconfiguration for ~5 s (strict reconfig
       // check: every voter must have been connected for its health interval); the learner of a previous
       // attempt may also still be leaving.
@@ -114,7 +115,7 @@ function memberOn(facts: ClusterFacts, node: CpNode, index: number): Step {
       id: `${step}/${master.host}/learner-started`,
       step,
       type: 'wait',
-      probe: commandProbe(memberStateProbe(peerURL, 'started'), 'member-started'),
+      probe: commandProbe(memberStateProbe(peerURL, 'started', ep), 'member-started'),
       timeoutMs: ETCD_JOIN_TIMEOUT_MS,
       // A learner starts within a second or two; one etcdctl call per second over the open SSH connection is cheap.
       intervalMs: 1_000,
@@ -126,11 +127,11 @@ function memberOn(facts: ClusterFacts, node: CpNode, index: number): Step {
       step,
       type: 'run',
       host: master.host,
-      argv: memberPromoteByPeer(peerURL),
+      argv: memberPromoteByPeer(peerURL, ep),
       // Undone before the manifest goes (undo runs newest first): the member leaves while it still runs, so a
       // 2-member cluster keeps quorum for the removal; stopping it first would leave 1 of 2 and the remove would hang.
-      undo: memberRemoveByNameOrPeer(node.nodeName, peerURL),
-      probe: commandProbe(memberStateProbe(peerURL, 'voting'), 'member-voting'),
+      undo: memberRemoveByNameOrPeer(node.nodeName, peerURL, ep),
+      probe: commandProbe(memberStateProbe(peerURL, 'voting', ep), 'member-voting'),
       retry: {
         timeoutMs: ETCD_JOIN_TIMEOUT_MS,
         intervalMs: 3_000,
@@ -144,7 +145,7 @@ function memberOn(facts: ClusterFacts, node: CpNode, index: number): Step {
       id: `${step}/${master.host}/cluster-healthy`,
       step,
       type: 'wait',
-      probe: { type: 'command', host: master.host, argv: clusterHealthArgv() },
+      probe: { type: 'command', host: master.host, argv: clusterHealthArgv(ep) },
       timeoutMs: ETCD_JOIN_TIMEOUT_MS,
       intervalMs: 2_000,
       description: 'wait until every etcd member reports healthy (endpoint health --cluster)',

@@ -10,7 +10,7 @@ import { masterNode } from '../src/discovery/nodes.js';
 import { etcdctl, memberStateProbe, memberUpdatePeer } from '../src/etcd/etcdctl.js';
 import { masterEtcdManifestWithPeerAddress } from '../src/manifests/etcd.js';
 import { certActions } from './kit/certs.js';
-import { ETCD_JOIN_TIMEOUT_MS, loopbackPeerURL, masterPeerURL } from './kit/etcd.js';
+import { ETCD_JOIN_TIMEOUT_MS, etcdEndpoint, loopbackPeerURL, masterPeerURL } from './kit/etcd.js';
 import { ETCD_MANIFEST } from './kit/paths.js';
 import { makeStep, type StepDefinition } from './kit/step.js';
 
@@ -41,7 +41,7 @@ function build(facts: ClusterFacts): Step[] {
       id: `${step}/${master.host}/etcd-healthy`,
       step,
       type: 'wait',
-      probe: { type: 'command', host: master.host, argv: etcdctl(['endpoint', 'health']) },
+      probe: { type: 'command', host: master.host, argv: etcdctl(['endpoint', 'health'], etcdEndpoint(facts)) },
       timeoutMs: ETCD_JOIN_TIMEOUT_MS,
       intervalMs: 2_000,
       description: 'wait until the restarted etcd answers',
@@ -52,9 +52,9 @@ function build(facts: ClusterFacts): Step[] {
       step,
       type: 'run',
       host: master.host,
-      argv: memberUpdatePeer(loopback, newPeerURL),
-      undo: memberUpdatePeer(newPeerURL, loopback),
-      probe: { type: 'command', host: master.host, argv: memberStateProbe(newPeerURL, 'present'), stdoutIncludes: 'member-present' },
+      argv: memberUpdatePeer(loopback, newPeerURL, etcdEndpoint(facts)),
+      undo: memberUpdatePeer(newPeerURL, loopback, etcdEndpoint(facts)),
+      probe: { type: 'command', host: master.host, argv: memberStateProbe(newPeerURL, 'present', etcdEndpoint(facts)), stdoutIncludes: 'member-present' },
       description: `etcd member update: peer URL ${loopback} → ${newPeerURL} (a second member could not reach localhost)`,
       risk: 'disruptive',
     },

@@ -3,6 +3,13 @@
  * endpoint answers every time while it is down, and that every API client repoint-clients moved to the endpoint
  * (each repointed agent's pods) stays Ready twice, AGENT_HOLD_S apart, while it is down; start it again. A safety timer on the node puts the apiserver
  * back whatever happens to the run; a graceful Ctrl-C runs the drill through to the start (pairedWith).
+ *
+ * Placement vip drills the address instead (steps/kit/vip-drill.ts): a worker probes the endpoint through the
+ * virtual IP every 100 ms; the control-plane node that holds the address loses its network (the link goes down
+ * for DOWN s, by a timer on the node, so it comes back whatever happens to the run); the worker reports how many
+ * requests failed and how long until the endpoint answered again with a verified certificate (a `measurement`
+ * event: the done screen and --json show it); then the node must rejoin: its apiserver ready, etcd healthy, its
+ * keepalived or kube-vip running, the endpoint answering.
  */
 import type { Action, RunAction } from '../src/engine/model/actions.js';
 import type { Plan } from '../src/engine/model/plan.js';
@@ -15,6 +22,12 @@ import { KUBERNETES_DIR, MANIFESTS_DIR } from './kit/paths.js';
 import { portClosedProbe, sample, waitAction } from './kit/probes.js';
 import { podsReadyProbe, repointedWorkloads } from './kit/clients.js';
 import { makeStep, type StepContext, type StepDefinition } from './kit/step.js';
+import { CUT_HOLDER, PROBER_DIR, PROBER_REPORT, PROBER_START, PROBER_STOP } from './kit/vip-drill.js';
+import { isVip, vipCidr, vipInterface, vipNodes, vipOf } from './kit/vip.js';
+import { clusterHealthArgv } from '../src/etcd/etcdctl.js';
+import { etcdEndpoint } from './kit/etcd.js';
+import { BadInputError } from '../src/exit-codes.js';
+import { KUBE_VIP_MANIFEST } from '../src/proxy/vip.js';
 
 /** The step's id in the plan. */
 export const DRILL_STEP = 'failover-drill';
@@ -197,9 +210,118 @@ function drillActions(step: string, facts: ClusterFacts, node: CpNode, ctx: Step
   ];
 }
 
+/** How long the holder's network stays down: longer than any takeover (keepalived ~3.6 s, kube-vip's 5 s lease). */
+export const VIP_DRILL_DOWN_S = 15;
+/** Successful requests in a row (100 ms apart) that mean the endpoint answers again. */
+const VIP_DRILL_STABLE = 20;
+
+/** The VIP drill: prober on a worker, the holder's network cut, what the worker measured, the node's rejoin. */
+function vipDrillActions(step: string, facts: ClusterFacts): Action[] {
+  const v = vipOf(facts);
+  const worker = workerHosts(facts)[0];
+  if (!worker) throw new BadInputError('the failover drill of a virtual IP measures the endpoint from a worker, and the config lists none', 'list a worker under workers (one is enough), or plan without the drill');
+  const cps = vipNodes(facts);
+  const master = masterNode(facts);
+  const { host: endpointHost } = endpointOf(facts);
+  const url = `https://${hostPort(endpointHost, v.endpointPort)}/readyz`;
+  const client = probeClient(facts, { worker: true });
+  const waitS = VIP_DRILL_DOWN_S + 40;
+  const proberStop = ['sh', '-c', PROBER_STOP, 'ha-wizard-drill-prober-stop', PROBER_DIR];
+  const actions: Action[] = [
+    waitAction(
+      step,
+      `${worker.name}/endpoint-before`,
+      { type: 'https', host: worker.name, address: endpointHost, port: v.endpointPort, path: '/readyz', serverName: endpointHost, ...client },
+      `the endpoint answers from ${worker.name} through the virtual IP before the drill`,
+      60_000,
+    ),
+    {
+      id: `${step}/${worker.name}/prober-start`,
+      step,
+      type: 'run',
+      host: worker.name,
+      argv: ['sh', '-c', PROBER_START, 'ha-wizard-drill-prober', PROBER_DIR, url, client.caPath, client.clientCertPath, String(waitS + 60)],
+      undo: proberStop,
+      idempotent: true,
+      description: `start probing ${url} from ${worker.name} every 100 ms (TLS verified, the kubelet's credentials), in the background for at most ${waitS + 60} s`,
+      risk: 'reversible',
+    },
+  ];
+  cps.forEach((n) => {
+    const others = cps.filter((o) => o.host !== n.host).map((o) => o.address);
+    const iface = vipInterface(facts, n.host);
+    actions.push({
+      id: `${step}/${n.host}/stop-if-holder`,
+      step,
+      type: 'run',
+      host: n.host,
+      argv: ['sh', '-c', CUT_HOLDER, 'ha-wizard-drill-cut', vipCidr(facts), iface, String(VIP_DRILL_DOWN_S), String(v.apiserverPort), ...others],
+      undo: ['ip', 'link', 'set', iface, 'up'],
+      description: `if ${n.host} holds ${v.address} (and every other control-plane node answers): its network (${iface}) goes down 1 s later, for ${VIP_DRILL_DOWN_S} s, by a timer on ${n.host} that brings it back whatever happens`,
+      risk: 'disruptive',
+    });
+  });
+  actions.push({
+    id: `${step}/${worker.name}/measure`,
+    step,
+    type: 'run',
+    host: worker.name,
+    argv: ['sh', '-c', PROBER_REPORT, 'ha-wizard-drill-report', PROBER_DIR, String(waitS), String(VIP_DRILL_STABLE)],
+    undo: proberStop,
+    timeoutMs: (waitS + 30) * 1000,
+    measurement: 'vip-failover',
+    description: `measure from ${worker.name}: requests that failed, and the time until ${url} answered again with a verified certificate (${VIP_DRILL_STABLE} answers in a row, within ${waitS} s)`,
+    risk: 'read-only',
+  });
+  // The stopped node comes back by itself after its DOWN seconds and must rejoin.
+  const rejoin = (VIP_DRILL_DOWN_S + 240) * 1000;
+  for (const n of cps) {
+    actions.push(
+      waitAction(
+        step,
+        `${n.host}/apiserver-rejoined`,
+        { type: 'https', host: worker.name, address: n.address, port: v.apiserverPort, path: '/readyz', serverName: endpointHost, ...client },
+        `${n.host}'s apiserver answers /readyz from ${worker.name} (the stopped node is back on the network)`,
+        rejoin,
+      ),
+      waitAction(
+        step,
+        `${n.host}/vip-agent-rejoined`,
+        v.provider === 'keepalived'
+          ? { type: 'command', host: n.host, argv: ['systemctl', 'is-active', '--quiet', 'keepalived'] }
+          : { type: 'command', host: n.host, argv: ['sh', '-c', '[ -f "$1" ] && pgrep -x kube-vip >/dev/null', 'ha-wizard-probe', KUBE_VIP_MANIFEST] },
+        `${v.provider} runs on ${n.host} again, ready to take ${v.address} over`,
+        rejoin,
+      ),
+    );
+  }
+  actions.push(
+    waitAction(step, `${master.host}/etcd-rejoined`, { type: 'command', host: master.host, argv: clusterHealthArgv(etcdEndpoint(facts)) }, 'every etcd member is healthy again (etcdctl endpoint health --cluster)', rejoin),
+    waitAction(
+      step,
+      `${worker.name}/endpoint-after`,
+      { type: 'https', host: worker.name, address: endpointHost, port: v.endpointPort, path: '/readyz', serverName: endpointHost, ...client },
+      `the endpoint answers from ${worker.name} through the virtual IP after the drill`,
+      60_000,
+    ),
+  );
+  return actions;
+}
+
 function build(facts: ClusterFacts, ctx: StepContext): Step[] {
   const choice = failoverDrillChoice(facts, ctx);
   if (!choice) return [];
+  if (isVip(facts)) {
+    const v = vipOf(facts);
+    return [
+      makeStep(
+        DRILL_STEP,
+        `Failover drill: the node holding ${v.address} loses its network, the endpoint comes back`,
+        `Opt-in. A worker probes the endpoint through ${v.address} every 100 ms; the control-plane node that holds the address loses its network for ${VIP_DRILL_DOWN_S} s (a timer on it brings the network back whatever happens); the worker reports how many requests failed and how long until the endpoint answered again with a verified certificate. Then the node must rejoin: its apiserver, etcd and ${v.provider}.`,
+        vipDrillActions(DRILL_STEP, facts),
+      ),
+    ];
+  }
   const node = drillNode(facts, choice);
   return [
     makeStep(
@@ -225,7 +347,13 @@ export const failoverDrillStep: StepDefinition = {
  * The node a plan's drill stops (the host of its stop command), or, for a plan without the drill, the node it
  * would stop if added (the config's, else the last to promote); null when the cluster has too few control-plane nodes.
  */
+/** What the drill does when it does not stop one apiserver: the virtual IP's drill (null otherwise). */
+export function drillWhat(facts: ClusterFacts): string | null {
+  return isVip(facts) ? `the node holding ${vipOf(facts).address} loses its network` : null;
+}
+
 export function drillTarget(facts: ClusterFacts, plan: Pick<Plan, 'actions'>): string | null {
+  if (isVip(facts)) return workerHosts(facts).length ? 'the virtual IP holder' : null;
   const planned = plan.actions.find((a): a is RunAction => a.step === DRILL_STEP && a.type === 'run');
   if (planned) return planned.host;
   const choice = failoverDrillChoice(facts, { failoverDrill: true });

@@ -6,6 +6,9 @@
  *              one backend at a time, each config validated, then a graceful reload.
  *   per-node   one step after all promoted nodes (`proxy-backends`): each config change restarts every
  *              worker's proxy pod, so it happens once.
+ *   vip        one step after all promoted nodes (`proxy-backends`): the proxy (when there is one) with every
+ *              apiserver behind it on every control-plane node, then the agent that holds the virtual IP on each
+ *              new node (keepalived or kube-vip), so any of them can take the address over.
  *
  * Rollback runs undos newest first, so a reload that must follow the restored config hangs on the check
  * that precedes the write: "the running config is valid; on rollback, reload it".
@@ -19,6 +22,7 @@ import { LOCAL_PROXY_ADDRESS, controlPlaneProbeClient, endpointOf } from './kit/
 import { APISERVER_READY_TIMEOUT_MS, waitAction } from './kit/probes.js';
 import { backendsUpTo, configPath, dedicatedProxyHost, perNodeActions, proxyConfigText, reloadArgv, throughProxyWait, validateArgv, type ProxyOptions } from './kit/proxy.js';
 import { makeStep, type StepContext, type StepDefinition } from './kit/step.js';
+import { throughVipWait, vipAgentActions, vipNodes, vipOf, vipProxyActions } from './kit/vip.js';
 
 /** The node's apiserver answers /readyz with a certificate valid for the endpoint host. */
 function readyForEndpoint(step: string, facts: ClusterFacts, node: CpNode): Action {
@@ -97,7 +101,25 @@ function build(facts: ClusterFacts, ctx: StepContext): Step[] {
     });
   }
   const step = 'proxy-backends';
-  const { port } = endpointOf(facts);
+  const { host: endpointHost, port } = endpointOf(facts);
+  if (placement === 'vip') {
+    const v = vipOf(facts);
+    const nodes = vipNodes(facts);
+    const added = promoted.map((n) => n.host).join(', ');
+    return [
+      makeStep(
+        step,
+        v.proxied ? `${added} behind the ${kind} proxy on every control-plane node, and holding the virtual IP too` : `${added} holding the virtual IP ${v.address} too`,
+        `Every new apiserver must be ready with a certificate for the endpoint; ${v.proxied ? `then each control-plane node's proxy on port ${v.endpointPort} gets every apiserver as a backend (its pod restarts), and ` : 'then '}${v.provider} starts on ${added}, so any control-plane node can take ${v.address} over.`,
+        [
+          ...promoted.map((n) => readyForEndpoint(step, facts, n)),
+          ...(v.proxied ? vipProxyActions(step, facts, nodes, backendsUpTo(facts, promoted.length), opts, endpointHost) : []),
+          ...promoted.flatMap((n) => vipAgentActions(step, facts, n, nodes.findIndex((x) => x.host === n.host))),
+          throughVipWait(step, facts, masterNode(facts), endpointHost, 'via-vip'),
+        ],
+      ),
+    ];
+  }
   return [
     makeStep(
       step,

@@ -8,6 +8,10 @@
  *   per-node   kubespray's local proxy: a static pod on every worker listening on 127.0.0.1:<port>;
  *              control-plane nodes need none (their apiserver answers there). Rollback removes the
  *              manifest and the kubelet stops the pod.
+ *   vip        the virtual IP, on the master first (steps/kit/vip.ts): with an endpoint port other than the
+ *              apiserver's, the proxy as a static pod on the master listening on that port; then keepalived or
+ *              kube-vip, which takes the address on; then the API must answer through it. The other
+ *              control-plane nodes join in proxy-backends, once their apiservers are ready.
  *
  * Health checks. HAProxy checks each apiserver actively with an anonymous GET /readyz over TLS, verifying
  * its certificate against the cluster CA: real apiservers let anyone read /readyz (system:public-info-viewer),
@@ -37,6 +41,7 @@ import {
   type ProxyOptions,
 } from './kit/proxy.js';
 import { makeStep, type StepContext, type StepDefinition } from './kit/step.js';
+import { throughVipWait, vipAgentActions, vipOf, vipProxyActions } from './kit/vip.js';
 
 /**
  * Stops the proxy started from `pidFile` and returns once it is gone, so a rollback leaves no listener and a
@@ -140,12 +145,42 @@ function dedicatedActions(step: string, facts: ClusterFacts, opts: ProxyOptions)
   return actions;
 }
 
+/** Placement vip on the master: its proxy (when the endpoint port is not the apiserver's), the agent, the API through the address. */
+function vipActions(step: string, facts: ClusterFacts, opts: ProxyOptions): Action[] {
+  const master = masterNode(facts);
+  const v = vipOf(facts);
+  return [
+    // Before endpoint-cert the master's certificate does not name the endpoint yet: verify as "kubernetes".
+    ...(v.proxied ? vipProxyActions(step, facts, [master], backendsUpTo(facts, 0), opts, 'kubernetes') : []),
+    ...vipAgentActions(step, facts, master, 0),
+    throughVipWait(step, facts, master, 'kubernetes', 'via-vip'),
+  ];
+}
+
+function vipDescription(facts: ClusterFacts): string {
+  const v = vipOf(facts);
+  const master = masterNode(facts).host;
+  const agent = v.provider === 'keepalived' ? 'keepalived (VRRP, a health check on its apiserver)' : 'kube-vip (ARP, leader election)';
+  return v.proxied
+    ? `The virtual IP ${v.address} on ${master}, held by ${agent}, with a TCP passthrough ${facts.config.proxy.kind} on port ${v.endpointPort} in front of the apiservers (${master}'s for now). Nothing points at it yet, so nothing is interrupted.`
+    : `The virtual IP ${v.address} on ${master}, held by ${agent}; port ${v.endpointPort} on it is the apiserver of the node that holds it. Nothing points at it yet, so nothing is interrupted.`;
+}
+
 function build(facts: ClusterFacts, ctx: StepContext): Step[] {
   const opts = ctx.proxy ?? {};
   const { kind, placement } = facts.config.proxy;
   const step = 'proxy';
-  const actions = placement === 'dedicated' ? dedicatedActions(step, facts, opts) : perNodeActions(step, facts, backendsUpTo(facts, 0), opts);
+  const actions =
+    placement === 'dedicated'
+      ? dedicatedActions(step, facts, opts)
+      : placement === 'vip'
+        ? vipActions(step, facts, opts)
+        : perNodeActions(step, facts, backendsUpTo(facts, 0), opts);
   const { host, port } = endpointOf(facts);
+  if (placement === 'vip') {
+    const v = vipOf(facts);
+    return [makeStep(step, `Virtual IP ${v.address} for ${hostPort(host, port)} (${v.provider}${v.proxied ? `, ${kind} on every control-plane node` : ', the apiservers directly'})`, vipDescription(facts), actions)];
+  }
   return [
     makeStep(
       step,
@@ -160,6 +195,6 @@ function build(facts: ClusterFacts, ctx: StepContext): Step[] {
 
 export const proxyStep: StepDefinition = {
   name: 'proxy',
-  summary: 'the L4 TCP-passthrough proxy (nginx or HAProxy) behind the endpoint, the master its only backend',
+  summary: 'the L4 TCP-passthrough proxy (nginx or HAProxy) behind the endpoint, the master its only backend; or the virtual IP on the master',
   build,
 };

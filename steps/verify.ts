@@ -16,18 +16,21 @@ import type { ClusterFacts } from '../src/discovery/facts.js';
 import { masterNode, promotedNodes, workerHosts } from '../src/discovery/nodes.js';
 import { oldAddressReport } from '../src/discovery/old-address.js';
 import { clusterHealthArgv, etcdctl } from '../src/etcd/etcdctl.js';
+import { etcdEndpoint } from './kit/etcd.js';
 import { hostPort } from '../src/pki/hosts.js';
 import { controlPlaneProbeClient, endpointOf, nodeLocalServer } from './kit/endpoint.js';
 import { leaseHeldProbe, rolledOutProbe, sample, waitAction } from './kit/probes.js';
 import { podsReadyProbe, repointedWorkloads } from './kit/clients.js';
 import { throughProxyWait } from './kit/proxy.js';
 import { makeStep, type StepContext, type StepDefinition } from './kit/step.js';
+import { isVip, vipOf } from './kit/vip.js';
+import { KUBE_VIP_MANIFEST } from '../src/proxy/vip.js';
 
 const CHECK_TIMEOUT_MS = 120_000;
 
 /** Voting (non-learner) etcd members, counted from `member list`; exactly `count`. */
-function votingMembersProbe(host: string, count: number): Probe {
-  const list = etcdctl(['member', 'list']);
+function votingMembersProbe(host: string, count: number, endpoint: string): Probe {
+  const list = etcdctl(['member', 'list'], endpoint);
   return { type: 'command', host, argv: ['sh', '-c', '[ "$("$@" | grep -c ", false$")" -eq "$0" ]', String(count), ...list] };
 }
 
@@ -54,12 +57,29 @@ function checksActions(step: string, facts: ClusterFacts, ctx: StepContext): Act
   for (let i = 0; i < cps.length; i++) {
     actions.push(throughProxyWait(step, facts, { host: master.host, worker: false }, endpointHost, endpointPort, endpointHost, `via-endpoint-${i + 1}`, CHECK_TIMEOUT_MS, `call ${i + 1} of ${cps.length}, so a balancer in rotation meets each apiserver`));
   }
+  if (isVip(facts)) {
+    // Every control-plane node can take the virtual IP over: its agent runs.
+    const v = vipOf(facts);
+    for (const cp of cps) {
+      actions.push(
+        waitAction(
+          step,
+          `${cp.host}/vip-agent`,
+          v.provider === 'keepalived'
+            ? { type: 'command', host: cp.host, argv: ['systemctl', 'is-active', '--quiet', 'keepalived'] }
+            : { type: 'command', host: cp.host, argv: ['sh', '-c', '[ -f "$1" ] && pgrep -x kube-vip >/dev/null', 'ha-wizard-probe', KUBE_VIP_MANIFEST] },
+          `${v.provider} runs on ${cp.host}, ready to hold ${v.address}`,
+          CHECK_TIMEOUT_MS,
+        ),
+      );
+    }
+  }
   for (const w of sample(workerHosts(facts), ctx.sampleWorkers ?? 3)) {
     actions.push(throughProxyWait(step, facts, { host: w.name, worker: true }, local.address, local.port, local.serverName, 'via-endpoint', CHECK_TIMEOUT_MS));
   }
   actions.push(
-    waitAction(step, `${master.host}/etcd-health`, { type: 'command', host: master.host, argv: clusterHealthArgv() }, 'every etcd member is healthy (etcdctl endpoint health --cluster)', CHECK_TIMEOUT_MS),
-    waitAction(step, `${master.host}/etcd-voting`, votingMembersProbe(master.host, cps.length), `etcd has exactly ${cps.length} voting members and no learner`, CHECK_TIMEOUT_MS),
+    waitAction(step, `${master.host}/etcd-health`, { type: 'command', host: master.host, argv: clusterHealthArgv(etcdEndpoint(facts)) }, 'every etcd member is healthy (etcdctl endpoint health --cluster)', CHECK_TIMEOUT_MS),
+    waitAction(step, `${master.host}/etcd-voting`, votingMembersProbe(master.host, cps.length, etcdEndpoint(facts)), `etcd has exactly ${cps.length} voting members and no learner`, CHECK_TIMEOUT_MS),
     waitAction(step, `${master.host}/controller-manager-lease`, leaseHeldProbe(master.host, 'kube-system', 'kube-controller-manager'), 'one kube-controller-manager holds the leader lease', CHECK_TIMEOUT_MS),
     waitAction(step, `${master.host}/scheduler-lease`, leaseHeldProbe(master.host, 'kube-system', 'kube-scheduler'), 'one kube-scheduler holds the leader lease', CHECK_TIMEOUT_MS),
     waitAction(step, `${master.host}/kube-proxy`, rolledOutProbe(master.host, 'kube-system', 'daemonset', 'kube-proxy'), 'every kube-proxy pod is up to date and available', CHECK_TIMEOUT_MS, 5_000),

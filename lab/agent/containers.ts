@@ -6,6 +6,10 @@
  *    that exact release from the lab's component cache; etcd images (etcd:3.6.8-0) the etcd of that
  *    version. A version the lab has not built is an image pull error, as on a node that cannot pull it.
  *  - nginx and HAProxy images (node-local apiserver proxies) run Debian's nginx and haproxy.
+ *  - kube-vip images (ghcr.io/kube-vip/kube-vip:v1.0.0) run the kube-vip of that version from the component
+ *    cache (lab/build-components.sh builds the `kube-vip` releases of components.txt).
+ *  - A pod's hostAliases are honoured as the kubelet does for a hostNetwork pod: the container sees the node's
+ *    /etc/hosts with the aliases appended (a private mount namespace binds that file over /etc/hosts).
  *  - A container path is reached through the pod's hostPath volumes, as in a container: an argument
  *    naming a path under a volume's mountPath names the host path behind it.
  *  - hostPath volumes are checked the way the kubelet checks them before it starts a container: a
@@ -121,6 +125,13 @@ export function commandFor(container: any, pod: any, ctx: CommandContext): { arg
     const bin = join(ctx.components, 'etcd', `v${version}`, 'etcd');
     return exists(bin) ? { argv: [bin, ...args] } : pull(`etcd v${version}`);
   }
+  if (exe === 'kube-vip' || /(^|\/)kube-vip:/.test(image)) {
+    // kube-vip's image runs /kube-vip with `args: [manager]` (its entrypoint), no command.
+    if (!version) return pull('kube-vip');
+    const bin = join(ctx.components, 'kube-vip', `v${version}`, 'kube-vip');
+    const rest = exe === 'kube-vip' ? args : argv.map((a) => mapArg(pod, container, a));
+    return exists(bin) ? { argv: [bin, ...rest] } : pull(`kube-vip v${version}`);
+  }
   if (exe === 'nginx') return { argv: ['/usr/sbin/nginx', ...nginxArgs(args, ctx.configText ?? readOrNull)] };
   if (exe === 'haproxy') return { argv: ['/usr/sbin/haproxy', ...args] };
   return { error: { reason: 'CreateContainerError', message: `the lab cannot run command ${JSON.stringify(argv[0] ?? '')} (image ${image || '?'})` } };
@@ -178,4 +189,38 @@ function statOrNull(path: string): ReturnType<typeof statSync> | null {
   } catch {
     return null;
   }
+}
+
+/** The hosts file a hostNetwork pod sees: the node's own, then one line per hostAliases entry (the kubelet's format). */
+export function podHostsFile(nodeHosts: string, pod: any): string | null {
+  const aliases: Array<{ ip?: unknown; hostnames?: unknown }> = Array.isArray(pod?.spec?.hostAliases) ? pod.spec.hostAliases : [];
+  const lines = aliases
+    .filter((a) => typeof a.ip === 'string' && Array.isArray(a.hostnames) && a.hostnames.length > 0)
+    .map((a) => `${a.ip}\t${(a.hostnames as unknown[]).map(String).join('\t')}`);
+  if (lines.length === 0) return null;
+  const base = nodeHosts.endsWith('\n') || nodeHosts === '' ? nodeHosts : `${nodeHosts}\n`;
+  return `${base}\n# Entries added by HostAliases.\n${lines.join('\n')}\n`;
+}
+
+/** argv that runs `argv` with `hostsFile` bound over /etc/hosts in a mount namespace of its own (one process: unshare and sh exec). */
+export function withHostsFile(argv: string[], hostsFile: string): string[] {
+  return ['unshare', '--mount', '--propagation', 'private', '--', '/bin/sh', '-c', 'mount --bind "$0" /etc/hosts && exec "$@"', hostsFile, ...argv];
+}
+
+/** A container's environment: its `value`s, and the `fieldRef`s the kubelet resolves for a static pod on the host network. */
+export function containerEnv(container: any, pod: any, node: { name: string; address: string }, base: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = { ...base };
+  const fields: Record<string, string> = {
+    'spec.nodeName': node.name,
+    'metadata.name': `${pod?.metadata?.name ?? ''}-${node.name}`,
+    'metadata.namespace': pod?.metadata?.namespace ?? 'default',
+    'status.hostIP': node.address,
+    'status.podIP': node.address,
+  };
+  for (const e of container?.env ?? []) {
+    if (!e?.name) continue;
+    if (typeof e.value === 'string') env[e.name] = e.value;
+    else if (typeof e.valueFrom?.fieldRef?.fieldPath === 'string' && fields[e.valueFrom.fieldRef.fieldPath] !== undefined) env[e.name] = fields[e.valueFrom.fieldRef.fieldPath]!;
+  }
+  return env;
 }

@@ -206,7 +206,7 @@ export class Kubelet {
     });
     return {
       addresses: [
-        { type: 'InternalIP', address: this.settings.nodeIP },
+        ...(this.settings.nodeIPs ?? [this.settings.nodeIP]).map((address) => ({ type: 'InternalIP', address })),
         { type: 'Hostname', address: this.nodeName },
       ],
       conditions: [
@@ -338,7 +338,7 @@ export class Kubelet {
       podIP: this.settings.nodeIP,
       podIPs: [{ ip: this.settings.nodeIP }],
       startTime: started,
-      qosClass: 'Burstable',
+      qosClass: qosClass(sp.manifest),
       containerStatuses: [
         {
           name: c.name,
@@ -530,4 +530,21 @@ function healthz(server: string): Promise<{ ok: boolean; why: string }> {
     req.on('error', (e: NodeJS.ErrnoException) => resolve({ ok: false, why: e.code ?? e.message }));
     req.end();
   });
+}
+
+/**
+ * The pod's QoS class as the API server computes it when the mirror pod is created (and then refuses to change):
+ * BestEffort without any request or limit, Guaranteed when every container's limits equal its requests for cpu
+ * and memory, Burstable otherwise. kubeadm's control-plane pods request cpu: Burstable; kube-vip's has none.
+ */
+export function qosClass(manifest: any): 'BestEffort' | 'Burstable' | 'Guaranteed' {
+  const containers: any[] = [...(manifest?.spec?.initContainers ?? []), ...(manifest?.spec?.containers ?? [])];
+  const empty = (o: unknown) => !o || typeof o !== 'object' || Object.keys(o as object).length === 0;
+  if (containers.every((c) => empty(c?.resources?.requests) && empty(c?.resources?.limits))) return 'BestEffort';
+  const guaranteed = containers.every((c) => {
+    const limits = c?.resources?.limits ?? {};
+    const requests = { ...limits, ...(c?.resources?.requests ?? {}) };
+    return ['cpu', 'memory'].every((r) => limits[r] !== undefined && String(requests[r]) === String(limits[r]));
+  });
+  return guaranteed ? 'Guaranteed' : 'Burstable';
 }

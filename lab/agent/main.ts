@@ -58,7 +58,7 @@ function serveHealthz(s: KubeletSettings): void {
 /** A kubelet (re)start: configuration read again, static pods adopted, API work resumed. */
 function startKubelet(): void {
   settings = readKubeletSettings();
-  pods ??= new StaticPods(settings.staticPodPath, settings.nodeIP, components, log, () => kubelet?.poke());
+  pods ??= new StaticPods(settings.staticPodPath, settings.nodeIP, settings.nodeName, components, log, () => kubelet?.poke());
   kubelet ??= new Kubelet(settings, log, pods);
   pods.start();
   kubelet.start(settings);

@@ -15,8 +15,10 @@ export const KUBELET_DEFAULTS = '/etc/default/kubelet';
 export interface KubeletSettings {
   /** --hostname-override, else the host name, lowercased (the kubelet's node name rules). */
   nodeName: string;
-  /** --node-ip, else the node's first non-loopback IPv4 address. */
+  /** --node-ip (its first address), else the node's first non-loopback IPv4 address. */
   nodeIP: string;
+  /** Every --node-ip address (dual stack: one per family); [nodeIP] without the flag. */
+  nodeIPs: string[];
   staticPodPath: string;
   healthzBindAddress: string;
   healthzPort: number;
@@ -76,6 +78,7 @@ export function readKubeletSettings(): KubeletSettings {
   return {
     nodeName: (flags.get('hostname-override') ?? hostname()).trim().toLowerCase(),
     nodeIP: flags.get('node-ip')?.split(',')[0] ?? firstIPv4(),
+    nodeIPs: flags.get('node-ip')?.split(',').filter(Boolean) ?? [firstIPv4()],
     staticPodPath: typeof config.staticPodPath === 'string' ? config.staticPodPath : '/etc/kubernetes/manifests',
     healthzBindAddress: typeof config.healthzBindAddress === 'string' ? config.healthzBindAddress : '127.0.0.1',
     healthzPort: typeof config.healthzPort === 'number' ? config.healthzPort : 10248,

@@ -14,13 +14,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { commandFor, setUpHostPaths, type Waiting } from './containers.js';
+import { commandFor, containerEnv, podHostsFile, setUpHostPaths, withHostsFile, type Waiting } from './containers.js';
 
 export interface StaticPod {
   file: string;
@@ -58,6 +58,7 @@ export class StaticPods {
   constructor(
     private readonly dir: string,
     private readonly nodeAddress: string,
+    private readonly nodeName: string,
     private readonly components: string,
     private readonly log: Logger,
     private readonly onChange: () => void,
@@ -188,10 +189,18 @@ export class StaticPods {
     }
     const logFile = `/var/log/${pod.component}.log`;
     const fd = openSync(logFile, 'a');
-    const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root' };
-    for (const e of container.env ?? []) if (e?.name && typeof e.value === 'string') env[e.name] = e.value;
+    const env = containerEnv(container, pod.manifest, { name: this.nodeName, address: this.nodeAddress }, { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root' });
+    let argv = cmd.argv;
+    const hosts = podHostsFile(readFileSync('/etc/hosts', 'utf8'), pod.manifest);
+    if (hosts !== null) {
+      // As the kubelet does for a hostNetwork pod: the node's /etc/hosts plus the pod's hostAliases.
+      const dir = `/var/lib/kubelet/pods/${pod.name}`;
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(`${dir}/etc-hosts`, hosts);
+      argv = withHostsFile(argv, `${dir}/etc-hosts`);
+    }
     // Its own process group, so stopping the container stops everything it started.
-    const child = spawn(cmd.argv[0]!, cmd.argv.slice(1), { detached: true, stdio: ['ignore', fd, fd], env });
+    const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', fd, fd], env });
     closeSync(fd);
     pod.child = child;
     pod.startedAt = new Date();

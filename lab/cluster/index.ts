@@ -13,7 +13,8 @@
 import { randomBytes, createHash, X509Certificate } from 'node:crypto';
 import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { NODE_COMPONENTS_DIR, etcdBinary, k8sBinary, missingBinaries, pinnedEtcd, BUILD_COMMAND } from '../components.js';
+import { NODE_COMPONENTS_DIR, etcdBinary, k8sBinary, kubeVipBinary, labKubeVipVersion, missingBinaries, pinnedEtcd, BUILD_COMMAND } from '../components.js';
+import { existsSync } from 'node:fs';
 import { hostPath, type LabNode, type LabState } from '../layout.js';
 import { inParallel, type RunOptions, type RunResult } from '../sys.js';
 import { initConfiguration, joinConfiguration, toV1beta3 } from './kubeadm-config.js';
@@ -46,6 +47,11 @@ export function masterOf(state: LabState): LabNode {
   const m = state.nodes.find((n) => n.role === 'master');
   if (!m) throw new ClusterError(`lab ${state.name}: no master node`);
   return m;
+}
+
+/** A node's addresses for the kubelet's --node-ip: its address, then its IPv6 one in a dual-stack lab. */
+export function nodeIPsOf(node: LabNode): string[] {
+  return [node.address, ...(node.address6 ? [node.address6] : [])];
 }
 
 export function kubeNodes(state: LabState): LabNode[] {
@@ -85,9 +91,17 @@ export function caCertHash(caPem: string): string {
   return `sha256:${createHash('sha256').update(spki).digest('hex')}`;
 }
 
+/** Refuses a kube-vip lab whose kube-vip is not built, with the command that builds it. */
+export function checkKubeVip(): void {
+  const v = labKubeVipVersion();
+  if (!v) throw new ClusterError('lab/components.txt lists no kube-vip release', 'add a line such as `kube-vip 1.0.0`');
+  if (!existsSync(kubeVipBinary(v))) throw new ClusterError(`the lab's kube-vip v${v} is not built (missing: ${kubeVipBinary(v)})`, `run \`${BUILD_COMMAND}\` (or \`bash lab/build-components.sh kube-vip\`)`);
+}
+
 export async function prepareCluster(state: LabState, token = bootstrapToken()): Promise<void> {
   const version = state.options.k8sVersion;
   checkComponents(version);
+  if (state.options.vip === 'kube-vip') checkKubeVip();
   const etcd = pinnedEtcd(version)!;
   const inNode = (b: Parameters<typeof k8sBinary>[1]) => k8sBinary(version, b, NODE_COMPONENTS_DIR);
   const master = masterOf(state);
@@ -112,6 +126,7 @@ export async function prepareCluster(state: LabState, token = bootstrapToken()):
       dnsDomain: state.options.dnsDomain,
       apiserverPort: state.options.apiserverPort,
       master: { name: master.name, address: master.address },
+      ...(state.options.ipFamily && state.options.ipFamily !== 'ipv4' ? { nodeIPs: nodeIPsOf(master) } : {}),
       token,
     }),
     0o600,
@@ -152,10 +167,10 @@ export async function bootstrapCluster(state: LabState, run: NodeRunner): Promis
   const token = /token: (\S+)/.exec(initText)?.[1];
   if (!token) throw new ClusterError(`${KUBEADM_INIT_CONFIG} on ${master.name} has no bootstrap token`);
   const hash = caCertHash(await readFile(hostPath(master, '/etc/kubernetes/pki/ca.crt'), 'utf8'));
-  const endpoint = `${master.address}:${state.options.apiserverPort}`;
+  const endpoint = `${master.address.includes(':') ? `[${master.address}]` : master.address}:${state.options.apiserverPort}`;
   const others = kubeNodes(state).filter((n) => n !== master);
   await inParallel(others, 4, async (node) => {
-    await put(hostPath(node, KUBEADM_JOIN_CONFIG), joinConfiguration({ nodeName: node.name, apiServerEndpoint: endpoint, token, caCertHash: hash }), 0o600);
+    await put(hostPath(node, KUBEADM_JOIN_CONFIG), joinConfiguration({ nodeName: node.name, apiServerEndpoint: endpoint, token, caCertHash: hash, ...(state.options.ipFamily && state.options.ipFamily !== 'ipv4' ? { nodeIPs: nodeIPsOf(node) } : {}) }), 0o600);
     await logged(run, node, ['kubeadm', 'join', '--config', KUBEADM_JOIN_CONFIG], 'kubeadm-join.log', 'kubeadm join', JOIN_TIMEOUT_MS);
   });
   const kubectl = ['kubectl', '--kubeconfig', ADMIN_CONF];

@@ -28,6 +28,13 @@ export interface InitInput {
   master: { name: string; address: string };
   /** A bootstrap token "abcdef.0123456789abcdef" for the workers to join with. */
   token: string;
+  /** The kubelet's --node-ip (an IPv6 or dual-stack lab: its addresses, the advertised first); absent: the kubelet picks. */
+  nodeIPs?: readonly string[];
+}
+
+/** nodeRegistration.kubeletExtraArgs (v1beta4: a list of name/value) with the node's IPs, when the lab sets them. */
+function nodeIPArgs(nodeIPs: readonly string[] | undefined): { kubeletExtraArgs?: Array<{ name: string; value: string }> } {
+  return nodeIPs?.length ? { kubeletExtraArgs: [{ name: 'node-ip', value: nodeIPs.join(',') }] } : {};
 }
 
 const doc = (o: unknown) => stringify(o, { lineWidth: 0 });
@@ -49,6 +56,7 @@ export function initConfiguration(i: InitInput): string {
       name: i.master.name,
       criSocket: LAB_CRI_SOCKET,
       taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }],
+      ...nodeIPArgs(i.nodeIPs),
     },
     // Preflight wants a container runtime and pulls images; the lab has neither (the node agent runs
     // the programs the images would hold).
@@ -76,6 +84,7 @@ export interface JoinInput {
   token: string;
   /** "sha256:<hex>" of the cluster CA's public key. */
   caCertHash: string;
+  nodeIPs?: readonly string[];
 }
 
 export function joinConfiguration(j: JoinInput): string {
@@ -84,7 +93,7 @@ export function joinConfiguration(j: JoinInput): string {
     kind: 'JoinConfiguration',
     timeouts: LAB_TIMEOUTS,
     discovery: { bootstrapToken: { apiServerEndpoint: j.apiServerEndpoint, token: j.token, caCertHashes: [j.caCertHash] } },
-    nodeRegistration: { name: j.nodeName, criSocket: LAB_CRI_SOCKET },
+    nodeRegistration: { name: j.nodeName, criSocket: LAB_CRI_SOCKET, ...nodeIPArgs(j.nodeIPs) },
     skipPhases: ['preflight'],
   });
 }

@@ -32,6 +32,12 @@ Options for up:
   --sudo-password PW      sudo asks for this password (default: NOPASSWD)
   --bastion               nodes reachable only through a bastion host (ProxyJump)
   --k8s-version V         a release the lab builds (lab/components.txt), 1.37 or 1.37.2 (default: the newest)
+  --vip PROVIDER          the endpoint on a virtual IP (.10 of the lab's subnet): keepalived (HAProxy on every
+                          control-plane node on port 8443) or kube-vip (the apiservers' own port)
+  --dns-endpoint          the endpoint as the DNS name k8s-api.ha-wizard.lab, in every node's /etc/hosts
+                          (with --vip or --proxy-host)
+  --ip-family F           ipv4 (default), ipv6 (fd00:200:k::N/64 only: cluster, endpoint and SSH on IPv6) or dual
+                          (both, IPv4 first: dual-stack service CIDRs and node IPs)
   --no-cluster            nodes and sshd only, no Kubernetes
 The cluster is made by the real kubeadm, and runs the real kube-apiserver, kube-controller-manager,
 kube-scheduler and etcd of that release; a node agent stands in for the kubelet.
@@ -64,6 +70,9 @@ const OPTIONS = {
   bastion: { type: 'boolean' },
   'k8s-version': { type: 'string' },
   'no-cluster': { type: 'boolean' },
+  vip: { type: 'string' },
+  'dns-endpoint': { type: 'boolean' },
+  'ip-family': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
@@ -71,7 +80,7 @@ const OPTIONS = {
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
 
 const ALLOWED: Record<string, readonly (keyof typeof OPTIONS)[]> = {
-  up: ['out', 'dir', 'name', 'promote', 'workers', 'proxy-host', 'service-cidr', 'dns-domain', 'key-algorithm', 'apiserver-port', 'ssh-user', 'sudo-password', 'bastion', 'k8s-version', 'no-cluster', 'json'],
+  up: ['out', 'dir', 'name', 'promote', 'workers', 'proxy-host', 'service-cidr', 'dns-domain', 'key-algorithm', 'apiserver-port', 'ssh-user', 'sudo-password', 'bastion', 'k8s-version', 'no-cluster', 'vip', 'dns-endpoint', 'ip-family', 'json'],
   down: ['out', 'dir'],
   status: ['out', 'dir', 'json'],
   exec: ['out', 'dir'],
@@ -145,6 +154,10 @@ export async function run(argv: string[]): Promise<number> {
         if (apiserverPort !== undefined && !(Number.isInteger(apiserverPort) && apiserverPort >= 1024 && apiserverPort <= 65535)) {
           throw new BadInputError(`--apiserver-port is a port number from 1024 to 65535, got "${port}"`);
         }
+        const vip = values.vip;
+        if (vip !== undefined && vip !== 'keepalived' && vip !== 'kube-vip') throw new BadInputError(`--vip is keepalived or kube-vip, got "${vip}"`);
+        const ipFamily = values['ip-family'];
+        if (ipFamily !== undefined && ipFamily !== 'ipv4' && ipFamily !== 'ipv6' && ipFamily !== 'dual') throw new BadInputError(`--ip-family is ipv4, ipv6 or dual, got "${ipFamily}"`);
         const started = Date.now();
         const state = await lab.labUp({
           dir,
@@ -161,6 +174,9 @@ export async function run(argv: string[]): Promise<number> {
           bastion: values.bastion,
           k8sVersion: values['k8s-version'],
           cluster: values['no-cluster'] ? false : undefined,
+          vip,
+          dnsEndpoint: values['dns-endpoint'],
+          ipFamily,
         });
         const seconds = ((Date.now() - started) / 1000).toFixed(2);
         if (values.json) {

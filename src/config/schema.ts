@@ -70,7 +70,52 @@ export const NodeSchema = z
   .strict();
 
 export const ProxyKinds = ['nginx', 'haproxy'] as const;
-export const ProxyPlacements = ['dedicated', 'per-node'] as const;
+export const ProxyPlacements = ['dedicated', 'per-node', 'vip'] as const;
+export const VipProviders = ['keepalived', 'kube-vip'] as const;
+/** A Linux interface name (IFNAMSIZ: at most 15 bytes, no `/`, no blank). */
+const INTERFACE = /^[A-Za-z0-9_.:@-]{1,15}$/;
+/** An image reference, as it goes into a static pod manifest. */
+const IMAGE = /^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/;
+
+export const VipSchema = z
+  .object({
+    provider: z
+      .enum(VipProviders)
+      .default('keepalived')
+      .describe(
+        'Who holds the virtual IP: keepalived (Debian\'s package, a systemd service on every control-plane node, VRRP among them, a health check on the local apiserver) or kube-vip (a static pod on every control-plane node, ARP, leader election through the API).',
+      ),
+    address: z
+      .union([z.ipv4(), z.ipv6()], { error: 'expected the virtual IP as an IPv4 or IPv6 address, such as 10.0.0.10' })
+      .optional()
+      .describe('The virtual IP, free on the control-plane nodes\' network. Default: endpoint.host when that is an IP address; required when endpoint.host is a DNS name (which must resolve to it).'),
+    interface: z
+      .string({ error: 'expected a network interface name such as eth0' })
+      .regex(INTERFACE, { error: 'expected a network interface name such as eth0 (at most 15 letters, digits, `_`, `.`, `-`)' })
+      .optional()
+      .describe("The interface that carries the virtual IP on every control-plane node. Default: on each node, the interface that holds the node's address."),
+    routerId: z
+      .number({ error: 'expected a VRRP virtual router id (an integer from 1 to 255)' })
+      .int({ error: 'expected a whole number from 1 to 255' })
+      .min(1, { error: 'a virtual router id is at least 1' })
+      .max(255, { error: 'a virtual router id is at most 255' })
+      .default(51)
+      .describe("keepalived's virtual_router_id: unique among the VRRP routers on this network segment."),
+    advertIntervalSeconds: z
+      .number({ error: 'expected a number of seconds such as 1' })
+      .min(0.1, { error: 'the advertisement interval is at least 0.1 s' })
+      .max(40, { error: 'the advertisement interval is at most 40 s (VRRPv3)' })
+      .refine((n) => Math.abs(n * 100 - Math.round(n * 100)) < 1e-9, { error: 'VRRPv3 counts the interval in hundredths of a second: write at most two decimals, such as 0.5' })
+      .default(1)
+      .describe("keepalived's advert_int (VRRPv3): a backup takes the address over after 3 intervals without an advertisement plus a skew under one interval, so about 3.6 s with the default 1 s."),
+    image: z
+      .string({ error: 'expected an image reference such as ghcr.io/kube-vip/kube-vip:v1.0.0' })
+      .regex(IMAGE, { error: 'expected an image reference such as ghcr.io/kube-vip/kube-vip:v1.0.0' })
+      .optional()
+      .describe("kube-vip only: the image of its static pod (default ghcr.io/kube-vip/kube-vip:v1.0.0)."),
+  })
+  .strict()
+  .describe('The virtual IP of placement vip: held by one control-plane node at a time, moved to another when that node or its apiserver fails.');
 export const SudoModes = ['auto', 'none', 'nopasswd', 'password'] as const;
 
 export const ProxySchema = z
@@ -81,8 +126,11 @@ export const ProxySchema = z
       .describe('The load balancer in front of the apiservers: nginx (stream module) or haproxy (mode tcp). Always TLS passthrough (L4), never TLS termination.'),
     placement: z
       .enum(ProxyPlacements)
-      .describe('dedicated: one proxy on `host`, the endpoint points at it. per-node: a local proxy on every node (kubespray style), no extra host.'),
-    host: NodeSchema.optional().describe('The proxy machine for placement dedicated (required there, not allowed for per-node). It must not be a cluster node.'),
+      .describe(
+        'dedicated: one proxy on `host`, the endpoint points at it. per-node: a local proxy on every node (kubespray style), no extra host. vip: a virtual IP held by one control-plane node at a time (keepalived or kube-vip); with an endpoint port other than the apiserver\'s, a proxy on every control-plane node behind it.',
+      ),
+    host: NodeSchema.optional().describe('The proxy machine for placement dedicated (required there, not allowed otherwise). It must not be a cluster node.'),
+    vip: VipSchema.optional().describe('The virtual IP (placement vip only).'),
   })
   .strict()
   .describe('The TCP proxy that spreads API traffic over every control-plane node.')
@@ -94,6 +142,7 @@ export const ProxySchema = z
         then: { required: ['host'] },
         else: { not: { required: ['host'] } },
       },
+      { if: { properties: { placement: { const: 'vip' } }, required: ['placement'] }, else: { not: { required: ['vip'] } } },
     ],
   });
 
@@ -250,6 +299,7 @@ export type ClusterConfigInput = z.input<typeof ClusterConfigSchema>;
 export type NodeConfig = z.infer<typeof NodeSchema>;
 export type ProxyKind = (typeof ProxyKinds)[number];
 export type ProxyPlacement = (typeof ProxyPlacements)[number];
+export type VipProvider = (typeof VipProviders)[number];
 export type SudoMode = (typeof SudoModes)[number];
 
 /** A hop's port, when written, is a valid port. */

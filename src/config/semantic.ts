@@ -94,9 +94,12 @@ function checkEndpoint(config: ClusterConfig, refs: readonly NodeRef[]): RawIssu
   const host = normalizeAddress(config.endpoint.host);
   const path = ['endpoint', 'host'];
   const dedicated = config.proxy.placement === 'dedicated';
+  const vip = config.proxy.placement === 'vip';
   const instead = dedicated && config.proxy.host
     ? `use the proxy host's address (${config.proxy.host.address}) or a DNS name that points at it`
-    : 'use a DNS name (or a virtual IP) that does not belong to a single node';
+    : vip
+      ? 'use a free address of the control-plane nodes\' network as the virtual IP, or a DNS name that resolves to it'
+      : 'use a DNS name (or a virtual IP) that does not belong to a single node';
   for (const ref of refs) {
     if (ref.role === 'proxy') continue;
     const byAddress = normalizeAddress(ref.node.address) === host;
@@ -113,8 +116,8 @@ function checkEndpoint(config: ClusterConfig, refs: readonly NodeRef[]): RawIssu
     }
   }
   if (isLoopback(config.endpoint.host)) {
-    return dedicated
-      ? [{ severity: 'error', path, message: `the endpoint ${config.endpoint.host} is a loopback address: nodes and clients cannot reach a dedicated proxy there`, hint: instead }]
+    return dedicated || vip
+      ? [{ severity: 'error', path, message: `the endpoint ${config.endpoint.host} is a loopback address: nodes and clients cannot reach a ${vip ? 'virtual IP' : 'dedicated proxy'} there`, hint: instead }]
       : [
           {
             severity: 'warning',
@@ -138,6 +141,66 @@ function checkEndpoint(config: ClusterConfig, refs: readonly NodeRef[]): RawIssu
   return [];
 }
 
+/** The virtual IP of placement vip: its address, where it comes from, and that no node has it. */
+function checkVip(config: ClusterConfig, refs: readonly NodeRef[]): RawIssue[] {
+  const { proxy, endpoint } = config;
+  if (proxy.placement !== 'vip') {
+    if (!proxy.vip) return [];
+    return [
+      {
+        severity: 'error',
+        path: ['proxy', 'vip'],
+        atKey: true,
+        message: `proxy.vip describes a virtual IP, but placement is \`${proxy.placement}\``,
+        hint: 'set placement: vip to hold the endpoint on a virtual IP, or remove proxy.vip',
+      },
+    ];
+  }
+  const endpointIsIP = isIPv4(endpoint.host) || isIPv6(endpoint.host);
+  const written = proxy.vip?.address;
+  if (!endpointIsIP && written === undefined) {
+    return [
+      {
+        severity: 'error',
+        path: ['proxy', 'vip'],
+        atKey: proxy.vip !== undefined,
+        message: `the endpoint ${endpoint.host} is a DNS name, so the virtual IP it resolves to must be written`,
+        hint: `add address: under proxy.vip, such as vip: { address: 10.0.0.10 } (${endpoint.host} must resolve to it from every node)`,
+      },
+    ];
+  }
+  if (endpointIsIP && written !== undefined && normalizeAddress(written) !== normalizeAddress(endpoint.host)) {
+    return [
+      {
+        severity: 'error',
+        path: ['proxy', 'vip', 'address'],
+        message: `the virtual IP ${written} is not the endpoint ${endpoint.host}: clients would be sent to an address no node holds`,
+        hint: `remove proxy.vip.address (the endpoint is the virtual IP), or write endpoint.host: ${written}`,
+        seeAlso: ['endpoint', 'host'],
+      },
+    ];
+  }
+  if (written === undefined) return [];
+  const address = normalizeAddress(written);
+  for (const ref of refs) {
+    if (normalizeAddress(ref.node.address) === address) {
+      return [
+        {
+          severity: 'error',
+          path: ['proxy', 'vip', 'address'],
+          message: `the virtual IP ${written} is the address of node \`${ref.node.name}\`: it must be an address no machine has, which one control-plane node at a time takes on`,
+          hint: "choose a free address in the control-plane nodes' network",
+          seeAlso: [...ref.path, 'address'],
+        },
+      ];
+    }
+  }
+  if (isLoopback(written)) {
+    return [{ severity: 'error', path: ['proxy', 'vip', 'address'], message: `the virtual IP ${written} is a loopback address: no other machine can reach it`, hint: "choose a free address in the control-plane nodes' network" }];
+  }
+  return [];
+}
+
 function checkProxy(config: ClusterConfig, refs: readonly NodeRef[]): RawIssue[] {
   const { proxy } = config;
   if (proxy.placement === 'dedicated' && !proxy.host) {
@@ -157,6 +220,17 @@ function checkProxy(config: ClusterConfig, refs: readonly NodeRef[]): RawIssue[]
         path: ['proxy', 'host'],
         atKey: true,
         message: 'placement `per-node` runs a proxy on every node, so there is no proxy host',
+        hint: 'remove proxy.host, or set placement: dedicated to use that machine',
+      },
+    ];
+  }
+  if (proxy.placement === 'vip' && proxy.host) {
+    return [
+      {
+        severity: 'error',
+        path: ['proxy', 'host'],
+        atKey: true,
+        message: 'placement `vip` puts the endpoint on a virtual IP held by the control-plane nodes, so there is no proxy host',
         hint: 'remove proxy.host, or set placement: dedicated to use that machine',
       },
     ];
@@ -317,6 +391,16 @@ function checkWorkers(config: ClusterConfig): RawIssue[] {
 function checkVerify(config: ClusterConfig): RawIssue[] {
   const drill = config.verify?.failoverDrill;
   if (typeof drill !== 'string') return [];
+  if (config.proxy.placement === 'vip') {
+    return [
+      {
+        severity: 'error',
+        path: ['verify', 'failoverDrill'],
+        message: `with placement vip the failover drill stops the node that holds the virtual IP, whichever it is, not \`${drill}\``,
+        hint: 'write failoverDrill: true',
+      },
+    ];
+  }
   const cps = [config.controlPlane.existing, ...config.controlPlane.promote].map((n) => n.name);
   if (cps.includes(drill)) return [];
   return [
@@ -336,6 +420,7 @@ export function semanticIssues(config: ClusterConfig, input: unknown, env: Check
     ...checkDuplicates(refs),
     ...checkEndpoint(config, refs),
     ...checkProxy(config, refs),
+    ...checkVip(config, refs),
     ...checkControlPlaneCount(config),
     ...checkWorkers(config),
     ...checkSudo(config),

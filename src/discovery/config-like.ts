@@ -7,11 +7,22 @@ export interface ConfigNode {
   address: string;
 }
 
+/** The virtual IP of placement vip, as validated (defaults filled in). */
+export interface VipConfigLike {
+  provider: 'keepalived' | 'kube-vip';
+  /** Absent: endpoint.host, which is then an IP address. */
+  address?: string;
+  interface?: string;
+  routerId: number;
+  advertIntervalSeconds: number;
+  image?: string;
+}
+
 export interface ClusterConfigLike {
   name: string;
   controlPlane: { existing: ConfigNode; promote: ConfigNode[] };
   endpoint: { host: string; port: number };
-  proxy: { kind: 'nginx' | 'haproxy'; placement: 'dedicated' | 'per-node'; host?: ConfigNode };
+  proxy: { kind: 'nginx' | 'haproxy'; placement: 'dedicated' | 'per-node' | 'vip'; host?: ConfigNode; vip?: VipConfigLike };
   workers?: ConfigNode[];
   /** The opt-in failover drill: true (the last node to promote) or a control-plane node's name. */
   verify?: { failoverDrill: boolean | string };

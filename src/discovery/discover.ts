@@ -15,7 +15,7 @@ import { StaticPod } from '../manifests/static-pod.js';
 import { versionFromImage } from '../manifests/versions.js';
 import { apiserverPort } from '../manifests/apiserver.js';
 import { getServer, parseKubeconfig } from '../kube/kubeconfig.js';
-import { etcdctl } from '../etcd/etcdctl.js';
+import { etcdctl, localEtcdEndpoint } from '../etcd/etcdctl.js';
 import { AuditSink, apiserverFlagFindings, endpointUrlOf, linkFindings, matchers } from './old-address.js';
 import { auditCluster, auditNodeFiles } from './audit.js';
 import { REPOINT_WORKLOAD } from './api-clients.js';
@@ -36,6 +36,9 @@ import {
   parseIdentity,
 } from './parse.js';
 import { discoverCarriedFiles } from './carry-over.js';
+import { discoverEndpoint } from './endpoint.js';
+import { KEEPALIVED_PATHS, KUBE_VIP_MANIFEST } from '../proxy/vip.js';
+import { PROXY_PATHS } from '../proxy/render.js';
 import { classifyPromoteNode, type HostIdentity, type PromoteState } from './node-state.js';
 import { listPaged } from './paged.js';
 
@@ -197,11 +200,12 @@ export async function discover(config: ClusterConfigLike, hosts: Hosts, kube: Ku
   let members: ClusterFacts['etcd']['members'] = [];
   let healthy: boolean | null = null;
   let healthError: string | undefined;
+  const etcdEndpoint = localEtcdEndpoint(pods.etcd?.flag('listen-client-urls'));
   if (pods.etcd && etcdctlAvailable) {
-    const list = await sh(master, etcdctl(['member', 'list', '-w', 'json']));
+    const list = await sh(master, etcdctl(['member', 'list', '-w', 'json'], etcdEndpoint));
     if (list.code !== 0) throw new BadInputError(`etcdctl member list failed on ${masterName}: ${list.stderr.trim().split('\n')[0] ?? ''}`, 'check that etcd runs and /etc/kubernetes/pki/etcd/healthcheck-client.{crt,key} exist');
     members = parseMemberList(list.stdout, masterName);
-    const health = await sh(master, etcdctl(['endpoint', 'health', '-w', 'json']));
+    const health = await sh(master, etcdctl(['endpoint', 'health', '-w', 'json'], etcdEndpoint));
     const parsed = health.stdout.trim() ? parseEndpointHealth(health.stdout, masterName) : [];
     healthy = parsed.length > 0 && parsed.every((h) => h.health);
     healthError = parsed.find((h) => h.error)?.error ?? (health.code !== 0 ? health.stderr.trim().split('\n')[0] : undefined);
@@ -233,10 +237,12 @@ export async function discover(config: ClusterConfigLike, hosts: Hosts, kube: Ku
   const promotedSANs: Record<string, { dnsNames: string[]; ipAddresses: string[] }> = {};
   const fields = new Map<ConfigNode, string>([...config.controlPlane.promote.map((n, i) => [n, `controlPlane.promote[${i}]`] as const), ...(config.workers ?? []).map((n, i) => [n, `workers[${i}]`] as const)]);
   const others: Array<[ConfigNode, boolean]> = [...config.controlPlane.promote.map((n) => [n, true] as [ConfigNode, boolean]), ...(config.workers ?? []).map((n) => [n, false] as [ConfigNode, boolean])];
+  const reachable = new Map<string, RemoteHost>([[masterName, master]]);
   for (const [node, promote] of others) {
     let h: RemoteHost;
     try {
       h = await hosts.get(node.name);
+      reachable.set(node.name, h);
     } catch (e) {
       probes.push({ host: node.name, reachable: false, reachError: (e as Error).message, sudo: false, listening: [], clockOffsetMs: null, diskFree: [] });
       continue;
@@ -267,6 +273,19 @@ export async function discover(config: ClusterConfigLike, hosts: Hosts, kube: Ku
   for (const n of nodeNotes) sink.note(n);
   const found = sink.result();
   const audit = { findings: linkFindings(found.findings, cluster.offers, cluster.rendered), notes: found.notes };
+
+  // The endpoint on the network: a DNS name resolved on every node; the virtual IP's interfaces, holders, keepalived.
+  const cpHosts = [
+    { host: master, address: advertiseAddress },
+    ...config.controlPlane.promote.flatMap((n) => (reachable.has(n.name) ? [{ host: reachable.get(n.name)!, address: n.address }] : [])),
+  ];
+  const cpNames = new Set(cpHosts.map((c) => c.host.name));
+  const endpoint = await discoverEndpoint(config, cpHosts, [...reachable.values()].filter((h) => !cpNames.has(h.name)));
+  if (endpoint.vip) {
+    // The files the VIP's steps write on every control-plane node (their before-state, for the diff and staleness).
+    const vipFiles = [KEEPALIVED_PATHS.config, KEEPALIVED_PATHS.check, KUBE_VIP_MANIFEST, PROXY_PATHS[config.proxy.kind].config, PROXY_PATHS[config.proxy.kind].manifest];
+    for (const c of cpHosts) for (const p of vipFiles) await hash(c.host, p);
+  }
 
   const masterNodeName = nodes.find((n) => n.internalIP === advertiseAddress)?.name ?? masterName;
   const dataDir = (pods.etcd?.flag('data-dir') ?? '/var/lib/etcd').replace(/\/+$/, '');
@@ -327,6 +346,9 @@ export async function discover(config: ClusterConfigLike, hosts: Hosts, kube: Ku
     promoteStates: Object.fromEntries(Object.entries(promoteStates).map(([h, st]) => [h, st.kind === 'blocked' ? 'fresh' : st.kind])),
     promotedApiserverSANs: promotedSANs,
     carriedFiles: carried.files,
+    ...(endpoint.vip
+      ? { vipInterfaces: Object.fromEntries(endpoint.vip.nodes.flatMap((n) => (n.interface ? [[n.host, n.interface] as const] : []))) }
+      : {}),
   };
   const preflight: PreflightData = {
     now,
@@ -352,6 +374,15 @@ export async function discover(config: ClusterConfigLike, hosts: Hosts, kube: Ku
     nodesAddresses: [config.controlPlane.existing, ...config.controlPlane.promote].map((n) => ({ host: n.name, address: n.address })),
     apiserverNodes,
     carryProblems: carried.problems,
+    endpoint: {
+      ...endpoint,
+      host: config.endpoint.host,
+      port: config.endpoint.port,
+      placement: config.proxy.placement,
+      ...(config.proxy.host ? { proxyAddress: config.proxy.host.address } : {}),
+      apiserverPort: api ? apiserverPort(api) : 6443,
+      apiserverBindAddress: api?.flag('bind-address') ?? null,
+    },
   };
   return { facts, preflight };
 }

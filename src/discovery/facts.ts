@@ -106,6 +106,11 @@ export interface ClusterFacts {
    * and whether the cluster has Cilium, Calico and the workloads the config's `repoint` names at all.
    */
   apiClients?: { offers: ClientOffer[]; seen: { cilium: boolean; calico: boolean; workloads: string[] } };
+  /**
+   * Placement vip: the interface that carries each control-plane node's address (`proxy.vip.interface` when set),
+   * by host: where the virtual IP goes on that node.
+   */
+  vipInterfaces?: Record<string, string>;
 }
 
 /** The Helm release that manages an object (Helm's labels and annotations). */

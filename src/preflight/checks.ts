@@ -8,6 +8,7 @@ import { atLeast } from '../manifests/versions.js';
 import type { EtcdMember } from '../discovery/facts.js';
 import { memberAt, memberRemoveCommand, urlHostOf, type HostIdentity, type PromoteState } from '../discovery/node-state.js';
 import { identityChecks } from './identity.js';
+import { ENDPOINT_CHECK_NAMES, endpointChecks, type EndpointData } from './endpoint.js';
 
 import type { CheckResult } from './result.js';
 export type { CheckResult, CheckStatus } from './result.js';
@@ -68,6 +69,8 @@ export interface PreflightData {
   apiserverCount: number;
   /** Manifests on the master that could not be parsed: component → error. */
   manifestErrors: Record<string, string>;
+  /** The endpoint on the network: its DNS name, the virtual IP (preflight/endpoint.ts); absent: not checked. */
+  endpoint?: EndpointData;
 }
 
 /** The releases proven against the real kubeadm and control plane in the lab (lab/components.txt). */
@@ -212,6 +215,7 @@ export function evaluatePreflight(d: PreflightData): CheckResult[] {
     for (const p of d.carryProblems) out.push(bad('fail', 'CarriedFiles', p.problem, p.fix, false));
     if (!d.carryProblems.length) out.push(ok('CarriedFiles', 'every file the control-plane manifests name is kubeadm\'s, carried over, or already on the nodes to promote', false));
   }
+  if (d.endpoint) out.push(...endpointChecks(d.endpoint, new Map(d.nodes.map((n) => [n.host, n.listening]))));
   if (d.identities && d.clusterNodes) out.push(...identityChecks({ identities: d.identities, clusterNodes: d.clusterNodes, members: d.etcd.members.map((m) => ({ id: m.id ?? '', clientURLs: [], ...m })) }));
   return orderFindings(out);
 }
@@ -307,6 +311,7 @@ export function kubernetesVersionCheck(v: string | null): CheckResult {
 export const PREFLIGHT_CHECK_NAMES: readonly string[] = [
   'SSH', 'Sudo', 'NodeIdentity', 'NodeInCluster', 'DuplicateHost', 'NodeState', 'CarriedFiles', ...CONTROL_PLANE_PORTS.map((p) => `Port-${p}`), 'EtcdDataDir', 'KubeletConf', 'ClockSkew', 'DiskSpace', 'NodeReady', 'KubernetesVersion', 'Manifests',
   'ExternalEtcd', 'Etcdctl', 'EtcdHealthy', 'EtcdMembers', 'EtcdPeerURL', 'AlreadyHA', 'SharedKeys', 'CertificateExpiry', 'ControlPlaneCount',
+  ...ENDPOINT_CHECK_NAMES,
 ];
 
 export function applyIgnores(results: CheckResult[], ignore: readonly string[]): { results: CheckResult[]; notIgnorable: string[] } {

@@ -87,6 +87,9 @@ export function plainReporter(opts: PlainReporterOptions = {}): EventSink {
         return;
       case 'step-done':
         return;
+      case 'measurement':
+        line(`  measured ${pad(hostOf(e.action), width)}  ${e.name}: ${e.summary}`);
+        return;
       case 'notice':
         line(`note: ${e.text}`);
         return;

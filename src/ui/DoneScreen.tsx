@@ -108,6 +108,11 @@ export function DoneScreen({ state, rows = 24, columns = 80 }: { state: WizardSt
           Verification: {passed} of {verify.length} checks passed{unchecked ? `, ${unchecked} skipped` : ''} · v: list them
         </Text>
       ) : null}
+      {(run?.measurements ?? []).map((m) => (
+        <Text key={m.action} wrap="wrap">
+          Measured ({m.name}): {m.summary}
+        </Text>
+      ))}
       {target ? <Text wrap="truncate-end">API endpoint: https://{target.endpoint}</Text> : null}
       <Text wrap="wrap">{kubeconfig}</Text>
       {snap ? <Text wrap="wrap">etcd snapshot from before the first change: {snap.path} on {snap.host} (keep it: the last-resort restore point)</Text> : null}

@@ -95,7 +95,7 @@ export function PlanScreen({ state, rows, columns }: { state: WizardState; rows:
   ) : null;
   const drillLine = drill ? (
     <Text wrap="truncate-end">
-      {drill.node ? `Failover drill (stop ${drill.node}'s apiserver, check the endpoint): ` : 'Failover drill: '}
+      {drill.node ? `Failover drill (${drill.what ?? `stop ${drill.node}'s apiserver`}, check the endpoint): ` : 'Failover drill: '}
       {drill.on ? (
         <>
           <Text color={tone('yellow')} bold>

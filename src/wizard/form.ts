@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { checkConfigText } from '../config/load.js';
-import { ProxyKinds, ProxyPlacements, SudoModes, type ClusterConfig } from '../config/schema.js';
+import { ProxyKinds, ProxyPlacements, SudoModes, VipProviders, type ClusterConfig } from '../config/schema.js';
 
 export type FieldId =
   | 'name'
@@ -19,6 +19,8 @@ export type FieldId =
   | 'proxyKind'
   | 'proxyPlacement'
   | 'proxyHost'
+  | 'vipProvider'
+  | 'vipAddress'
   | 'sshUser'
   | 'sshPort'
   | 'identityFiles'
@@ -44,8 +46,15 @@ export const FIELDS: readonly FieldSpec[] = [
   { id: 'endpointHost', label: 'Endpoint', help: 'The stable API address: a DNS name (best) or the proxy host address.', placeholder: 'k8s-api.example.com' },
   { id: 'endpointPort', label: '  port', help: 'TCP port of the endpoint.', placeholder: '6443' },
   { id: 'proxyKind', label: 'Proxy', help: 'nginx (stream) or haproxy (mode tcp); always TLS passthrough.', choices: ProxyKinds },
-  { id: 'proxyPlacement', label: '  placement', help: 'dedicated: one proxy host; per-node: a local proxy on every node.', choices: ProxyPlacements },
+  { id: 'proxyPlacement', label: '  placement', help: 'dedicated: one proxy host; per-node: a local proxy on every node; vip: a virtual IP held by one control-plane node at a time.', choices: ProxyPlacements },
   { id: 'proxyHost', label: '  proxy host', help: 'name=address of the dedicated proxy machine (dedicated only).', placeholder: 'lb=10.0.0.5' },
+  {
+    id: 'vipProvider',
+    label: '  virtual IP by',
+    help: 'vip only: keepalived (VRRP, a health check on the local apiserver) or kube-vip (a static pod, ARP, leader election).',
+    choices: VipProviders,
+  },
+  { id: 'vipAddress', label: '  virtual IP', help: 'vip only, when the endpoint is a DNS name: the free address it resolves to (empty: the endpoint is the address).', placeholder: '10.0.0.10' },
   { id: 'sshUser', label: 'SSH user', help: 'Login user on every node; not root means sudo.', placeholder: 'root' },
   { id: 'sshPort', label: '  port', help: 'SSH port on every node.', placeholder: '22' },
   { id: 'identityFiles', label: '  keys', help: 'Private key files, comma separated (the ssh-agent is used too).', placeholder: '~/.ssh/id_ed25519' },
@@ -60,6 +69,9 @@ export type FormValues = Record<FieldId, string>;
 export function fieldHelp(spec: FieldSpec, v: FormValues): string {
   if (spec.id === 'endpointHost' && v.proxyPlacement === 'per-node') {
     return 'Per-node proxies: every node runs its own proxy, so 127.0.0.1 works on the nodes (admin.conf then works only there); a DNS name that resolves to the control-plane nodes works from your workstation too.';
+  }
+  if (spec.id === 'endpointHost' && v.proxyPlacement === 'vip') {
+    return 'Placement vip: a free address in the control-plane nodes\' network (the virtual IP itself), or a DNS name that resolves to it on every node (then give the address below). Port 6443 reaches the apiservers directly; any other port (8443, as kubeadm\'s HA guide) puts a proxy on every control-plane node.';
   }
   if (spec.id === 'endpointHost') return `${spec.help} With a dedicated proxy: its address or a name for it.`;
   return spec.help;
@@ -76,6 +88,8 @@ export const EMPTY_FORM: FormValues = {
   proxyKind: 'nginx',
   proxyPlacement: 'dedicated',
   proxyHost: '',
+  vipProvider: 'keepalived',
+  vipAddress: '',
   sshUser: 'root',
   sshPort: '22',
   identityFiles: '',
@@ -111,7 +125,12 @@ export function formDocument(v: FormValues): Record<string, unknown> {
     name: v.name.trim(),
     controlPlane: { existing: { name: v.masterName.trim(), address: v.masterAddress.trim() }, promote: nodeList(v.promote) },
     endpoint: { host: v.endpointHost.trim(), port: numberOrText(v.endpointPort) },
-    proxy: { kind: v.proxyKind, placement: v.proxyPlacement, ...(v.proxyPlacement === 'dedicated' && proxyHost ? { host: proxyHost } : {}) },
+    proxy: {
+      kind: v.proxyKind,
+      placement: v.proxyPlacement,
+      ...(v.proxyPlacement === 'dedicated' && proxyHost ? { host: proxyHost } : {}),
+      ...(v.proxyPlacement === 'vip' ? { vip: { provider: v.vipProvider, ...(v.vipAddress.trim() ? { address: v.vipAddress.trim() } : {}) } } : {}),
+    },
     ...(workers.length ? { workers } : {}),
     ssh: {
       user: v.sshUser.trim(),
@@ -146,6 +165,8 @@ export function fieldOfPath(path: string): FieldId | null {
     [/^endpoint/, 'endpointHost'],
     [/^proxy\.kind/, 'proxyKind'],
     [/^proxy\.host/, 'proxyHost'],
+    [/^proxy\.vip\.provider/, 'vipProvider'],
+    [/^proxy\.vip/, 'vipAddress'],
     [/^proxy/, 'proxyPlacement'],
     [/^ssh\.user/, 'sshUser'],
     [/^ssh\.port/, 'sshPort'],
@@ -199,6 +220,8 @@ export function formFromConfig(c: ClusterConfig, savePath: string): FormValues {
     proxyKind: c.proxy.kind,
     proxyPlacement: c.proxy.placement,
     proxyHost: c.proxy.host ? pairs([c.proxy.host]) : '',
+    vipProvider: c.proxy.vip?.provider ?? 'keepalived',
+    vipAddress: c.proxy.vip?.address ?? '',
     sshUser: c.ssh.user,
     sshPort: String(c.ssh.port),
     identityFiles: c.ssh.identityFiles.join(', '),

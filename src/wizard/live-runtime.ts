@@ -12,7 +12,7 @@ import type { ClusterFacts } from '../discovery/facts.js';
 import { discoverCluster, planConversion, previewConversion, type Discovered } from '../conversion/pipeline.js';
 import { oldAddressReport } from '../discovery/old-address.js';
 import { configNodes, createEngineDeps, RuntimeUnavailableError, sessionConfig, type ConnectPolicy } from '../conversion/wiring.js';
-import { DRILL_STEP, drillTarget } from '../../steps/failover-drill.js';
+import { DRILL_STEP, drillTarget, drillWhat } from '../../steps/failover-drill.js';
 import { type Plan } from '../engine/model/plan.js';
 import { planDisruptive } from '../engine/model/approval.js';
 import { actionHost } from '../engine/model/actions.js';
@@ -86,7 +86,8 @@ export function summarizePlan(plan: Plan): PlanSummary {
 
 /** The drill as planned: on when the plan holds its step; the node it stops, read from the plan (or the one it would stop). */
 export function drillSummary(facts: ClusterFacts, plan: Plan): DrillSummary {
-  return { on: plan.steps.some((s) => s.id === DRILL_STEP), node: drillTarget(facts, plan) };
+  const what = drillWhat(facts);
+  return { on: plan.steps.some((s) => s.id === DRILL_STEP), node: drillTarget(facts, plan), ...(what ? { what } : {}) };
 }
 
 export function targetOf(c: ClusterConfig): RunTarget {

@@ -167,6 +167,8 @@ export interface DrillSummary {
   on: boolean;
   /** null when the cluster has too few control-plane nodes for a drill. */
   node: string | null;
+  /** What the drill does, when it is not stopping `node`'s apiserver (a virtual IP's drill cuts its holder's network). */
+  what?: string;
 }
 
 export type { OldAddressReport };

@@ -52,10 +52,19 @@ export interface RunFailure {
   error: string;
 }
 
+/** What a measuring action measured (a failover drill's recovery time), as the engine reported it. */
+export interface Measurement {
+  action: string;
+  name: string;
+  summary: string;
+  values: Record<string, number | string>;
+}
+
 export interface RunProgress {
   phase: Phase;
   steps: StepRun[];
   notices: string[];
+  measurements: Measurement[];
   startedAt: number;
   endedAt: number | null;
   finished: { changed: number; unchanged: number } | null;
@@ -67,7 +76,7 @@ export interface RunProgress {
 export const OUTPUT_TAIL = 8;
 
 export function startRun(phase: Phase, at: number): RunProgress {
-  return { phase, steps: [], notices: [], startedAt: at, endedAt: null, finished: null, stopped: null, failure: null };
+  return { phase, steps: [], notices: [], measurements: [], startedAt: at, endedAt: null, finished: null, stopped: null, failure: null };
 }
 
 function updateAction(p: RunProgress, actionId: string, f: (a: ActionRun, s: StepRun) => ActionRun): RunProgress {
@@ -147,6 +156,8 @@ export function foldEvent(p: RunProgress, e: EngineEvent, at: number, planned: R
       return updateStep(p, e.step, (s) => ({ ...s, status: 'done', endedAt: at }));
     case 'notice':
       return { ...p, notices: [...p.notices, e.text] };
+    case 'measurement':
+      return { ...p, measurements: [...(p.measurements ?? []).filter((m) => m.action !== e.action), { action: e.action, name: e.name, summary: e.summary, values: e.values }] };
     case 'stopped': {
       const last = p.steps.at(-1);
       const steps = last && last.status === 'running' ? updateStep(p, last.id, (s) => ({ ...s, status: 'stopped', endedAt: at })).steps : p.steps;

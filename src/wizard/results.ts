@@ -71,7 +71,9 @@ export function reduceResult(s: WizardState, e: ResultEvent): Transition {
       const drillAt = e.preview.steps.findIndex((x) => x.id === DRILL_STEP);
       const cursor = e.drill?.on && drillAt >= 0 ? drillAt : clamp(s.plan!.cursor, 0, Math.max(0, e.preview.steps.length - 1));
       const text = e.drill?.on
-        ? `Failover drill added as the last step (stops ${e.drill.node ?? 'one'}'s apiserver, then starts it).`
+        ? e.drill.what
+          ? `Failover drill added as the last step (${e.drill.what}).`
+          : `Failover drill added as the last step (stops ${e.drill.node ?? 'one'}'s apiserver, then starts it).`
         : 'Failover drill removed: the last step only reads.';
       return t({ ...s, busy: null, message: { kind: 'info', text }, plan: { ...plan, cursor } });
     }

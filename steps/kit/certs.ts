@@ -8,6 +8,7 @@ import type { WriteFileAction } from '../../src/engine/model/actions.js';
 import type { ClusterFacts, KeyAlgorithm } from '../../src/discovery/facts.js';
 import { masterNode, type CpNode } from '../../src/discovery/nodes.js';
 import { nodeCertificates, withCA, type NodeCert } from '../../src/pki/kubeadm-certs.js';
+import { endpointSANs } from './endpoint.js';
 
 /** etcd.local.serverCertSANs / peerCertSANs from the stored ClusterConfiguration. */
 export function etcdExtraSANs(facts: ClusterFacts): { server: string[]; peer: string[] } {
@@ -26,7 +27,10 @@ export function certsFor(facts: ClusterFacts, node: CpNode): Map<string, NodeCer
     serviceSubnet: facts.clusterConfiguration.serviceSubnet,
     dnsDomain: facts.clusterConfiguration.dnsDomain,
     endpointHost: facts.config.endpoint.host,
-    certSANs: facts.clusterConfiguration.certSANs,
+    // The certSANs the repoint step stores in kubeadm-config (the endpoint's: a virtual IP behind a DNS name,
+    // per-node's 127.0.0.1 and localhost), so every apiserver names what the master's names, as kubeadm would
+    // issue it for a node joining after the conversion.
+    certSANs: [...facts.clusterConfiguration.certSANs, ...endpointSANs(facts).dnsNames, ...endpointSANs(facts).ipAddresses],
     etcdServerCertSANs: sans.server,
     etcdPeerCertSANs: sans.peer,
   });

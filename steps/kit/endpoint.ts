@@ -44,7 +44,7 @@ export function nodeLocalServer(facts: ClusterFacts): { url: string; address: st
   return { url: apiserverURL(host, port), address: host, port, serverName: host };
 }
 
-/** The SANs the endpoint adds to every apiserver certificate: its host, plus localhost for per-node placement. */
+/** The SANs the endpoint adds to every apiserver certificate: its host (and the virtual IP), plus localhost for per-node placement. */
 export function endpointSANs(facts: ClusterFacts): { dnsNames: string[]; ipAddresses: string[] } {
   const { host } = endpointOf(facts);
   const dnsNames: string[] = [];
@@ -56,6 +56,8 @@ export function endpointSANs(facts: ClusterFacts): { dnsNames: string[]; ipAddre
     } else if (!dnsNames.includes(name)) dnsNames.push(name);
   };
   add(host);
+  // Placement vip with a DNS-name endpoint: clients may also dial the virtual IP itself.
+  if (facts.config.proxy.placement === 'vip' && facts.config.proxy.vip?.address) add(facts.config.proxy.vip.address);
   if (facts.config.proxy.placement === 'per-node') {
     add(LOCAL_PROXY_ADDRESS);
     add('localhost');

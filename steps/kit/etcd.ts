@@ -5,6 +5,7 @@
 import type { ClusterFacts } from '../../src/discovery/facts.js';
 import { etcdPeerURL, etcdPorts } from '../../src/manifests/etcd.js';
 import { StaticPod } from '../../src/manifests/static-pod.js';
+import { localEtcdEndpoint } from '../../src/etcd/etcdctl.js';
 
 function isLoopbackURL(url: string): boolean {
   return /^https?:\/\/(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:|\/|$)/.test(url);
@@ -49,3 +50,9 @@ export function masterPeerURL(facts: ClusterFacts): string {
 
 /** How long a learner may take to start and catch up, a promoted member to report healthy, a restarted etcd to answer. */
 export const ETCD_JOIN_TIMEOUT_MS = 180_000;
+
+/** The master's local etcd client URL (https://127.0.0.1:2379, or https://[::1]:2379 on an IPv6 control plane). */
+export function etcdEndpoint(facts: ClusterFacts): string {
+  const manifest = facts.manifests['etcd'];
+  return localEtcdEndpoint(manifest ? StaticPod.parse(manifest, 'etcd').flag('listen-client-urls') : undefined);
+}

@@ -7,6 +7,7 @@ import type { Action, WriteFileAction } from '../../src/engine/model/actions.js'
 import type { ClusterFacts } from '../../src/discovery/facts.js';
 import { masterNode, promotedNodes, workerHosts } from '../../src/discovery/nodes.js';
 import { hostPort } from '../../src/pki/hosts.js';
+import { canonicalIP } from '../../src/pki/ip.js';
 import { DEBIAN_NGINX_STREAM_MODULE, PROXY_PATHS, renderProxyConfig, renderProxyStaticPod, type Backend, type ProxyKind, type ProxySpec } from '../../src/proxy/render.js';
 import { LOCAL_PROXY_ADDRESS, endpointOf, probeClient } from './endpoint.js';
 import { NODE_CA } from './paths.js';
@@ -62,6 +63,16 @@ export function nginxModule(facts: ClusterFacts, opts: ProxyOptions): string | n
   return facts.config.proxy.placement === 'dedicated' ? DEBIAN_NGINX_STREAM_MODULE : null;
 }
 
+/**
+ * A dedicated proxy listens on every address of the endpoint's family: `PORT` (IPv4), or `[::]:PORT` when the
+ * endpoint, else the proxy host, is an IPv6 address (nginx's and HAProxy's `listen PORT` is IPv4 only).
+ */
+function dedicatedListen(facts: ClusterFacts, port: number): string {
+  const { host } = endpointOf(facts);
+  const ip = canonicalIP(host) ?? canonicalIP(facts.config.proxy.host?.address ?? '');
+  return ip?.includes(':') ? `[::]:${port}` : String(port);
+}
+
 /** The proxy's config for the given backends, as the placement wants it. */
 export function proxyConfigText(facts: ClusterFacts, backends: Backend[], opts: ProxyOptions): string {
   const { kind, placement } = facts.config.proxy;
@@ -72,7 +83,7 @@ export function proxyConfigText(facts: ClusterFacts, backends: Backend[], opts: 
     backends,
     nginxStreamModule: nginxModule(facts, opts),
     ...(placement === 'dedicated'
-      ? { listen: [String(port)], caFile: PROXY_PATHS.haproxy.ca }
+      ? { listen: [dedicatedListen(facts, port)], caFile: PROXY_PATHS.haproxy.ca }
       : // Per-node: loopback only, logs to the container's stderr (nginx) / stdout (haproxy), the node's own CA.
         { listen: [hostPort(LOCAL_PROXY_ADDRESS, port)], caFile: NODE_CA, errorLog: 'stderr' }),
   };

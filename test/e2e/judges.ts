@@ -163,7 +163,9 @@ export function kubeconfigServer(kubeconfig: string): string {
 // ---------------------------------------------------------------------------------------------------------
 // etcd (etcdctl, run inside the master with kubeadm's healthcheck-client certificate)
 
-const ETCDCTL = 'ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key';
+/** etcdctl against the node's local member: kubeadm listens on 127.0.0.1 for an IPv4 node, on [::1] for an IPv6 one. */
+const etcdctlOn = (s: LabState, on: string) =>
+  `ETCDCTL_API=3 etcdctl --endpoints=https://${node(s, on).address.includes(':') ? '[::1]' : '127.0.0.1'}:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key`;
 
 export interface EtcdMember {
   name: string;
@@ -173,14 +175,14 @@ export interface EtcdMember {
 }
 
 export async function etcdMembers(s: LabState, on = 'cp1'): Promise<EtcdMember[]> {
-  const out = ok(await nodeExec(s, on, ['sh', '-c', `${ETCDCTL} member list -w json`], { timeoutMs: 30_000 }), 'etcdctl member list');
+  const out = ok(await nodeExec(s, on, ['sh', '-c', `${etcdctlOn(s, on)} member list -w json`], { timeoutMs: 30_000 }), 'etcdctl member list');
   // Member IDs are uint64 and lose precision in JSON.parse; they are not used.
   const parsed = JSON.parse(out) as { members?: Array<Partial<EtcdMember>> };
   return (parsed.members ?? []).map((m) => ({ name: m.name ?? '', peerURLs: m.peerURLs ?? [], clientURLs: m.clientURLs ?? [], isLearner: m.isLearner === true }));
 }
 
 export async function etcdClusterHealth(s: LabState, on = 'cp1'): Promise<RunResult> {
-  return nodeExec(s, on, ['sh', '-c', `${ETCDCTL} endpoint health --cluster 2>&1`], { timeoutMs: 30_000 });
+  return nodeExec(s, on, ['sh', '-c', `${etcdctlOn(s, on)} endpoint health --cluster 2>&1`], { timeoutMs: 30_000 });
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -170,6 +170,11 @@ export interface RunAction extends ActionBase {
    * engine journals which were absent before it runs, and rollback removes those once they are empty again.
    */
   createsDirs?: string[];
+  /**
+   * The command measures something (a failover drill): its last line of output is a JSON object of numbers and
+   * strings, the line before it says the same in words. The engine reports both as a `measurement` event.
+   */
+  measurement?: string;
 }
 
 export interface PatchObjectAction extends ActionBase {

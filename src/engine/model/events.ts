@@ -22,6 +22,8 @@ export type EngineEvent =
   /** A command failed in a way its step says is transient and runs again in `retryInMs`: `reason` says why in words. */
   | { type: 'retry'; phase: Phase; action: string; reason: string; attempt: number; retryInMs: number; elapsedMs: number; limitMs: number }
   | { type: 'action-done'; phase: Phase; action: string; detail: string }
+  /** What a measuring command measured (RunAction.measurement): its values, and the same in words. */
+  | { type: 'measurement'; phase: Phase; action: string; name: string; summary: string; values: Record<string, number | string> }
   /** Nothing needed doing: done in an earlier run, already in the desired state, or nothing to undo. */
   | { type: 'action-skipped'; phase: Phase; action: string; reason: string }
   | { type: 'action-failed'; phase: Phase; action: string; host: string; error: string }

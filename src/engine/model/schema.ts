@@ -100,6 +100,7 @@ export const actionSchema = z.discriminatedUnion('type', [
       .optional(),
     timeoutMs: z.number().int().positive().optional(),
     createsDirs: z.array(z.string().regex(/^\/[^\0]+$/)).optional(),
+    measurement: name.optional(),
   }),
   z.strictObject({ ...base, type: z.literal('patch-object'), host: name, object: objectRefSchema, edits: z.array(objectEdit).min(1) }),
   z.strictObject({

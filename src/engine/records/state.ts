@@ -119,8 +119,9 @@ export function foldJournal(plan: Plan, records: readonly JournalRecord[]): Jour
 /** Whether rollback has anything to undo for this action (it changed something, or may have). */
 export function needsUndo(action: Action, s: ActionState): boolean {
   if (action.type === 'wait') return false;
-  // A read-only command changes nothing, unless it carries an undo to run at its place in the rollback (a check whose
-  // undo restarts a component after a later action's file or object is restored): that one runs once it ran.
+  // A read-only command changes nothing, but it may carry an undo that rollback must run in its place (restart the
+  // kubelet once its kubelet.conf is restored, reload a proxy once its config is; take a virtual IP off an interface
+  // once its agent is stopped): those are undone like any command that ran.
   if (action.risk === 'read-only' && !(action.type === 'run' && action.undo)) return false;
   switch (s.status) {
     case 'pending':

@@ -213,8 +213,28 @@ async function runCommand(ctx: RunContext, action: RunAction, prior?: ActionStat
   const createdDirs: string[] = [];
   for (const d of action.createsDirs ?? []) if (!(await ctx.guard((await ctx.host(action.host)).stat(d))).exists) createdDirs.push(d);
   await ctx.record({ type: 'started', phase: 'apply', action: action.id, ...(createdDirs.length ? { createdDirs } : {}) });
-  const code = await execWithRetry(ctx, action.host, action.argv, action.id, 'apply', action.retry, action.timeoutMs);
+  const out: { stdout?: string } = {};
+  const code = await execWithRetry(ctx, action.host, action.argv, action.id, 'apply', action.retry, action.timeoutMs, out);
+  if (action.measurement) {
+    const m = parseMeasurement(out.stdout ?? '');
+    if (m) ctx.emit({ type: 'measurement', phase: 'apply', action: action.id, name: action.measurement, ...m });
+  }
   await changed(ctx, action, `ran \`${showArgv(redactArgv(action.argv))}\``, { exitCode: code });
+}
+
+/** A measuring command's output: its last line a JSON object of numbers and strings, the line before it in words. */
+export function parseMeasurement(stdout: string): { summary: string; values: Record<string, number | string> } | null {
+  const lines = stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  let values: unknown;
+  try {
+    values = JSON.parse(lines[lines.length - 1] ?? '');
+  } catch {
+    return null;
+  }
+  if (values === null || typeof values !== 'object' || Array.isArray(values)) return null;
+  const clean: Record<string, number | string> = {};
+  for (const [k, v] of Object.entries(values as Record<string, unknown>)) if (typeof v === 'number' || typeof v === 'string') clean[k] = v;
+  return { summary: lines[lines.length - 2] ?? '', values: clean };
 }
 
 /** Runs argv, retrying documented transient failures; throws ActionError with host, argv and stderr. */
@@ -226,6 +246,8 @@ export async function execWithRetry(
   phase: 'apply' | 'rollback',
   retry?: RunAction['retry'],
   timeoutMs?: number,
+  /** Receives the successful attempt's whole standard output. */
+  out?: { stdout?: string },
 ): Promise<number> {
   const h = await ctx.host(hostName);
   const started = Date.now();
@@ -235,6 +257,7 @@ export async function execWithRetry(
     const r = await ctx.guard(h.exec(argv, { timeoutMs, signal: ctx.opts.hardSignal }));
     if (r.code === 0) {
       if (r.stdout.trim()) ctx.emit({ type: 'action-output', phase, action: actionId, text: tail(r.stdout) });
+      if (out) out.stdout = r.stdout;
       return 0;
     }
     const matched = retry?.onlyIfStderrIncludes?.find((s) => r.stderr.includes(s));
