@@ -129,7 +129,7 @@ describe('a customised master, converted with a sudo password and no terminal, t
   });
 
   test('rollback (--sudo-password-stdin) leaves no directory the run made but the backups, and says where they are', async () => {
-    const r = await wizard(['rollback', '--past-point-of-no-return', '--sudo-password-stdin']);
+    const r = await wizard(['rollback', '--past-point-of-no-return', '--yes', '--sudo-password-stdin']);
     assert.equal(r.code, 0, `${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`);
     assert.match(`${r.stdout}${r.stderr}`, /Backups kept \(rollback never removes them; delete them once you no longer need them\): cp1: [^;]*\/etc\/kubernetes\/tmp\/ha-wizard-backup-/);
     const backup = /^(\/etc\/kubernetes\/tmp(\/ha-wizard-backup-[^/]+.*)?|\/var\/lib\/ha-wizard(\/backups(\/[^/]+)?)?)$/;
