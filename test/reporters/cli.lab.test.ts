@@ -163,7 +163,11 @@ test('rollback --yes of the stopped session: its preview, then plain lines, each
   const lines = r.stdout.trimEnd().split('\n');
   assert.ok(lines.some((l) => /^Rolling back \d+\/\d+ proxy: /.test(l)), r.stdout);
   assert.ok(lines.some((l) => /^ {2}undo lb +proxy\//.test(l)), r.stdout);
-  assert.match(lines.at(-1) ?? '', /^Rollback complete: [1-9]\d* changed, \d+ already in place\.$/);
+  // The outcome, then where the backups stay (the last line: what the operator may still want to act on).
+  const complete = lines.findIndex((l) => /^Rollback complete: [1-9]\d* changed, \d+ already in place\.$/.test(l));
+  assert.ok(complete >= 0, r.stdout);
+  assert.match(lines.at(-1) ?? '', /^note: Backups kept \(rollback never removes them; delete them once you no longer need them\): cp1: /);
+  assert.ok(complete < lines.length - 1, r.stdout);
   assert.equal((await etcdMembers()).length, 1, 'still a single etcd member');
   const st = await haWizard(['status']);
   assert.match(st.stdout, /: rolled back: the cluster is as it was before \S+; backups kept at \/etc\/kubernetes\/tmp\/ha-wizard-backup-\S+\/ on each host it changed, and the etcd snapshot \S+ on cp1\n/);
