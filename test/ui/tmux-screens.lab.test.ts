@@ -158,9 +158,16 @@ for (const [cols, rows] of [
       fits(review, cols, rows);
       let all = review;
       let flat = prose(review, cols);
+      let shown = review;
       for (let i = 0; i < 100 && !/Rollback: \d+ files? restored/.test(flat); i++) {
         await t.keys('PageDown');
-        const page = await t.screen();
+        // The page once it is redrawn (read too early, it is the last one again, and the next key skips one).
+        let page = await t.screen();
+        for (let k = 0; k < 40 && page === shown; k++) {
+          await new Promise((res) => setTimeout(res, 50));
+          page = await t.screen();
+        }
+        shown = page;
         all += `\n${page}`;
         flat += prose(page, cols);
       }

@@ -49,7 +49,9 @@ export class Tmux {
     // remain-on-exit: the pane (and the program's exit status) stays after the program ends.
     writeFileSync(config, 'set -g remain-on-exit on\nset -g history-limit 5000\nset -g status off\n');
     const t = new Tmux(socket, config, 'ui');
-    await t.tmux(['new-session', '-d', '-s', 'ui', '-x', String(opts.cols ?? 120), '-y', String(opts.rows ?? 40), '--', ...opts.argv]);
+    // Never CI mode (a CI runner sets CI=true, and ink then draws only the last frame): the pane is a terminal.
+    const argv = ['env', '-u', 'CI', '-u', 'CONTINUOUS_INTEGRATION', ...opts.argv];
+    await t.tmux(['new-session', '-d', '-s', 'ui', '-x', String(opts.cols ?? 120), '-y', String(opts.rows ?? 40), '--', ...argv]);
     return t;
   }
 
