@@ -225,13 +225,15 @@ function vipDrillActions(step: string, facts: ClusterFacts): Action[] {
   const { host: endpointHost } = endpointOf(facts);
   const url = `https://${hostPort(endpointHost, v.endpointPort)}/readyz`;
   const client = probeClient(facts, { worker: true });
+  // The same request before and after the drill: /readyz through the virtual IP, as a worker's kubelet makes it.
+  const throughVip = { type: 'https' as const, host: worker.name, address: endpointHost, port: v.endpointPort, path: '/readyz', serverName: endpointHost, ...client };
   const waitS = VIP_DRILL_DOWN_S + 40;
   const proberStop = ['sh', '-c', PROBER_STOP, 'ha-wizard-drill-prober-stop', PROBER_DIR];
   const actions: Action[] = [
     waitAction(
       step,
       `${worker.name}/endpoint-before`,
-      { type: 'https', host: worker.name, address: endpointHost, port: v.endpointPort, path: '/readyz', serverName: endpointHost, ...client },
+      throughVip,
       `the endpoint answers from ${worker.name} through the virtual IP before the drill`,
       60_000,
     ),
@@ -300,7 +302,7 @@ function vipDrillActions(step: string, facts: ClusterFacts): Action[] {
     waitAction(
       step,
       `${worker.name}/endpoint-after`,
-      { type: 'https', host: worker.name, address: endpointHost, port: v.endpointPort, path: '/readyz', serverName: endpointHost, ...client },
+      throughVip,
       `the endpoint answers from ${worker.name} through the virtual IP after the drill`,
       60_000,
     ),
