@@ -54,7 +54,8 @@ function runNodeTest(prefix: string[], files: string[], concurrency: number): Pr
     child.on('close', (code) => {
       // The last summary line of each kind (node prints one summary per run).
       const num = (name: string) => Number([...tail.matchAll(new RegExp(`ℹ ${name} (\\d+)`, 'g'))].at(-1)?.[1] ?? 0);
-      resolve({ pass: num('pass'), fail: num('fail'), code: code ?? 1 });
+      // A test cancelled because its suite's before() failed did not pass either: it counts as failed.
+      resolve({ pass: num('pass'), fail: num('fail') + num('cancelled'), code: code ?? 1 });
     });
   });
 }

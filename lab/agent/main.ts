@@ -74,10 +74,8 @@ function stopKubelet(): void {
   writeState(false);
 }
 
-writeFileSync(AGENT_PID_FILE, `${process.pid}\n`);
-log(`kubelet stand-in (${role}) pid ${process.pid}, node name ${settings.nodeName}, components ${components}`);
-startKubelet();
-
+// The handlers first: a signal that came before them would kill the agent (their default action), and the
+// shim signals as soon as the pid file names it.
 process.on('SIGHUP', () => {
   log('systemctl restart kubelet');
   kubelet?.stop();
@@ -93,3 +91,8 @@ process.on('SIGUSR2', () => {
   else writeState(true);
 });
 process.on('SIGTERM', () => process.exit(0));
+
+writeFileSync(AGENT_PID_FILE, `${process.pid}\n`);
+log(`kubelet stand-in (${role}) pid ${process.pid}, node name ${settings.nodeName}, components ${components}`);
+startKubelet();
+

@@ -154,14 +154,49 @@ async function logged(run: NodeRunner, node: LabNode, argv: string[], log: strin
     return r;
   } catch (e) {
     await put(hostPath(node, `/var/log/${log}`), (e as Error).message);
+    // The lab is torn down after a failed start: what the node agent and the control plane said is
+    // only ever seen if it travels with the error (a CI log is all there is).
+    if (e instanceof ClusterError) throw new ClusterError(`${e.message}\n${await nodeLogTails(node)}`, e.hint);
     throw e;
   } finally {
     if (r) await put(hostPath(node, `/var/log/${log}`), `${r.stdout}${r.stderr}`);
   }
 }
 
+/** The last lines of the node agent's log and of each static pod's log on the node, for an error message. */
+async function nodeLogTails(node: LabNode, lines = 12): Promise<string> {
+  const out: string[] = [];
+  for (const log of ['agent.log', 'etcd.log', 'kube-apiserver.log', 'kube-controller-manager.log', 'kube-scheduler.log']) {
+    const text = await readFile(hostPath(node, `/var/log/${log}`), 'utf8').catch(() => null);
+    if (text === null) continue;
+    const tail = text.trimEnd().split('\n').slice(-lines).map((l) => `  ${l.slice(0, 300)}`);
+    out.push(`--- ${node.name}:/var/log/${log} (last ${tail.length} lines)`, ...tail);
+  }
+  return out.length ? out.join('\n') : `(no agent or control-plane log on ${node.name} yet)`;
+}
+
+const AGENT_WAIT_MS = 60_000;
+
+/**
+ * Waits until every Kubernetes node's agent has started (its first log line comes after its signal handlers
+ * and pid file), as systemd has the kubelet unit running before anyone types kubeadm. Without this, kubeadm's
+ * `systemctl restart kubelet` could reach an agent still loading on a busy machine.
+ */
+async function agentsStarted(state: LabState): Promise<void> {
+  const deadline = Date.now() + AGENT_WAIT_MS;
+  for (const node of kubeNodes(state)) {
+    for (;;) {
+      const text = await readFile(hostPath(node, '/var/log/agent.log'), 'utf8').catch(() => '');
+      if (text.includes('kubelet stand-in')) break;
+      if (Date.now() > deadline) throw new ClusterError(`the node agent on ${node.name} did not start within ${AGENT_WAIT_MS / 1000} s`, `see ${hostPath(node, '/var/log/agent.log')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
 export async function bootstrapCluster(state: LabState, run: NodeRunner): Promise<void> {
   const master = masterOf(state);
+  await agentsStarted(state);
   await logged(run, master, ['kubeadm', 'init', '--config', KUBEADM_INIT_CONFIG], 'kubeadm-init.log', 'kubeadm init', INIT_TIMEOUT_MS);
   const initText = await readFile(hostPath(master, KUBEADM_INIT_CONFIG), 'utf8');
   const token = /token: (\S+)/.exec(initText)?.[1];
