@@ -5,6 +5,7 @@
  */
 import type { PreviewEntry, PreviewStep } from '../engine/preview/preview.js';
 import type { OldAddressReport } from '../discovery/old-address.js';
+import { foldHosts, foldedStep } from './host-fold.js';
 
 export interface Line {
   text: string;
@@ -64,19 +65,29 @@ function entryLines(e: PreviewEntry): Line[] {
   }
 }
 
+/**
+ * A step's lines. Host blocks that read exactly like an earlier host's block of the same step once its own name is
+ * put in (5,000 workers' repoints) are folded as the text preview folds them (host-fold.ts): the first is shown in
+ * full with how many read like it, each later run of hosts is one line. A block that differs in any character shown
+ * here (text, colour or weight), and the block holding the point of no easy return, are shown in full. Folding is
+ * within the step, since the plan screen shows one step at a time: every step shows its own example.
+ */
 export function stepDetailLines(step: PreviewStep): Line[] {
   const out: Line[] = [];
   if (step.description) out.push({ text: step.description });
-  let host: string | null = null;
-  for (const e of step.entries) {
-    if (e.host !== host) {
-      host = e.host;
-      out.push({ text: `on ${host}:`, bold: true });
+  const folding = foldHosts([step], (e) => entryLines(e).map((l) => `${l.color ?? ''}\u0001${l.bold ? 'b' : ''}\u0001${l.text}`));
+  for (const item of foldedStep(folding, step)) {
+    if (item.kind === 'run') {
+      out.push({ text: item.line, bold: true });
+      continue;
     }
-    if (step.pointOfNoReturn === e.action) {
-      out.push({ text: '  !! POINT OF NO EASY RETURN: from here on, rollback is not an exact reverse.', color: 'red', bold: true });
+    out.push({ text: item.heading, bold: true });
+    for (const e of item.block.entries) {
+      if (step.pointOfNoReturn === e.action) {
+        out.push({ text: '  !! POINT OF NO EASY RETURN: from here on, rollback is not an exact reverse.', color: 'red', bold: true });
+      }
+      out.push(...entryLines(e));
     }
-    out.push(...entryLines(e));
   }
   return out;
 }
