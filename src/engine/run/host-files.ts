@@ -19,11 +19,25 @@ const LOCAL_HASH_MAX_BYTES = 256 * 1024;
 
 /** Per run: `host:path` of backups chooseBackup found absent, so makeBackup need not hash them again. */
 const freeBackups = new WeakMap<RunContext, Set<string>>();
+/** Per run: the hosts where this run made (or found) the session's backup directory, 0700. */
+const backupRootMade = new WeakMap<RunContext, Set<string>>();
+
+function perRun(map: WeakMap<RunContext, Set<string>>, ctx: RunContext): Set<string> {
+  let s = map.get(ctx);
+  if (!s) map.set(ctx, (s = new Set()));
+  return s;
+}
 
 function freeBackupsOf(ctx: RunContext): Set<string> {
-  let s = freeBackups.get(ctx);
-  if (!s) freeBackups.set(ctx, (s = new Set()));
-  return s;
+  return perRun(freeBackups, ctx);
+}
+
+/** `mkdir -p -m 0700` of the backup root, once per host and run: a process on the host per backup adds up over a fleet. */
+async function ensureBackupRoot(ctx: RunContext, hostName: string): Promise<void> {
+  const made = perRun(backupRootMade, ctx);
+  if (made.has(hostName)) return;
+  await ctx.run(hostName, ['mkdir', '-p', '-m', '0700', backupRoot(ctx.session.id)]);
+  made.add(hostName);
 }
 
 function readOrNull(h: RemoteHost, path: string): Promise<Buffer | null> {
@@ -81,7 +95,7 @@ export async function makeBackup(ctx: RunContext, hostName: string, path: string
   if (!data || current !== before.sha256) {
     throw new ActionError(`${hostName}: ${path} changed (sha256 ${current ?? 'absent'}) before its original could be saved; the original (sha256 ${before.sha256}) is not in ${backup}`);
   }
-  await ctx.run(hostName, ['mkdir', '-p', '-m', '0700', backupRoot(ctx.session.id)]);
+  await ensureBackupRoot(ctx, hostName);
   await ctx.guard(h.writeFileAtomic(backup, data, { mode: before.mode, owner: `${before.uid}:${before.gid}` }));
   const saved = await hashOf(ctx, h, backup, data.length);
   if (saved !== before.sha256) throw new ActionError(`${hostName}: backup ${backup} does not match the original (sha256 ${saved ?? 'absent'}, expected ${before.sha256})`);
