@@ -3,7 +3,8 @@
  * `ha-wizard apply --yes`, a fresh lab per round. Splits the wall time with the session's own journal
  * (test/e2e/timing.ts): waiting on the cluster (wait actions and commands that retry until the cluster
  * lets them through) versus ha-wizard's own work; and reports the wizard process's CPU time and peak
- * RSS from /usr/bin/time. Target: ha-wizard's own time ≤ 10 % of the wall time.
+ * RSS from /usr/bin/time. Targets: ha-wizard's own work (its CPU time) ≤ 5 % of the wall time, and the wall time
+ * within 1.3× the time spent waiting on the cluster.
  * Run as root: `node dist/test/bench/conversion.js [rounds]`. It runs itself inside a private network namespace.
  */
 import { spawn } from 'node:child_process';
@@ -77,7 +78,9 @@ async function main(): Promise<void> {
         `journal span ${s(m((r) => r.journalMs))} = waiting on the cluster ${s(wait)} (wait actions ${s(m((r) => r.waitActionsMs))}, retrying commands ${s(m((r) => r.retryingCommandsMs))}) + ha-wizard's own work ${s(own)}\n` +
         `  wizard process CPU ${s(m((r) => r.cpuMs))} (${((m((r) => r.cpuMs) / wall) * 100).toFixed(1)} % of wall), peak RSS ${m((r) => r.maxRssMB).toFixed(0)} MB\n` +
         `  slowest actions: ${all[0]!.slowest.map((x) => `${x.action} ${s(x.ms)}`).join(', ')}\n` +
-        `  ha-wizard's own work / wall: ${((own / wall) * 100).toFixed(1)} %, with the pre-journal phase: ${(((own + m((r) => r.beforeJournalMs)) / wall) * 100).toFixed(1)} % (target ≤ 10 %)\n`,
+        `  ha-wizard's own work (its process's CPU) / wall: ${((m((r) => r.cpuMs) / wall) * 100).toFixed(1)} % (target ≤ 5 %)\n` +
+        `  wall / waiting on the cluster: ${(wall / wait).toFixed(2)} (target ≤ 1.3)\n` +
+        `  the rest of the journal span (SSH round trips, file writes, bookkeeping) / wall: ${((own / wall) * 100).toFixed(1)} %, with the pre-journal phase: ${(((own + m((r) => r.beforeJournalMs)) / wall) * 100).toFixed(1)} %\n`,
     );
   } finally {
     rmSync(work, { recursive: true, force: true });

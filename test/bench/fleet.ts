@@ -11,11 +11,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labDown } from '../../lab/lab.js';
+import type { StepsRun } from '../e2e/endpoint-run.js';
 import { KUBELET_CONF, endpointOfLab, fleetLab, fleetMs, repointFleet, restoreKubeletConfs, saveKubeletConfs, workersOf } from '../e2e/endpoint-fleet.js';
 import { runInPrivateNetns } from './netns.js';
 
 const WORKERS = Number(process.argv[3] ?? 50);
 const rounds = Number(process.argv[2] ?? 3);
+const CAP = 50;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -23,15 +25,35 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-function parallelSsh(dir: string, hostsFile: string, command: string): Promise<number> {
+function parallelSsh(dir: string, hostsFile: string, command: string, par = WORKERS): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn('parallel-ssh', ['-p', String(WORKERS), '-t', '120', '-h', hostsFile, '-x', `-F ${join(dir, 'ssh_config')}`, command], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('parallel-ssh', ['-p', String(par), '-t', '120', '-h', hostsFile, '-x', `-F ${join(dir, 'ssh_config')}`, command], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));
     child.on('close', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`parallel-ssh exited ${code}: ${out.slice(-2000)}`))));
   });
+}
+
+/**
+ * Where a run's fleet time went: each repoint-workers step's wall time, and per kind of action (the part of
+ * its id after the host) the median and slowest duration, from the engine's events as they came.
+ */
+function breakdown(run: StepsRun): string {
+  const startAt = new Map<string, number>();
+  const byKind = new Map<string, number[]>();
+  run.events.forEach((e, i) => {
+    if (e.type === 'action-start') startAt.set(e.action, run.eventAt[i]!);
+    if (e.type === 'action-done' && startAt.has(e.action) && e.action.startsWith('repoint-workers-')) {
+      const kind = e.action.split('/').slice(2).join('/');
+      byKind.set(kind, [...(byKind.get(kind) ?? []), run.eventAt[i]! - startAt.get(e.action)!]);
+    }
+  });
+  const ms = (x: number) => `${Math.round(x)} ms`;
+  const steps = [...run.stepMs].filter(([s]) => s.startsWith('repoint-workers-')).map(([s, t]) => `${s} ${ms(t)}`);
+  const kinds = [...byKind].map(([k, xs]) => `${k} median ${ms(median(xs))} max ${ms(Math.max(...xs))}`);
+  return `  last ha-wizard round: ${steps.join(', ')}\n  per action: ${kinds.join('; ')}\n`;
 }
 
 async function main(): Promise<void> {
@@ -53,8 +75,19 @@ async function main(): Promise<void> {
     const setup = await repointFleet(lab, true);
     if (setup.outcome.status !== 'finished') throw new Error(`setup run: ${JSON.stringify(setup.outcome)}`);
     const engine: number[] = [fleetMs(setup)];
+    // The same runs without the canary step (repoint-workers-1): the part parallel-ssh's bare edit compares to.
+    const batches: number[] = [fleetMs(setup) - (setup.stepMs.get('repoint-workers-1') ?? 0)];
+    let last: StepsRun = setup;
     const pssh: number[] = [];
+    // Above 50 workers, also parallel-ssh at ha-wizard's own cap of hosts at once (DEFAULT_MAX_PARALLEL_HOSTS, 50).
+    const capped = WORKERS > CAP;
+    const psshCapped: number[] = [];
     for (let i = 0; i < rounds; i++) {
+      if (capped) {
+        restoreKubeletConfs(lab, original);
+        await parallelSsh(dir, hostsFile, back);
+        psshCapped.push(await parallelSsh(dir, hostsFile, sed, CAP));
+      }
       restoreKubeletConfs(lab, original);
       await parallelSsh(dir, hostsFile, back);
       pssh.push(await parallelSsh(dir, hostsFile, sed));
@@ -64,15 +97,22 @@ async function main(): Promise<void> {
       const run = await repointFleet(lab, false);
       if (run.outcome.status !== 'finished') throw new Error(`round ${i + 1}: ${JSON.stringify(run.outcome)}`);
       engine.push(fleetMs(run));
+      batches.push(fleetMs(run) - (run.stepMs.get('repoint-workers-1') ?? 0));
+      last = run;
     }
     restoreKubeletConfs(lab, original);
     const me = median(engine);
     const mp = median(pssh);
     process.stdout.write(
       `repoint ${WORKERS} workers' kubelet.conf to ${url} and restart the kubelet\n` +
-        `  ha-wizard repoint-workers steps (canary 1 + batch ${WORKERS - 1}, with health gates): median ${(me / 1000).toFixed(2)} s  [${engine.map((x) => (x / 1000).toFixed(2)).join(', ')}]\n` +
+        `  ha-wizard repoint-workers steps (canary 1, then batches of up to 50, with health gates): median ${(me / 1000).toFixed(2)} s  [${engine.map((x) => (x / 1000).toFixed(2)).join(', ')}]\n` +
         `  parallel-ssh -p ${WORKERS}, sed -i + systemctl restart kubelet:             median ${(mp / 1000).toFixed(2)} s  [${pssh.map((x) => (x / 1000).toFixed(2)).join(', ')}]\n` +
-        `  ratio ha-wizard / parallel-ssh: ${(me / mp).toFixed(2)} (target ≤ 1.5)\n`,
+        `  ratio ha-wizard / parallel-ssh: ${(me / mp).toFixed(2)} (target ≤ 1.5)\n` +
+        `  without the canary step (its batches of up to 50 only): median ${(median(batches) / 1000).toFixed(2)} s, ratio ${(median(batches) / mp).toFixed(2)}\n` +
+        (capped
+          ? `  parallel-ssh -p ${CAP} (ha-wizard's cap of hosts at once): median ${(median(psshCapped) / 1000).toFixed(2)} s  [${psshCapped.map((x) => (x / 1000).toFixed(2)).join(', ')}]; ratio ha-wizard / parallel-ssh -p ${CAP}: ${(me / median(psshCapped)).toFixed(2)}\n`
+          : '') +
+        breakdown(last),
     );
   } finally {
     await labDown(dir).catch(() => undefined);

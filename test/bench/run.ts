@@ -3,9 +3,9 @@
  * measure the contention). Each prints its own medians and the ratio to a baseline measured in the same
  * run; this runner adds a summary table at the end. Not part of `npm test`: speed is never a test verdict.
  *
- *   node dist/test/bench/run.js [name ...]     names: fanout fleet fleet100 fleet-sim conversion certs coldstart planning
+ *   node dist/test/bench/run.js [name ...]     names: fanout fleet fleet100 fleet-sim discovery conversion certs coldstart planning
  *
- * Needs root for the lab benchmarks (fanout, fleet, conversion) and parallel-ssh; Ansible for the
+ * Needs root for the lab benchmarks (fanout, fleet, discovery, conversion) and parallel-ssh; Ansible for the
  * fan-out comparison is optional (bench-only: `apt-get install ansible-core`, never installed by CI).
  */
 import { spawnSync } from 'node:child_process';
@@ -33,8 +33,17 @@ const BENCHES: Bench[] = [
       ['fan-out: ha-wizard / Ansible (target ≤ 0.1)', /ratio ha-wizard \/ ansible: ([\d.]+)/],
     ],
   },
-  { name: 'fleet', file: 'fleet.js', args: ['3', '50'], needsRoot: true, summary: [['fleet 50: ha-wizard / parallel-ssh bare edit (target ≤ 1.5)', /ratio ha-wizard \/ parallel-ssh: ([\d.]+)/]] },
-  { name: 'fleet100', file: 'fleet.js', args: ['2', '100'], needsRoot: true, summary: [['fleet 100: ha-wizard / parallel-ssh bare edit (target ≤ 1.5)', /ratio ha-wizard \/ parallel-ssh: ([\d.]+)/]] },
+  { name: 'fleet', file: 'fleet.js', args: ['5', '50'], needsRoot: true, summary: [['fleet 50: ha-wizard / parallel-ssh bare edit (target ≤ 1.5)', /ratio ha-wizard \/ parallel-ssh: ([\d.]+)/]] },
+  {
+    name: 'fleet100',
+    file: 'fleet.js',
+    args: ['3', '100'],
+    needsRoot: true,
+    summary: [
+      ['fleet 100: ha-wizard / parallel-ssh -p 100 bare edit (target ≤ 1.5)', /ratio ha-wizard \/ parallel-ssh: ([\d.]+)/],
+      ['fleet 100: ha-wizard / parallel-ssh -p 50 (same hosts at once)', /ratio ha-wizard \/ parallel-ssh -p 50: ([\d.]+)/],
+    ],
+  },
   {
     name: 'fleet-sim',
     file: 'fleet-sim.js',
@@ -47,13 +56,26 @@ const BENCHES: Bench[] = [
     ],
   },
   {
+    name: 'discovery',
+    file: 'discovery.js',
+    args: ['3', '5000'],
+    needsRoot: true,
+    summary: [
+      ['discovery+audit+plan on the lab apiserver: as the lab is', /as the lab is \(\d+ Nodes\): median ([\d.]+ s)/],
+      ['discovery+audit+plan with 5,000 kwok-style Nodes more', /kwok-style Nodes more: median ([\d.]+ s)/],
+      ['discovery+audit+plan with 5,000 Nodes: peak RSS', /kwok-style Nodes more: .*peak RSS (\d+ MB)/],
+      ['discovery+audit+plan: with / without the 5,000 Nodes', /ratio with \/ without: ([\d.]+)/],
+    ],
+  },
+  {
     name: 'conversion',
     file: 'conversion.js',
     args: ['1'],
     needsRoot: true,
     summary: [
       ['1→3: wall', /wall ([\d.]+ s)/],
-      ["1→3: ha-wizard's own work / wall (target ≤ 10 %)", /own work \/ wall: ([\d.]+ %)/],
+      ["1→3: ha-wizard's own work (CPU) / wall (target ≤ 5 %)", /own work \(its process's CPU\) \/ wall: ([\d.]+ %)/],
+      ['1→3: wall / waiting on the cluster (target ≤ 1.3)', /wall \/ waiting on the cluster: ([\d.]+)/],
     ],
   },
   {

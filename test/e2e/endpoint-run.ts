@@ -26,6 +26,8 @@ export interface StepsRun {
   /** Wall time of each finished step (step-start to step-done), by step id. */
   stepMs: Map<string, number>;
   events: EngineEvent[];
+  /** When each event came (performance.now()), same index as `events`. */
+  eventAt: number[];
 }
 
 /** Discovers the lab's cluster from its cluster.yaml, builds `build(facts)` into a plan and applies it. */
@@ -46,17 +48,19 @@ export async function runSteps(
     const plan = buildPlan({ cluster: config.name, factsFingerprint: fingerprint, session, steps: build(facts, { session }) });
     const s = createSession(plan, { env });
     const events: EngineEvent[] = [];
+    const eventAt: number[] = [];
     const started = new Map<string, number>();
     const stepMs = new Map<string, number>();
     const outcome = await apply(plan, s, deps, {
       factsFingerprint: fingerprint,
       onEvent: (e) => {
         events.push(e);
+        eventAt.push(performance.now());
         if (e.type === 'step-start') started.set(e.step, performance.now());
         if (e.type === 'step-done') stepMs.set(e.step, performance.now() - (started.get(e.step) ?? performance.now()));
       },
     });
-    return { plan, outcome, stepMs, events };
+    return { plan, outcome, stepMs, events, eventAt };
   } finally {
     await deps.hosts.closeAll();
     if (ownState) rmSync(ownState, { recursive: true, force: true });
