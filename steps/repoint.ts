@@ -202,7 +202,7 @@ function build(facts: ClusterFacts, ctx: StepContext): Step[] {
       clusterActions('repoint-cluster', facts, ctx),
     ),
   ];
-  const batches = workerBatches(workerHosts(facts), ctx.batchSize ?? DEFAULT_BATCH_SIZE);
+  const batches = workerBatches(workerHosts(facts), ctx.batchSize ?? facts.config.workerBatchSize ?? DEFAULT_BATCH_SIZE);
   batches.forEach((batch, i) => {
     const id = `repoint-workers-${i + 1}`;
     steps.push({

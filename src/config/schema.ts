@@ -283,6 +283,15 @@ export const ClusterConfigSchema = z
       .array(NodeSchema, { error: 'expected a list of nodes, such as [{ name: w1, address: 10.0.0.101 }]' })
       .optional()
       .describe('Worker nodes whose kubelet is repointed at the endpoint. When absent they are discovered from the API.'),
+    workerBatchSize: z
+      .number({ error: 'expected a number of workers, such as 50' })
+      .int({ error: 'expected a whole number of workers, such as 50' })
+      .min(1, { error: 'a batch holds at least 1 worker' })
+      .max(5000, { error: 'a batch holds at most 5,000 workers' })
+      .optional()
+      .describe(
+        'Workers whose kubelet moves to the endpoint at once, after a canary of one (default 50; at most 50 hosts are worked on at a time). Each batch is gated on its nodes reading their Node through the endpoint and staying Ready: a larger batch finishes a big fleet sooner, and is also how many nodes a bad kubelet.conf could take NotReady before the gate stops the run.',
+      ),
     ssh: SshSchema.prefault({}),
     verify: VerifySchema.optional(),
     carryOver: CarryOverSchema.optional(),

@@ -24,6 +24,8 @@ export interface ClusterConfigLike {
   endpoint: { host: string; port: number };
   proxy: { kind: 'nginx' | 'haproxy'; placement: 'dedicated' | 'per-node' | 'vip'; host?: ConfigNode; vip?: VipConfigLike };
   workers?: ConfigNode[];
+  /** Workers repointed at once after the canary (repoint-workers steps); absent: the step's default. */
+  workerBatchSize?: number;
   /** The opt-in failover drill: true (the last node to promote) or a control-plane node's name. */
   verify?: { failoverDrill: boolean | string };
   /** Directories besides /etc/kubernetes whose files the master's manifests name and that may be copied to new nodes. */

@@ -18,7 +18,7 @@ export interface StepContext {
    * named control-plane node, or not (false). Absent: the config's `verify.failoverDrill` decides.
    */
   failoverDrill?: boolean | string;
-  /** Workers per repoint batch after the canary (default 50). */
+  /** Workers per repoint batch after the canary; absent: the config's `workerBatchSize`, else 50. */
   batchSize?: number;
   /** When the plan is made, for the kube-proxy rollout annotation (kubectl's restartedAt); default now. */
   now?: string;

@@ -58,6 +58,7 @@ export const BAD_FIXTURES: BadFixture[] = [
   { file: 'bad-boolean-yes.yaml', stage: 'schema', errors: 1, line: 17, path: 'ssh.acceptNewHostKeys', says: ['expected true or false', 'found: yes', 'YAML 1.2'] },
   { file: 'bad-port-quoted.yaml', stage: 'schema', errors: 1, line: 17, path: 'ssh.port', says: ['found: "22"', 'without quotes: 22'] },
   { file: 'bad-port-range.yaml', stage: 'schema', errors: 1, line: 8, path: 'endpoint.port', says: ['found: 70000', 'at most 65535'] },
+  { file: 'bad-worker-batch-size.yaml', stage: 'schema', errors: 1, line: 15, path: 'workerBatchSize', says: ['found: 0', 'at least 1 worker'] },
   { file: 'bad-timeout-fraction.yaml', stage: 'schema', errors: 1, line: 17, path: 'ssh.connectTimeoutSeconds', says: ['found: 2.5', 'whole number of seconds'] },
   { file: 'bad-promote-not-list.yaml', stage: 'schema', errors: 1, line: 5, path: 'controlPlane.promote', says: ['expected a list of nodes', 'found: a mapping', '`- `'] },
   { file: 'bad-identity-not-list.yaml', stage: 'schema', errors: 1, line: 17, path: 'ssh.identityFiles', says: ['found: ~/.ssh/id_ed25519', 'such as [~/.ssh/id_ed25519]'] },

@@ -223,6 +223,15 @@ for (const placement of ['dedicated', 'per-node'] as const) {
   });
 }
 
+test('repoint-workers: the config\'s workerBatchSize sets the batches after the canary; the step context still wins', () => {
+  const base = facts('nginx', 'dedicated', 2, 1000);
+  const f = { ...base, config: { ...base.config, workerBatchSize: 200 } };
+  const batches = (steps: Array<{ id: string; actions: readonly Action[] }>) =>
+    steps.filter((s) => s.id.startsWith('repoint-workers-')).map((s) => new Set(s.actions.filter((a) => a.type === 'write-file').map((a) => (a as WriteFileAction).host)).size);
+  assert.deepEqual(batches(repointStep.build(f, { ...ctx, now: '2026-01-01T00:00:00Z' })), [1, 200, 200, 200, 200, 199]);
+  assert.deepEqual(batches(repointStep.build(f, { ...ctx, now: '2026-01-01T00:00:00Z', batchSize: 500 })), [1, 500, 499]);
+});
+
 test('repoint-workers: 1,000 workers in a canary and batches of 50, each gated; kubelet.conf rewritten as a literal diff', () => {
   const f = facts('nginx', 'dedicated', 2, 1000);
   const steps = repointStep.build(f, { ...ctx, now: '2026-01-01T00:00:00Z' }).filter((s) => s.id.startsWith('repoint-workers-'));
