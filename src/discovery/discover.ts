@@ -41,10 +41,13 @@ import { KEEPALIVED_PATHS, KUBE_VIP_MANIFEST } from '../proxy/vip.js';
 import { PROXY_PATHS } from '../proxy/render.js';
 import { classifyPromoteNode, type HostIdentity, type PromoteState } from './node-state.js';
 import { listPaged } from './paged.js';
+import { mapLimit } from '../ssh/pool.js';
 
 const PKI = '/etc/kubernetes/pki';
 const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
 const KUBELET_CONF = '/etc/kubernetes/kubelet.conf';
+/** Configured nodes read at once during discovery (the engine's own cap of hosts at once, DEFAULT_MAX_PARALLEL_HOSTS). */
+const DISCOVERY_PARALLEL_HOSTS = 50;
 /** Files the plan may replace on a promoted node (their before-state is part of the facts). */
 const NODE_FILES = [
   KUBELET_CONF,
@@ -238,28 +241,45 @@ export async function discover(config: ClusterConfigLike, hosts: Hosts, kube: Ku
   const fields = new Map<ConfigNode, string>([...config.controlPlane.promote.map((n, i) => [n, `controlPlane.promote[${i}]`] as const), ...(config.workers ?? []).map((n, i) => [n, `workers[${i}]`] as const)]);
   const others: Array<[ConfigNode, boolean]> = [...config.controlPlane.promote.map((n) => [n, true] as [ConfigNode, boolean]), ...(config.workers ?? []).map((n) => [n, false] as [ConfigNode, boolean])];
   const reachable = new Map<string, RemoteHost>([[masterName, master]]);
-  for (const [node, promote] of others) {
+  // Every other configured node is only read, so they are read in parallel (one SSH connection each, at most
+  // DISCOVERY_PARALLEL_HOSTS at a time): a 5,000-worker fleet one node after another took minutes. What was read
+  // is then taken in config order, so the facts (and the plan's fingerprint) do not depend on who answered first.
+  const inspected = await mapLimit(others, DISCOVERY_PARALLEL_HOSTS, async ([node, promote]) => {
     let h: RemoteHost;
     try {
       h = await hosts.get(node.name);
-      reachable.set(node.name, h);
     } catch (e) {
-      probes.push({ host: node.name, reachable: false, reachError: (e as Error).message, sudo: false, listening: [], clockOffsetMs: null, diskFree: [] });
-      continue;
+      return { node, unreachable: (e as Error).message } as const;
     }
     const probe = await probeNode(h, promote);
-    await auditFiles(h);
-    identities.push(await identityOf(h, node, fields.get(node)!, promote ? 'promote' : 'worker'));
-    for (const p of promote ? NODE_FILES : [KUBELET_CONF]) await hash(h, p);
-    if (promote && files[`${node.name}:/etc/kubernetes/manifests/kube-apiserver.yaml`]) {
-      const sans = await apiserverSANsOn(h);
-      if (sans) promotedSANs[node.name] = sans;
+    const audit = await auditNodeFiles(h, ms, oldURL, endpointUrl);
+    const identity = await identityOf(h, node, fields.get(node)!, promote ? 'promote' : 'worker');
+    const sums: Array<[string, string | null]> = [];
+    for (const p of promote ? NODE_FILES : [KUBELET_CONF]) sums.push([`${node.name}:${p}`, await h.sha256(p)]);
+    const hasApiserver = sums.some(([k, v]) => k === `${node.name}:/etc/kubernetes/manifests/kube-apiserver.yaml` && v);
+    const sans = promote && hasApiserver ? await apiserverSANsOn(h) : null;
+    const kubeletConf = await readText(h, KUBELET_CONF);
+    return { node, promote, h, probe, audit, identity, sums, sans, kubeletConf } as const;
+  });
+  for (const r of inspected) {
+    // A failure other than the connection itself ends discovery, as it did node by node: the first in config order.
+    if (!r.ok) throw r.error;
+    const v = r.value;
+    if ('unreachable' in v) {
+      probes.push({ host: v.node.name, reachable: false, reachError: v.unreachable, sudo: false, listening: [], clockOffsetMs: null, diskFree: [] });
+      continue;
     }
+    const { node, promote, h, probe } = v;
+    reachable.set(node.name, h);
+    nodeFindings.push(...v.audit.findings);
+    if (v.audit.note) nodeNotes.push(v.audit.note);
+    identities.push(v.identity);
+    for (const [k, sum] of v.sums) files[k] = sum;
+    if (v.sans) promotedSANs[node.name] = v.sans;
     const label = `${node.name}:${KUBELET_CONF}`;
-    const text = await readText(h, KUBELET_CONF);
-    if (text !== null) {
-      kubeconfigServers[label] = serverOf(text, label);
-      if (!hasEmbeddedSecret(text, label)) kubeconfigTexts[label] = text;
+    if (v.kubeletConf !== null) {
+      kubeconfigServers[label] = serverOf(v.kubeletConf, label);
+      if (!hasEmbeddedSecret(v.kubeletConf, label)) kubeconfigTexts[label] = v.kubeletConf;
     }
     if (promote) probe.kubeletConfReadable = kubeconfigTexts[label] !== undefined;
     probes.push(probe);

@@ -90,11 +90,21 @@ export class HostPool implements Hosts {
     return host;
   }
 
+  private prompts: Promise<unknown> = Promise.resolve();
+
   private hostKeyPolicy(): HostKeyPolicy {
+    const ask = this.opts.onUnknownHost;
     return {
       ...(this.opts.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}),
-      ...(this.opts.onUnknownHost ? { onUnknownHost: this.opts.onUnknownHost } : {}),
+      // Hosts connect in parallel (discovery reads many at once): their host-key questions are asked one at a time.
+      ...(ask ? { onUnknownHost: (host, fingerprint, detail) => this.oneAtATime(() => ask(host, fingerprint, detail)) } : {}),
     };
+  }
+
+  private oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.prompts.then(fn, fn);
+    this.prompts = next.catch(() => undefined);
+    return next;
   }
 
   private sudoPassword(host: string, user: string): Promise<string> {
