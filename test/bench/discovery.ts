@@ -5,7 +5,7 @@
  * real apiserver in Lists of 500. ha-wizard reads Nodes in pages of 500; those Nodes have no host to reach, so
  * the audit reports each as a node whose kubelet keeps the old address (in the plan's JSON: checked here).
  * Prints the medians, the ratio and ha-wizard's CPU and peak RSS (from /usr/bin/time).
- * Run as root: `node dist/test/bench/discovery.js [rounds] [nodes]`. It runs itself inside a private network namespace.
+ * Run as root: `node dist/test/bench/discovery.js [rounds] [extra Nodes] [real workers]`. It runs itself inside a private network namespace.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -17,6 +17,8 @@ import { runInPrivateNetns } from './netns.js';
 
 const rounds = Number(process.argv[2] ?? 3);
 const EXTRA = Number(process.argv[3] ?? 5000);
+/** Real workers in the lab (each with its sshd and node agent; the config lists them, so discovery connects to each). */
+const WORKERS = Number(process.argv[4] ?? 1);
 const PAGE = 500;
 const cli = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 
@@ -100,7 +102,7 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'haw-bench-discovery-'));
   const dir = join(work, 'lab');
   try {
-    const lab = await labUp({ dir, name: `hawdsc${process.pid % 10000}`, promote: 2, workers: 1, proxyHost: true });
+    const lab = await labUp({ dir, name: `hawdsc${process.pid % 10000}`, promote: 2, workers: WORKERS, proxyHost: true });
     await planOnce(lab, work, -1); // warm-up: page cache, sshd, the apiserver's caches
     const before: Round[] = [];
     for (let i = 0; i < rounds; i++) before.push(await planOnce(lab, work, i));
@@ -111,7 +113,7 @@ async function main(): Promise<void> {
     if (seen < EXTRA) throw new Error(`the plan named ${seen} of the ${EXTRA} extra Nodes: discovery did not read them all`);
     const ratio = median(after.map((r) => r.wallMs)) / median(before.map((r) => r.wallMs));
     process.stdout.write(
-      `discovery + preflight + audit + plan (ha-wizard plan --json) on the lab's kube-apiserver (1 master, 2 to promote, 1 worker)\n` +
+      `discovery + preflight + audit + plan (ha-wizard plan --json) on the lab's kube-apiserver (1 master, 2 to promote, ${WORKERS} worker${WORKERS === 1 ? '' : 's'} in the config)\n` +
         summary(`as the lab is (${lab.nodes.filter((n) => ['master', 'promote', 'worker'].includes(n.role)).length} Nodes)`, before) +
         summary(`with ${EXTRA.toLocaleString('en-US')} kwok-style Nodes more`, after) +
         `  ${EXTRA.toLocaleString('en-US')} Nodes created through the apiserver in ${(createdMs / 1000).toFixed(1)} s; each plan named all of them\n` +

@@ -3,9 +3,9 @@
  * measure the contention). Each prints its own medians and the ratio to a baseline measured in the same
  * run; this runner adds a summary table at the end. Not part of `npm test`: speed is never a test verdict.
  *
- *   node dist/test/bench/run.js [name ...]     names: fanout fleet fleet100 fleet-sim discovery conversion certs coldstart planning
+ *   node dist/test/bench/run.js [name ...]     names: fanout fleet fleet100 fleet100-batch100 fleet-sim discovery availability conversion certs coldstart planning
  *
- * Needs root for the lab benchmarks (fanout, fleet, discovery, conversion) and parallel-ssh; Ansible for the
+ * Needs root for the lab benchmarks (fanout, fleet, discovery, availability, conversion) and parallel-ssh; Ansible for the
  * fan-out comparison is optional (bench-only: `apt-get install ansible-core`, never installed by CI).
  */
 import { spawnSync } from 'node:child_process';
@@ -45,6 +45,13 @@ const BENCHES: Bench[] = [
     ],
   },
   {
+    name: 'fleet100-batch100',
+    file: 'fleet.js',
+    args: ['3', '100', '100'],
+    needsRoot: true,
+    summary: [['fleet 100, workerBatchSize 100: ha-wizard / parallel-ssh -p 100 (target ≤ 1.5)', /ratio ha-wizard \/ parallel-ssh: ([\d.]+)/]],
+  },
+  {
     name: 'fleet-sim',
     file: 'fleet-sim.js',
     args: ['500', '5000'],
@@ -65,6 +72,16 @@ const BENCHES: Bench[] = [
       ['discovery+audit+plan with 5,000 kwok-style Nodes more', /kwok-style Nodes more: median ([\d.]+ s)/],
       ['discovery+audit+plan with 5,000 Nodes: peak RSS', /kwok-style Nodes more: .*peak RSS (\d+ MB)/],
       ['discovery+audit+plan: with / without the 5,000 Nodes', /ratio with \/ without: ([\d.]+)/],
+    ],
+  },
+  {
+    name: 'availability',
+    file: 'availability.js',
+    args: [],
+    needsRoot: true,
+    summary: [
+      ['client load during a 1→3 conversion: failed requests (target 0)', /failed requests during the conversion: (\d+)/],
+      ['client load during a 1→3 conversion: longest gap (baseline in the same run)', /longest gap ([\d.]+ s \(baseline [\d.]+ s\))/],
     ],
   },
   {

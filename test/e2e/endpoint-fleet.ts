@@ -12,6 +12,7 @@ import { proxyStep } from '../../steps/proxy.js';
 import { endpointCertStep } from '../../steps/endpoint-cert.js';
 import { repointStep } from '../../steps/repoint.js';
 import { runSteps, type StepsRun } from './endpoint-run.js';
+import type { EngineEvent } from '../../src/engine/model/events.js';
 
 export const KUBELET_CONF = '/etc/kubernetes/kubelet.conf';
 
@@ -42,11 +43,15 @@ export function restoreKubeletConfs(s: LabState, saved: Map<string, Buffer>): vo
  * Repoints every worker's kubelet through the engine. `setup`: also the proxy and the master's certificate
  * (once per lab). Returns the run; the fleet's wall time is the sum of the repoint-workers-* steps.
  */
-export function repointFleet(s: LabState, setup: boolean, batchSize = 50): Promise<StepsRun> {
-  return runSteps(join(s.dir, 'cluster.yaml'), (facts, ctx) => [
+export function repointFleet(s: LabState, setup: boolean, batchSize = 50, onEvent?: (e: EngineEvent) => void): Promise<StepsRun> {
+  return runSteps(
+    join(s.dir, 'cluster.yaml'),
+    (facts, ctx) => [
     ...(setup ? [...proxyStep.build(facts, ctx), ...endpointCertStep.build(facts, ctx)] : []),
-    ...repointStep.build(facts, { ...ctx, batchSize }).filter((step) => step.id.startsWith('repoint-workers-')),
-  ]);
+      ...repointStep.build(facts, { ...ctx, batchSize }).filter((step) => step.id.startsWith('repoint-workers-')),
+    ],
+    onEvent ? { onEvent } : {},
+  );
 }
 
 export function fleetMs(run: StepsRun): number {

@@ -34,7 +34,7 @@ export interface StepsRun {
 export async function runSteps(
   configPath: string,
   build: (facts: ClusterFacts, ctx: StepContext) => Step[],
-  opts: { stateDir?: string; onFacts?: (facts: ClusterFacts) => void } = {},
+  opts: { stateDir?: string; onFacts?: (facts: ClusterFacts) => void; onEvent?: (e: EngineEvent) => void } = {},
 ): Promise<StepsRun> {
   const { config } = loadConfig(configPath);
   const deps = createEngineDeps(config, {});
@@ -56,6 +56,7 @@ export async function runSteps(
       onEvent: (e) => {
         events.push(e);
         eventAt.push(performance.now());
+        opts.onEvent?.(e);
         if (e.type === 'step-start') started.set(e.step, performance.now());
         if (e.type === 'step-done') stepMs.set(e.step, performance.now() - (started.get(e.step) ?? performance.now()));
       },
