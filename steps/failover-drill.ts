@@ -56,6 +56,8 @@ const APISERVER_MANIFEST = `${MANIFESTS_DIR}/kube-apiserver.yaml`;
 const DRILL_STOP_TIMEOUT_MS = 90_000;
 /** One attempt per probe: the endpoint must answer every time, not eventually. */
 const DRILL_PROBE = { timeoutMs: 1_000, intervalMs: 2_000 } as const;
+/** How long the repointed agents' pods may take to be Ready again once the stopped apiserver is back. */
+const AGENTS_BACK_TIMEOUT_MS = 120_000;
 /** The prober's own request timeout bounds one attempt (src/kube/prober.ts: 10 s), plus the SSH round trips. */
 const DRILL_PROBE_BOUND_S = 15;
 /**
@@ -206,6 +208,17 @@ function drillActions(step: string, facts: ClusterFacts, node: CpNode, ctx: Step
       { type: 'https', host: node.host, address: node.address, port, path: '/readyz', serverName: endpointHost, ...controlPlaneProbeClient(facts) },
       `${node.host}'s apiserver is back and answers /readyz for the endpoint name`,
       300_000,
+    ),
+    // The drill ends with the cluster as it found it: a pod whose API checks reached the restarted apiserver while it
+    // was not ready yet (an L4 endpoint sends it connections as soon as it listens) is Ready again before the run ends.
+    ...agents.map((w) =>
+      waitAction(
+        step,
+        `${checker}/${w.namespace}-${w.name}-ready-after-drill`,
+        podsReadyProbe(checker, w),
+        `every pod of ${w.kind} ${w.namespace}/${w.name} (repointed) is Ready again after the drill`,
+        AGENTS_BACK_TIMEOUT_MS,
+      ),
     ),
   ];
 }

@@ -29,6 +29,12 @@ const CLUSTER_CA = '/etc/kubernetes/pki/ca.crt';
 const HEARTBEAT_MS = 5000;
 /** Failed /healthz checks in a row that make a pod judged by its server not Ready. */
 const READINESS_FAILURE_THRESHOLD = 2;
+/**
+ * At most one readiness check per pod in this time (the real kubelet's periodSeconds, whose minimum is 1 s): a
+ * watch event and the periodic sync coming together must not count one moment's answer twice. Without it, a
+ * restarted apiserver's brief 500 seen by two syncs 18 ms apart made a pod not Ready (CI, clients.lab).
+ */
+const READINESS_PERIOD_MS = 1000;
 const LEASE_SECONDS = 40;
 /** What every lab node offers the scheduler: a small machine, room for kubeadm's control plane and addons. */
 const NODE_CAPACITY = { cpu: '2', memory: '4Gi', pods: '110', 'ephemeral-storage': '20Gi', 'hugepages-2Mi': '0' };
@@ -41,6 +47,8 @@ interface BoundPod {
   started: boolean;
   /** Failed readiness checks in a row. */
   failures: number;
+  /** When its last readiness check ran (Date.now()), 0: never. */
+  checkedAt: number;
   startedAt: string;
   ready: boolean;
   lastStatus: string;
@@ -403,7 +411,7 @@ export class Kubelet {
       const isProxy = p.metadata.labels?.['k8s-app'] === 'kube-proxy';
       let state = this.boundPods.get(uid);
       if (!state) {
-        state = { server: null, started: false, failures: 0, startedAt: kubeTime(), ready: false, lastStatus: '' };
+        state = { server: null, started: false, failures: 0, checkedAt: 0, startedAt: kubeTime(), ready: false, lastStatus: '' };
         this.boundPods.set(uid, state);
       }
       if (!state.started) {
@@ -420,7 +428,8 @@ export class Kubelet {
           this.log('kubelet: started pod', `${p.metadata.namespace}/${p.metadata.name}`, server ? `apiserver ${server}` : '');
         }
       }
-      if (state.started && state.server !== null) {
+      if (state.started && state.server !== null && Date.now() - state.checkedAt >= READINESS_PERIOD_MS) {
+        state.checkedAt = Date.now();
         // A readiness probe with a failure threshold of 2 (the real kubelet's default is 3): one failed check (a
         // kept-alive connection reset when an apiserver behind the endpoint stops, a starting apiserver's 500) is
         // said and tolerated; two in a row make the pod not Ready. Not Ready until its first success.

@@ -199,6 +199,13 @@ test('verify checks each repointed workload rolled out and Ready; the drill chec
   for (const id of agents) assert.ok(ids.indexOf(id) > stop && ids.indexOf(id) < still, `${id} runs while cp1's apiserver is stopped`);
   const check = drill.actions.find((a) => a.id.endsWith('cilium-ready-during-drill-1'));
   assert.ok(check?.type === 'wait' && check.timeoutMs === 1000, 'one attempt: they must stay Ready, not become Ready');
+  // The drill ends with every repointed agent's pods Ready again, after the stopped apiserver answers /readyz.
+  assert.deepEqual(ids.slice(ids.indexOf('failover-drill/cp1/readyz-after-drill') + 1), [
+    'failover-drill/cp2/kube-system-cilium-ready-after-drill',
+    'failover-drill/cp2/kube-system-cilium-operator-ready-after-drill',
+  ]);
+  const back = drill.actions.find((a) => a.id.endsWith('cilium-ready-after-drill'));
+  assert.ok(back?.type === 'wait' && back.timeoutMs >= 60_000 && back.probe.type === 'command' && back.probe.argv.at(-1) === '', 'waits for every pod, on every node, to become Ready');
   assert.equal(failoverDrillStep.build(facts(), { session: 's', failoverDrill: 'cp1' })[0]!.actions.filter((a) => /agents-hold/.test(a.id)).length, 0, 'nothing repointed: no agent checks');
 });
 
