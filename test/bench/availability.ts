@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { hostPath, labDown, labExec, labUp } from '../../lab/lab.js';
-import { ClientLoad, adminCredentials, answers, type LoadReport } from '../e2e/client-load.js';
+import { ClientLoad, adminCredentials, applyUnderLoad, type LoadReport } from '../e2e/client-load.js';
 import { runInPrivateNetns } from './netns.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
@@ -37,24 +37,17 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, BASELINE_S * 1000));
     const baseline = await idle.stop();
 
-    const master = new ClientLoad(masterUrl, creds, 'load-master');
-    master.start();
-    const t0 = performance.now();
-    const apply = labExec(dir, ['env', `HA_WIZARD_STATE_DIR=${join(dir, 'state')}`, process.execPath, CLI, 'apply', '-c', join(dir, 'cluster.yaml'), '--yes'], { timeoutMs: 600_000 });
-    let done = false;
-    void apply.then(() => (done = true));
-    let viaEndpoint: ClientLoad | null = null;
-    const url = `https://${endpoint.host}:${endpoint.port}`;
-    while (!done && !viaEndpoint) {
-      if (await answers(url, creds)) {
-        viaEndpoint = new ClientLoad(url, creds, 'load-endpoint');
-        viaEndpoint.start();
-      } else await new Promise((r) => setTimeout(r, 200));
-    }
-    const result = await apply;
-    const wallS = (performance.now() - t0) / 1000;
-    const m = await master.stop();
-    const e = viaEndpoint ? await viaEndpoint.stop() : null;
+    const run = await applyUnderLoad(
+      (argv) => labExec(dir, argv, { timeoutMs: 600_000 }),
+      CLI,
+      join(dir, 'cluster.yaml'),
+      join(dir, 'state'),
+      masterUrl,
+      `https://${endpoint.host}:${endpoint.port}`,
+      creds,
+    );
+    const { apply: result, master: m, endpoint: e } = run;
+    const wallS = run.wallMs / 1000;
     if (result.code !== 0) throw new Error(`apply exited ${result.code}: ${result.stderr.slice(-2000)}`);
     process.stdout.write(
       `client load during a 1 → 3 conversion (apply --yes, ${wallS.toFixed(1)} s; dedicated nginx, 1 worker, no drill)\n` +

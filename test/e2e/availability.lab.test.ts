@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { hostPath, labDown, labExec, labUp, type LabState } from '../../lab/lab.js';
-import { ClientLoad, adminCredentials, answers, type LoadReport } from './client-load.js';
+import { adminCredentials, applyUnderLoad, type LoadReport } from './client-load.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'hawe2e-avail-'));
@@ -31,23 +31,16 @@ test('a 1 -> 3 conversion fails no API request, on the master\'s address or on t
   const cp1 = s.nodes.find((n) => n.name === 'cp1')!;
   const creds = adminCredentials(hostPath(cp1, '/etc/kubernetes/admin.conf'));
   const endpoint = (parse(readFileSync(join(dir, 'cluster.yaml'), 'utf8')) as { endpoint: { host: string; port: number } }).endpoint;
-  const master = new ClientLoad(`https://${cp1.address}:6443`, creds, 'load-master');
-  master.start();
-  const apply = labExec(dir, ['env', `HA_WIZARD_STATE_DIR=${join(dir, 'state')}`, process.execPath, CLI, 'apply', '-c', join(dir, 'cluster.yaml'), '--yes'], { timeoutMs: 600_000 });
-  let done = false;
-  void apply.then(() => (done = true));
-  // The endpoint's stream starts once the endpoint answers with a certificate valid for its name.
-  let viaEndpoint: ClientLoad | null = null;
-  const url = `https://${endpoint.host}:${endpoint.port}`;
-  while (!done && !viaEndpoint) {
-    if (await answers(url, creds)) {
-      viaEndpoint = new ClientLoad(url, creds, 'load-endpoint');
-      viaEndpoint.start();
-    } else await new Promise((r) => setTimeout(r, 200));
-  }
-  const result = await apply;
-  const m = await master.stop();
-  const e = viaEndpoint ? await viaEndpoint.stop() : null;
+  const run = await applyUnderLoad(
+    (argv) => labExec(dir, argv, { timeoutMs: 600_000 }),
+    CLI,
+    join(dir, 'cluster.yaml'),
+    join(dir, 'state'),
+    `https://${cp1.address}:6443`,
+    `https://${endpoint.host}:${endpoint.port}`,
+    creds,
+  );
+  const { apply: result, master: m, endpoint: e } = run;
   process.stdout.write(`# ${line("master's address", m)}\n`);
   if (e) process.stdout.write(`# ${line('endpoint', e)}\n`);
   assert.equal(result.code, 0, `apply failed:\n${result.stdout.slice(-3000)}\n${result.stderr.slice(-3000)}`);

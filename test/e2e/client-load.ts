@@ -157,3 +157,45 @@ export class ClientLoad {
     };
   }
 }
+
+export interface ApplyUnderLoad {
+  /** `ha-wizard apply --yes`'s result. */
+  apply: { code: number | null; stdout: string; stderr: string };
+  wallMs: number;
+  /** The stream against the master's own address, for the whole conversion. */
+  master: LoadReport;
+  /** The stream against the endpoint from its first answer with a certificate valid for its name; null: it never answered. */
+  endpoint: LoadReport | null;
+}
+
+/**
+ * `ha-wizard apply --yes` of `configPath` (run by `exec`, where the lab's client end is) while two client loads
+ * run: one against the master's address for the whole conversion, one against the endpoint from the moment it
+ * answers with a certificate valid for its name. Shared by the availability test (the verdict) and its benchmark.
+ */
+export async function applyUnderLoad(
+  exec: (argv: string[]) => Promise<{ code: number | null; stdout: string; stderr: string }>,
+  cli: string,
+  configPath: string,
+  stateDir: string,
+  masterUrl: string,
+  endpointUrl: string,
+  creds: AdminCredentials,
+): Promise<ApplyUnderLoad> {
+  const master = new ClientLoad(masterUrl, creds, 'load-master');
+  master.start();
+  const t0 = performance.now();
+  const apply = exec(['env', `HA_WIZARD_STATE_DIR=${stateDir}`, process.execPath, cli, 'apply', '-c', configPath, '--yes']);
+  let done = false;
+  void apply.then(() => (done = true));
+  let viaEndpoint: ClientLoad | null = null;
+  while (!done && !viaEndpoint) {
+    if (await answers(endpointUrl, creds)) {
+      viaEndpoint = new ClientLoad(endpointUrl, creds, 'load-endpoint');
+      viaEndpoint.start();
+    } else await new Promise((r) => setTimeout(r, 200));
+  }
+  const result = await apply;
+  const wallMs = performance.now() - t0;
+  return { apply: result, wallMs, master: await master.stop(), endpoint: viaEndpoint ? await viaEndpoint.stop() : null };
+}
